@@ -1,0 +1,19 @@
+// Turns the findings of a stage into a verdict. Policy sees only findings (names,
+// outcomes, attributes), never filter classes. With no rules configured every
+// stage proceeds; the YAML rule engine (RE2 conditions, scores, actions) grows
+// here without touching the session or the filters.
+#pragma once
+
+#include <vector>
+
+#include "filters/filter.hpp"
+#include "policy/verdict.hpp"
+
+namespace mxgate::policy {
+
+class Policy {
+public:
+    Verdict decide(filters::Stage stage, const std::vector<filters::Finding>& findings) const;
+};
+
+}  // namespace mxgate::policy

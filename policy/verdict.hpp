@@ -1,0 +1,18 @@
+// What policy decides after a stage: continue, or answer the client now.
+// Every verdict names the rule that made it, so logs can say why.
+#pragma once
+
+#include <string>
+
+namespace mxgate::policy {
+
+struct Verdict {
+    enum class Action { proceed, tempfail, reject, disconnect };
+    Action action = Action::proceed;
+    int code = 0;             // 4xx / 5xx for tempfail, reject, disconnect (421)
+    std::string enhanced;     // RFC 3463 code
+    std::string text;         // client-visible text: from config, never a filter's raw reason
+    std::string rule;         // rule id, "default" when nothing matched
+};
+
+}  // namespace mxgate::policy

@@ -1,0 +1,97 @@
+// The backend side of a mail transaction, as the session sees it: one interface
+// for SMTP, LMTP and the built-in Maildir store. Per worker thread, a BackendPool
+// opens transactions and keeps SMTP/LMTP connections for reuse.
+//
+// No data loss by construction: end_data() returns 250 only when the backend said
+// 250 (Maildir: after fsync and rename). Any backend failure - refused connection,
+// dropped connection, timeout, unexpected or malformed reply - becomes a value:
+// a synthesized "451 4.3.0" Reply (backend text only in the logs, Postfix
+// smtpd_proxy_fake_server_reply); nothing here throws to the session.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "proxy/config/config.hpp"
+#include "proxy/smtp/command.hpp"
+#include "proxy/smtp/reply.hpp"
+
+namespace mxgate::backend {
+
+namespace asio = boost::asio;
+
+// Who the client is, for XCLIENT/XFORWARD and logs.
+struct ClientInfo {
+    asio::ip::address address;
+    unsigned short port = 0;
+    std::string helo;          // as the client sent it
+    bool esmtp = true;         // EHLO (true) or HELO
+    bool tls = false;
+    std::string session_id;    // our id, for logs
+};
+
+struct Envelope {
+    smtp::Address sender;                 // empty = null reverse-path
+    std::vector<smtp::EsmtpParam> params; // MAIL params the client gave (SIZE, BODY, SMTPUTF8, RET, ENVID)
+};
+
+struct Recipient {
+    smtp::Address address;
+    std::vector<smtp::EsmtpParam> params; // NOTIFY, ORCPT
+};
+
+class Transaction {
+public:
+    virtual ~Transaction() = default;  // an unfinished transaction is dropped (connection closed or RSET)
+
+    // RCPT on the backend. The first call connects (or reuses a pooled connection)
+    // and sends [XFORWARD/XCLIENT] MAIL before RCPT, pipelined when the backend
+    // advertises PIPELINING. When MAIL fails, this returns the MAIL reply.
+    // Parameters the backend does not advertise (DSN, SIZE, BODY) are dropped;
+    // SMTPUTF8 to a backend without it gives 553 5.6.7 (RFC 6531 §3.2).
+    virtual asio::awaitable<smtp::Reply> add_recipient(const Recipient& recipient) = 0;
+    // DATA; 354 when the backend is ready for content.
+    virtual asio::awaitable<smtp::Reply> begin_data() = 0;
+    // Message content, dot-stuffed with CRLF line endings, in order, without the
+    // final "."; false when the backend failed (end_data will then say 451).
+    virtual asio::awaitable<bool> write(std::string_view content) = 0;
+    // Final dot and the backend's verdict. LMTP: the reply for the (single) recipient.
+    virtual asio::awaitable<smtp::Reply> end_data() = 0;
+
+    // LMTP answers per recipient after DATA; mxgate allows one recipient per
+    // transaction there so the client's single reply is never a half-truth.
+    virtual std::size_t max_recipients() const = 0;
+    // "name 127.0.0.1:2526" (or "name maildir") for the transaction log line.
+    virtual std::string describe() const = 0;
+};
+
+// One per worker thread; not thread-safe (each worker has its own io_context).
+class BackendPool {
+public:
+    BackendPool(asio::io_context& io, asio::ssl::context& client_tls);
+    ~BackendPool();
+    BackendPool(const BackendPool&) = delete;
+    BackendPool& operator=(const BackendPool&) = delete;
+
+    // A transaction against `backend`; no I/O happens until add_recipient.
+    // `config` keeps the generation alive while the transaction runs.
+    std::unique_ptr<Transaction> open(std::shared_ptr<const config::Config> config,
+                                      const config::Backend& backend, const ClientInfo& client,
+                                      const Envelope& envelope);
+
+    // Closes idle connections (config reload, shutdown).
+    void clear();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mxgate::backend

@@ -1,0 +1,141 @@
+// The whole configuration as plain structs, one per YAML section: the key equals
+// the field name, defaults are member initializers, so this file documents them.
+// Built once per config generation and shared read-only (shared_ptr<const Config>).
+// Decoding errors are collected as Diagnostics with file:line:column (decode.hpp).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+
+namespace mxgate::config {
+
+using Duration = std::chrono::milliseconds;  // YAML: "300ms", "30s", "5m", "1h"
+using namespace std::chrono_literals;
+
+struct ByteSize {  // YAML: "1000", "64KiB", "10MiB", "1GiB", also "kB"/"MB" (powers of 1000)
+    std::uint64_t bytes = 0;
+
+    bool operator==(const ByteSize&) const = default;  // reload: what changed
+};
+
+struct Endpoint {           // YAML: "127.0.0.1:25", "[::1]:25", "localhost:25"
+    std::string host;       // literal address or name (resolved at startup)
+    std::uint16_t port = 0; // 0 = ephemeral (tests read the real port from the log)
+    std::string str() const;
+
+    bool operator==(const Endpoint&) const = default;  // reload: what changed
+};
+
+struct Network {            // YAML: "10.0.0.0/8", "::1/128", "192.0.2.7" (= /32)
+    boost::asio::ip::address address;
+    unsigned prefix_length = 0;
+    bool contains(const boost::asio::ip::address& a) const;  // v4-mapped v6 matches v4
+
+    bool operator==(const Network&) const = default;  // reload: what changed
+};
+
+enum class ListenerTls { none, starttls, implicit };  // YAML: none | starttls | implicit
+
+struct Listener {                          // yaml: listeners: [ ... ]
+    Endpoint address;                      // required
+    ListenerTls tls = ListenerTls::none;   // starttls/implicit need tls.certificate
+    bool proxy_protocol = false;           // reserved for the HAProxy PROXY header; must be false now
+
+    bool operator==(const Listener&) const = default;  // reload: what changed
+};
+
+struct Tls {                               // yaml: tls:
+    std::string certificate;               // PEM chain file; empty = no TLS offered
+    std::string private_key;               // PEM key file
+    std::string min_version = "TLSv1.2";   // TLSv1.2 | TLSv1.3
+    std::string ciphers;                   // OpenSSL cipher list for TLS <= 1.2; empty = OpenSSL default
+
+    bool operator==(const Tls&) const = default;  // reload: what changed
+};
+
+struct Server {                            // yaml: server:
+    std::string hostname;                  // greeting/Received name; empty = gethostname()
+    std::string banner = "ESMTP mxgate";   // text after the hostname in the 220 greeting
+    unsigned workers = 0;                  // threads, each with its own event loop; 0 = one per core
+    std::string user;                      // drop privileges to this user after binding; empty = stay
+    std::string group;                     // group for `user`; empty = the user's primary group
+
+    bool operator==(const Server&) const = default;  // reload: what changed
+};
+
+struct Limits {                                     // yaml: limits:
+    std::size_t max_command_line_length = 2048;     // RFC 5321 §4.5.3.1.4 minimum is 512
+    std::size_t max_text_line_length = 1000;        // RFC 5321 §4.5.3.1.6, incl. CRLF; 0 = off
+    std::size_t max_recipients = 1000;              // per message (Postfix smtpd_recipient_limit)
+    ByteSize max_message_size{50ull * 1024 * 1024}; // advertised in SIZE, enforced while streaming
+    unsigned max_errors = 20;                       // protocol errors before 421 (smtpd_hard_error_limit)
+    unsigned max_junk_commands = 100;               // NOOP/RSET/VRFY/HELP/... per session (smtpd_junk_command_limit)
+    unsigned max_connections = 5000;                // open client sessions, whole process
+    unsigned max_connections_per_ip = 50;           // open sessions per client address
+    unsigned max_transactions_per_session = 1000;   // MAIL commands per session
+
+    bool operator==(const Limits&) const = default;  // reload: what changed
+};
+
+struct Timeouts {                       // yaml: timeouts:  (deadlines, not idle timers)
+    Duration command = 5min;            // to receive one complete command line (RFC 5321 §4.5.3.2.7)
+    Duration data = 10min;              // to receive a whole message after 354 / all BDAT chunks (§4.5.3.2.6)
+    Duration tls_handshake = 30s;       // STARTTLS or implicit TLS handshake
+    Duration shutdown = 30s;            // SIGTERM: how long open transactions may finish
+    Duration backend_connect = 30s;     // TCP connect + greeting + EHLO/LHLO (+ STARTTLS)
+    Duration backend_reply = 5min;      // each reply to MAIL/RCPT/DATA (§4.5.3.2.2-4)
+    Duration backend_data_done = 10min; // reply after the final dot (§4.5.3.2.6)
+    Duration backend_idle = 60s;        // a pooled idle backend connection older than this is closed
+
+    bool operator==(const Timeouts&) const = default;  // reload: what changed
+};
+
+enum class BackendKind { smtp, lmtp, maildir };         // YAML: smtp | lmtp | maildir
+enum class BackendTls { none, opportunistic, required }; // YAML: none | opportunistic | required
+enum class ClientIdentity { auto_, xclient, xforward, none }; // YAML: auto | xclient | xforward | none
+
+struct Backend {                           // yaml: backends: { <name>: {...} }
+    std::string name;                      // the map key
+    BackendKind kind = BackendKind::smtp;  // key: type
+    std::vector<Endpoint> servers;         // smtp/lmtp: tried in order (failover)
+    std::string path;                      // maildir: root directory; mailbox = <path>/<domain>/<local>/
+    BackendTls tls = BackendTls::none;     // STARTTLS to the backend
+    bool tls_verify = false;               // verify the backend certificate (needs ca_file or system store)
+    std::string ca_file;                   // PEM CA bundle; empty = system default
+    std::string tls_server_name;           // SNI and name to verify; empty = the server host
+    ClientIdentity client_identity = ClientIdentity::auto_; // pass client IP/HELO: XCLIENT or XFORWARD
+    std::string helo_name;                 // our EHLO/LHLO name; empty = server.hostname
+    unsigned max_idle_connections = 16;    // per worker thread: pooled connections kept for reuse
+
+    bool operator==(const Backend&) const = default;  // reload: what changed
+};
+
+struct Logging {                 // yaml: logging:
+    std::string level = "info";  // trace | debug | info | warn | error
+    std::string format = "text"; // text (logfmt key=value) | json
+
+    bool operator==(const Logging&) const = default;  // reload: what changed
+};
+
+struct Config {
+    std::string source;                        // file path, for messages
+    Server server;
+    std::vector<Listener> listeners;           // at least one
+    Tls tls;
+    Limits limits;
+    Timeouts timeouts;
+    std::vector<Network> trusted_networks;     // may relay to any domain
+    std::map<std::string, std::string> domains; // served domain (lower case) -> backend name; "*" = any other (relay)
+    std::map<std::string, Backend> backends;
+    Logging logging;
+
+    bool operator==(const Config&) const = default;  // reload: what changed
+};
+
+}  // namespace mxgate::config

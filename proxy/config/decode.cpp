@@ -1,0 +1,203 @@
+// load_config / parse_config: YAML text -> validated Config. Runs the section
+// decoders (decode_sections.cpp), then the checks that span sections: TLS files
+// for TLS listeners, domain -> backend references, unused backends, duplicate
+// listener addresses. All problems are collected, sorted by position, and
+// returned as Diagnostics; the Config is returned only when there are none.
+#include "proxy/config/decode.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "proxy/config/decode_support.hpp"
+
+namespace mxgate::config {
+
+std::string Diagnostic::str() const {
+    std::string out = file;
+    if (line > 0) {
+        out += ":" + std::to_string(line);
+        if (column > 0) out += ":" + std::to_string(column);
+    }
+    return out + ": " + message;
+}
+
+namespace {
+
+using detail::Reporter;
+
+std::string local_hostname() {
+    char name[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+    return name;
+}
+
+std::string directory_of(const std::string& file) {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(file.empty() ? std::string(".") : file, ec);
+    if (ec) return ".";
+    return file.empty() ? absolute.lexically_normal().string() : absolute.parent_path().lexically_normal().string();
+}
+
+// One file given in the config: set, readable, and (via `more`) well-formed.
+template <class MoreChecks>
+void check_file(const std::string& field, const std::string& path, Reporter& r, MoreChecks more) {
+    if (path.empty()) return;
+    const std::string shown = "\"" + detail::escaped(r.written(field).empty() ? path : r.written(field)) + "\"";
+    if (auto reason = detail::check_readable(path); !reason.empty()) {
+        r.error(r.mark(field), field + ": cannot read " + shown + ": " + reason);
+        return;
+    }
+    if (auto reason = more(); !reason.empty()) r.error(r.mark(field), field + ": " + shown + ": " + reason);
+}
+
+void check_tls(const Config& c, Reporter& r) {
+    const bool have_certificate = !c.tls.certificate.empty();
+    const bool have_key = !c.tls.private_key.empty();
+    for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+        const ListenerTls mode = c.listeners[i].tls;
+        if (mode == ListenerTls::none || (have_certificate && have_key)) continue;
+        const std::string field = "listeners[" + std::to_string(i) + "].tls";
+        r.error(r.mark(field), field + ": " + (mode == ListenerTls::starttls ? "starttls" : "implicit") +
+                                   " needs tls.certificate and tls.private_key");
+    }
+    if (have_certificate && !have_key)
+        r.error(r.mark("tls.certificate"), "tls.certificate: needs tls.private_key too");
+    if (have_key && !have_certificate)
+        r.error(r.mark("tls.private_key"), "tls.private_key: needs tls.certificate too");
+
+    const auto errors_before = r.error_count();
+    check_file("tls.certificate", c.tls.certificate, r, [] { return std::string(); });
+    check_file("tls.private_key", c.tls.private_key, r, [] { return std::string(); });
+    if (have_certificate && have_key && r.error_count() == errors_before) {
+        const auto problem = detail::check_certificate_and_key(c.tls.certificate, c.tls.private_key);
+        if (!problem.field.empty()) {
+            const std::string written = r.written(problem.field);
+            r.error(r.mark(problem.field), problem.field + ": \"" + detail::escaped(written) + "\": " + problem.reason);
+        }
+    }
+    for (const auto& [name, backend] : c.backends)
+        check_file("backends." + name + ".ca_file", backend.ca_file, r,
+                   [&] { return detail::check_ca_file(backend.ca_file); });
+}
+
+void check_listeners(const Config& c, Reporter& r) {
+    for (std::size_t j = 0; j < c.listeners.size(); ++j) {
+        const Endpoint& b = c.listeners[j].address;
+        if (b.port == 0 || b.host.empty()) continue;  // port 0: each gets its own ephemeral port
+        for (std::size_t i = 0; i < j; ++i) {
+            const Endpoint& a = c.listeners[i].address;
+            if (a.host != b.host || a.port != b.port) continue;
+            const std::string field = "listeners[" + std::to_string(j) + "].address";
+            r.error(r.mark(field), field + ": " + b.str() + " is already used by listeners[" + std::to_string(i) + "]");
+            break;
+        }
+    }
+}
+
+void check_routes(const Config& c, Reporter& r, bool domains_complete) {
+    std::vector<std::string> names;
+    for (const auto& [name, backend] : c.backends) names.push_back(name);
+    for (const auto& [domain, backend] : c.domains) {
+        if (c.backends.count(backend) != 0) continue;
+        domains_complete = false;  // the backend meant here probably exists under another name
+        std::string message = "domains." + domain + ": backend '" + detail::escaped(backend) +
+                              "' is not defined in backends";
+        if (auto suggestion = detail::closest(backend, names); !suggestion.empty())
+            message += "; did you mean '" + suggestion + "'?";
+        r.error(r.mark("domains." + domain), std::move(message));
+    }
+    // With errors in domains some references are unknown; "unused" would mislead.
+    if (!domains_complete) return;
+    for (const auto& [name, backend] : c.backends) {
+        const bool used = std::any_of(c.domains.begin(), c.domains.end(),
+                                      [&](const auto& route) { return route.second == name; });
+        if (!used) r.error(r.key_mark("backends." + name), "backend '" + name + "' is not used by any domain");
+    }
+}
+
+Config decode_root(const YAML::Node& root, const std::string& source, Reporter& r) {
+    Config c;
+    c.source = source;
+    if (!root.IsDefined() || root.IsNull()) {
+        r.error(YAML::Mark::null_mark(), "the file is empty; expected a map with listeners, domains and backends");
+        return c;
+    }
+    detail::MapReader m(root, "", r,
+                        {"server", "listeners", "tls", "limits", "timeouts", "trusted_networks", "domains", "backends",
+                         "logging"});
+    if (!m.is_map()) return c;
+    c.server = detail::decode_server(m.get("server"), r);
+    if (m.require("listeners")) c.listeners = detail::decode_listeners(m.get("listeners"), r);
+    c.tls = detail::decode_tls(m.get("tls"), r);
+    c.limits = detail::decode_limits(m.get("limits"), r);
+    c.timeouts = detail::decode_timeouts(m.get("timeouts"), r);
+    c.trusted_networks = detail::decode_trusted_networks(m.get("trusted_networks"), r);
+    const auto errors_before_domains = r.error_count();
+    if (m.require("domains")) c.domains = detail::decode_domains(m.get("domains"), r);
+    const bool domains_complete = r.error_count() == errors_before_domains;
+    if (m.require("backends")) c.backends = detail::decode_backends(m.get("backends"), r);
+    c.logging = detail::decode_logging(m.get("logging"), r);
+
+    check_listeners(c, r);
+    check_tls(c, r);
+    check_routes(c, r, domains_complete);
+    return c;
+}
+
+}  // namespace
+
+std::shared_ptr<const Config> parse_config(const std::string& yaml, const std::string& source,
+                                           Diagnostics& diagnostics) {
+    Diagnostics found;
+    Reporter reporter(source, directory_of(source), found);
+    Config config;
+    try {
+        const std::vector<YAML::Node> documents = YAML::LoadAll(yaml);
+        if (documents.size() > 1)
+            reporter.error(documents[1].Mark(), "expected one YAML document, found " + std::to_string(documents.size()));
+        config = decode_root(documents.empty() ? YAML::Node() : documents.front(), source, reporter);
+    } catch (const YAML::Exception& e) {
+        // ParserException and friends; their msg has no position, their mark does.
+        reporter.error(e.mark, "YAML syntax error: " + e.msg);
+    } catch (const std::exception& e) {
+        reporter.error(YAML::Mark::null_mark(), std::string("cannot load the config: ") + e.what());
+    }
+    std::stable_sort(found.begin(), found.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
+    if (!found.empty()) {
+        diagnostics.insert(diagnostics.end(), found.begin(), found.end());
+        return nullptr;
+    }
+    if (config.server.hostname.empty()) config.server.hostname = local_hostname();
+    return std::make_shared<const Config>(std::move(config));
+}
+
+std::shared_ptr<const Config> load_config(const std::string& path, Diagnostics& diagnostics) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        diagnostics.push_back(Diagnostic{path, 0, 0, "cannot read the config file: " + std::string(std::strerror(EISDIR))});
+        return nullptr;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        diagnostics.push_back(Diagnostic{path, 0, 0, "cannot read the config file: " + std::string(std::strerror(errno))});
+        return nullptr;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) {
+        diagnostics.push_back(Diagnostic{path, 0, 0, "cannot read the config file: " + std::string(std::strerror(errno))});
+        return nullptr;
+    }
+    return parse_config(text.str(), path, diagnostics);
+}
+
+}  // namespace mxgate::config

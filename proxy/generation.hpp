@@ -1,0 +1,27 @@
+// One configuration generation: the config and everything built from it once
+// (router, filter chain, policy, server TLS context). Shared read-only; a reload
+// builds a new one and each session keeps the one it started with (Envoy).
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "filters/chain.hpp"
+#include "policy/policy.hpp"
+#include "proxy/config/config.hpp"
+#include "proxy/session/router.hpp"
+
+namespace mxgate {
+
+struct Generation {
+    explicit Generation(std::shared_ptr<const config::Config> c);
+
+    std::shared_ptr<const config::Config> config;
+    session::Router router;
+    filters::Chain chain;
+    policy::Policy policy;
+    std::unique_ptr<boost::asio::ssl::context> server_tls;  // null when no certificate
+};
+
+}  // namespace mxgate

@@ -1,0 +1,44 @@
+#include "proxy/session/router.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace mxgate::session {
+
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+}  // namespace
+
+Route Router::route(smtp::Address& address, bool trusted_client) const {
+    const auto& domains = config_.domains;
+    if (address.domain.empty()) {
+        // <Postmaster>: deliver to the postmaster of the first served domain.
+        auto first = std::find_if(domains.begin(), domains.end(),
+                                  [](const auto& entry) { return entry.first != "*" && entry.first[0] != '.'; });
+        if (first == domains.end()) return {nullptr, smtp::make_reply(550, "5.1.1", "Error: no postmaster here"), {}};
+        address.local = "postmaster";
+        address.domain = first->first;
+    }
+    std::string domain = lower(address.domain);
+    auto found = domains.find(domain);
+    // ".example.org" serves every subdomain of example.org (Postfix parent_domain_matches_subdomains style).
+    for (auto dot = domain.find('.'); found == domains.end() && dot != std::string::npos;
+         dot = domain.find('.', dot + 1))
+        found = domains.find(domain.substr(dot));
+    if (found == domains.end() && trusted_client) found = domains.find("*");
+    if (found == domains.end()) {
+        if (trusted_client)
+            return {nullptr, smtp::make_reply(550, "5.4.4", "Error: no route to that domain"), {}};
+        return {nullptr, smtp::make_reply(550, "5.7.1", "Error: relay access denied"), {}};
+    }
+    auto backend = config_.backends.find(found->second);
+    return {&backend->second, {}, found->first};
+}
+
+}  // namespace mxgate::session

@@ -1,0 +1,32 @@
+// Chooses the backend for a recipient from config `domains`, and enforces relay
+// control: a domain we do not serve is refused (550 5.7.1) unless the client is
+// in trusted_networks and a "*" route exists. Pure code.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "proxy/config/config.hpp"
+#include "proxy/smtp/command.hpp"
+#include "proxy/smtp/reply.hpp"
+
+namespace mxgate::session {
+
+struct Route {
+    const config::Backend* backend = nullptr;  // set when routed
+    smtp::Reply refusal;                       // set when not
+    std::string domain;                        // the matched key ("example.org", ".example.org", "*")
+};
+
+class Router {
+public:
+    explicit Router(const config::Config& config) : config_(config) {}
+    // `address` may be rewritten: <Postmaster> becomes postmaster@<first served domain>
+    // (RFC 5321 §4.5.1 requires accepting it without a domain).
+    Route route(smtp::Address& address, bool trusted_client) const;
+
+private:
+    const config::Config& config_;
+};
+
+}  // namespace mxgate::session

@@ -1,0 +1,453 @@
+#include "proxy/session/session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include "proxy/listener.hpp"
+#include "proxy/log.hpp"
+#include "proxy/session/received.hpp"
+#include "proxy/smtp/data_reader.hpp"
+
+namespace mxgate::session {
+
+namespace asio = boost::asio;
+using smtp::make_reply;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t command_read_size = 4096;
+constexpr std::size_t data_read_size = 64 * 1024;
+
+smtp::Reply reply_for(smtp::CommandError error) {
+    switch (error) {
+        case smtp::CommandError::bad_character: return make_reply(500, "5.5.2", "Error: invalid character in command");
+        case smtp::CommandError::unrecognized: return make_reply(500, "5.5.2", "Error: command not recognized");
+        case smtp::CommandError::syntax: return make_reply(501, "5.5.4", "Error: syntax error in parameters");
+        case smtp::CommandError::bad_address: return make_reply(501, "5.1.3", "Error: bad address syntax");
+        case smtp::CommandError::bad_parameter: return make_reply(501, "5.5.4", "Error: bad ESMTP parameter");
+    }
+    return make_reply(500, "5.5.2", "Error: command not recognized");
+}
+
+long long milliseconds_since(Clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+smtp::Reply verdict_reply(const policy::Verdict& v) { return make_reply(v.code, v.enhanced, v.text); }
+
+}  // namespace
+
+Session::Session(asio::ip::tcp::socket socket, std::shared_ptr<const Generation> generation,
+                 const config::Listener& listener, backend::BackendPool& pool, std::string id)
+    : generation_(std::move(generation)),
+      config_(*generation_->config),
+      listener_tls_(listener.tls),
+      pool_(pool),
+      stream_(std::move(socket)),
+      deadline_(stream_.socket().get_executor()),
+      state_(ServerSettings{config_.server.hostname,
+                            listener.tls == config::ListenerTls::starttls && generation_->server_tls != nullptr,
+                            &config_.limits},
+             listener.tls == config::ListenerTls::implicit),
+      lines_(config_.limits.max_command_line_length),
+      started_(Clock::now()) {
+    boost::system::error_code ec;
+    auto remote = stream_.socket().remote_endpoint(ec);
+    client_.address = normalize(remote.address());
+    client_.port = remote.port();
+    client_.session_id = std::move(id);
+    for (const auto& network : config_.trusted_networks)
+        if (network.contains(client_.address)) trusted_ = true;
+    stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+asio::awaitable<void> Session::run() {
+    // The watchdog holds the session too: it may resume after run() returns.
+    asio::co_spawn(co_await asio::this_coro::executor,
+                   [self = shared_from_this()]() -> asio::awaitable<void> {
+                       co_await self->deadline_.watch([raw = self.get()] {
+                           boost::system::error_code ignored;
+                           raw->stream_.socket().cancel(ignored);
+                       });
+                   },
+                   asio::detached);
+    log::info(log::Line("session_open").add("session", client_.session_id).add("client", client_.address.to_string())
+                  .add("port", client_.port).add("trusted", trusted_ ? "yes" : "no"));
+    bool failed = false;
+    try {
+        co_await serve();
+    } catch (const std::exception& e) {
+        // Only library exceptions land here; the client gets a 421 if it can.
+        log::error(log::Line("session_error").add("session", client_.session_id).add("error", e.what()));
+        failed = true;
+    }
+    if (failed) {
+        end_ = End::error;
+        co_await say_goodbye(make_reply(421, "4.3.0", config_.server.hostname + " Error: internal error"));
+    }
+    transaction_.reset();
+    deadline_.stop();
+    co_await stream_.shutdown();
+    static constexpr const char* reasons[] = {"none", "quit", "peer_closed", "timeout", "draining", "error"};
+    log::info(log::Line("session_close").add("session", client_.session_id)
+                  .add("reason", reasons[static_cast<int>(end_)]).add("transactions", state_.transactions())
+                  .add("duration_ms", milliseconds_since(started_)));
+}
+
+void Session::drain() {
+    draining_ = true;
+    if (waiting_for_command_ && !state_.in_transaction()) {
+        boost::system::error_code ignored;
+        stream_.socket().cancel(ignored);
+    }
+}
+
+void Session::abort() {
+    // Whatever the session was waiting for from the client fails now; a message
+    // in DATA is then abandoned mid-stream, so the backend never gives it a 250.
+    draining_ = true;
+    boost::system::error_code ignored;
+    stream_.socket().cancel(ignored);
+}
+
+asio::awaitable<void> Session::serve() {
+    if (listener_tls_ == config::ListenerTls::implicit) {
+        deadline_.expires_after(config_.timeouts.tls_handshake);
+        try {
+            co_await stream_.handshake(*generation_->server_tls, asio::ssl::stream_base::server);
+        } catch (const std::exception& e) {
+            log::info(log::Line("tls_failed").add("session", client_.session_id).add("error", e.what()));
+            end_ = End::error;
+            co_return;
+        }
+        client_.tls = true;
+    }
+    if (auto verdict = co_await run_stage(filters::Stage::connect)) {
+        co_await say_goodbye(verdict_reply(*verdict));
+        co_return;
+    }
+    reply(state_.greeting(config_.server.banner));
+    while (end_ == End::none) {
+        auto event = co_await next_line();
+        if (!event) break;
+        co_await perform(co_await handle_line(*event));
+        if (!state_.in_transaction()) {
+            transaction_.reset();
+            bdat_.reset();
+            pending_header_.clear();
+            if (draining_ && end_ == End::none) end_ = End::draining;
+        }
+    }
+    switch (end_) {
+        case End::timeout:
+            co_await say_goodbye(make_reply(421, "4.4.2", config_.server.hostname + " Error: timeout exceeded"));
+            break;
+        case End::draining:
+            co_await say_goodbye(make_reply(421, "4.3.2", config_.server.hostname + " Service shutting down"));
+            break;
+        default:
+            co_await flush();
+    }
+}
+
+asio::awaitable<Step> Session::handle_line(const smtp::LineEvent& event) {
+    using Kind = smtp::LineEvent::Kind;
+    if (event.kind == Kind::too_long) co_return state_.on_bad_line(make_reply(500, "5.5.2", "Error: line too long"));
+    // Postfix smtpd_forbid_bare_newline: a command must end in CRLF.
+    if (event.kind == Kind::bare_lf)
+        co_return state_.on_bad_line(make_reply(500, "5.5.2", "Error: bare <LF> received"));
+    auto parsed = smtp::parse_command(event.text);
+    if (auto* error = std::get_if<smtp::CommandError>(&parsed)) co_return state_.on_bad_line(reply_for(*error));
+    co_return state_.on_command(std::move(std::get<smtp::Command>(parsed)));
+}
+
+asio::awaitable<void> Session::perform(Step step) {
+    using Action = Step::Action;
+    switch (step.action) {
+        case Action::reply: reply(std::move(step.reply)); break;
+        case Action::close:
+            reply(std::move(step.reply));
+            if (end_ == End::none) end_ = step.reply.code == 221 ? End::quit : End::error;
+            break;
+        case Action::helo:
+            client_.helo = state_.helo();
+            client_.esmtp = state_.esmtp();
+            if (auto verdict = co_await run_stage(filters::Stage::helo)) {
+                reply(verdict_reply(*verdict));
+            } else {
+                reply(std::move(step.reply));
+            }
+            break;
+        case Action::mail: co_await perform(co_await do_mail()); break;
+        case Action::rcpt: co_await perform(co_await do_rcpt()); break;
+        case Action::data: co_await perform(co_await do_data()); break;
+        case Action::bdat:
+        case Action::bdat_discard: co_await perform(co_await do_bdat(std::move(step))); break;
+        case Action::starttls:
+            if (!co_await do_starttls(std::move(step))) end_ = End::error;
+            break;
+    }
+}
+
+asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(filters::Stage stage) {
+    if (generation_->chain.idle_at(stage)) co_return std::nullopt;
+    filters::TransactionView view;
+    view.client_address = client_.address;
+    view.helo = state_.helo();
+    view.tls = stream_.is_tls();
+    view.trusted = trusted_;
+    std::string sender = state_.sender().str();
+    view.sender = sender;
+    std::string recipient = state_.pending_rcpt().address.str();
+    if (stage == filters::Stage::rcpt) view.recipient = recipient;
+    view.recipients = &state_.recipients();
+    auto findings = co_await generation_->chain.run(stage, view);
+    auto verdict = generation_->policy.decide(stage, findings);
+    if (verdict.action == policy::Verdict::Action::proceed) co_return std::nullopt;
+    log::info(log::Line("verdict").add("session", client_.session_id).add("stage", filters::to_string(stage))
+                  .add("rule", verdict.rule).add("code", verdict.code));
+    if (verdict.action == policy::Verdict::Action::disconnect) end_ = End::error;
+    co_return verdict;
+}
+
+asio::awaitable<Step> Session::do_mail() {
+    if (auto verdict = co_await run_stage(filters::Stage::mail_from)) {
+        if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict_reply(*verdict));
+        co_return state_.on_mail(false, verdict_reply(*verdict));
+    }
+    transaction_started_ = Clock::now();
+    // The backend sees MAIL with the first RCPT, once the route is known; a
+    // backend's refusal of the sender is then the reply to that RCPT.
+    co_return state_.on_mail(true, make_reply(250, "2.1.0", "Ok"));
+}
+
+asio::awaitable<Step> Session::do_rcpt() {
+    backend::Recipient recipient{state_.pending_rcpt().address, state_.pending_rcpt().params};
+    Route route = generation_->router.route(recipient.address, trusted_);
+    if (!route.backend) co_return state_.on_rcpt(false, std::move(route.refusal));
+    if (transaction_ && transaction_backend_ != route.backend && state_.recipients().empty()) transaction_.reset();
+    if (transaction_ && transaction_backend_ != route.backend)
+        co_return state_.on_rcpt(false, make_reply(452, "4.5.3", "Error: recipient for another destination, send it in a separate transaction"));
+    if (transaction_ && state_.recipients().size() >= transaction_->max_recipients())
+        co_return state_.on_rcpt(false, make_reply(452, "4.5.3", "Error: too many recipients for this destination, send the rest separately"));
+    if (auto verdict = co_await run_stage(filters::Stage::rcpt)) {
+        if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict_reply(*verdict));
+        co_return state_.on_rcpt(false, verdict_reply(*verdict));
+    }
+    if (!transaction_) {
+        transaction_ = pool_.open(generation_->config, *route.backend, client_,
+                                  backend::Envelope{state_.sender(), state_.mail_params()});
+        transaction_backend_ = route.backend;
+    }
+    smtp::Reply answer = co_await transaction_->add_recipient(recipient);
+    co_return state_.on_rcpt(answer.klass() == 2, std::move(answer));
+}
+
+std::string Session::received_header() {
+    const auto& recipients = state_.recipients();
+    return session::received_header({client_.helo, client_.address.to_string(), config_.server.hostname,
+                                     state_.esmtp(), state_.smtputf8(), stream_.tls_version(), stream_.tls_cipher(),
+                                     client_.session_id + "." + std::to_string(state_.transactions()),
+                                     recipients.size() == 1 ? recipients.front() : std::string(),
+                                     std::chrono::system_clock::now()});
+}
+
+asio::awaitable<bool> Session::forward(std::string_view content) {
+    if (!pending_header_.empty()) {
+        // One write for the header and the first bytes: small messages go in one segment.
+        pending_header_.append(content);
+        std::string first = std::move(pending_header_);
+        pending_header_.clear();
+        co_return co_await transaction_->write(first);
+    }
+    if (content.empty()) co_return true;
+    co_return co_await transaction_->write(content);
+}
+
+asio::awaitable<Step> Session::do_data() {
+    smtp::Reply ready = co_await transaction_->begin_data();
+    if (ready.code != 354) co_return state_.on_data_refused(std::move(ready));
+    reply(make_reply(354, "", "End data with <CR><LF>.<CR><LF>"));
+    // One deadline for the whole message (RFC 5321 §4.5.3.2.5-6 as a deadline).
+    deadline_.expires_after(config_.timeouts.data);
+    if (!co_await flush()) co_return state_.on_message_done(make_reply(451, "4.3.0", "Error: connection lost"));
+    pending_header_ = received_header();
+    smtp::DataReader reader({config_.limits.max_message_size.bytes, config_.limits.max_text_line_length});
+    bool backend_ok = true;
+    for (;;) {
+        smtp::DataChunk chunk = reader.feed(in_.view());
+        if (backend_ok && !chunk.forward.empty()) backend_ok = co_await forward(chunk.forward);
+        in_.consume(chunk.consumed);
+        if (chunk.done) break;
+        if (!co_await fill(data_read_size)) {
+            // The client went away or ran out of time: the backend never sees a final dot.
+            co_return state_.on_message_done(make_reply(451, "4.4.2", "Error: timeout or connection lost during DATA"));
+        }
+    }
+    smtp::Reply final_reply = co_await finish_message(reader);
+    log_transaction(final_reply, reader.size());
+    co_return state_.on_message_done(std::move(final_reply));
+}
+
+// The end of the content: refuse what the reader found unclean, ask the
+// end_of_data stage, then the backend. A refused message never gets its final
+// dot: the serve loop drops the backend transaction mid-DATA and the backend
+// discards it.
+template <class Reader>
+asio::awaitable<smtp::Reply> Session::finish_message(const Reader& reader) {
+    if (reader.bare_line_ending())
+        co_return make_reply(550, "5.6.0", "Error: message refused: bare CR or LF in message content");
+    if (reader.too_big()) co_return make_reply(552, "5.3.4", "Error: message size exceeds fixed limit");
+    if (reader.line_too_long())
+        co_return make_reply(550, "5.6.0", "Error: message refused: text line longer than 1000 octets");
+    if (auto verdict = co_await run_stage(filters::Stage::end_of_data)) co_return verdict_reply(*verdict);
+    if (!pending_header_.empty()) co_await forward({});  // an empty message still gets its header
+    co_return co_await transaction_->end_data();  // 451 if any write failed
+}
+
+asio::awaitable<Step> Session::do_bdat(Step step) {
+    const std::uint64_t chunk_size = step.chunk_size;
+    std::uint64_t remaining = chunk_size;
+    bool discard = step.action == Step::Action::bdat_discard;
+    deadline_.expires_after(config_.timeouts.data);
+    if (!discard && !bdat_) {
+        smtp::Reply ready = co_await transaction_->begin_data();
+        if (ready.code != 354) {
+            discard = true;
+            step = state_.on_message_done(std::move(ready));
+        } else {
+            bdat_.emplace(smtp::DataLimits{config_.limits.max_message_size.bytes, config_.limits.max_text_line_length});
+            pending_header_ = received_header();
+        }
+    }
+    // RFC 3030 §4.2: the chunk is read whatever the answer, or its bytes would be taken for commands.
+    std::string stuffed;
+    bool backend_ok = true;
+    while (remaining > 0) {
+        if (in_.empty() && !co_await fill(data_read_size))
+            co_return state_.on_message_done(make_reply(451, "4.4.2", "Error: timeout or connection lost during BDAT"));
+        auto available = in_.view().substr(0, std::min<std::uint64_t>(remaining, in_.view().size()));
+        if (!discard) {
+            stuffed.clear();
+            bdat_->stuff(available, stuffed);
+            if (backend_ok && !stuffed.empty()) backend_ok = co_await forward(stuffed);
+        }
+        in_.consume(available.size());
+        remaining -= available.size();
+    }
+    if (discard) co_return step;
+    if (!step.last_chunk) {
+        // A refused or failed message is answered at LAST, where the verdict is final.
+        co_return Step{Step::Action::reply, make_reply(250, "2.0.0", std::to_string(chunk_size) + " octets received")};
+    }
+    stuffed.clear();
+    bdat_->finish(stuffed);
+    if (backend_ok && !stuffed.empty()) co_await forward(stuffed);
+    smtp::Reply final_reply = co_await finish_message(*bdat_);
+    log_transaction(final_reply, bdat_->size());
+    co_return state_.on_message_done(std::move(final_reply));
+}
+
+asio::awaitable<bool> Session::do_starttls(Step step) {
+    reply(std::move(step.reply));
+    deadline_.expires_after(config_.timeouts.tls_handshake);
+    if (!co_await flush()) co_return false;
+    // CVE-2011-0411: whatever the client pipelined in plaintext after STARTTLS is dropped.
+    in_.clear();
+    in_.release_if_empty();
+    try {
+        co_await stream_.handshake(*generation_->server_tls, asio::ssl::stream_base::server);
+    } catch (const std::exception& e) {
+        log::info(log::Line("tls_failed").add("session", client_.session_id).add("error", e.what()));
+        co_return false;
+    }
+    client_.tls = true;
+    client_.helo.clear();
+    state_.on_tls_started();
+    co_return true;
+}
+
+asio::awaitable<std::optional<smtp::LineEvent>> Session::next_line() {
+    bool deadline_set = false;
+    for (;;) {
+        smtp::LineEvent event = lines_.next(in_.view());
+        in_.consume(event.consumed);
+        if (event.kind != smtp::LineEvent::Kind::need_more) co_return event;
+        if (!deadline_set) {
+            deadline_.expires_after(config_.timeouts.command);
+            deadline_set = true;
+        }
+        if (draining_ && !state_.in_transaction()) {
+            end_ = End::draining;
+            co_return std::nullopt;
+        }
+        if (!co_await flush()) co_return std::nullopt;
+        waiting_for_command_ = true;
+        bool ok = co_await fill(command_read_size);
+        waiting_for_command_ = false;
+        if (!ok) co_return std::nullopt;
+    }
+}
+
+asio::awaitable<bool> Session::fill(std::size_t min_space) {
+    if (deadline_.fired()) {
+        end_ = End::timeout;
+        co_return false;
+    }
+    try {
+        if (in_.empty()) {
+            in_.release_if_empty();
+            co_await stream_.wait_readable();
+        }
+        std::size_t n = co_await stream_.read_some(in_.prepare(min_space));
+        in_.commit(n);
+        co_return true;
+    } catch (const boost::system::system_error& e) {
+        if (deadline_.fired())
+            end_ = End::timeout;
+        else if (draining_)
+            end_ = End::draining;
+        else if (end_ == End::none)
+            end_ = End::peer_closed;
+        co_return false;
+    }
+}
+
+asio::awaitable<bool> Session::flush() {
+    if (out_.empty()) co_return true;
+    try {
+        co_await stream_.write(asio::buffer(out_));
+        out_.clear();
+        co_return true;
+    } catch (const boost::system::system_error&) {
+        out_.clear();
+        if (end_ == End::none) end_ = deadline_.fired() ? End::timeout : End::peer_closed;
+        co_return false;
+    }
+}
+
+asio::awaitable<void> Session::say_goodbye(smtp::Reply r) {
+    if (end_ == End::peer_closed) co_return;
+    reply(std::move(r));
+    deadline_.expires_after(config_.timeouts.command);
+    co_await flush();
+}
+
+void Session::log_transaction(const smtp::Reply& final_reply, std::uint64_t size) {
+    std::string recipients;
+    for (const auto& r : state_.recipients()) recipients += (recipients.empty() ? "<" : ",<") + r + ">";
+    log::Line line("transaction");
+    line.add("session", client_.session_id).add("txn", state_.transactions())
+        .add("client", client_.address.to_string()).add("helo", client_.helo)
+        .add("from", "<" + state_.sender().str() + ">").add("to", recipients)
+        .add("size", static_cast<long long>(size))
+        .add("tls", stream_.is_tls() ? stream_.tls_version() + "/" + stream_.tls_cipher() : "none")
+        .add("backend", transaction_ ? transaction_->describe() : std::string("none"))
+        .add("reply", final_reply.summary())
+        .add("duration_ms", milliseconds_since(transaction_started_));
+    log::info(line);
+}
+
+}  // namespace mxgate::session

@@ -1,0 +1,86 @@
+// One client connection: the coroutine that reads commands, asks SessionState
+// what to do, runs the filter stages, drives the backend transaction and writes
+// replies. It is the only place where client sockets, deadlines and TLS meet.
+// Errors: I/O failures end the session quietly (logged); everything the client
+// did wrong is a reply chosen by SessionState; a backend failure is a 4xx.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "proxy/backend/backend.hpp"
+#include "proxy/generation.hpp"
+#include "proxy/session/deadline.hpp"
+#include "proxy/session/input_buffer.hpp"
+#include "proxy/session/session_state.hpp"
+#include "proxy/smtp/data_reader.hpp"
+#include "proxy/smtp/line_reader.hpp"
+#include "proxy/tls/stream.hpp"
+
+namespace mxgate::session {
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(boost::asio::ip::tcp::socket socket, std::shared_ptr<const Generation> generation,
+            const config::Listener& listener, backend::BackendPool& pool, std::string id);
+
+    // Serves the connection to its end. Keep the shared_ptr alive while it runs.
+    boost::asio::awaitable<void> run();
+
+    // SIGTERM: finish the current transaction, then 421 (idle sessions at once).
+    void drain();
+    // The shutdown deadline passed: 421 now, abandoning any transaction (never a 250).
+    void abort();
+
+private:
+    enum class End { none, quit, peer_closed, timeout, draining, error };
+
+    boost::asio::awaitable<void> serve();
+    boost::asio::awaitable<std::optional<smtp::LineEvent>> next_line();
+    boost::asio::awaitable<bool> fill(std::size_t min_space);
+    boost::asio::awaitable<bool> flush();
+    boost::asio::awaitable<void> perform(Step step);
+    boost::asio::awaitable<Step> handle_line(const smtp::LineEvent& event);
+    boost::asio::awaitable<Step> do_mail();
+    boost::asio::awaitable<Step> do_rcpt();
+    boost::asio::awaitable<Step> do_data();
+    boost::asio::awaitable<Step> do_bdat(Step step);
+    boost::asio::awaitable<bool> do_starttls(Step step);
+    boost::asio::awaitable<std::optional<policy::Verdict>> run_stage(filters::Stage stage);
+    boost::asio::awaitable<bool> forward(std::string_view content);
+    template <class Reader>
+    boost::asio::awaitable<smtp::Reply> finish_message(const Reader& reader);
+    boost::asio::awaitable<void> say_goodbye(smtp::Reply reply);
+    void reply(smtp::Reply r) { out_ += r.wire(); }
+    std::string received_header();
+    void log_transaction(const smtp::Reply& reply, std::uint64_t size);
+
+    std::shared_ptr<const Generation> generation_;
+    const config::Config& config_;
+    config::ListenerTls listener_tls_;
+    backend::BackendPool& pool_;
+    tls::Stream stream_;
+    Deadline deadline_;
+    SessionState state_;
+    smtp::LineReader lines_;
+    InputBuffer in_;
+    std::string out_;
+    backend::ClientInfo client_;
+    bool trusted_ = false;
+    std::unique_ptr<backend::Transaction> transaction_;
+    const config::Backend* transaction_backend_ = nullptr;
+    std::optional<smtp::ChunkStuffer> bdat_;  // the message being received in BDAT chunks
+    std::string pending_header_;   // Received: header, sent with the first content bytes
+    std::chrono::steady_clock::time_point started_;
+    std::chrono::steady_clock::time_point transaction_started_;
+    End end_ = End::none;
+    bool waiting_for_command_ = false;
+    bool draining_ = false;
+};
+
+}  // namespace mxgate::session

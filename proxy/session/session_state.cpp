@@ -1,0 +1,265 @@
+#include "proxy/session/session_state.hpp"
+
+#include <cassert>
+#include <string_view>
+
+namespace mxgate::session {
+
+using smtp::Verb;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
+    return true;
+}
+
+// RFC 3461 §4.1: NOTIFY=NEVER or any of SUCCESS,FAILURE,DELAY.
+bool valid_notify(std::string_view value) {
+    if (iequals(value, "NEVER")) return true;
+    while (!value.empty()) {
+        auto comma = value.find(',');
+        auto item = value.substr(0, comma);
+        if (!iequals(item, "SUCCESS") && !iequals(item, "FAILURE") && !iequals(item, "DELAY")) return false;
+        if (comma == std::string_view::npos) break;
+        value.remove_prefix(comma + 1);
+    }
+    return true;
+}
+
+bool all_digits(std::string_view s) {
+    if (s.empty() || s.size() > 19) return false;
+    for (char c : s)
+        if (c < '0' || c > '9') return false;
+    return true;
+}
+
+}  // namespace
+
+SessionState::SessionState(ServerSettings settings, bool tls_active)
+    : settings_(std::move(settings)), tls_(tls_active) {
+    assert(settings_.limits != nullptr);
+}
+
+smtp::Reply SessionState::greeting(const std::string& banner) const {
+    return smtp::make_reply(220, "", settings_.hostname + " " + banner);
+}
+
+Step SessionState::reply(int code, const char* enhanced, std::string text) {
+    return {Step::Action::reply, smtp::make_reply(code, enhanced, text)};
+}
+
+Step SessionState::error(int code, const char* enhanced, std::string text) {
+    return counted(smtp::make_reply(code, enhanced, text));
+}
+
+Step SessionState::counted(smtp::Reply r) {
+    // Postfix smtpd_hard_error_limit: a client that keeps failing is cut off.
+    if (++errors_ >= settings_.limits->max_errors)
+        return {Step::Action::close, smtp::make_reply(421, "4.7.0", settings_.hostname + " Error: too many errors")};
+    return {Step::Action::reply, std::move(r)};
+}
+
+Step SessionState::junk(Step step) {
+    if (++junk_ > settings_.limits->max_junk_commands)
+        return {Step::Action::close, smtp::make_reply(421, "4.7.0", settings_.hostname + " Error: too many commands")};
+    return step;
+}
+
+Step SessionState::on_bad_line(smtp::Reply r) { return counted(std::move(r)); }
+
+Step SessionState::on_command(smtp::Command&& command) {
+    switch (command.verb) {
+        case Verb::ehlo: return on_ehlo(std::move(command), true);
+        case Verb::helo: return on_ehlo(std::move(command), false);
+        case Verb::mail: return on_mail_command(std::move(command));
+        case Verb::rcpt: return on_rcpt_command(std::move(command));
+        case Verb::data: return on_data_command();
+        case Verb::bdat: return on_bdat_command(command);
+        case Verb::starttls: return on_starttls();
+        case Verb::rset:
+            reset_transaction();
+            return junk(reply(250, "2.0.0", "Ok"));
+        case Verb::noop: return junk(reply(250, "2.0.0", "Ok"));
+        case Verb::quit: return {Step::Action::close, smtp::make_reply(221, "2.0.0", "Bye")};
+        case Verb::help: return junk(reply(214, "2.0.0", "See RFC 5321; commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY STARTTLS"));
+        // RFC 5321 §3.5.3: 252 when the server will accept mail without verifying.
+        case Verb::vrfy:
+            if (command.argument.empty()) return error(501, "5.5.4", "Syntax: VRFY address");
+            return junk(reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
+        case Verb::expn: return junk(error(502, "5.5.1", "EXPN not available"));
+        case Verb::unknown: return error(502, "5.5.2", "Error: command not recognized");
+    }
+    assert(false && "unhandled verb");
+    return error(502, "5.5.2", "Error: command not recognized");
+}
+
+Step SessionState::on_ehlo(smtp::Command&& command, bool esmtp) {
+    // RFC 5321 §4.1.4: EHLO/HELO later in the session acts like RSET.
+    reset_transaction();
+    greeted_ = true;
+    esmtp_ = esmtp;
+    helo_ = std::move(command.argument);
+    if (!esmtp) return {Step::Action::helo, smtp::make_reply(250, "", settings_.hostname)};
+    return {Step::Action::helo, ehlo_reply()};
+}
+
+smtp::Reply SessionState::ehlo_reply() const {
+    smtp::Reply r;
+    r.code = 250;
+    r.lines = {settings_.hostname, "PIPELINING", "SIZE " + std::to_string(settings_.limits->max_message_size.bytes),
+               "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES"};
+    if (settings_.tls_available && !tls_) r.lines.push_back("STARTTLS");
+    r.lines.push_back("CHUNKING");
+    r.lines.push_back("DSN");
+    return r;
+}
+
+Step SessionState::on_mail_command(smtp::Command&& command) {
+    if (!greeted_) return error(503, "5.5.1", "Error: send HELO/EHLO first");
+    if (mail_given_) return error(503, "5.5.1", "Error: nested MAIL command");
+    if (transactions_ >= settings_.limits->max_transactions_per_session)
+        return {Step::Action::close, smtp::make_reply(421, "4.7.0", settings_.hostname + " Error: too many messages in one session")};
+    if (!esmtp_ && !command.params.empty()) return error(555, "5.5.4", "Error: ESMTP parameters need EHLO");
+
+    bool smtputf8 = false;
+    for (const auto& [key, value] : command.params) {
+        if (key == "SIZE") {
+            if (!all_digits(value)) return error(501, "5.5.4", "Error: bad SIZE value");
+            // RFC 1870 §6: refuse early what cannot fit.
+            if (std::stoull(value) > settings_.limits->max_message_size.bytes)
+                return error(552, "5.3.4", "Error: message size exceeds fixed limit");
+        } else if (key == "BODY") {
+            if (!iequals(value, "7BIT") && !iequals(value, "8BITMIME"))
+                return error(501, "5.5.4", "Error: BODY must be 7BIT or 8BITMIME");
+        } else if (key == "SMTPUTF8") {
+            if (!value.empty()) return error(501, "5.5.4", "Error: SMTPUTF8 takes no value");
+            smtputf8 = true;
+        } else if (key == "RET") {
+            if (!iequals(value, "FULL") && !iequals(value, "HDRS")) return error(501, "5.5.4", "Error: bad RET value");
+        } else if (key == "ENVID") {
+            if (value.empty() || value.size() > 100 || !smtp::decode_xtext(value))
+                return error(501, "5.5.4", "Error: bad ENVID value");
+        } else {
+            return error(555, "5.5.4", "Error: unsupported MAIL parameter " + key);
+        }
+    }
+    // RFC 6531 §3.4: a UTF-8 address needs the SMTPUTF8 parameter.
+    if (command.address.utf8 && !smtputf8)
+        return error(553, "5.6.7", "Error: UTF-8 address without SMTPUTF8");
+    if (command.address.empty() == false && command.address.domain.empty())
+        return error(501, "5.1.7", "Error: sender address must have a domain");
+
+    sender_ = std::move(command.address);
+    mail_params_ = std::move(command.params);
+    smtputf8_ = smtputf8;
+    return {Step::Action::mail, {}};
+}
+
+Step SessionState::on_mail(bool accepted, smtp::Reply r) {
+    if (!accepted) {
+        sender_ = {};
+        mail_params_.clear();
+        smtputf8_ = false;
+        return counted(std::move(r));
+    }
+    mail_given_ = true;
+    ++transactions_;
+    return {Step::Action::reply, std::move(r)};
+}
+
+Step SessionState::on_rcpt_command(smtp::Command&& command) {
+    if (!mail_given_) return error(503, "5.5.1", "Error: need MAIL command");
+    if (bdat_started_) return error(503, "5.5.1", "Error: RCPT during BDAT");
+    if (recipients_.size() >= settings_.limits->max_recipients)
+        return error(452, "4.5.3", "Error: too many recipients");  // RFC 5321 §4.5.3.1.10
+    if (!esmtp_ && !command.params.empty()) return error(555, "5.5.4", "Error: ESMTP parameters need EHLO");
+    for (const auto& [key, value] : command.params) {
+        if (key == "NOTIFY") {
+            if (!valid_notify(value)) return error(501, "5.5.4", "Error: bad NOTIFY value");
+        } else if (key == "ORCPT") {
+            auto semicolon = value.find(';');
+            if (semicolon == std::string::npos || semicolon == 0 || !smtp::decode_xtext(value.substr(semicolon + 1)))
+                return error(501, "5.5.4", "Error: bad ORCPT value");
+        } else {
+            return error(555, "5.5.4", "Error: unsupported RCPT parameter " + key);
+        }
+    }
+    if (command.address.utf8 && !smtputf8_)
+        return error(553, "5.6.7", "Error: UTF-8 address without SMTPUTF8");
+    pending_rcpt_ = std::move(command);
+    return {Step::Action::rcpt, {}};
+}
+
+Step SessionState::on_rcpt(bool accepted, smtp::Reply r) {
+    if (!accepted) return counted(std::move(r));
+    recipients_.push_back(pending_rcpt_.address.str());
+    return {Step::Action::reply, std::move(r)};
+}
+
+Step SessionState::on_data_command() {
+    if (!mail_given_) return error(503, "5.5.1", "Error: need MAIL command");
+    if (bdat_started_) return error(503, "5.5.1", "Error: DATA during BDAT");
+    if (recipients_.empty()) return error(554, "5.5.1", "Error: no valid recipients");
+    return {Step::Action::data, {}};
+}
+
+Step SessionState::on_data_refused(smtp::Reply r) {
+    reset_transaction();
+    return counted(std::move(r));
+}
+
+Step SessionState::on_bdat_command(const smtp::Command& command) {
+    // RFC 3030 §4.2: the chunk follows the command whatever we answer, so an
+    // error still reads it, or its bytes would be taken for commands.
+    Step refused;
+    if (!mail_given_)
+        refused = error(503, "5.5.1", "Error: need MAIL command");
+    else if (recipients_.empty())
+        refused = error(554, "5.5.1", "Error: no valid recipients");
+    else {
+        bdat_started_ = true;
+        return {Step::Action::bdat, {}, command.chunk_size, command.last_chunk};
+    }
+    if (refused.action == Step::Action::close) return refused;
+    refused.action = Step::Action::bdat_discard;
+    refused.chunk_size = command.chunk_size;
+    return refused;
+}
+
+Step SessionState::on_message_done(smtp::Reply r) {
+    reset_transaction();
+    if (r.klass() == 2) return {Step::Action::reply, std::move(r)};
+    return counted(std::move(r));
+}
+
+Step SessionState::on_starttls() {
+    if (tls_) return error(503, "5.5.1", "Error: TLS already active");
+    if (!settings_.tls_available) return error(502, "5.5.1", "Error: STARTTLS not available");
+    if (mail_given_) return error(503, "5.5.1", "Error: STARTTLS during a mail transaction");
+    return {Step::Action::starttls, smtp::make_reply(220, "2.0.0", "Ready to start TLS")};
+}
+
+void SessionState::on_tls_started() {
+    // RFC 3207 §4.2: forget everything learned before TLS, including EHLO.
+    tls_ = true;
+    greeted_ = false;
+    esmtp_ = false;
+    helo_.clear();
+    reset_transaction();
+}
+
+Step SessionState::on_disconnect(smtp::Reply r) { return {Step::Action::close, std::move(r)}; }
+
+void SessionState::reset_transaction() {
+    mail_given_ = false;
+    smtputf8_ = false;
+    bdat_started_ = false;
+    sender_ = {};
+    mail_params_.clear();
+    recipients_.clear();
+}
+
+}  // namespace mxgate::session

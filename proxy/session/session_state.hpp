@@ -1,0 +1,112 @@
+// The SMTP server dialogue as a pure state machine: a parsed command in, a step
+// out (a reply, or an action the session coroutine must carry out and report
+// back). It owns the RFC 5321 sequencing rules, ESMTP parameter checks and the
+// per-session limits; it never does I/O and never sees sockets or backends.
+// Impossible transitions are asserts; client mistakes are replies.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "proxy/config/config.hpp"
+#include "proxy/smtp/command.hpp"
+#include "proxy/smtp/reply.hpp"
+
+namespace mxgate::session {
+
+struct Step {
+    enum class Action : std::uint8_t {
+        reply,           // send `reply`, nothing else
+        close,           // send `reply` (221 or 421), then close the connection
+        helo,            // greeting accepted: run the helo stage, then send `reply`
+        mail,            // run the mail stage; report with on_mail()
+        rcpt,            // route, run the rcpt stage, ask the backend; report with on_rcpt()
+        data,            // ask the backend for DATA; report a refusal with on_data_refused()
+        bdat,            // read `chunk_size` bytes into the message; report with on_bdat_chunk()
+        bdat_discard,    // read and drop `chunk_size` bytes, then send `reply` (keeps the stream in sync)
+        starttls,        // send `reply` (220), then handshake; report with on_tls_started()
+    };
+    Action action = Action::reply;
+    smtp::Reply reply;
+    std::uint64_t chunk_size = 0;  // bdat, bdat_discard
+    bool last_chunk = false;       // bdat: BDAT ... LAST
+};
+
+struct ServerSettings {            // what the session offers, fixed per listener and config
+    std::string hostname;
+    bool tls_available = false;    // STARTTLS may be offered on this listener
+    const config::Limits* limits = nullptr;
+};
+
+class SessionState {
+public:
+    SessionState(ServerSettings settings, bool tls_active);
+
+    smtp::Reply greeting(const std::string& banner) const;
+
+    // A parsed command. `command` is moved from where needed (the state keeps
+    // the envelope: sender, params, recipients).
+    Step on_command(smtp::Command&& command);
+    // A line the reader or parser refused.
+    Step on_bad_line(smtp::Reply reply);
+
+    // Results of actions, as the session learned them.
+    Step on_mail(bool accepted, smtp::Reply reply);
+    Step on_rcpt(bool accepted, smtp::Reply reply);
+    Step on_data_refused(smtp::Reply reply);   // backend or policy refused DATA
+    // Final reply to end of data, to BDAT LAST, or to a BDAT chunk that failed:
+    // the transaction is over either way.
+    Step on_message_done(smtp::Reply reply);
+    void on_tls_started();
+    // A stage verdict that ends the session (421).
+    Step on_disconnect(smtp::Reply reply);
+
+    // What the session needs to know.
+    bool esmtp() const { return esmtp_; }
+    bool tls() const { return tls_; }
+    bool in_transaction() const { return mail_given_; }
+    bool receiving_bdat() const { return bdat_started_; }
+    const std::string& helo() const { return helo_; }
+    const smtp::Address& sender() const { return sender_; }
+    const std::vector<smtp::EsmtpParam>& mail_params() const { return mail_params_; }
+    const std::vector<std::string>& recipients() const { return recipients_; }
+    bool smtputf8() const { return smtputf8_; }
+    unsigned transactions() const { return transactions_; }
+    // The RCPT currently being decided (valid between Action::rcpt and on_rcpt).
+    const smtp::Command& pending_rcpt() const { return pending_rcpt_; }
+
+private:
+    Step reply(int code, const char* enhanced, std::string text);
+    Step error(int code, const char* enhanced, std::string text);  // counts towards max_errors
+    Step counted(smtp::Reply reply);                                // likewise, for a given reply
+    Step junk(Step step);  // counts towards max_junk_commands
+    Step on_ehlo(smtp::Command&& command, bool esmtp);
+    Step on_mail_command(smtp::Command&& command);
+    Step on_rcpt_command(smtp::Command&& command);
+    Step on_data_command();
+    Step on_bdat_command(const smtp::Command& command);
+    Step on_starttls();
+    smtp::Reply ehlo_reply() const;
+    void reset_transaction();
+
+    ServerSettings settings_;
+    bool tls_ = false;
+    bool greeted_ = false;
+    bool esmtp_ = false;
+    std::string helo_;
+    unsigned errors_ = 0;
+    unsigned junk_ = 0;
+    unsigned transactions_ = 0;
+
+    // The current transaction.
+    bool mail_given_ = false;
+    bool smtputf8_ = false;
+    bool bdat_started_ = false;
+    smtp::Address sender_;
+    std::vector<smtp::EsmtpParam> mail_params_;
+    std::vector<std::string> recipients_;
+    smtp::Command pending_rcpt_;
+};
+
+}  // namespace mxgate::session

@@ -1,0 +1,44 @@
+#include "proxy/session/received.hpp"
+
+#include <gtest/gtest.h>
+
+namespace mxgate::session {
+namespace {
+
+ReceivedInfo sample() {
+    return {"client.test", "192.0.2.1", "mx.test", true, false, "", "", "abc.1", "x@example.org",
+            std::chrono::system_clock::from_time_t(1795443907)};
+}
+
+TEST(ReceivedTest, PlainEsmtpWithOneRecipient) {
+    EXPECT_EQ(received_header(sample()),
+              "Received: from client.test (unknown [192.0.2.1])\r\n"
+              "\tby mx.test (mxgate) with ESMTP id abc.1\r\n"
+              "\tfor <x@example.org>;\r\n"
+              "\t" + rfc5322_date(sample().when) + "\r\n");
+}
+
+TEST(ReceivedTest, TlsAndUtf8ProtocolNames) {
+    ReceivedInfo info = sample();
+    info.tls_version = "TLSv1.3";
+    info.tls_cipher = "TLS_AES_256_GCM_SHA384";
+    info.smtputf8 = true;
+    info.recipient.clear();
+    std::string h = received_header(info);
+    EXPECT_NE(h.find("(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)"), std::string::npos);
+    EXPECT_NE(h.find("with UTF8SMTPS id"), std::string::npos);
+    EXPECT_EQ(h.find("for <"), std::string::npos);
+}
+
+TEST(ReceivedTest, EveryContinuationLineIsFolded) {
+    std::string h = received_header(sample());
+    for (std::size_t at = h.find("\r\n"); at + 2 < h.size(); at = h.find("\r\n", at + 2))
+        EXPECT_EQ(h[at + 2], '\t') << "unfolded line after offset " << at;
+}
+
+TEST(ReceivedTest, DateIsRfc5322) {
+    EXPECT_EQ(rfc5322_date(std::chrono::system_clock::from_time_t(0)), "Thu, 01 Jan 1970 00:00:00 +0000");
+}
+
+}  // namespace
+}  // namespace mxgate::session

@@ -1,0 +1,220 @@
+// SessionState: the RFC 5321 dialogue rules, driven command by command.
+#include "proxy/session/session_state.hpp"
+
+#include <gtest/gtest.h>
+
+#include "proxy/smtp/command.hpp"
+
+namespace mxgate::session {
+namespace {
+
+using Action = Step::Action;
+
+class SessionStateTest : public ::testing::Test {
+protected:
+    SessionStateTest() { limits_.max_recipients = 3; limits_.max_errors = 5; limits_.max_junk_commands = 4; }
+
+    SessionState make(bool tls_available = true) { return SessionState({"mx.test", tls_available, &limits_}, false); }
+
+    static Step send(SessionState& s, std::string_view line) {
+        auto parsed = smtp::parse_command(line);
+        auto* command = std::get_if<smtp::Command>(&parsed);
+        EXPECT_NE(command, nullptr) << line;
+        return s.on_command(std::move(*command));
+    }
+
+    // EHLO + MAIL accepted + one RCPT accepted.
+    SessionState in_transaction() {
+        SessionState s = make();
+        send(s, "EHLO client.test");
+        EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").action, Action::mail);
+        s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+        EXPECT_EQ(send(s, "RCPT TO:<x@example.org>").action, Action::rcpt);
+        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+        return s;
+    }
+
+    config::Limits limits_;
+};
+
+TEST_F(SessionStateTest, EhloAdvertisesExtensions) {
+    SessionState s = make();
+    Step step = send(s, "EHLO client.test");
+    ASSERT_EQ(step.action, Action::helo);
+    std::string wire = step.reply.wire();
+    for (const char* ext : {"250-mx.test\r\n", "PIPELINING", "SIZE 52428800", "8BITMIME", "SMTPUTF8",
+                            "ENHANCEDSTATUSCODES", "STARTTLS", "CHUNKING", "DSN"})
+        EXPECT_NE(wire.find(ext), std::string::npos) << ext;
+    EXPECT_EQ(s.helo(), "client.test");
+}
+
+TEST_F(SessionStateTest, NoStartTlsWithoutCertificateOrAfterTls) {
+    SessionState s = make(false);
+    EXPECT_EQ(send(s, "EHLO c").reply.wire().find("STARTTLS"), std::string::npos);
+    EXPECT_EQ(send(s, "STARTTLS").reply.code, 502);
+
+    SessionState t = make(true);
+    send(t, "EHLO c");
+    EXPECT_EQ(send(t, "STARTTLS").action, Action::starttls);
+    t.on_tls_started();
+    EXPECT_EQ(send(t, "MAIL FROM:<a@b.test>").reply.code, 503) << "RFC 3207: EHLO again after TLS";
+    EXPECT_EQ(send(t, "EHLO c").reply.wire().find("STARTTLS"), std::string::npos);
+    EXPECT_EQ(send(t, "STARTTLS").reply.code, 503);
+}
+
+TEST_F(SessionStateTest, SequenceErrors) {
+    SessionState s = make();
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").reply.code, 503);
+    send(s, "EHLO c");
+    EXPECT_EQ(send(s, "RCPT TO:<x@example.org>").reply.code, 503);
+    EXPECT_EQ(send(s, "DATA").reply.code, 503);
+    Step bdat = send(s, "BDAT 10 LAST");
+    EXPECT_EQ(bdat.action, Action::bdat_discard) << "the chunk must still be read";
+    EXPECT_EQ(bdat.chunk_size, 10u);
+    EXPECT_EQ(bdat.reply.code, 503);
+}
+
+TEST_F(SessionStateTest, DataWithoutAcceptedRecipientIs554) {
+    SessionState s = make();
+    send(s, "EHLO c");
+    send(s, "MAIL FROM:<>");
+    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    send(s, "RCPT TO:<x@example.org>");
+    s.on_rcpt(false, smtp::make_reply(550, "5.1.1", "no such user"));
+    EXPECT_EQ(send(s, "DATA").reply.code, 554);
+}
+
+TEST_F(SessionStateTest, NestedMailAndRset) {
+    SessionState s = in_transaction();
+    EXPECT_EQ(send(s, "MAIL FROM:<c@d.test>").reply.code, 503);
+    EXPECT_EQ(send(s, "RSET").reply.code, 250);
+    EXPECT_FALSE(s.in_transaction());
+    EXPECT_EQ(send(s, "MAIL FROM:<c@d.test>").action, Action::mail);
+}
+
+TEST_F(SessionStateTest, EhloResetsTransaction) {
+    SessionState s = in_transaction();
+    send(s, "EHLO again");
+    EXPECT_FALSE(s.in_transaction());
+    EXPECT_TRUE(s.recipients().empty());
+}
+
+TEST_F(SessionStateTest, RecipientLimitIs452) {
+    SessionState s = in_transaction();
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_EQ(send(s, "RCPT TO:<y@example.org>").action, Action::rcpt);
+        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+    }
+    Step over = send(s, "RCPT TO:<z@example.org>");
+    EXPECT_EQ(over.reply.code, 452);
+    EXPECT_EQ(over.reply.enhanced, "4.5.3");
+}
+
+TEST_F(SessionStateTest, SizeParameter) {
+    SessionState s = make();
+    send(s, "EHLO c");
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test> SIZE=52428801").reply.code, 552);
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test> SIZE=x").reply.code, 501);
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test> SIZE=52428800").action, Action::mail);
+}
+
+TEST_F(SessionStateTest, MailParameters) {
+    SessionState s = make();
+    send(s, "EHLO c");
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test> FOO=bar").reply.code, 555);
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test> BODY=BINARYMIME").reply.code, 501);
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test> RET=ALL").reply.code, 501);
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test> BODY=8BITMIME RET=HDRS ENVID=abc+2B").action, Action::mail);
+}
+
+TEST_F(SessionStateTest, Utf8NeedsSmtputf8) {
+    SessionState s = make();
+    send(s, "EHLO c");
+    Step refused = send(s, "MAIL FROM:<j\xc3\xb6rg@b.test>");
+    EXPECT_EQ(refused.reply.code, 553);
+    EXPECT_EQ(refused.reply.enhanced, "5.6.7");
+    EXPECT_EQ(send(s, "MAIL FROM:<j\xc3\xb6rg@b.test> SMTPUTF8").action, Action::mail);
+    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    EXPECT_TRUE(s.smtputf8());
+    EXPECT_EQ(send(s, "RCPT TO:<m\xc3\xbcller@example.org>").action, Action::rcpt);
+}
+
+TEST_F(SessionStateTest, RcptParametersNeedDsnSyntax) {
+    SessionState s = in_transaction();
+    EXPECT_EQ(send(s, "RCPT TO:<y@example.org> NOTIFY=SOMETIMES").reply.code, 501);
+    EXPECT_EQ(send(s, "RCPT TO:<y@example.org> ORCPT=nosemicolon").reply.code, 501);
+    EXPECT_EQ(send(s, "RCPT TO:<y@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;y@example.org").action,
+              Action::rcpt);
+}
+
+TEST_F(SessionStateTest, HeloRefusesEsmtpParameters) {
+    SessionState s = make();
+    send(s, "HELO c");
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test> SIZE=10").reply.code, 555);
+}
+
+TEST_F(SessionStateTest, SimpleCommands) {
+    SessionState s = make();
+    EXPECT_EQ(send(s, "NOOP").reply.code, 250);
+    EXPECT_EQ(send(s, "HELP").reply.code, 214);
+    EXPECT_EQ(send(s, "VRFY someone").reply.code, 252);
+    EXPECT_EQ(send(s, "EXPN list").reply.code, 502);
+    Step quit = send(s, "QUIT");
+    EXPECT_EQ(quit.action, Action::close);
+    EXPECT_EQ(quit.reply.code, 221);
+}
+
+TEST_F(SessionStateTest, ErrorLimitCloses) {
+    SessionState s = make();
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, "FOO").action, Action::reply);
+    Step last = send(s, "FOO");
+    EXPECT_EQ(last.action, Action::close);
+    EXPECT_EQ(last.reply.code, 421);
+}
+
+TEST_F(SessionStateTest, JunkLimitCloses) {
+    SessionState s = make();
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, "NOOP").action, Action::reply);
+    EXPECT_EQ(send(s, "NOOP").action, Action::close);
+}
+
+TEST_F(SessionStateTest, BdatFlow) {
+    SessionState s = in_transaction();
+    Step chunk = send(s, "BDAT 100");
+    EXPECT_EQ(chunk.action, Action::bdat);
+    EXPECT_FALSE(chunk.last_chunk);
+    EXPECT_TRUE(s.receiving_bdat());
+    EXPECT_EQ(send(s, "DATA").reply.code, 503);
+    EXPECT_EQ(send(s, "RCPT TO:<y@example.org>").reply.code, 503);
+    Step last = send(s, "BDAT 0 LAST");
+    EXPECT_EQ(last.action, Action::bdat);
+    EXPECT_TRUE(last.last_chunk);
+    Step done = s.on_message_done(smtp::make_reply(250, "2.0.0", "queued"));
+    EXPECT_EQ(done.reply.code, 250);
+    EXPECT_FALSE(s.in_transaction());
+}
+
+TEST_F(SessionStateTest, BackendRefusalIsPassedThroughAndCounted) {
+    SessionState s = in_transaction();
+    smtp::Reply refusal;
+    refusal.code = 550;
+    refusal.enhanced = "5.1.1";
+    refusal.lines = {"no such user", "really"};
+    Step step = s.on_rcpt(false, refusal);
+    EXPECT_EQ(step.reply.lines.size(), 2u) << "multi-line backend replies stay whole";
+}
+
+TEST_F(SessionStateTest, TransactionLimitCloses) {
+    limits_.max_transactions_per_session = 1;
+    SessionState s = make();
+    send(s, "EHLO c");
+    send(s, "MAIL FROM:<a@b.test>");
+    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    send(s, "RSET");
+    Step over = send(s, "MAIL FROM:<a@b.test>");
+    EXPECT_EQ(over.action, Action::close);
+    EXPECT_EQ(over.reply.code, 421);
+}
+
+}  // namespace
+}  // namespace mxgate::session
