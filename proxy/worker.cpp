@@ -87,16 +87,16 @@ asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, config::Liste
                                                           next_session_id());
         sessions_.insert(session.get());
         ++session_count_;
-        asio::co_spawn(
-            io_,
-            [this, session, client]() -> asio::awaitable<void> {
-                co_await session->run();
-                sessions_.erase(session.get());
-                limiter_.release(client);
-                --session_count_;
-            },
-            asio::detached);
+        asio::co_spawn(io_, run_session(std::move(session), client), asio::detached);
     }
+}
+
+// The session is a coroutine parameter, so the frame owns it until the end.
+asio::awaitable<void> Worker::run_session(std::shared_ptr<session::Session> session, asio::ip::address client) {
+    co_await session->run();
+    sessions_.erase(session.get());
+    limiter_.release(client);
+    --session_count_;
 }
 
 void Worker::drain() {

@@ -48,6 +48,8 @@ public:
 
 private:
     boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor, config::Listener listener);
+    boost::asio::awaitable<void> run_session(std::shared_ptr<session::Session> session,
+                                             boost::asio::ip::address client);
     std::string next_session_id();
 
     unsigned index_;

@@ -64,15 +64,7 @@ Session::Session(asio::ip::tcp::socket socket, std::shared_ptr<const Generation>
 }
 
 asio::awaitable<void> Session::run() {
-    // The watchdog holds the session too: it may resume after run() returns.
-    asio::co_spawn(co_await asio::this_coro::executor,
-                   [self = shared_from_this()]() -> asio::awaitable<void> {
-                       co_await self->deadline_.watch([raw = self.get()] {
-                           boost::system::error_code ignored;
-                           raw->stream_.socket().cancel(ignored);
-                       });
-                   },
-                   asio::detached);
+    asio::co_spawn(co_await asio::this_coro::executor, watchdog(shared_from_this()), asio::detached);
     log::info(log::Line("session_open").add("session", client_.session_id).add("client", client_.address.to_string())
                   .add("port", client_.port).add("trusted", trusted_ ? "yes" : "no"));
     bool failed = false;
@@ -94,6 +86,15 @@ asio::awaitable<void> Session::run() {
     log::info(log::Line("session_close").add("session", client_.session_id)
                   .add("reason", reasons[static_cast<int>(end_)]).add("transactions", state_.transactions())
                   .add("duration_ms", milliseconds_since(started_)));
+}
+
+// A parameter, not a lambda capture: coroutine parameters are copied into the
+// frame, so the session lives as long as the watchdog, which may resume after run().
+asio::awaitable<void> Session::watchdog(std::shared_ptr<Session> self) {
+    co_await self->deadline_.watch([raw = self.get()] {
+        boost::system::error_code ignored;
+        raw->stream_.socket().cancel(ignored);
+    });
 }
 
 void Session::drain() {

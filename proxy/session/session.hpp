@@ -40,6 +40,7 @@ public:
 private:
     enum class End { none, quit, peer_closed, timeout, draining, error };
 
+    static boost::asio::awaitable<void> watchdog(std::shared_ptr<Session> self);
     boost::asio::awaitable<void> serve();
     boost::asio::awaitable<std::optional<smtp::LineEvent>> next_line();
     boost::asio::awaitable<bool> fill(std::size_t min_space);
