@@ -6,6 +6,11 @@
 
 namespace mxgate::tls {
 
+Stream::Stream(tcp::socket socket) : socket_(std::move(socket)) {
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored);
+}
+
 asio::awaitable<void> Stream::wait_readable() {
     // With TLS, OpenSSL may already hold decrypted bytes; the read itself waits.
     if (!tls_) co_await socket_.async_wait(tcp::socket::wait_read, asio::use_awaitable);

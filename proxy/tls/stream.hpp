@@ -19,7 +19,9 @@ using tcp = asio::ip::tcp;
 
 class Stream {
 public:
-    explicit Stream(tcp::socket socket) : socket_(std::move(socket)) {}
+    // The socket is switched to non-blocking mode: read_some first tries a plain
+    // read and must never stall the worker thread when nothing is there.
+    explicit Stream(tcp::socket socket);
 
     // Waits until bytes can be read without holding a buffer (plain only; with TLS it
     // returns at once). Idle sessions then cost no read buffer.
