@@ -101,24 +101,16 @@ void check_listeners(const Config& c, Reporter& r) {
     }
 }
 
-void check_routes(const Config& c, Reporter& r, bool domains_complete) {
+void check_routes(const Config& c, Reporter& r) {
     std::vector<std::string> names;
     for (const auto& [name, backend] : c.backends) names.push_back(name);
     for (const auto& [domain, backend] : c.domains) {
         if (c.backends.count(backend) != 0) continue;
-        domains_complete = false;  // the backend meant here probably exists under another name
         std::string message = "domains." + domain + ": backend '" + detail::escaped(backend) +
                               "' is not defined in backends";
         if (auto suggestion = detail::closest(backend, names); !suggestion.empty())
             message += "; did you mean '" + suggestion + "'?";
         r.error(r.mark("domains." + domain), std::move(message));
-    }
-    // With errors in domains some references are unknown; "unused" would mislead.
-    if (!domains_complete) return;
-    for (const auto& [name, backend] : c.backends) {
-        const bool used = std::any_of(c.domains.begin(), c.domains.end(),
-                                      [&](const auto& route) { return route.second == name; });
-        if (!used) r.error(r.key_mark("backends." + name), "backend '" + name + "' is not used by any domain");
     }
 }
 
@@ -139,15 +131,13 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     c.limits = detail::decode_limits(m.get("limits"), r);
     c.timeouts = detail::decode_timeouts(m.get("timeouts"), r);
     c.trusted_networks = detail::decode_trusted_networks(m.get("trusted_networks"), r);
-    const auto errors_before_domains = r.error_count();
     if (m.require("domains")) c.domains = detail::decode_domains(m.get("domains"), r);
-    const bool domains_complete = r.error_count() == errors_before_domains;
     if (m.require("backends")) c.backends = detail::decode_backends(m.get("backends"), r);
     c.logging = detail::decode_logging(m.get("logging"), r);
 
     check_listeners(c, r);
     check_tls(c, r);
-    check_routes(c, r, domains_complete);
+    check_routes(c, r);
     return c;
 }
 

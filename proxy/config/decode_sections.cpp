@@ -127,10 +127,6 @@ Limits decode_limits(const YAML::Node& node, Reporter& reporter) {
         static_cast<unsigned>(m.number("max_connections_per_ip", 1, 1000000, l.max_connections_per_ip));
     l.max_transactions_per_session =
         static_cast<unsigned>(m.number("max_transactions_per_session", 1, 1000000, l.max_transactions_per_session));
-    if (l.max_connections_per_ip > l.max_connections)
-        reporter.error(reporter.mark("limits.max_connections_per_ip"),
-                       "limits.max_connections_per_ip: must not be more than limits.max_connections (" +
-                           std::to_string(l.max_connections) + ")");
     return l;
 }
 
