@@ -283,8 +283,10 @@ asio::awaitable<Step> Session::do_data() {
         in_.consume(chunk.consumed);
         if (chunk.done) break;
         if (!co_await fill(data_read_size)) {
-            // The client went away or ran out of time: the backend never sees a final dot.
-            co_return state_.on_message_done(make_reply(451, "4.4.2", "Error: timeout or connection lost during DATA"));
+            // The client went away or ran out of time: the backend never sees a
+            // final dot, and the 421 that ends the session is the only reply.
+            state_.on_message_done(make_reply(451, "4.4.2", "Error: timeout or connection lost during DATA"));
+            co_return Step{};
         }
     }
     smtp::Reply final_reply = co_await finish_message(reader);
@@ -327,8 +329,10 @@ asio::awaitable<Step> Session::do_bdat(Step step) {
     std::string stuffed;
     bool backend_ok = true;
     while (remaining > 0) {
-        if (in_.empty() && !co_await fill(data_read_size))
-            co_return state_.on_message_done(make_reply(451, "4.4.2", "Error: timeout or connection lost during BDAT"));
+        if (in_.empty() && !co_await fill(data_read_size)) {
+            state_.on_message_done(make_reply(451, "4.4.2", "Error: timeout or connection lost during BDAT"));
+            co_return Step{};
+        }
         auto available = in_.view().substr(0, std::min<std::uint64_t>(remaining, in_.view().size()));
         if (!discard) {
             stuffed.clear();

@@ -57,7 +57,9 @@ private:
     template <class Reader>
     boost::asio::awaitable<smtp::Reply> finish_message(const Reader& reader);
     boost::asio::awaitable<void> say_goodbye(smtp::Reply reply);
-    void reply(smtp::Reply r) { out_ += r.wire(); }
+    void reply(const smtp::Reply& r) {
+        if (r.code != 0) out_ += r.wire();  // code 0: nothing to say (the session is ending)
+    }
     std::string received_header();
     void log_transaction(const smtp::Reply& reply, std::uint64_t size);
 

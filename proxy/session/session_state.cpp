@@ -90,7 +90,8 @@ Step SessionState::on_command(smtp::Command&& command) {
             if (command.argument.empty()) return error(501, "5.5.4", "Syntax: VRFY address");
             return junk(reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
         case Verb::expn: return junk(error(502, "5.5.1", "EXPN not available"));
-        case Verb::unknown: return error(502, "5.5.2", "Error: command not recognized");
+        // RFC 5321 §4.2.4: 500 for a command we do not recognize.
+        case Verb::unknown: return error(500, "5.5.2", "Error: command not recognized");
     }
     assert(false && "unhandled verb");
     return error(502, "5.5.2", "Error: command not recognized");
