@@ -1,0 +1,159 @@
+// BackendPool: opens transactions and keeps idle SMTP/LMTP connections per worker.
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "proxy/backend/backend.hpp"
+#include "proxy/backend/connection.hpp"
+#include "proxy/backend/maildir_store.hpp"
+#include "proxy/backend/pool_core.hpp"
+#include "proxy/backend/smtp_transaction.hpp"
+
+namespace mxgate::backend {
+
+// ---------------------------------------------------------------- PoolCore
+
+PoolCore::PoolCore(asio::io_context& io, asio::ssl::context& client_tls)
+    : io_(io), client_tls_(client_tls), sweeper_(io) {}
+
+PoolCore::~PoolCore() {
+    shutdown();
+    if (disk_) disk_->join();  // queued deliveries finish; nothing is abandoned half-written
+}
+
+asio::thread_pool& PoolCore::disk() {
+    // Two threads: one slow fsync does not hold up every other delivery of the worker.
+    if (!disk_) disk_.emplace(2);
+    return *disk_;
+}
+
+std::shared_ptr<Connection> PoolCore::take(const std::string& backend, const std::vector<std::string>& keys) {
+    auto found = idle_.find(backend);
+    if (found == idle_.end()) return nullptr;
+    auto& list = found->second;
+    const auto now = Clock::now();
+    // Newest first: it is the most likely to be alive and warm.
+    for (auto it = list.rbegin(); it != list.rend();) {
+        const bool wanted = std::find(keys.begin(), keys.end(), it->connection->key()) != keys.end();
+        if (!wanted) {
+            ++it;
+            continue;
+        }
+        std::shared_ptr<Connection> connection = std::move(it->connection);
+        const bool fresh = it->expires > now;
+        it = decltype(it)(list.erase(std::next(it).base()));
+        if (fresh && connection->alive()) {
+            spdlog::debug("backend {}: reusing idle connection", connection->conversation().settings().peer);
+            return connection;
+        }
+        connection->close();
+    }
+    if (list.empty()) idle_.erase(found);
+    return nullptr;
+}
+
+void PoolCore::put(std::shared_ptr<Connection> connection, const std::string& backend, unsigned max_idle,
+                   std::chrono::milliseconds idle_timeout) {
+    if (shut_down_ || max_idle == 0 || idle_timeout.count() <= 0 ||
+        connection->conversation().health() != Health::clean) {
+        connection->close();
+        return;
+    }
+    auto& list = idle_[backend];
+    while (list.size() >= max_idle) {  // the oldest go first
+        list.front().connection->close();
+        list.pop_front();
+    }
+    list.push_back(Idle{std::move(connection), Clock::now() + idle_timeout});
+    schedule_sweep();
+}
+
+void PoolCore::clear() {
+    for (auto& [name, list] : idle_)
+        for (auto& idle : list) idle.connection->close();
+    idle_.clear();
+    sweeper_.cancel();
+}
+
+void PoolCore::shutdown() {
+    shut_down_ = true;
+    clear();
+}
+
+std::size_t PoolCore::idle_count() const {
+    std::size_t n = 0;
+    for (const auto& [name, list] : idle_) n += list.size();
+    return n;
+}
+
+void PoolCore::sweep() {
+    const auto now = Clock::now();
+    for (auto it = idle_.begin(); it != idle_.end();) {
+        auto& list = it->second;
+        for (auto idle = list.begin(); idle != list.end();) {
+            if (idle->expires <= now || !idle->connection->alive()) {
+                idle->connection->close();
+                idle = list.erase(idle);
+            } else {
+                ++idle;
+            }
+        }
+        it = list.empty() ? idle_.erase(it) : std::next(it);
+    }
+}
+
+void PoolCore::schedule_sweep() {
+    if (sweeping_ || idle_.empty()) return;
+    auto earliest = Clock::time_point::max();
+    for (const auto& [name, list] : idle_)
+        for (const auto& idle : list) earliest = std::min(earliest, idle.expires);
+    sweeping_ = true;
+    sweeper_.expires_at(earliest);
+    sweeper_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (!self) return;
+        self->sweeping_ = false;
+        if (ec || self->shut_down_) return;
+        self->sweep();
+        self->schedule_sweep();
+    });
+}
+
+// ---------------------------------------------------------------- BackendPool
+
+struct BackendPool::Impl {
+    std::shared_ptr<PoolCore> core;
+};
+
+BackendPool::BackendPool(asio::io_context& io, asio::ssl::context& client_tls)
+    : impl_(std::make_unique<Impl>(Impl{std::make_shared<PoolCore>(io, client_tls)})) {}
+
+BackendPool::~BackendPool() { impl_->core->shutdown(); }
+
+namespace {
+
+std::string local_hostname() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+    return name;
+}
+
+}  // namespace
+
+std::unique_ptr<Transaction> BackendPool::open(std::shared_ptr<const config::Config> config,
+                                               const config::Backend& backend, const ClientInfo& client,
+                                               const Envelope& envelope) {
+    if (backend.kind == config::BackendKind::maildir)
+        return make_maildir_transaction(impl_->core, std::move(config), backend, envelope);
+    std::string helo = backend.helo_name;
+    if (helo.empty()) helo = config->server.hostname;
+    if (helo.empty()) helo = local_hostname();
+    return std::make_unique<SmtpTransaction>(impl_->core, std::move(config), backend, client, envelope,
+                                             std::move(helo));
+}
+
+void BackendPool::clear() { impl_->core->clear(); }
+
+}  // namespace mxgate::backend
