@@ -119,13 +119,14 @@ int run(const std::string& config_path) {
         log::info(log::Line("listening").add("address", shown + ":" + std::to_string(endpoint.port()))
                       .add("tls", tls_name(listener.tls)));
     }
+    // Signals are ours before anyone can be told we are ready.
+    asio::io_context control;
+    asio::signal_set signals(control, SIGHUP, SIGTERM, SIGINT);
+    asio::steady_timer timer(control);
     drop_privileges(config->server);
     for (auto& worker : pool) worker->start();
     log::info(log::Line("ready").add("workers", workers).add("config", config_path));
 
-    asio::io_context control;
-    asio::signal_set signals(control, SIGHUP, SIGTERM, SIGINT);
-    asio::steady_timer timer(control);
     bool draining = false;
     std::function<void()> wait_signal;
     auto drained = [&] {

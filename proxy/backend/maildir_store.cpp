@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <vector>
 
@@ -60,12 +61,12 @@ int make_dir(const std::string& path) {
     return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
 }
 
-// <root>/<domain>/<local>/{tmp,new,cur}; the root itself must exist (an
-// unmounted volume must not silently fill the parent file system).
+// <root>/<domain>/<local>/{tmp,new,cur}, each created when missing, the root
+// too (like mkdir -p), so a fresh install delivers without a setup step.
 int ensure_mailbox(const std::string& root, const std::string& mailbox) {
-    struct stat st {};
-    if (::stat(root.c_str(), &st) != 0) return errno;
-    if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+    std::error_code ec;
+    std::filesystem::create_directories(root, ec);
+    if (ec) return ec.value();
     const std::size_t domain_end = mailbox.find('/', root.size() + 1);
     for (const std::string& dir : {mailbox.substr(0, domain_end), mailbox, mailbox + "/tmp", mailbox + "/new",
                                    mailbox + "/cur"}) {

@@ -136,6 +136,7 @@ asio::awaitable<void> Session::serve() {
         co_await perform(co_await handle_line(*event));
         if (!state_.in_transaction()) {
             transaction_.reset();
+            backend_reply_.clear();
             bdat_.reset();
             pending_header_.clear();
             if (draining_ && end_ == End::none) end_ = End::draining;
@@ -307,7 +308,9 @@ asio::awaitable<smtp::Reply> Session::finish_message(const Reader& reader) {
         co_return make_reply(550, "5.6.0", "Error: message refused: text line longer than 1000 octets");
     if (auto verdict = co_await run_stage(filters::Stage::end_of_data)) co_return verdict_reply(*verdict);
     if (!pending_header_.empty()) co_await forward({});  // an empty message still gets its header
-    co_return co_await transaction_->end_data();  // 451 if any write failed
+    smtp::Reply answer = co_await transaction_->end_data();  // 451 if any write failed
+    backend_reply_ = answer.summary();
+    co_return answer;
 }
 
 asio::awaitable<Step> Session::do_bdat(Step step) {
@@ -451,6 +454,7 @@ void Session::log_transaction(const smtp::Reply& final_reply, std::uint64_t size
         .add("tls", stream_.is_tls() ? stream_.tls_version() + "/" + stream_.tls_cipher() : "none")
         .add("backend", transaction_ ? transaction_->describe() : std::string("none"))
         .add("reply", final_reply.summary())
+        .add("backend_reply", backend_reply_.empty() ? std::string("none") : backend_reply_)
         .add("duration_ms", milliseconds_since(transaction_started_));
     log::info(line);
 }

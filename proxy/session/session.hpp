@@ -79,6 +79,7 @@ private:
     const config::Backend* transaction_backend_ = nullptr;
     std::optional<smtp::ChunkStuffer> bdat_;  // the message being received in BDAT chunks
     std::string pending_header_;   // Received: header, sent with the first content bytes
+    std::string backend_reply_;    // the backend's answer to the message, for the log
     std::chrono::steady_clock::time_point started_;
     std::chrono::steady_clock::time_point transaction_started_;
     End end_ = End::none;
