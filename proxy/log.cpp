@@ -4,6 +4,8 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "proxy/smtp/printable.hpp"
+
 namespace mxgate::log {
 
 namespace {
@@ -28,28 +30,8 @@ std::string quoted(std::string_view v) {
 
 }  // namespace
 
-std::string sanitize(std::string_view text, std::size_t max_chars) {
-    std::string out;
-    out.reserve(std::min(text.size(), max_chars));
-    for (unsigned char c : text) {
-        if (out.size() >= max_chars) {
-            out += "...";
-            break;
-        }
-        if (c < 0x20 || c == 0x7f) {
-            static constexpr char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
-
 Line& Line::add(std::string_view key, std::string_view value) {
-    fields_.emplace_back(std::string(key), sanitize(value, 1000));
+    fields_.emplace_back(std::string(key), smtp::printable(value, 1000));
     return *this;
 }
 

@@ -29,9 +29,6 @@ private:
 // Applies logging.level and logging.format; safe to call again on reload.
 void configure(const config::Logging& logging);
 
-// Escapes control characters and quotes, cuts at max_chars (Postfix "%.100s").
-std::string sanitize(std::string_view text, std::size_t max_chars = 200);
-
 inline void info(const Line& line) { spdlog::info(line.str()); }
 inline void warn(const Line& line) { spdlog::warn(line.str()); }
 inline void error(const Line& line) { spdlog::error(line.str()); }

@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "proxy/backend/log_text.hpp"
+#include "proxy/smtp/printable.hpp"
 
 namespace mxgate::backend {
 
@@ -77,7 +77,7 @@ bool Conversation::start(Op op) {
         return false;
     }
     if (!inbuf_.empty()) {  // the backend spoke out of turn: we are out of sync
-        fail("unsolicited data", log_text(inbuf_));
+        fail("unsolicited data", smtp::printable(inbuf_));
         return false;
     }
     return true;
@@ -281,7 +281,7 @@ Step Conversation::advance() {
             const bool enhanced = expect != Expect::greeting && expect != Expect::ehlo &&
                                   expect != Expect::xclient && expect != Expect::xclient_ehlo;
             smtp::ReplyParse parsed = smtp::parse_reply(inbuf_, enhanced, max_reply_line, max_reply_lines);
-            if (parsed.status == smtp::ReplyStatus::malformed) return fail("malformed reply", log_text(inbuf_));
+            if (parsed.status == smtp::ReplyStatus::malformed) return fail("malformed reply", smtp::printable(inbuf_));
             if (parsed.status == smtp::ReplyStatus::need_more) return Step{Step::Kind::read, {}, deadline_for(expect)};
             inbuf_.erase(0, parsed.consumed);
             awaiting_.pop_front();
@@ -295,7 +295,7 @@ Step Conversation::advance() {
             outbuf_.clear();
             const Expect first = unsent_.front().expect;
             do {
-                spdlog::debug("backend {}: > {}", settings_.peer, log_text(trim_crlf(unsent_.front().line)));
+                spdlog::debug("backend {}: > {}", settings_.peer, smtp::printable(trim_crlf(unsent_.front().line)));
                 outbuf_ += unsent_.front().line;
                 in_flight_.push_back(unsent_.front().expect);
                 unsent_.pop_front();
@@ -408,7 +408,7 @@ void Conversation::handle(Expect expect, const smtp::Reply& reply) {
             // Bytes already behind the 220 were sent in plaintext and would be read
             // as if protected (STARTTLS command injection, CVE-2011-0411 family).
             if (!inbuf_.empty()) {
-                fail("data after the STARTTLS reply", log_text(inbuf_));
+                fail("data after the STARTTLS reply", smtp::printable(inbuf_));
             } else {
                 want_tls_handshake_ = true;
             }

@@ -19,7 +19,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
-#include "proxy/backend/log_text.hpp"
+#include "proxy/smtp/printable.hpp"
 #include "proxy/backend/pool_core.hpp"
 #include "proxy/smtp/data_reader.hpp"
 
@@ -143,7 +143,7 @@ public:
         const std::string domain = lower_ascii(recipient.address.domain);
         const std::string local = lower_ascii(unquote(recipient.address.local));
         if (!valid_mailbox_component(domain) || !valid_mailbox_component(local)) {
-            spdlog::info("backend {}: refused mailbox name {}", describe(), log_text(recipient.address.str()));
+            spdlog::info("backend {}: refused mailbox name {}", describe(), smtp::printable(recipient.address.str()));
             co_return smtp::make_reply(550, "5.1.1", "Mailbox name not allowed");
         }
         std::string mailbox = backend_.path + "/" + domain + "/" + local;

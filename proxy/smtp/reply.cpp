@@ -2,6 +2,8 @@
 // of a backend's replies. Pure code; malformed input is a ReplyStatus, never thrown.
 #include "proxy/smtp/reply.hpp"
 
+#include "proxy/smtp/printable.hpp"
+
 #include <algorithm>
 
 namespace mxgate::smtp {
@@ -28,18 +30,6 @@ std::size_t enhanced_code_length(std::string_view text) {
     }
     if (i < text.size() && text[i] != ' ') return 0;
     return i;
-}
-
-void append_escaped(std::string& out, char c) {
-    static constexpr char hex[] = "0123456789abcdef";
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f || c == '\\') {
-        out += "\\x";
-        out += hex[u >> 4];
-        out += hex[u & 0x0f];
-    } else {
-        out += c;
-    }
 }
 
 }  // namespace
@@ -70,17 +60,7 @@ std::string Reply::summary(std::size_t max_chars) const {
         raw += i == 0 ? " " : " / ";
         raw += lines[i];
     }
-    std::string out;
-    for (char c : raw) {
-        append_escaped(out, c);
-        if (out.size() > max_chars) break;
-    }
-    if (out.size() > max_chars) {
-        // Mark the cut so a reader knows the peer said more.
-        out.resize(max_chars);
-        if (max_chars >= 3) out.replace(max_chars - 3, 3, "...");
-    }
-    return out;
+    return printable(raw, max_chars);
 }
 
 Reply make_reply(int code, std::string_view enhanced, std::string_view text) {

@@ -1,0 +1,22 @@
+#include "proxy/smtp/printable.hpp"
+
+#include <gtest/gtest.h>
+
+namespace mxgate::smtp {
+namespace {
+
+TEST(Printable, EscapesWhatCouldForgeALogLine) {
+    EXPECT_EQ(printable("ok\r\nevent=fake"), "ok\\x0d\\x0aevent=fake");
+    EXPECT_EQ(printable(std::string_view("a\0b", 3)), "a\\x00b");
+    EXPECT_EQ(printable("back\\slash"), "back\\x5cslash");
+    EXPECT_EQ(printable("j\xc3\xb6rg"), "j\\xc3\\xb6rg");
+}
+
+TEST(Printable, CutsToTheLimitAndSaysSo) {
+    EXPECT_EQ(printable("abcdef", 6), "abcdef");
+    EXPECT_EQ(printable("abcdefg", 6), "abc...");
+    EXPECT_EQ(printable(std::string(10000, 'x'), 100).size(), 100u);
+}
+
+}  // namespace
+}  // namespace mxgate::smtp
