@@ -7,12 +7,17 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "proxy/config/decode.hpp"
@@ -86,6 +91,64 @@ std::string tls_name(config::ListenerTls tls) {
     return "none";
 }
 
+void reload(const std::string& config_path, CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool) {
+    config::Diagnostics problems;
+    auto fresh = config::load_config(config_path, problems);
+    if (!fresh) {
+        for (const auto& d : problems) log::error(log::Line("config_reload_failed").add("error", d.str()));
+        return;
+    }
+    if (!same_listeners(*fresh, *current.get()->config)) {
+        log::error(log::Line("config_reload_failed").add("error", "listeners cannot change on reload; restart mxgate"));
+        return;
+    }
+    try {
+        current.set(std::make_shared<const Generation>(fresh));  // TLS files are loaded here
+    } catch (const std::exception& e) {
+        log::error(log::Line("config_reload_failed").add("error", e.what()));
+        return;
+    }
+    log::configure(fresh->logging);
+    for (auto& worker : pool) worker->clear_backend_pool();
+    log::info(log::Line("config_reloaded").add("config", config_path));
+}
+
+// SIGTERM/SIGINT: stop accepting, let open transactions finish until
+// timeouts.shutdown, then cut the rest off (never acknowledging a message).
+asio::awaitable<void> drain(std::vector<std::unique_ptr<Worker>>& pool, const ConnectionLimiter& limiter,
+                            std::chrono::milliseconds grace) {
+    log::info(log::Line("draining").add("sessions", limiter.total()));
+    for (auto& worker : pool) worker->drain();
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    bool aborted = false;
+    asio::steady_timer poll(co_await asio::this_coro::executor);
+    for (;;) {
+        bool idle = std::all_of(pool.begin(), pool.end(), [](const auto& w) { return w->sessions() == 0; });
+        if (idle) co_return;
+        if (!aborted && std::chrono::steady_clock::now() >= deadline) {
+            log::warn(log::Line("shutdown_deadline").add("sessions_aborted", limiter.total()));
+            for (auto& worker : pool) worker->abort();
+            aborted = true;
+        }
+        poll.expires_after(std::chrono::milliseconds(50));
+        co_await poll.async_wait(asio::use_awaitable);
+    }
+}
+
+asio::awaitable<void> handle_signals(asio::signal_set& signals, const std::string& config_path,
+                                     CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool,
+                                     const ConnectionLimiter& limiter) {
+    for (;;) {
+        int signal_number = co_await signals.async_wait(asio::use_awaitable);
+        if (signal_number == SIGHUP) {
+            reload(config_path, current, pool);
+            continue;
+        }
+        co_await drain(pool, limiter, current.get()->config->timeouts.shutdown);
+        co_return;
+    }
+}
+
 int run(const std::string& config_path) {
     config::Diagnostics diagnostics;
     auto config = config::load_config(config_path, diagnostics);
@@ -122,65 +185,11 @@ int run(const std::string& config_path) {
     // Signals are ours before anyone can be told we are ready.
     asio::io_context control;
     asio::signal_set signals(control, SIGHUP, SIGTERM, SIGINT);
-    asio::steady_timer timer(control);
     drop_privileges(config->server);
     for (auto& worker : pool) worker->start();
     log::info(log::Line("ready").add("workers", workers).add("config", config_path));
 
-    bool draining = false;
-    std::function<void()> wait_signal;
-    auto drained = [&] {
-        for (auto& worker : pool)
-            if (worker->sessions() > 0) return false;
-        return true;
-    };
-    std::chrono::steady_clock::time_point drain_deadline;
-    std::function<void()> poll_drain = [&] {
-        if (drained()) {
-            control.stop();
-            return;
-        }
-        if (std::chrono::steady_clock::now() >= drain_deadline) {
-            log::warn(log::Line("shutdown_deadline").add("sessions_aborted", limiter.total()));
-            for (auto& worker : pool) worker->abort();
-            drain_deadline = std::chrono::steady_clock::time_point::max();
-        }
-        timer.expires_after(std::chrono::milliseconds(50));
-        timer.async_wait([&](auto) { poll_drain(); });
-    };
-    wait_signal = [&] {
-        signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
-            if (ec) return;
-            if (signal_number == SIGHUP) {
-                config::Diagnostics problems;
-                auto fresh = config::load_config(config_path, problems);
-                if (!fresh) {
-                    for (const auto& d : problems)
-                        log::error(log::Line("config_reload_failed").add("error", d.str()));
-                } else if (!same_listeners(*fresh, *current.get()->config)) {
-                    log::error(log::Line("config_reload_failed")
-                                   .add("error", "listeners cannot change on reload; restart mxgate"));
-                } else {
-                    try {
-                        current.set(std::make_shared<const Generation>(fresh));
-                        log::configure(fresh->logging);
-                        for (auto& worker : pool) worker->clear_backend_pool();
-                        log::info(log::Line("config_reloaded").add("config", config_path));
-                    } catch (const std::exception& e) {
-                        log::error(log::Line("config_reload_failed").add("error", e.what()));
-                    }
-                }
-            } else if (!draining) {
-                draining = true;
-                log::info(log::Line("draining").add("sessions", limiter.total()));
-                for (auto& worker : pool) worker->drain();
-                drain_deadline = std::chrono::steady_clock::now() + current.get()->config->timeouts.shutdown;
-                poll_drain();
-            }
-            wait_signal();
-        });
-    };
-    wait_signal();
+    asio::co_spawn(control, handle_signals(signals, config_path, current, pool, limiter), asio::detached);
     control.run();
     log::info(log::Line("stopped"));
     spdlog::default_logger()->flush();
