@@ -1,0 +1,354 @@
+#!/usr/bin/env bash
+# mxgate benchmark (not a test): smtp-source -> {smtp-sink directly, HAProxy TCP relay, mxgate} -> smtp-sink.
+#
+#   bench/run.sh BUILD_DIR [--quick]
+#
+# Prints messages/s per target (medians of R runs), the ratios mxgate/direct and
+# mxgate/haproxy, CPU time per message of mxgate (and haproxy) from /proc/<pid>/stat,
+# and mxgate's resident memory per idle plain session. Everything runs on 127.0.0.1
+# with ports picked at start, in a temp dir; every process it starts is stopped by
+# PID on exit, and every step has a time bound. If mxgate is missing or fails, the
+# direct and haproxy numbers are still printed. See bench/README.md.
+#
+# Environment: BENCH_REPEATS (3), BENCH_TARGET_SECONDS (2.5: calibrated length of one
+# direct run), BENCH_IDLE_SESSIONS (5000), BENCH_RUN_TIMEOUT (60 s per smtp-source run),
+# MXGATE_WORKERS (1, like haproxy's nbthread 1), MXGATE_BIN (default BUILD_DIR/mxgate),
+# BENCH_KEEP=1 (keep the temp dir with all logs).
+set -uo pipefail
+
+usage() { echo "usage: $0 BUILD_DIR [--quick]" >&2; exit 2; }
+[[ $# -ge 1 && $# -le 2 ]] || usage
+[[ -d $1 ]] || { echo "$0: $1: not a directory" >&2; exit 2; }
+BUILD_DIR=$(cd "$1" && pwd)
+QUICK=0
+if [[ $# -eq 2 ]]; then [[ $2 == --quick ]] || usage; QUICK=1; fi
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+SINK_BIN=/usr/sbin/smtp-sink
+SOURCE_BIN=/usr/sbin/smtp-source
+HAPROXY_BIN=$(command -v haproxy || echo /usr/sbin/haproxy)
+MXGATE=${MXGATE_BIN:-$BUILD_DIR/mxgate}
+MXGATE_WORKERS=${MXGATE_WORKERS:-1}
+
+REPEATS=${BENCH_REPEATS:-3}
+TARGET_SECONDS=${BENCH_TARGET_SECONDS:-2.5}
+IDLE_SESSIONS=${BENCH_IDLE_SESSIONS:-5000}
+RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-60}   # seconds: any single smtp-source run (a direct run takes ~TARGET_SECONDS)
+PILOT=300
+if ((QUICK)); then
+    REPEATS=${BENCH_REPEATS:-1}; TARGET_SECONDS=${BENCH_TARGET_SECONDS:-0.5}
+    IDLE_SESSIONS=${BENCH_IDLE_SESSIONS:-1000}; RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-20}; PILOT=100
+fi
+MAX_FAILURES=2               # a target failing this many runs is dropped from the rest of the benchmark
+SIZES=(2048 102400)          # smtp-source -l: payload bytes (plus its few headers)
+SESSIONS=(1 10 50)           # smtp-source -s: parallel sessions
+CLK_TCK=$(getconf CLK_TCK)
+
+WORK=$(mktemp -d /tmp/mxgate-bench.XXXXXX)
+chmod 711 "$WORK"
+RESULTS=$WORK/results.tsv
+STARTED=()                   # PIDs of everything we started, stopped on exit
+
+log() { echo "[bench] $*" >&2; }
+
+stop_pid() {   # SIGTERM, up to 5 s, then SIGKILL - this PID only
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 0
+}
+
+cleanup() {
+    local pid
+    for pid in "${STARTED[@]}"; do stop_pid "$pid"; done
+    if [[ ${BENCH_KEEP:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Wait (at most 10 s) until PID listens on PORT; fails if PID dies first.
+wait_listen() {
+    local port=$1 pid=$2 hex i
+    hex=$(printf '%04X' "$port")
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        if awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' \
+            /proc/net/tcp; then return 0; fi
+        sleep 0.05
+    done
+    return 1
+}
+
+cpu_ticks() {   # utime + stime of PID, in clock ticks (fields 14 and 15 of /proc/PID/stat)
+    sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+}
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+now() { date +%s.%N; }
+
+# ---------------------------------------------------------------- peers
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+if ((NOFILE < IDLE_SESSIONS + 100)); then
+    log "ulimit -n is $NOFILE: idle-session test reduced to $((NOFILE - 100)) sessions"
+    IDLE_SESSIONS=$((NOFILE - 100))
+fi
+
+for bin in "$SINK_BIN" "$SOURCE_BIN"; do
+    [[ -x $bin ]] || { echo "$0: $bin not found (Debian package postfix)" >&2; exit 1; }
+done
+
+SINK_PORT=$(free_port)
+SINK_USER=()
+[[ $(id -u) == 0 ]] && SINK_USER=(-u nobody)
+"$SINK_BIN" "${SINK_USER[@]}" -m 1024 "127.0.0.1:$SINK_PORT" 1024 >"$WORK/sink.log" 2>&1 &
+SINK_PID=$!
+STARTED+=("$SINK_PID")
+wait_listen "$SINK_PORT" "$SINK_PID" || { cat "$WORK/sink.log" >&2; echo "$0: smtp-sink did not start" >&2; exit 1; }
+log "smtp-sink pid $SINK_PID on 127.0.0.1:$SINK_PORT"
+
+HAP_OK=0 HAP_PID="" HAP_PORT=""
+if [[ -x $HAPROXY_BIN ]]; then
+    HAP_PORT=$(free_port)
+    sed -e "s/@LISTEN@/127.0.0.1:$HAP_PORT/" -e "s/@SINK@/127.0.0.1:$SINK_PORT/" -e "s/@MAXCONN@/$((NOFILE / 2 - 100))/" \
+        "$HERE/haproxy.cfg.in" >"$WORK/haproxy.cfg"
+    "$HAPROXY_BIN" -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
+    HAP_PID=$!
+    STARTED+=("$HAP_PID")
+    if wait_listen "$HAP_PORT" "$HAP_PID"; then
+        HAP_OK=1
+        log "haproxy pid $HAP_PID on 127.0.0.1:$HAP_PORT"
+    else
+        log "haproxy did not start: $(tail -5 "$WORK/haproxy.log")"
+    fi
+else
+    log "haproxy not installed: skipping that target"
+fi
+
+MX_OK=0 MX_PID="" MX_PORT="" MX_WHY=""
+if [[ -x $MXGATE ]]; then
+    MX_PORT=$(free_port)
+    cat >"$WORK/mxgate.yaml" <<EOF
+# written by bench/run.sh
+server:
+  hostname: "mx.bench.test"
+  workers: $MXGATE_WORKERS
+listeners:
+  - address: "127.0.0.1:$MX_PORT"
+    tls: "none"
+trusted_networks: []
+domains:
+  bench.test: "sink"
+backends:
+  sink:
+    type: "smtp"
+    servers: ["127.0.0.1:$SINK_PORT"]
+limits:
+  max_connections: $((IDLE_SESSIONS + 1000))
+  max_connections_per_ip: $((IDLE_SESSIONS + 1000))
+logging:
+  level: "warn"
+EOF
+    "$MXGATE" -c "$WORK/mxgate.yaml" >"$WORK/mxgate.log" 2>&1 &
+    MX_PID=$!
+    STARTED+=("$MX_PID")
+    if wait_listen "$MX_PORT" "$MX_PID"; then
+        MX_OK=1
+        log "mxgate pid $MX_PID on 127.0.0.1:$MX_PORT ($MXGATE, workers: $MXGATE_WORKERS)"
+    else
+        MX_WHY="did not start: $(tail -3 "$WORK/mxgate.log" | tr '\n' ' ')"
+        log "mxgate $MX_WHY"
+    fi
+else
+    MX_WHY="$MXGATE is not an executable (build it first)"
+    log "mxgate: $MX_WHY"
+fi
+
+# ---------------------------------------------------------------- runs
+
+# run_source PORT SIZE SESSIONS COUNT -> prints elapsed seconds, or fails
+run_source() {
+    local port=$1 size=$2 sessions=$3 count=$4 t0 t1
+    t0=$(now)
+    if ! timeout "$RUN_TIMEOUT" "$SOURCE_BIN" -s "$sessions" -m "$count" -l "$size" -M bench.test \
+        -f bar@bench.test -t foo@bench.test "127.0.0.1:$port" >>"$WORK/source.log" 2>&1; then
+        return 1
+    fi
+    t1=$(now)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
+}
+
+# One measured run of TARGET; appends a line to $RESULTS.
+measure() {
+    local target=$1 size=$2 sessions=$3 count=$4 rep=$5 port pid c0 c1 elapsed
+    case $target in
+        direct) port=$SINK_PORT pid="" ;;
+        haproxy) ((HAP_OK)) || return 0; port=$HAP_PORT pid=$HAP_PID ;;
+        mxgate)
+            ((MX_OK)) || return 0
+            if ! kill -0 "$MX_PID" 2>/dev/null; then
+                MX_OK=0 MX_WHY="died during the benchmark: $(tail -3 "$WORK/mxgate.log" | tr '\n' ' ')"
+                log "mxgate $MX_WHY"
+                return 0
+            fi
+            port=$MX_PORT pid=$MX_PID ;;
+    esac
+    c0=0 c1=0
+    [[ -n $pid ]] && c0=$(cpu_ticks "$pid")
+    if elapsed=$(run_source "$port" "$size" "$sessions" "$count"); then
+        [[ -n $pid ]] && c1=$(cpu_ticks "$pid")
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$size" "$sessions" "$rep" "$count" "$elapsed" \
+            "$((c1 - c0))" >>"$RESULTS"
+    else
+        log "$target size=$size sessions=$sessions: smtp-source failed or timed out after ${RUN_TIMEOUT}s"
+        tail -3 "$WORK/source.log" >&2
+        printf '%s\t%s\t%s\t%s\t%s\tfail\t0\n' "$target" "$size" "$sessions" "$rep" "$count" >>"$RESULTS"
+        FAILURES[$target]=$((${FAILURES[$target]:-0} + 1))
+        if ((FAILURES[$target] >= MAX_FAILURES)); then
+            log "$target: $MAX_FAILURES failed runs, dropping it from the remaining runs"
+            case $target in
+                haproxy) HAP_OK=0 ;;
+                mxgate) MX_OK=0 MX_WHY="dropped after $MAX_FAILURES failed runs (smtp-source errors/timeouts)" ;;
+            esac
+        fi
+    fi
+}
+
+declare -A FAILURES
+# Calibrate one message count per (size, sessions) on the direct path: ~TARGET_SECONDS there.
+declare -A COUNT
+for size in "${SIZES[@]}"; do
+    for sessions in "${SESSIONS[@]}"; do
+        if el=$(run_source "$SINK_PORT" "$size" "$sessions" "$PILOT"); then
+            COUNT[${size}_$sessions]=$(awk -v p="$PILOT" -v e="$el" -v t="$TARGET_SECONDS" -v s="$sessions" \
+                'BEGIN { n = int(p / e * t); if (n < 100) n = 100; if (n > 20000) n = 20000;
+                         n = int((n + s - 1) / s) * s; print n }')
+        else
+            COUNT[${size}_$sessions]=$PILOT
+        fi
+        log "size=$size sessions=$sessions: ${COUNT[${size}_$sessions]} messages per run"
+    done
+done
+
+TARGETS=(direct haproxy mxgate)
+for ((rep = 1; rep <= REPEATS; rep++)); do
+    for size in "${SIZES[@]}"; do
+        for sessions in "${SESSIONS[@]}"; do
+            # Interleave targets run by run, rotating who goes first, so drift hits all three alike.
+            for ((k = 0; k < 3; k++)); do
+                target=${TARGETS[$(((k + rep + sessions) % 3))]}
+                measure "$target" "$size" "$sessions" "${COUNT[${size}_$sessions]}" "$rep"
+            done
+        done
+    done
+    log "repetition $rep/$REPEATS done"
+done
+
+# ---------------------------------------------------------------- idle sessions (RSS)
+
+IDLE_LINE="mxgate idle sessions: n/a (${MX_WHY:-not measured})"
+if ((MX_OK)) && kill -0 "$MX_PID" 2>/dev/null; then
+    base=$(rss_kib "$MX_PID")
+    "$PY" - "$MX_PORT" "$IDLE_SESSIONS" "$WORK/idle.status" >"$WORK/idle.log" 2>&1 <<'PYEOF' &
+# Open N plain sessions to mxgate, read each greeting, report, then hold them (at most 120 s).
+import socket, sys, time
+port, n, status = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+socks, greeted, failed = [], 0, 0
+deadline = time.monotonic() + 60
+for i in range(n):
+    if time.monotonic() > deadline:
+        break
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        data = s.recv(512)
+        if data.startswith(b"220"):
+            greeted += 1
+        else:
+            failed += 1
+        socks.append(s)
+    except OSError as exc:
+        failed += 1
+        if failed > 50:
+            break
+with open(status + ".tmp", "w") as f:
+    f.write(f"{greeted} {failed}\n")
+import os
+os.rename(status + ".tmp", status)
+time.sleep(120)
+PYEOF
+    HOLD_PID=$!
+    STARTED+=("$HOLD_PID")
+    for ((i = 0; i < 900; i++)); do [[ -f $WORK/idle.status ]] && break; kill -0 "$HOLD_PID" 2>/dev/null || break; sleep 0.1; done
+    if [[ -f $WORK/idle.status ]]; then
+        sleep 1   # let mxgate finish writing greetings and settle
+        read -r greeted failed <"$WORK/idle.status"
+        loaded=$(rss_kib "$MX_PID")
+        if [[ -n $loaded && -n $base ]] && ((greeted > 0)); then
+            IDLE_LINE=$(awk -v b="$base" -v l="$loaded" -v g="$greeted" -v f="$failed" \
+                'BEGIN { printf "mxgate idle sessions: %d held (%d refused/failed); RSS %d KiB -> %d KiB: %.1f KiB per session",
+                         g, f, b, l, (l - b) / g }')
+        else
+            IDLE_LINE="mxgate idle sessions: none greeted ($greeted ok, $failed failed)"
+        fi
+    else
+        IDLE_LINE="mxgate idle sessions: holder did not report: $(tail -2 "$WORK/idle.log" | tr '\n' ' ')"
+    fi
+    stop_pid "$HOLD_PID"
+fi
+
+# ---------------------------------------------------------------- report
+
+"$PY" - "$RESULTS" "$CLK_TCK" "$REPEATS" <<'PYEOF'
+import statistics, sys
+from collections import defaultdict
+path, clk, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rate = defaultdict(list)   # (target, size, sessions) -> [msg/s]
+cpu = defaultdict(list)    # (target, size, sessions) -> [µs/msg]
+fails = defaultdict(int)
+try:
+    rows = [l.rstrip("\n").split("\t") for l in open(path)]
+except FileNotFoundError:
+    rows = []
+for target, size, sessions, rep, count, elapsed, ticks in rows:
+    key = (target, int(size), int(sessions))
+    if elapsed == "fail":
+        fails[key] += 1
+        continue
+    rate[key].append(int(count) / float(elapsed))
+    if target != "direct":
+        cpu[key].append(int(ticks) / clk * 1e6 / int(count))
+
+def med(v):
+    return statistics.median(v) if v else None
+
+def fmt(v, spec="{:.0f}"):
+    return spec.format(v) if v is not None else "n/a"
+
+combos = sorted({(s, n) for (_, s, n) in list(rate) + list(fails)})
+print(f"\nmessages/s, median of {repeats} run(s); CPU = process utime+stime per message (10 ms tick resolution)\n")
+hdr = ("size", "sess", "direct", "haproxy", "mxgate", "mx/direct", "mx/haproxy", "mx CPU µs/msg", "hap CPU µs/msg")
+print("{:>7} {:>5} {:>9} {:>9} {:>9} {:>10} {:>11} {:>14} {:>15}".format(*hdr))
+for size, sess in combos:
+    d, h, m = (med(rate[(t, size, sess)]) for t in ("direct", "haproxy", "mxgate"))
+    label = f"{size // 1024}KB"
+    print("{:>7} {:>5} {:>9} {:>9} {:>9} {:>10} {:>11} {:>14} {:>15}".format(
+        label, sess, fmt(d), fmt(h), fmt(m),
+        fmt(m / d if m and d else None, "{:.2f}"), fmt(m / h if m and h else None, "{:.2f}"),
+        fmt(med(cpu[("mxgate", size, sess)]), "{:.1f}"), fmt(med(cpu[("haproxy", size, sess)]), "{:.1f}")))
+bad = {k: v for k, v in fails.items() if v}
+if bad:
+    print("\nfailed runs: " + ", ".join(f"{t} {s // 1024}KB x{n}: {c}" for (t, s, n), c in sorted(bad.items())))
+PYEOF
+echo
+echo "$IDLE_LINE"
+((MX_OK)) || echo "mxgate: ${MX_WHY:-not measured}"
+exit 0

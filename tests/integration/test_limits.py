@@ -1,0 +1,238 @@
+"""Limits and deadlines: line length, recipients, errors, junk, message size (SIZE and
+streaming), transactions per session, command/data timeouts as deadlines (a trickling client
+cannot keep a session), connection limits per IP and in total."""
+
+import time
+import unittest
+
+from harness import (ConnectionClosed, HarnessError, MxgateTestCase, RawSmtp, crlf, mxgate_config, simple_message,
+                     smtp_backend, wait_for)
+
+SLACK = 1.5   # seconds allowed beyond a configured deadline (scheduling on a shared 2-core box)
+
+
+class LimitsBase(MxgateTestCase):
+    def gateway(self, limits=None, timeouts=None):
+        self.sink = self.start_sink()
+        self.mx = self.start_mxgate(mxgate_config(domains={"example.org": "sink"},
+                                                  backends={"sink": smtp_backend(self.sink.address)},
+                                                  limits=limits, timeouts=timeouts))
+        return self.mx
+
+    def assert_nothing_delivered(self, context):
+        time.sleep(0.3)
+        self.assertEqual(self.sink.data_ends(), 0, f"{context}: no message may reach the backend; "
+                                                   f"sink saw {self.sink.commands()}")
+        self.assertEqual(self.sink.messages(), [], context)
+
+    def read_until_421_or_close(self, c: RawSmtp, send_next, max_commands: int):
+        """Send commands with send_next(i) until a 421 arrives; returns (index of the 421, replies)."""
+        replies = []
+        for i in range(max_commands):
+            try:
+                send_next(i)
+                r = c.reply()
+            except (ConnectionClosed, OSError) as exc:
+                self.fail(f"connection closed without a 421 after {i} commands ({exc}); replies: {replies}")
+            replies.append(r)
+            if r.code == 421:
+                try:
+                    c.wait_closed(3)
+                except HarnessError as exc:
+                    self.fail(f"421 must be followed by closing the connection: {exc}")
+                return i, replies
+        self.fail(f"no 421 after {max_commands} commands; replies: {replies}")
+
+
+class LineAndCommandLimits(LimitsBase):
+    def test_command_line_too_long(self):
+        mx = self.gateway(limits={"max_command_line_length": 1000})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("NOOP " + "a" * 900), 250, "a 906-byte line is within the limit")
+            self.assertReply(c.cmd("NOOP " + "a" * 3000), "500 5.5", "line longer than max_command_line_length")
+            self.assertEqual(c.pending(0.3), b"", "one reply for the over-long line, not one per buffer")
+            self.assertReply(c.cmd("NOOP"), 250, "the session survives an over-long line")
+            self.assertReply(c.cmd("MAIL FROM:<" + "a" * 2000 + "@example.com>"), "5")
+
+    def test_too_many_recipients(self):
+        mx = self.gateway(limits={"max_recipients": 3})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
+            for i in range(3):
+                self.assertReply(c.cmd(f"RCPT TO:<r{i}@example.org>"), 250)
+            self.assertReply(c.cmd("RCPT TO:<r3@example.org>"), "452 4.5.3")
+            self.assertReply(c.cmd("DATA"), 354)
+            self.assertReply(c.message(simple_message()), 250)
+        [m] = self.sink.wait_messages(1)
+        self.assertEqual(m.recipients, ["r0@example.org", "r1@example.org", "r2@example.org"])
+
+    def test_error_limit(self):
+        mx = self.gateway(limits={"max_errors": 3})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            i, replies = self.read_until_421_or_close(c, lambda i: c.send(b"XYZZY\r\n"), 10)
+            self.assertIn(i, (2, 3), f"421 expected at the 3rd or 4th bad command (max_errors=3): {replies}")
+            self.assertTrue(all(r.code // 100 == 5 for r in replies[:-1]), replies)
+
+    def test_junk_command_limit(self):
+        mx = self.gateway(limits={"max_junk_commands": 5, "max_errors": 3})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            i, replies = self.read_until_421_or_close(c, lambda i: c.send(b"NOOP\r\n"), 20)
+            self.assertGreaterEqual(i, 5, f"the first 5 NOOPs are fine: {replies}")
+            self.assertLessEqual(i, 5 + 3 + 1, f"junk beyond the limit must end the session: {replies}")
+
+    def test_transactions_per_session(self):
+        mx = self.gateway(limits={"max_transactions_per_session": 2})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            for n in range(2):
+                self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250, f"transaction {n + 1}")
+                self.assertReply(c.cmd("RSET"), 250)
+            r = c.cmd("MAIL FROM:<s@example.com>")
+            self.assertNotEqual(r.code // 100, 2, f"third MAIL beyond max_transactions_per_session=2: {r}")
+
+
+class MessageSize(LimitsBase):
+    LIMIT = 10000
+
+    def test_size_advertised_and_declared_size_checked(self):
+        mx = self.gateway(limits={"max_message_size": str(self.LIMIT)})
+        with RawSmtp(mx.port()) as c:
+            ehlo = c.ehlo()
+            self.assertIn(f"SIZE {self.LIMIT}", ehlo.lines)
+            self.assertReply(c.cmd(f"MAIL FROM:<s@example.com> SIZE={self.LIMIT * 2}"), "552 5.3.4")
+            self.assertReply(c.cmd("MAIL FROM:<s@example.com> SIZE=5000"), 250)
+            self.assertReply(c.cmd("RCPT TO:<r@example.org>"), 250)
+            self.assertReply(c.cmd("DATA"), 354)
+            self.assertReply(c.message(simple_message(body="small\n")), 250)
+        self.sink.wait_messages(1)
+
+    def test_streaming_over_the_limit(self):
+        mx = self.gateway(limits={"max_message_size": str(self.LIMIT)})
+        big = simple_message(body=("0123456789" * 7 + "\n") * 600)   # ~43 KB
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
+            self.assertReply(c.cmd("RCPT TO:<r@example.org>"), 250)
+            self.assertReply(c.cmd("DATA"), 354)
+            try:
+                c.send(big + b".\r\n")
+            except OSError:
+                pass   # mxgate may stop reading after refusing; the reply is what matters
+            self.assertReply(c.reply(), "552", "message larger than max_message_size")
+        self.assert_nothing_delivered("oversized message")
+
+    def test_bdat_over_the_limit(self):
+        mx = self.gateway(limits={"max_message_size": str(self.LIMIT)})
+        chunk = crlf(("x" * 98 + "\n") * 60)   # 6000 bytes
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            c.cmd("MAIL FROM:<s@example.com>")
+            c.cmd("RCPT TO:<r@example.org>")
+            codes = []
+            try:
+                c.send(b"BDAT %d\r\n" % len(chunk) + chunk)
+                codes.append(c.reply().code)
+                c.send(b"BDAT %d LAST\r\n" % len(chunk) + chunk)
+                codes.append(c.reply().code)
+            except (ConnectionClosed, OSError):
+                pass
+            self.assertIn(552, codes, f"12000 bytes over BDAT with a {self.LIMIT} limit: {codes}")
+            self.assertNotIn(250, codes[1:], f"never 250 for the LAST chunk: {codes}")
+        self.assert_nothing_delivered("oversized BDAT message")
+
+
+class Deadlines(LimitsBase):
+    def test_trickling_command_cannot_outlive_command_timeout(self):
+        mx = self.gateway(timeouts={"command": "2s"})
+        with RawSmtp(mx.port()) as c:
+            start = time.monotonic()
+            payload = b"NOOP " + b"x" * 100
+            reply, i = None, 0
+            while time.monotonic() - start < 2 + SLACK + 2:
+                try:
+                    c.send(payload[i:i + 1])
+                    i += 1
+                    reply = c.try_reply(0.5)
+                except (ConnectionClosed, OSError):
+                    break
+                if reply:
+                    break
+            elapsed = time.monotonic() - start
+            if reply is not None:
+                self.assertReply(reply, "421", "deadline reply")
+                c.wait_closed(2)
+            self.assertLessEqual(elapsed, 2 + SLACK, f"session lived {elapsed:.1f}s with timeouts.command=2s "
+                                                     f"while the client trickled one byte per 0.5s")
+            self.assertGreaterEqual(elapsed, 1.5, f"closed after {elapsed:.1f}s: before the 2s deadline")
+
+    def test_idle_client_gets_421(self):
+        mx = self.gateway(timeouts={"command": "2s"})
+        with RawSmtp(mx.port()) as c:
+            start = time.monotonic()
+            got = c.wait_closed(2 + SLACK + 1)
+            elapsed = time.monotonic() - start
+            self.assertTrue(got.startswith(b"421"), f"timeout reply should be 421 4.4.2, got {got!r}")
+            self.assertLessEqual(elapsed, 2 + SLACK)
+
+    def test_trickling_data_cannot_outlive_data_timeout(self):
+        mx = self.gateway(timeouts={"command": "2s", "data": "3s"})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            c.cmd("MAIL FROM:<s@example.com>")
+            c.cmd("RCPT TO:<r@example.org>")
+            self.assertReply(c.cmd("DATA"), 354)
+            start = time.monotonic()
+            c.send(b"Subject: slow\r\n\r\n")
+            reply = None
+            while time.monotonic() - start < 3 + SLACK + 2:
+                try:
+                    c.send(b"line\r\n")   # complete lines, so only a whole-message deadline stops this
+                    reply = c.try_reply(0.3)
+                except (ConnectionClosed, OSError):
+                    break
+                if reply:
+                    break
+            elapsed = time.monotonic() - start
+            self.assertLessEqual(elapsed, 3 + SLACK, f"DATA phase lived {elapsed:.1f}s with timeouts.data=3s")
+            if reply is not None:
+                self.assertReply(reply, "421", "data deadline")
+        self.assert_nothing_delivered("timed-out DATA")
+
+
+class ConnectionLimits(LimitsBase):
+    def _third_refused(self, port: int, held: list[RawSmtp]):
+        for c in held:
+            self.assertReply(c.greeting, 220)
+        try:
+            with RawSmtp(port, read_greeting=False) as extra:
+                got = extra.wait_closed(3)
+        except ConnectionRefusedError:
+            self.fail("the listener must accept and answer 421, not refuse the TCP connection")
+        self.assertTrue(got.startswith(b"421"), f"connection over the limit should get 421 and be closed: {got!r}")
+
+    def test_max_connections_per_ip(self):
+        mx = self.gateway(limits={"max_connections_per_ip": 2})
+        with RawSmtp(mx.port()) as a, RawSmtp(mx.port()) as b:
+            self._third_refused(mx.port(), [a, b])
+            a.cmd("QUIT")
+        # A slot is free again once a session ends.
+        def fresh():
+            try:
+                with RawSmtp(mx.port(), timeout=2) as c:
+                    return c.greeting.code == 220
+            except (ConnectionClosed, HarnessError, OSError):
+                return False
+        wait_for(fresh, 3, "a new session to be admitted after one closed")
+
+    def test_max_connections_total(self):
+        mx = self.gateway(limits={"max_connections": 3, "max_connections_per_ip": 10})
+        with RawSmtp(mx.port()) as a, RawSmtp(mx.port()) as b, RawSmtp(mx.port()) as d:
+            self._third_refused(mx.port(), [a, b, d])
+
+
+if __name__ == "__main__":
+    unittest.main()
