@@ -232,7 +232,13 @@ Step SessionState::on_bdat_command(const smtp::Command& command) {
 
 Step SessionState::on_message_done(smtp::Reply r) {
     reset_transaction();
-    if (r.klass() == 2) return {Step::Action::reply, std::move(r)};
+    if (r.klass() == 2) {
+        // The limits count mistakes made without delivering mail (Postfix
+        // smtpd_hard_error_limit), so a long bulk session is not cut off.
+        errors_ = 0;
+        junk_ = 0;
+        return {Step::Action::reply, std::move(r)};
+    }
     return counted(std::move(r));
 }
 

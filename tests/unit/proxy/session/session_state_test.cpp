@@ -172,6 +172,21 @@ TEST_F(SessionStateTest, ErrorLimitCloses) {
     EXPECT_EQ(last.reply.code, 421);
 }
 
+TEST_F(SessionStateTest, DeliveredMailResetsTheErrorCount) {
+    SessionState s = make();
+    send(s, "EHLO c");
+    for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < 4; ++i) ASSERT_EQ(send(s, "FOO").action, Action::reply);
+        send(s, "MAIL FROM:<a@b.test>");
+        s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+        send(s, "RCPT TO:<x@example.org>");
+        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+        ASSERT_EQ(s.on_message_done(smtp::make_reply(250, "2.0.0", "queued")).action, Action::reply);
+    }
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, "FOO").action, Action::reply);
+    EXPECT_EQ(send(s, "FOO").action, Action::close);
+}
+
 TEST_F(SessionStateTest, JunkLimitCloses) {
     SessionState s = make();
     for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, "NOOP").action, Action::reply);
