@@ -345,7 +345,11 @@ asio::awaitable<Step> Session::do_bdat(Step step) {
         in_.consume(available.size());
         remaining -= available.size();
     }
-    if (discard) co_return step;
+    if (discard) {
+        // Answer now; the chunk is consumed, nothing more to read for it.
+        if (step.action == Step::Action::bdat_discard) step.action = Step::Action::reply;
+        co_return step;
+    }
     if (!step.last_chunk) {
         // A refused or failed message is answered at LAST, where the verdict is final.
         co_return Step{Step::Action::reply, make_reply(250, "2.0.0", std::to_string(chunk_size) + " octets received")};
