@@ -77,7 +77,8 @@ asio::awaitable<void> Session::run() {
     }
     if (failed) {
         end_ = End::error;
-        co_await say_goodbye(make_reply(421, "4.3.0", config_.server.hostname + " Error: internal error"));
+        say_goodbye(make_reply(421, "4.3.0", config_.server.hostname + " Error: internal error"));
+        co_await flush();
     }
     transaction_.reset();
     deadline_.stop();
@@ -126,14 +127,16 @@ asio::awaitable<void> Session::serve() {
         client_.tls = true;
     }
     if (auto verdict = co_await run_stage(filters::Stage::connect)) {
-        co_await say_goodbye(verdict_reply(*verdict));
+        say_goodbye(verdict_reply(*verdict));
+        co_await flush();
         co_return;
     }
     reply(state_.greeting(config_.server.banner));
     while (end_ == End::none) {
         auto event = co_await next_line();
         if (!event) break;
-        co_await perform(co_await handle_line(*event));
+        Step step = co_await handle_line(*event);
+        co_await perform(step);
         if (!state_.in_transaction()) {
             transaction_.reset();
             backend_reply_.clear();
@@ -142,16 +145,11 @@ asio::awaitable<void> Session::serve() {
             if (draining_ && end_ == End::none) end_ = End::draining;
         }
     }
-    switch (end_) {
-        case End::timeout:
-            co_await say_goodbye(make_reply(421, "4.4.2", config_.server.hostname + " Error: timeout exceeded"));
-            break;
-        case End::draining:
-            co_await say_goodbye(make_reply(421, "4.3.2", config_.server.hostname + " Service shutting down"));
-            break;
-        default:
-            co_await flush();
-    }
+    if (end_ == End::timeout)
+        say_goodbye(make_reply(421, "4.4.2", config_.server.hostname + " Error: timeout exceeded"));
+    else if (end_ == End::draining)
+        say_goodbye(make_reply(421, "4.3.2", config_.server.hostname + " Service shutting down"));
+    co_await flush();
 }
 
 asio::awaitable<Step> Session::handle_line(const smtp::LineEvent& event) {
@@ -165,12 +163,14 @@ asio::awaitable<Step> Session::handle_line(const smtp::LineEvent& event) {
     co_return state_.on_command(std::move(std::get<smtp::Command>(parsed)));
 }
 
-asio::awaitable<void> Session::perform(Step step) {
+// Results of co_await are kept in named variables, never passed on as
+// temporaries: GCC 12 can destroy a temporary in a co_await expression twice.
+asio::awaitable<void> Session::perform(Step& step) {
     using Action = Step::Action;
     switch (step.action) {
-        case Action::reply: reply(std::move(step.reply)); break;
+        case Action::reply: reply(step.reply); break;
         case Action::close:
-            reply(std::move(step.reply));
+            reply(step.reply);
             if (end_ == End::none) end_ = step.reply.code == 221 ? End::quit : End::error;
             break;
         case Action::helo:
@@ -179,16 +179,32 @@ asio::awaitable<void> Session::perform(Step step) {
             if (auto verdict = co_await run_stage(filters::Stage::helo)) {
                 reply(verdict_reply(*verdict));
             } else {
-                reply(std::move(step.reply));
+                reply(step.reply);
             }
             break;
-        case Action::mail: co_await perform(co_await do_mail()); break;
-        case Action::rcpt: co_await perform(co_await do_rcpt()); break;
-        case Action::data: co_await perform(co_await do_data()); break;
+        case Action::mail: {
+            Step next = co_await do_mail();
+            co_await perform(next);
+            break;
+        }
+        case Action::rcpt: {
+            Step next = co_await do_rcpt();
+            co_await perform(next);
+            break;
+        }
+        case Action::data: {
+            Step next = co_await do_data();
+            co_await perform(next);
+            break;
+        }
         case Action::bdat:
-        case Action::bdat_discard: co_await perform(co_await do_bdat(std::move(step))); break;
+        case Action::bdat_discard: {
+            Step next = co_await do_bdat(step);
+            co_await perform(next);
+            break;
+        }
         case Action::starttls:
-            if (!co_await do_starttls(std::move(step))) end_ = End::error;
+            if (!co_await do_starttls(step)) end_ = End::error;
             break;
     }
 }
@@ -313,7 +329,8 @@ asio::awaitable<smtp::Reply> Session::finish_message(const Reader& reader) {
     co_return answer;
 }
 
-asio::awaitable<Step> Session::do_bdat(Step step) {
+asio::awaitable<Step> Session::do_bdat(const Step& command) {
+    Step step = command;
     const std::uint64_t chunk_size = step.chunk_size;
     std::uint64_t remaining = chunk_size;
     bool discard = step.action == Step::Action::bdat_discard;
@@ -362,8 +379,8 @@ asio::awaitable<Step> Session::do_bdat(Step step) {
     co_return state_.on_message_done(std::move(final_reply));
 }
 
-asio::awaitable<bool> Session::do_starttls(Step step) {
-    reply(std::move(step.reply));
+asio::awaitable<bool> Session::do_starttls(const Step& step) {
+    reply(step.reply);
     deadline_.expires_after(config_.timeouts.tls_handshake);
     if (!co_await flush()) co_return false;
     // CVE-2011-0411: whatever the client pipelined in plaintext after STARTTLS is dropped.
@@ -440,11 +457,10 @@ asio::awaitable<bool> Session::flush() {
     }
 }
 
-asio::awaitable<void> Session::say_goodbye(smtp::Reply r) {
-    if (end_ == End::peer_closed) co_return;
-    reply(std::move(r));
-    deadline_.expires_after(config_.timeouts.command);
-    co_await flush();
+void Session::say_goodbye(const smtp::Reply& r) {
+    if (end_ == End::peer_closed) return;
+    reply(r);
+    deadline_.expires_after(config_.timeouts.command);  // bounds the final flush
 }
 
 void Session::log_transaction(const smtp::Reply& final_reply, std::uint64_t size) {

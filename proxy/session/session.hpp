@@ -45,18 +45,18 @@ private:
     boost::asio::awaitable<std::optional<smtp::LineEvent>> next_line();
     boost::asio::awaitable<bool> fill(std::size_t min_space);
     boost::asio::awaitable<bool> flush();
-    boost::asio::awaitable<void> perform(Step step);
+    boost::asio::awaitable<void> perform(Step& step);
     boost::asio::awaitable<Step> handle_line(const smtp::LineEvent& event);
     boost::asio::awaitable<Step> do_mail();
     boost::asio::awaitable<Step> do_rcpt();
     boost::asio::awaitable<Step> do_data();
-    boost::asio::awaitable<Step> do_bdat(Step step);
-    boost::asio::awaitable<bool> do_starttls(Step step);
+    boost::asio::awaitable<Step> do_bdat(const Step& command);
+    boost::asio::awaitable<bool> do_starttls(const Step& step);
     boost::asio::awaitable<std::optional<policy::Verdict>> run_stage(filters::Stage stage);
     boost::asio::awaitable<bool> forward(std::string_view content);
     template <class Reader>
     boost::asio::awaitable<smtp::Reply> finish_message(const Reader& reader);
-    boost::asio::awaitable<void> say_goodbye(smtp::Reply reply);
+    void say_goodbye(const smtp::Reply& reply);  // queue a last reply; flush() sends it
     void reply(const smtp::Reply& r) {
         if (r.code != 0) out_ += r.wire();  // code 0: nothing to say (the session is ending)
     }
