@@ -36,9 +36,7 @@ class FaultBase(MxgateTestCase):
 
     def healthy_transaction_works(self, c: RawSmtp, healthy):
         self.assertReply(c.cmd("RSET"), 250)
-        self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
-        self.assertReply(c.cmd("RCPT TO:<ok@healthy.test>"), 250)
-        self.assertReply(c.cmd("DATA"), 354)
+        self.open_transaction(c, rcpts=("ok@healthy.test",), sender="s@example.com", ehlo=False)
         self.assertReply(c.message(simple_message()), 250)
         healthy.wait_messages(1)
 

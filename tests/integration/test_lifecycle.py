@@ -64,6 +64,14 @@ class Reload(MxgateTestCase):
         cfg["domains"] = {"example.org": to, "other.test": "a" if to == "b" else "b"}
         return cfg
 
+    def wait_routed_to_b(self, subject: str, what: str):
+        """Send until a new session's message lands at sink b (a reload takes effect asynchronously)."""
+        def routed_to_b():
+            self.send(subject)
+            time.sleep(0.1)
+            return len(self.b.messages()) > 0
+        wait_for(routed_to_b, 5, what, interval=0.2, details=self.mx.tail)
+
     def assert_reload_refused(self, line):
         self.mx.assert_alive()
         if line is not None:
@@ -76,13 +84,8 @@ class Reload(MxgateTestCase):
         line = self.mx.reload()
         self.assertIsNotNone(line, f"SIGHUP should log config_reloaded; log:\n{self.mx.tail()}")
         self.assertEqual(line.get("event"), "config_reloaded", line)
-        # New sessions use the new generation (poll: the reload is asynchronous).
-        def routed_to_b():
-            self.send("after")
-            time.sleep(0.1)
-            return len(self.b.messages()) > 0
-        wait_for(routed_to_b, 5, "a new session to use the reloaded route to sink b", interval=0.2,
-                 details=self.mx.tail)
+        # New sessions use the new generation.
+        self.wait_routed_to_b("after", "a new session to use the reloaded route to sink b")
         self.mx.assert_alive()
         self.assertEqual(self.mx.port(), self.port)
 
@@ -111,11 +114,7 @@ class Reload(MxgateTestCase):
         # A good config afterwards is accepted.
         self.mx.write_config(self.switch_route("b"))
         self.mx.reload()
-        def routed_to_b():
-            self.send("after fix")
-            time.sleep(0.1)
-            return len(self.b.messages()) > 0
-        wait_for(routed_to_b, 5, "the fixed config to take effect", interval=0.2, details=self.mx.tail)
+        self.wait_routed_to_b("after fix", "the fixed config to take effect")
 
     def test_reload_with_invalid_semantics_is_refused(self):
         cfg = copy.deepcopy(self.cfg)

@@ -2,6 +2,7 @@
 streaming), transactions per session, command/data timeouts as deadlines (a trickling client
 cannot keep a session), connection limits per IP and in total."""
 
+import itertools
 import time
 import unittest
 
@@ -42,6 +43,23 @@ class LimitsBase(MxgateTestCase):
                     self.fail(f"421 must be followed by closing the connection: {exc}")
                 return i, replies
         self.fail(f"no 421 after {max_commands} commands; replies: {replies}")
+
+    @staticmethod
+    def trickle(c: RawSmtp, chunks, *, reply_wait: float, start: float, give_up_after: float):
+        """Send the chunks one by one, waiting up to reply_wait for a reply after each, until a reply
+        comes, the connection ends or give_up_after seconds since start have passed. Returns the reply or None."""
+        reply = None
+        for chunk in chunks:
+            if time.monotonic() - start >= give_up_after:
+                break
+            try:
+                c.send(chunk)
+                reply = c.try_reply(reply_wait)
+            except (ConnectionClosed, OSError):
+                break
+            if reply:
+                break
+        return reply
 
 
 class LineAndCommandLimits(LimitsBase):
@@ -151,16 +169,8 @@ class Deadlines(LimitsBase):
         with RawSmtp(mx.port()) as c:
             start = time.monotonic()
             payload = b"NOOP " + b"x" * 100
-            reply, i = None, 0
-            while time.monotonic() - start < 2 + SLACK + 2:
-                try:
-                    c.send(payload[i:i + 1])
-                    i += 1
-                    reply = c.try_reply(0.5)
-                except (ConnectionClosed, OSError):
-                    break
-                if reply:
-                    break
+            reply = self.trickle(c, (bytes([b]) for b in payload), reply_wait=0.5, start=start,
+                                 give_up_after=2 + SLACK + 2)
             elapsed = time.monotonic() - start
             if reply is not None:
                 self.assertReply(reply, "421", "deadline reply")
@@ -187,15 +197,9 @@ class Deadlines(LimitsBase):
             self.assertReply(c.cmd("DATA"), 354)
             start = time.monotonic()
             c.send(b"Subject: slow\r\n\r\n")
-            reply = None
-            while time.monotonic() - start < 3 + SLACK + 2:
-                try:
-                    c.send(b"line\r\n")   # complete lines, so only a whole-message deadline stops this
-                    reply = c.try_reply(0.3)
-                except (ConnectionClosed, OSError):
-                    break
-                if reply:
-                    break
+            # Complete lines, so only a whole-message deadline stops this.
+            reply = self.trickle(c, itertools.repeat(b"line\r\n"), reply_wait=0.3, start=start,
+                                 give_up_after=3 + SLACK + 2)
             elapsed = time.monotonic() - start
             self.assertLessEqual(elapsed, 3 + SLACK, f"DATA phase lived {elapsed:.1f}s with timeouts.data=3s")
             if reply is not None:

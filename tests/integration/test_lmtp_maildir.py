@@ -42,9 +42,7 @@ class Lmtp(MxgateTestCase):
             self.assertReply(c.cmd("DATA"), 354)
             self.assertReply(c.message(simple_message(subject="first")), 250)
             # The client retries the deferred recipient in a new transaction.
-            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
-            self.assertReply(c.cmd("RCPT TO:<bob@example.net>"), 250)
-            self.assertReply(c.cmd("DATA"), 354)
+            self.open_transaction(c, rcpts=("bob@example.net",), sender="s@example.com", ehlo=False)
             self.assertReply(c.message(simple_message(subject="second")), 250)
         self.assertIn(b"Subject: first", self.dc.wait_messages("alice@example.net", 1)[0])
         self.assertIn(b"Subject: second", self.dc.wait_messages("bob@example.net", 1)[0])

@@ -27,6 +27,7 @@ VARIANTS = [
     ("LF.CRCRLF", b"\n.\r\r\n"),
 ]
 
+HONEST = "honest@example.com"
 SMUGGLED = (b"MAIL FROM:<evil@smuggler.test>\r\n"
             b"RCPT TO:<victim@example.org>\r\n"
             b"DATA\r\n"
@@ -40,12 +41,6 @@ class SmugglingBase(MxgateTestCase):
         self.fb = self.start_faulty(name="recorder")
         self.mx = self.start_mxgate(mxgate_config(domains={"example.org": "fb"},
                                                   backends={"fb": smtp_backend(self.fb.address)}))
-
-    def begin(self, c: RawSmtp):
-        self.assertReply(c.ehlo(), 250)
-        self.assertReply(c.cmd("MAIL FROM:<honest@example.com>"), 250)
-        self.assertReply(c.cmd("RCPT TO:<rcpt@example.org>"), 250)
-        self.assertReply(c.cmd("DATA"), 354)
 
     def assert_backend_clean(self, context: str):
         time.sleep(0.3)   # let anything mxgate might (wrongly) forward arrive
@@ -66,7 +61,7 @@ class Smuggling(SmugglingBase):
         context = f"{name} ({'byte by byte' if split else 'one write'})"
         payload = crlf("From: <honest@example.com>\nSubject: first\n\nfirst message") + terminator + SMUGGLED
         with RawSmtp(self.mx.port()) as c:
-            self.begin(c)
+            self.open_transaction(c, sender=HONEST)
             if split:
                 # The fake terminator and its neighbours one byte per write: the reader must not care.
                 head = payload.index(terminator)
@@ -103,12 +98,10 @@ class Smuggling(SmugglingBase):
 
     def test_smuggling_then_clean_message_in_same_session(self):
         with RawSmtp(self.mx.port()) as c:
-            self.begin(c)
+            self.open_transaction(c, sender=HONEST)
             c.send(crlf("Subject: first\n\nfirst") + b"\n.\n" + SMUGGLED)
             self.assertReply(c.reply(8), "5")
-            self.assertReply(c.cmd("MAIL FROM:<honest@example.com>"), 250)
-            self.assertReply(c.cmd("RCPT TO:<rcpt@example.org>"), 250)
-            self.assertReply(c.cmd("DATA"), 354)
+            self.open_transaction(c, sender=HONEST, ehlo=False)
             clean = simple_message(subject="clean")
             self.assertReply(c.message(clean), 250)
         [m] = self.fb.wait_messages(1)
@@ -117,28 +110,28 @@ class Smuggling(SmugglingBase):
 
     def test_bare_lf_in_body_refused(self):
         with RawSmtp(self.mx.port()) as c:
-            self.begin(c)
+            self.open_transaction(c, sender=HONEST)
             self.assertReply(c.message(b"Subject: x\r\n\r\nline one\nline two\r\n"), "5")
         self.assert_backend_clean("bare LF in body")
         self.assertEqual(self.fb.messages, [])
 
     def test_bare_cr_in_body_refused(self):
         with RawSmtp(self.mx.port()) as c:
-            self.begin(c)
+            self.open_transaction(c, sender=HONEST)
             self.assertReply(c.message(b"Subject: x\r\n\r\nline one\rline two\r\n"), "5")
         self.assert_backend_clean("bare CR in body")
         self.assertEqual(self.fb.messages, [])
 
     def test_bare_lf_in_header_refused(self):
         with RawSmtp(self.mx.port()) as c:
-            self.begin(c)
+            self.open_transaction(c, sender=HONEST)
             self.assertReply(c.message(b"Subject: x\nX-Evil: y\r\n\r\nbody\r\n"), "5")
         self.assertEqual(self.fb.messages, [])
 
     def test_dot_stuffing_round_trip(self):
         body = crlf("Subject: dots\n\n.\n..\n...\n.leading\n. space\nend\n")
         with RawSmtp(self.mx.port()) as c:
-            self.begin(c)
+            self.open_transaction(c, sender=HONEST)
             self.assertReply(c.message(dot_stuff(body)), 250)
         [m] = self.fb.wait_messages(1)
         self.assertTrue(m.content.endswith(body), f"unstuffed content differs: {m.content!r}")
@@ -147,7 +140,7 @@ class Smuggling(SmugglingBase):
 
     def test_terminator_split_across_writes(self):
         with RawSmtp(self.mx.port()) as c:
-            self.begin(c)
+            self.open_transaction(c, sender=HONEST)
             for piece in (b"Subject: s\r\n\r\nbody\r", b"\n", b".", b"\r", b"\n"):
                 c.send(piece)
                 time.sleep(0.05)
@@ -157,7 +150,7 @@ class Smuggling(SmugglingBase):
 
     def test_empty_message(self):
         with RawSmtp(self.mx.port()) as c:
-            self.begin(c)
+            self.open_transaction(c, sender=HONEST)
             c.send(b".\r\n")
             r = c.reply()
             self.assertIn(r.code // 100, (2, 5), f"empty message: accept or refuse, nothing else: {r}")

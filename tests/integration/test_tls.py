@@ -19,12 +19,6 @@ class TlsBase(MxgateTestCase):
             domains={"example.org": "sink"}, backends={"sink": smtp_backend(self.sink.address)},
             timeouts={"tls_handshake": "2s"}))
 
-    def upgrade(self, c: RawSmtp):
-        c.ehlo()
-        self.assertReply(c.cmd("STARTTLS"), "220")
-        leftover = c.starttls()
-        self.assertEqual(leftover, b"", "nothing may follow the 220 to STARTTLS in plaintext")
-
 
 class StartTls(TlsBase):
     def test_listeners_logged_with_their_mode(self):
