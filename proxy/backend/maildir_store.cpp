@@ -169,9 +169,11 @@ public:
             failed_ = true;
             co_return storage_failure();
         }
-        // TODO(backend): RFC 5321 §4.4 has final delivery add Return-Path:; left out
-        // for now because the stored message is expected to be exactly what mxgate
-        // received plus its Received: header (tests/integration/test_lmtp_maildir.py).
+        // RFC 5321 §4.4: the final delivery records the reverse-path.
+        if (!store("Return-Path: <" + envelope_.sender.str() + ">\n")) {
+            failed_ = true;
+            co_return storage_failure();
+        }
         co_return smtp::make_reply(354, "", "End data with <CR><LF>.<CR><LF>");
     }
 

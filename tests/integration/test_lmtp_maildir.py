@@ -85,7 +85,10 @@ class Maildir(MxgateTestCase):
             self.assertEqual(c.sendmail("s@example.com", ["carol@example.com"], msg), {})
         [f] = self.files("carol@example.com")
         self.assertEqual(self.files("carol@example.com", "tmp"), [], "tmp/ must be empty after the rename")
-        assert_received_prepended(self, msg, lf(f.read_bytes()))
+        stored = lf(f.read_bytes())
+        return_path, _, rest = stored.partition(b"\n")
+        self.assertEqual(return_path, b"Return-Path: <s@example.com>", "RFC 5321 4.4: final delivery adds it")
+        assert_received_prepended(self, msg, rest)
         self.assertRegex(f.name, r"^\d+\.", "Maildir file names start with the delivery time")
 
     def test_two_messages_two_files(self):

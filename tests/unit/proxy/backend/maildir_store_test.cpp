@@ -127,7 +127,8 @@ TEST_F(MaildirStore, DeliversToTwoMailboxes) {
     ASSERT_EQ(final_reply.code, 250);
     EXPECT_EQ(final_reply.enhanced, "2.0.0");
 
-    const std::string expected = "Subject: hi\n\n.leading dot\nlast line\n";
+    // RFC 5321 §4.4: the final delivery adds Return-Path: first.
+    const std::string expected = "Return-Path: <alice@example.org>\nSubject: hi\n\n.leading dot\nlast line\n";
     for (const char* local : {"bob", "carol"}) {
         const fs::path mailbox = root_ / "example.net" / local;
         const auto delivered = files(mailbox / "new");
