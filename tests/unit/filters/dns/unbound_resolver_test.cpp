@@ -1,0 +1,440 @@
+// UnboundResolver against real peers on loopback: an nsd serving test zones
+// (started by the fixture on a free port, stopped by PID) and a "dead" server
+// that reads queries and never answers. Asserts the decoded answers, the per-query
+// deadline, that a hanging query stalls nothing, and that answers come back on
+// each caller's own executor.
+#include "filters/dns/unbound_resolver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace mxgate::filters::dns {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* zone_example = R"($ORIGIN example.com.
+$TTL 300
+@       SOA   ns1 hostmaster 1 3600 600 86400 60
+@       NS    ns1
+ns1     A     127.0.0.1
+host    A     192.0.2.10
+host    A     192.0.2.11
+host    AAAA  2001:db8::10
+@       MX    10 mx1
+@       MX    20 mx2.example.net.
+mx1     A     192.0.2.25
+spf     TXT   "v=spf1 " "ip4:192.0.2.0/24 " "-all"
+spf     TXT   "second record"
+alias   CNAME host
+v4only  A     192.0.2.12
+)";
+
+constexpr const char* zone_reverse = R"($ORIGIN 18.198.in-addr.arpa.
+$TTL 300
+@       SOA   ns1.example.com. hostmaster.example.com. 1 3600 600 86400 60
+@       NS    ns1.example.com.
+10.0    PTR   host.example.com.
+)";
+
+// Binds UDP and TCP on the same free loopback port; -1 on failure.
+int bind_pair(int& udp, int& tcp) {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        udp = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        if (::bind(udp, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+            ::getsockname(udp, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+            ::close(udp);
+            continue;
+        }
+        tcp = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (::bind(tcp, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 && ::listen(tcp, 16) == 0)
+            return ntohs(address.sin_port);
+        ::close(tcp);
+        ::close(udp);
+    }
+    return -1;
+}
+
+bool tcp_connects(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    return ok;
+}
+
+// nsd 4.6 in the foreground (-d), everything in its own temp dir.
+class Nsd {
+public:
+    Nsd() {
+        char pattern[] = "/tmp/mxgate-dns-test-XXXXXX";
+        dir_ = ::mkdtemp(pattern);
+        std::ofstream(dir_ / "example.com.zone") << zone_example;
+        std::ofstream(dir_ / "reverse.zone") << zone_reverse;
+        int udp = -1, tcp = -1;
+        port_ = bind_pair(udp, tcp);
+        ::close(udp);  // nsd binds the port itself; the race with another process is tiny
+        ::close(tcp);
+        const auto conf = dir_ / "nsd.conf";
+        std::ofstream(conf) << "server:\n  ip-address: 127.0.0.1@" << port_ << "\n  do-ip6: no\n  username: \"\"\n"
+                            << "  zonesdir: \"" << dir_.string() << "\"\n  pidfile: \"" << (dir_ / "nsd.pid").string()
+                            << "\"\n  database: \"\"\n  zonelistfile: \"" << (dir_ / "zone.list").string()
+                            << "\"\n  xfrdfile: \"" << (dir_ / "xfrd.state").string() << "\"\n  xfrdir: \""
+                            << dir_.string() << "\"\n  logfile: \"" << (dir_ / "nsd.log").string()
+                            << "\"\n  verbosity: 0\n  server-count: 1\n"
+                            << "remote-control:\n  control-enable: no\n"
+                            << "zone:\n  name: example.com\n  zonefile: example.com.zone\n"
+                            << "zone:\n  name: 18.198.in-addr.arpa\n  zonefile: reverse.zone\n";
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::execl("/usr/sbin/nsd", "nsd", "-d", "-c", conf.c_str(), static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        for (auto until = Clock::now() + 5s; Clock::now() < until; std::this_thread::sleep_for(20ms)) {
+            if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+                pid_ = -1;
+                break;
+            }
+            if (tcp_connects(port_)) {
+                ready_ = true;
+                break;
+            }
+        }
+    }
+    ~Nsd() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGTERM);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_, ignored);
+    }
+    bool ready() const { return ready_; }
+    std::string server() const { return "127.0.0.1@" + std::to_string(port_); }
+
+private:
+    std::filesystem::path dir_;
+    int port_ = -1;
+    pid_t pid_ = -1;
+    bool ready_ = false;
+};
+
+// Reads nothing, answers nothing: UDP queries sit in the buffer, TCP connections
+// complete in the backlog and are never accepted.
+class DeadServer {
+public:
+    DeadServer() : port_(bind_pair(udp_, tcp_)) {}
+    ~DeadServer() {
+        ::close(udp_);
+        ::close(tcp_);
+    }
+    std::string server() const { return "127.0.0.1@" + std::to_string(port_); }
+
+private:
+    int udp_ = -1, tcp_ = -1;
+    int port_;
+};
+
+std::unique_ptr<UnboundResolver> make_resolver(DnsConfig config) {
+    auto created = UnboundResolver::create(config);
+    for (const auto& error : created.errors) ADD_FAILURE() << error;
+    return std::move(created.resolver);
+}
+
+Answer resolve(Resolver& resolver, std::string name, RecordType type) {
+    asio::io_context io;
+    std::optional<Answer> answer;
+    asio::co_spawn(io, resolver.query(std::move(name), type), [&](std::exception_ptr error, Answer result) {
+        if (!error) answer = std::move(result);
+    });
+    io.run();  // returns only once the answer was posted back to this io_context
+    EXPECT_TRUE(answer.has_value());
+    return answer.value_or(Answer{});
+}
+
+class DnsUnboundResolver : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        nsd_ = new Nsd;
+        dead_ = new DeadServer;
+    }
+    static void TearDownTestSuite() {
+        delete nsd_;
+        delete dead_;
+    }
+    void SetUp() override {
+        ASSERT_TRUE(nsd_->ready()) << "nsd did not start";
+        DnsConfig config;
+        config.servers = {nsd_->server()};
+        config.timeout = 800ms;
+        config.stub_zones = {{"dead.example.net", {dead_->server()}}};
+        resolver_ = make_resolver(config);
+        ASSERT_TRUE(resolver_);
+    }
+
+    static inline Nsd* nsd_ = nullptr;
+    static inline DeadServer* dead_ = nullptr;
+    std::unique_ptr<UnboundResolver> resolver_;
+};
+
+using Records = std::vector<std::string>;
+Records sorted(Records records) {
+    std::sort(records.begin(), records.end());
+    return records;
+}
+
+TEST_F(DnsUnboundResolver, AnswersEachRecordType) {
+    auto a = resolve(*resolver_, "host.example.com", RecordType::a);
+    EXPECT_EQ(a.status, Status::ok);
+    EXPECT_EQ(sorted(a.records), (Records{"192.0.2.10", "192.0.2.11"}));
+    EXPECT_GT(a.ttl, 0u);
+    EXPECT_LE(a.ttl, 300u);
+    EXPECT_FALSE(a.secure);
+
+    auto aaaa = resolve(*resolver_, "host.example.com.", RecordType::aaaa);
+    EXPECT_EQ(aaaa.status, Status::ok);
+    EXPECT_EQ(aaaa.records, (Records{"2001:db8::10"}));
+
+    auto txt = resolve(*resolver_, "spf.example.com", RecordType::txt);
+    EXPECT_EQ(txt.status, Status::ok);
+    EXPECT_EQ(sorted(txt.records), (Records{"second record", "v=spf1 ip4:192.0.2.0/24 -all"}));
+
+    auto ptr = resolve(*resolver_, "10.0.18.198.in-addr.arpa", RecordType::ptr);
+    EXPECT_EQ(ptr.status, Status::ok);
+    EXPECT_EQ(ptr.records, (Records{"host.example.com"}));
+
+    auto mx = resolve(*resolver_, "example.com", RecordType::mx);
+    EXPECT_EQ(mx.status, Status::ok);
+    EXPECT_EQ(sorted(mx.records), (Records{"10 mx1.example.com", "20 mx2.example.net"}));
+
+    auto ns = resolve(*resolver_, "example.com", RecordType::ns);
+    EXPECT_EQ(ns.status, Status::ok);
+    EXPECT_EQ(ns.records, (Records{"ns1.example.com"}));
+}
+
+TEST_F(DnsUnboundResolver, Cname) {
+    auto cname = resolve(*resolver_, "alias.example.com", RecordType::cname);
+    EXPECT_EQ(cname.status, Status::ok);
+    EXPECT_EQ(cname.records, (Records{"host.example.com"}));
+    // Other types follow the alias.
+    auto a = resolve(*resolver_, "alias.example.com", RecordType::a);
+    EXPECT_EQ(a.status, Status::ok);
+    EXPECT_EQ(sorted(a.records), (Records{"192.0.2.10", "192.0.2.11"}));
+}
+
+TEST_F(DnsUnboundResolver, NegativeAnswers) {
+    auto missing = resolve(*resolver_, "missing.example.com", RecordType::a);
+    EXPECT_EQ(missing.status, Status::nxdomain);
+    EXPECT_TRUE(missing.records.empty());
+    auto nodata = resolve(*resolver_, "v4only.example.com", RecordType::aaaa);
+    EXPECT_EQ(nodata.status, Status::nodata);
+    EXPECT_TRUE(nodata.records.empty());
+    // The negative TTL comes from the SOA (minimum 60 s, RFC 2308 §5).
+    EXPECT_GT(missing.ttl, 0u);
+    EXPECT_LE(missing.ttl, 60u);
+    EXPECT_LE(nodata.ttl, 60u);
+    // Asked again: served from the negative cache, same answers.
+    EXPECT_EQ(resolve(*resolver_, "missing.example.com", RecordType::a).status, Status::nxdomain);
+    EXPECT_EQ(resolve(*resolver_, "v4only.example.com", RecordType::aaaa).status, Status::nodata);
+    // A name outside nsd's zones: nsd says REFUSED, a failure, not an answer.
+    EXPECT_EQ(resolve(*resolver_, "example.org", RecordType::a).status, Status::servfail);
+    // Not a domain name at all: libunbound refuses it, we answer servfail.
+    EXPECT_EQ(resolve(*resolver_, std::string(300, 'x'), RecordType::a).status, Status::servfail);
+    const auto& counters = resolver_->counters();
+    EXPECT_EQ(counters.queries, 6u);
+    EXPECT_EQ(counters.nxdomain, 2u);
+    EXPECT_EQ(counters.nodata, 2u);
+    EXPECT_EQ(counters.servfail, 2u);
+    EXPECT_EQ(counters.libunbound_errors, 1u);
+}
+
+TEST_F(DnsUnboundResolver, MaxNegativeCacheTtlCapsNegativeAnswers) {
+    DnsConfig config;
+    config.servers = {nsd_->server()};
+    config.max_negative_cache_ttl = 5s;
+    auto capped = make_resolver(config);
+    ASSERT_TRUE(capped);
+    auto missing = resolve(*capped, "missing.example.com", RecordType::a);
+    EXPECT_EQ(missing.status, Status::nxdomain);
+    EXPECT_LE(missing.ttl, 5u);
+}
+
+TEST_F(DnsUnboundResolver, DeadServerTimesOutAndStallsNothing) {
+    DnsConfig config;
+    config.servers = {dead_->server()};
+    config.timeout = 600ms;
+    auto dead_resolver = make_resolver(config);
+    ASSERT_TRUE(dead_resolver);
+
+    asio::io_context io;  // one worker thread serves all three queries
+    const auto start = Clock::now();
+    std::optional<Answer> dead, dead_zone, good;
+    Clock::duration dead_after{}, dead_zone_after{}, good_after{};
+    asio::co_spawn(io, dead_resolver->query("host.example.com", RecordType::a), [&](std::exception_ptr, Answer a) {
+        dead = a;
+        dead_after = Clock::now() - start;
+    });
+    // The shared resolver: one query hangs on the dead stub zone ...
+    asio::co_spawn(io, resolver_->query("x.dead.example.net", RecordType::a), [&](std::exception_ptr, Answer a) {
+        dead_zone = a;
+        dead_zone_after = Clock::now() - start;
+    });
+    // ... and one issued after it, on the same resolver, must still be quick.
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            asio::steady_timer pause(io, 100ms);
+            co_await pause.async_wait(asio::use_awaitable);
+            good = co_await resolver_->query("mx1.example.com", RecordType::a);
+            good_after = Clock::now() - start;
+        },
+        asio::detached);
+    io.run();
+
+    ASSERT_TRUE(dead && dead_zone && good);
+    EXPECT_EQ(dead->status, Status::timeout);
+    EXPECT_GE(dead_after, 600ms);
+    EXPECT_LT(dead_after, 1500ms);
+    EXPECT_EQ(dead_zone->status, Status::timeout);
+    EXPECT_GE(dead_zone_after, 800ms);
+    EXPECT_LT(dead_zone_after, 1700ms);
+    EXPECT_EQ(good->status, Status::ok);
+    EXPECT_EQ(good->records, (Records{"192.0.2.25"}));
+    EXPECT_LT(good_after, 500ms) << "a hanging query delayed another one";
+    EXPECT_EQ(dead_resolver->counters().timeout, 1u);
+    EXPECT_EQ(resolver_->counters().timeout, 1u);
+    EXPECT_EQ(resolver_->counters().ok, 1u);
+}
+
+TEST_F(DnsUnboundResolver, CallerCancellationAnswersEarly) {
+    using namespace asio::experimental::awaitable_operators;
+    asio::io_context io;
+    const auto start = Clock::now();
+    std::optional<std::size_t> winner;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            asio::steady_timer budget(io, 150ms);  // a filter's own budget, shorter than dns.timeout
+            auto result = co_await (resolver_->query("y.dead.example.net", RecordType::txt) ||
+                                    budget.async_wait(asio::use_awaitable));
+            winner = result.index();
+        },
+        asio::detached);
+    io.run();
+    ASSERT_TRUE(winner);
+    EXPECT_EQ(*winner, 1u);
+    EXPECT_LT(Clock::now() - start, 600ms);
+    EXPECT_EQ(resolver_->counters().cancelled, 1u);
+    EXPECT_EQ(resolver_->counters().timeout, 1u);
+    // The resolver is still fine afterwards.
+    EXPECT_EQ(resolve(*resolver_, "host.example.com", RecordType::aaaa).status, Status::ok);
+}
+
+TEST_F(DnsUnboundResolver, AnswersComeBackOnEachCallersExecutor) {
+    constexpr int queries_per_worker = 20;
+    const std::vector<std::pair<std::string, RecordType>> questions{{"host.example.com", RecordType::a},
+                                                                    {"spf.example.com", RecordType::txt},
+                                                                    {"example.com", RecordType::mx},
+                                                                    {"missing.example.com", RecordType::a}};
+    struct Worker {
+        asio::io_context io;
+        int answered = 0;
+        int on_own_thread = 0;
+        std::thread::id thread_id;
+    };
+    Worker workers[2];
+    for (auto& worker : workers) {
+        for (int i = 0; i < queries_per_worker; ++i) {
+            const auto& [name, type] = questions[static_cast<std::size_t>(i) % questions.size()];
+            asio::co_spawn(
+                worker.io,
+                [&worker, &resolver = *resolver_, name = name, type = type]() -> asio::awaitable<void> {
+                    auto answer = co_await resolver.query(name, type);
+                    ++worker.answered;
+                    if (worker.io.get_executor().running_in_this_thread() &&
+                        std::this_thread::get_id() == worker.thread_id && answer.status != Status::servfail)
+                        ++worker.on_own_thread;
+                },
+                asio::detached);
+        }
+    }
+    std::vector<std::thread> threads;
+    for (auto& worker : workers) {
+        threads.emplace_back([&worker] {
+            worker.thread_id = std::this_thread::get_id();
+            worker.io.run();
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    for (const auto& worker : workers) {
+        EXPECT_EQ(worker.answered, queries_per_worker);
+        EXPECT_EQ(worker.on_own_thread, queries_per_worker);
+    }
+}
+
+TEST(DnsUnboundResolverConfig, BadSettingsAreReported) {
+    DnsConfig config;
+    config.servers = {"not an address"};
+    config.timeout = 0ms;
+    config.dnssec = true;
+    config.dnssec_trust_anchor_file = "/nonexistent/root.key";
+    auto created = UnboundResolver::create(config);
+    EXPECT_FALSE(created.resolver);
+    ASSERT_EQ(created.errors.size(), 3u);
+    EXPECT_NE(created.errors[0].find("dns.dnssec_trust_anchor_file"), std::string::npos);
+    EXPECT_NE(created.errors[1].find("dns.servers"), std::string::npos);
+    EXPECT_NE(created.errors[2].find("dns.timeout"), std::string::npos);
+}
+
+TEST(DnsUnboundResolverConfig, DestroyingTheResolverAnswersPendingQueries) {
+    DeadServer dead;
+    DnsConfig config;
+    config.servers = {dead.server()};
+    config.timeout = 5s;
+    auto resolver = make_resolver(config);
+    ASSERT_TRUE(resolver);
+    asio::io_context io;
+    std::optional<Answer> answer;
+    asio::co_spawn(io, resolver->query("host.example.com", RecordType::a),
+                   [&](std::exception_ptr, Answer a) { answer = a; });
+    io.run_for(100ms);  // the query is now out
+    const auto start = Clock::now();
+    resolver.reset();
+    io.run();
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, Status::servfail);
+    EXPECT_LT(Clock::now() - start, 1s);
+}
+
+}  // namespace
+}  // namespace mxgate::filters::dns
