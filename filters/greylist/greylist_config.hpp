@@ -1,0 +1,52 @@
+// Settings of greylisting (yaml: filters.greylist:) and of the connection-stage
+// rate limits (yaml: filters.rate_limit:). Plain structs; defaults are member
+// initializers and follow common greylisting practice (RFC 6647 §6). The YAML
+// decoder belongs to proxy/config; filters/ never includes proxy/.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+
+namespace mxgate::filters::greylist {
+
+using namespace std::chrono_literals;
+using Seconds = std::chrono::seconds;
+
+// An address range: "192.0.2.0/24", "2001:db8::/32", "192.0.2.7" (= /32).
+struct Cidr {
+    boost::asio::ip::address address;
+    unsigned prefix_length = 0;
+    bool contains(const boost::asio::ip::address& a) const;  // v4-mapped v6 matches v4
+    static std::optional<Cidr> parse(std::string_view text);
+};
+
+struct GreylistConfig {                                 // yaml: filters.greylist:
+    unsigned ipv4_prefix = 24;                          // retries from a pool of outbound hosts share a key
+    unsigned ipv6_prefix = 64;
+    Seconds delay = 5min;                               // a retry earlier than this is deferred again
+    Seconds window = 24h;                               // a retry later than this starts a new round
+    Seconds pass_lifetime = 36 * 24h;                   // a passed triplet is remembered this long after its last pass
+    unsigned auto_allow_after = 5;                      // passed deliveries per network + sender domain; 0 = off
+    std::vector<Cidr> allow_networks;                   // never greylisted
+    std::vector<std::string> allow_sender_domains;      // and their subdomains
+    std::vector<std::string> allow_recipient_domains;   // and their subdomains
+    bool skip_spf_pass = false;                         // an SPF pass for MAIL FROM skips greylisting
+    bool fail_open = true;                              // store unavailable: pass (true) or temperror (false)
+};
+
+struct RateLimitConfig {                                // yaml: filters.rate_limit:
+    std::uint64_t max_connections_per_window = 60;      // per client network at connect; 0 = off -> 421
+    std::uint64_t max_messages_per_window = 120;        // per client network at MAIL FROM; 0 = off -> 451
+    Seconds window = 60s;                               // fixed windows aligned to multiples of this
+    unsigned ipv4_prefix = 32;                          // per address
+    unsigned ipv6_prefix = 64;                          // a single IPv6 host usually owns a /64
+    bool fail_open = true;                              // store unavailable: pass (true) or temperror (false)
+};
+
+}  // namespace mxgate::filters::greylist

@@ -1,0 +1,107 @@
+#include "filters/greylist/greylist_filter.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace mxgate::filters::greylist {
+
+namespace asio = boost::asio;
+
+namespace {
+// Compare-and-set rounds before giving up on storing (the decision still stands).
+constexpr int max_store_attempts = 3;
+}  // namespace
+
+TimePoint system_now() { return std::chrono::floor<Seconds>(std::chrono::system_clock::now()); }
+
+bool spf_passed(const std::vector<Finding>& findings) {
+    for (const auto& f : findings)
+        if (f.name == "spf" && f.outcome == Outcome::pass) return true;
+    return false;
+}
+
+GreylistFilter::GreylistFilter(std::shared_ptr<const GreylistConfig> config, std::shared_ptr<state::Store> store,
+                               Clock clock, SpfPass spf_pass)
+    : config_(std::move(config)), store_(std::move(store)), clock_(std::move(clock)), spf_pass_(std::move(spf_pass)) {}
+
+asio::awaitable<std::vector<Finding>> GreylistFilter::inspect(Stage stage, const TransactionView& view) {
+    std::vector<Finding> out;
+    if (stage != Stage::rcpt) co_return out;
+    GreylistRequest request{view.client_address, view.trusted, view.sender, view.recipient,
+                            spf_pass_ ? spf_pass_(view) : false};
+    out.push_back(co_await check(request));
+    co_return out;
+}
+
+asio::awaitable<Finding> GreylistFilter::check(const GreylistRequest& request) {
+    co_return co_await check_at(request, clock_());
+}
+
+Finding GreylistFilter::unavailable(std::string_view op, const boost::system::error_code& ec) {
+    ++counters_.store_unavailable;
+    spdlog::warn("event=greylist_store_unavailable op={} backend={} error=\"{}\" action={}", op,
+                 store_->backend_name(), ec.message(), config_->fail_open ? "pass" : "temperror");
+    if (config_->fail_open)
+        return {"greylist", Outcome::pass, {{"store", "unavailable"}, {"fail_open", "true"}}, ec.message()};
+    return {"greylist", Outcome::temperror, {{"store", "unavailable"}}, ec.message()};
+}
+
+asio::awaitable<void> GreylistFilter::count_auto_allow(const std::string& key, TimePoint now) {
+    for (int attempt = 0; attempt < max_store_attempts; ++attempt) {
+        auto awl = co_await store_->greylist_get(key, now);
+        if (!awl) co_return;  // the delivery passes anyway; it just is not counted
+        const auto next = count_pass(awl->record, now, *config_);
+        auto stored = co_await store_->greylist_put(key, next, awl->version, now);
+        if (!stored || *stored) co_return;
+    }
+}
+
+asio::awaitable<Finding> GreylistFilter::check_at(const GreylistRequest& request, TimePoint now) {
+    const GreylistConfig& config = *config_;
+    if (const auto skip = skip_reason(config, request)) {
+        ++counters_.skipped;
+        co_return Finding{"greylist", Outcome::skipped, {{"skip", std::string(*skip)}}, "not greylisted"};
+    }
+    const std::string network = client_network(request.client, config.ipv4_prefix, config.ipv6_prefix);
+    const std::string domain = sender_domain(request.sender);
+    const bool use_auto_allow = config.auto_allow_after > 0 && !domain.empty();  // never for <>
+    const std::string awl_key = auto_allow_key(network, domain);
+
+    if (use_auto_allow) {
+        auto awl = co_await store_->greylist_get(awl_key, now);
+        if (!awl) co_return unavailable("get", awl.error());
+        if (auto_allowed(awl->record, config)) {
+            // Refresh so an active sender stays allowed; losing this race is harmless.
+            (void)co_await store_->greylist_put(awl_key, count_pass(awl->record, now, config), awl->version, now);
+            ++counters_.auto_allowed;
+            co_return Finding{"greylist", Outcome::pass, {{"via", "auto_allow"}, {"network", network}},
+                              "network and sender domain auto-allowed"};
+        }
+    }
+
+    const std::string key = triplet_key(network, request.sender, request.recipient);
+    TripletDecision decision;
+    for (int attempt = 0; attempt < max_store_attempts; ++attempt) {
+        auto current = co_await store_->greylist_get(key, now);
+        if (!current) co_return unavailable("get", current.error());
+        decision = decide_triplet(current->record, now, config);
+        auto stored = co_await store_->greylist_put(key, decision.next, current->version, now);
+        if (!stored) co_return unavailable("put", stored.error());
+        if (*stored) break;  // else someone decided on this triplet meanwhile: read again
+    }
+
+    if (decision.action == Action::defer) {
+        ++counters_.deferred;
+        co_return Finding{"greylist",
+                          Outcome::softfail,
+                          {{"action", "defer"},
+                           {"retry_after", std::to_string(decision.retry_after.count())},
+                           {"network", network}},
+                          std::string(decision.why)};
+    }
+
+    if (use_auto_allow) co_await count_auto_allow(awl_key, now);
+    ++counters_.passed;
+    co_return Finding{"greylist", Outcome::pass, {{"via", "triplet"}, {"network", network}}, std::string(decision.why)};
+}
+
+}  // namespace mxgate::filters::greylist

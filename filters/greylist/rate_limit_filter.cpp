@@ -1,0 +1,52 @@
+#include "filters/greylist/rate_limit_filter.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace mxgate::filters::greylist {
+
+namespace asio = boost::asio;
+
+RateLimitFilter::RateLimitFilter(std::shared_ptr<const RateLimitConfig> config, std::shared_ptr<state::Store> store,
+                                 Clock clock)
+    : config_(std::move(config)), store_(std::move(store)), clock_(std::move(clock)) {}
+
+bool RateLimitFilter::runs_at(Stage stage) const noexcept {
+    return (stage == Stage::connect && config_->max_connections_per_window > 0) ||
+           (stage == Stage::mail_from && config_->max_messages_per_window > 0);
+}
+
+asio::awaitable<std::vector<Finding>> RateLimitFilter::inspect(Stage stage, const TransactionView& view) {
+    std::vector<Finding> out;
+    if (!runs_at(stage)) co_return out;
+    const RateLimitConfig& config = *config_;
+    const bool connections = stage == Stage::connect;
+    const std::string name = connections ? "ratelimit.connections" : "ratelimit.messages";
+    const std::uint64_t limit = connections ? config.max_connections_per_window : config.max_messages_per_window;
+    if (view.trusted) {
+        ++counters_.skipped;
+        out.push_back({name, Outcome::skipped, {{"skip", "trusted"}}, "trusted client"});
+        co_return out;
+    }
+    const std::string network = client_network(view.client_address, config.ipv4_prefix, config.ipv6_prefix);
+    const std::string key = std::string(connections ? "conn:" : "msg:") + network;
+    auto count = co_await store_->increment(key, config.window, clock_());
+    std::vector<std::pair<std::string, std::string>> attrs{
+        {"limit", std::to_string(limit)}, {"window", std::to_string(config.window.count())}, {"network", network}};
+    if (!count) {
+        ++counters_.store_unavailable;
+        spdlog::warn("event=ratelimit_store_unavailable backend={} error=\"{}\" action={}", store_->backend_name(),
+                     count.error().message(), config.fail_open ? "pass" : "temperror");
+        attrs.emplace_back("store", "unavailable");
+        out.push_back({name, config.fail_open ? Outcome::pass : Outcome::temperror, std::move(attrs),
+                       count.error().message()});
+        co_return out;
+    }
+    attrs.insert(attrs.begin(), {"count", std::to_string(*count)});
+    const bool over = *count > limit;
+    ++(over ? counters_.over_limit : counters_.passed);
+    out.push_back({name, over ? Outcome::fail : Outcome::pass, std::move(attrs),
+                   over ? "over the limit" : "under the limit"});
+    co_return out;
+}
+
+}  // namespace mxgate::filters::greylist

@@ -1,0 +1,37 @@
+// Configuration of the state store shared by greylisting and rate limits
+// (yaml: state:). Plain structs, defaults are member initializers; the YAML
+// decoder lives with the rest of the config (proxy/config), not here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace mxgate::filters::state {
+
+using namespace std::chrono_literals;
+
+enum class Backend : std::uint8_t { sqlite, redis };  // YAML: sqlite | redis
+
+struct SqliteConfig {                                  // yaml: state.sqlite:
+    std::string path = "/var/lib/mxgate/state.db";     // one file, WAL mode (+ -wal/-shm beside it)
+    std::chrono::milliseconds busy_timeout = 2s;       // another process holding the write lock
+};
+
+struct RedisConfig {                                   // yaml: state.redis:
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 6379;
+    int db = 0;                                        // SELECT after connecting
+    std::string password;                              // AUTH when not empty
+    std::chrono::milliseconds timeout = 250ms;         // connect, and each command's send+receive
+    std::chrono::milliseconds reconnect_interval = 1s; // after a failure: fail fast, then retry
+};
+
+struct StateConfig {                                   // yaml: state:
+    Backend backend = Backend::sqlite;
+    SqliteConfig sqlite;
+    RedisConfig redis;
+    std::string key_prefix = "mxgate:";                // lets several deployments share one Redis
+};
+
+}  // namespace mxgate::filters::state

@@ -1,0 +1,203 @@
+// GreylistFilter over a store, with a fake clock: the whole RCPT-stage check as
+// policy sees it (Finding "greylist"), including auto-allow and the store going away.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "filters/greylist/greylist_filter.hpp"
+#include "filters/state/sqlite_store.hpp"
+#include "tests/unit/filters/greylist/memory_store.hpp"
+#include "tests/unit/filters/state/test_support.hpp"
+
+namespace {
+
+namespace gl = mxgate::filters::greylist;
+namespace f = mxgate::filters;
+using namespace std::chrono_literals;
+using mxgate::test::run_sync;
+namespace ip = boost::asio::ip;
+
+const gl::TimePoint t0{std::chrono::seconds(1'800'000'000)};
+
+std::string attr(const f::Finding& finding, std::string_view key) {
+    for (const auto& [k, v] : finding.attrs)
+        if (k == key) return v;
+    return "<none>";
+}
+
+class GreylistFilterTest : public ::testing::Test {
+protected:
+    void SetUp() override { build(); }
+    void build(std::shared_ptr<mxgate::filters::state::Store> store = nullptr) {
+        if (!store) store = store_ = std::make_shared<mxgate::test::MemoryStore>();
+        filter_ = std::make_unique<gl::GreylistFilter>(std::make_shared<const gl::GreylistConfig>(config_),
+                                                       std::move(store), [this] { return now_; });
+    }
+    f::Finding check(const char* client, const char* sender, const char* rcpt) {
+        return run_sync(io_, filter_->check({ip::make_address(client), false, sender, rcpt, false}));
+    }
+
+    boost::asio::io_context io_;
+    gl::GreylistConfig config_;
+    gl::TimePoint now_ = t0;
+    std::shared_ptr<mxgate::test::MemoryStore> store_;
+    std::unique_ptr<gl::GreylistFilter> filter_;
+};
+
+TEST_F(GreylistFilterTest, FirstAttemptDeferredThenRetryPasses) {
+    auto first = check("192.0.2.10", "alice@example.org", "bob@dest.example");
+    EXPECT_EQ(first.name, "greylist");
+    EXPECT_EQ(first.outcome, f::Outcome::softfail);
+    EXPECT_EQ(attr(first, "action"), "defer");
+    EXPECT_EQ(attr(first, "retry_after"), "300");
+    EXPECT_EQ(attr(first, "network"), "192.0.2.0/24");
+
+    now_ = t0 + 100s;
+    auto early = check("192.0.2.10", "alice@example.org", "bob@dest.example");
+    EXPECT_EQ(early.outcome, f::Outcome::softfail);
+    EXPECT_EQ(attr(early, "retry_after"), "200");
+
+    now_ = t0 + 6min;  // a sibling outbound host of the same /24, different case
+    auto retry = check("192.0.2.77", "Alice@EXAMPLE.org", "Bob@Dest.Example");
+    EXPECT_EQ(retry.outcome, f::Outcome::pass);
+    EXPECT_EQ(attr(retry, "via"), "triplet");
+
+    now_ = t0 + 20 * 24h;
+    EXPECT_EQ(check("192.0.2.10", "alice@example.org", "bob@dest.example").outcome, f::Outcome::pass);
+    EXPECT_EQ(filter_->counters().deferred, 2u);
+    EXPECT_EQ(filter_->counters().passed, 2u);
+}
+
+TEST_F(GreylistFilterTest, OtherNetworkOrTripletIsGreylistedApart) {
+    check("192.0.2.10", "alice@example.org", "bob@dest.example");
+    now_ = t0 + 6min;
+    EXPECT_EQ(check("192.0.3.10", "alice@example.org", "bob@dest.example").outcome, f::Outcome::softfail);
+    EXPECT_EQ(check("192.0.2.10", "alice@example.org", "carol@dest.example").outcome, f::Outcome::softfail);
+    EXPECT_EQ(check("192.0.2.10", "eve@example.org", "bob@dest.example").outcome, f::Outcome::softfail);
+}
+
+TEST_F(GreylistFilterTest, Ipv6UsesTheSlash64) {
+    check("2001:db8:1:2::25", "alice@example.org", "bob@dest.example");
+    now_ = t0 + 6min;
+    EXPECT_EQ(check("2001:db8:1:2:ffff::1", "alice@example.org", "bob@dest.example").outcome, f::Outcome::pass);
+    EXPECT_EQ(check("2001:db8:1:3::25", "alice@example.org", "bob@dest.example").outcome, f::Outcome::softfail);
+}
+
+TEST_F(GreylistFilterTest, RetryAfterWindowIsDeferredAgain) {
+    check("192.0.2.10", "alice@example.org", "bob@dest.example");
+    now_ = t0 + 25h;
+    auto late = check("192.0.2.10", "alice@example.org", "bob@dest.example");
+    EXPECT_EQ(late.outcome, f::Outcome::softfail);
+    EXPECT_EQ(attr(late, "retry_after"), "300");
+}
+
+TEST_F(GreylistFilterTest, AutoAllowAfterFivePassedDeliveries) {
+    for (int i = 0; i < 5; ++i) {
+        const std::string rcpt = "user" + std::to_string(i) + "@dest.example";
+        now_ = t0 + std::chrono::hours(i);
+        EXPECT_EQ(check("192.0.2.10", "alice@example.org", rcpt.c_str()).outcome, f::Outcome::softfail);
+        now_ += 10min;
+        EXPECT_EQ(check("192.0.2.10", "alice@example.org", rcpt.c_str()).outcome, f::Outcome::pass);
+    }
+    auto fresh = check("192.0.2.99", "newcomer@Example.org", "someone-new@dest.example");
+    EXPECT_EQ(fresh.outcome, f::Outcome::pass);
+    EXPECT_EQ(attr(fresh, "via"), "auto_allow");
+    EXPECT_EQ(filter_->counters().auto_allowed, 1u);
+    EXPECT_EQ(check("192.0.3.1", "x@example.org", "y@dest.example").outcome, f::Outcome::softfail)
+        << "another network is not auto-allowed";
+    EXPECT_EQ(check("192.0.2.1", "x@other.example", "y@dest.example").outcome, f::Outcome::softfail)
+        << "another sender domain is not auto-allowed";
+}
+
+TEST_F(GreylistFilterTest, NullSenderIsGreylistedButNeverAutoAllowed) {
+    for (int i = 0; i < 6; ++i) {
+        const std::string rcpt = "user" + std::to_string(i) + "@dest.example";
+        now_ = t0 + std::chrono::hours(i);
+        EXPECT_EQ(check("192.0.2.10", "", rcpt.c_str()).outcome, f::Outcome::softfail) << i;
+        now_ += 10min;
+        EXPECT_EQ(attr(check("192.0.2.10", "", rcpt.c_str()), "via"), "triplet");
+    }
+}
+
+TEST_F(GreylistFilterTest, ExpiredEntriesAreSweptAndGreylistedAgain) {
+    check("192.0.2.10", "alice@example.org", "bob@dest.example");
+    now_ = t0 + 6min;
+    check("192.0.2.10", "alice@example.org", "bob@dest.example");
+    ASSERT_EQ(store_->size(), 2u);  // the triplet and the auto-allow counter
+    now_ = t0 + 6min + config_.pass_lifetime;
+    EXPECT_EQ(*run_sync(io_, store_->expire(now_)), 2u);
+    EXPECT_EQ(check("192.0.2.10", "alice@example.org", "bob@dest.example").outcome, f::Outcome::softfail);
+}
+
+TEST_F(GreylistFilterTest, SkippedForTrustedAndAllowListed) {
+    config_.allow_sender_domains = {"partner.example"};
+    build();
+    auto trusted = run_sync(io_, filter_->check({ip::make_address("192.0.2.10"), true, "a@x.example", "b@y.example"}));
+    EXPECT_EQ(trusted.outcome, f::Outcome::skipped);
+    EXPECT_EQ(attr(trusted, "skip"), "trusted");
+    EXPECT_EQ(attr(check("192.0.2.10", "a@partner.example", "b@y.example"), "skip"), "allow_sender_domain");
+    EXPECT_EQ(store_->calls, 0u) << "skips never touch the store";
+}
+
+TEST_F(GreylistFilterTest, StoreUnavailableFailsOpenByDefault) {
+    store_->available = false;
+    auto finding = check("192.0.2.10", "alice@example.org", "bob@dest.example");
+    EXPECT_EQ(finding.outcome, f::Outcome::pass);
+    EXPECT_EQ(attr(finding, "store"), "unavailable");
+    EXPECT_EQ(filter_->counters().store_unavailable, 1u);
+}
+
+TEST_F(GreylistFilterTest, StoreUnavailableFailsClosedWhenConfigured) {
+    config_.fail_open = false;
+    build();
+    store_->available = false;
+    auto finding = check("192.0.2.10", "alice@example.org", "bob@dest.example");
+    EXPECT_EQ(finding.outcome, f::Outcome::temperror);
+    EXPECT_EQ(attr(finding, "store"), "unavailable");
+}
+
+TEST_F(GreylistFilterTest, InspectRunsAtRcptWithTheView) {
+    EXPECT_TRUE(filter_->runs_at(f::Stage::rcpt));
+    EXPECT_FALSE(filter_->runs_at(f::Stage::mail_from));
+    f::TransactionView view;
+    view.client_address = ip::make_address("192.0.2.10");
+    view.sender = "alice@example.org";
+    view.recipient = "bob@dest.example";
+    auto findings = run_sync(io_, filter_->inspect(f::Stage::rcpt, view));
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].outcome, f::Outcome::softfail);
+}
+
+TEST_F(GreylistFilterTest, SpfPassSkipsWhenConfiguredThroughTheViewHook) {
+    config_.skip_spf_pass = true;
+    filter_ = std::make_unique<gl::GreylistFilter>(std::make_shared<const gl::GreylistConfig>(config_), store_,
+                                                   [this] { return now_; },
+                                                   [](const f::TransactionView&) { return true; });
+    f::TransactionView view;
+    view.client_address = ip::make_address("192.0.2.10");
+    view.sender = "alice@example.org";
+    view.recipient = "bob@dest.example";
+    auto findings = run_sync(io_, filter_->inspect(f::Stage::rcpt, view));
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(attr(findings[0], "skip"), "spf_pass");
+    EXPECT_TRUE(gl::spf_passed({{"spf", f::Outcome::pass, {}, ""}}));
+    EXPECT_FALSE(gl::spf_passed({{"spf", f::Outcome::softfail, {}, ""}}));
+}
+
+TEST_F(GreylistFilterTest, WorksOverSqliteStore) {
+    const auto path =
+        std::filesystem::temp_directory_path() / ("mxgate-greylist-" + std::to_string(::getpid()) + ".db");
+    {
+        build(std::make_shared<mxgate::filters::state::SqliteStore>(
+            mxgate::filters::state::SqliteConfig{path.string()}, "gl-test:"));
+        EXPECT_EQ(check("192.0.2.10", "alice@example.org", "bob@dest.example").outcome, f::Outcome::softfail);
+        now_ = t0 + 6min;
+        EXPECT_EQ(check("192.0.2.10", "alice@example.org", "bob@dest.example").outcome, f::Outcome::pass);
+        filter_.reset();
+    }
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+
+}  // namespace

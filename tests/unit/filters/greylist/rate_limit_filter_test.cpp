@@ -1,0 +1,105 @@
+// RateLimitFilter: connections at connect, messages at MAIL FROM, per client
+// network per fixed window, with a fake clock and an in-memory store.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "filters/greylist/rate_limit_filter.hpp"
+#include "tests/unit/filters/greylist/memory_store.hpp"
+#include "tests/unit/filters/state/test_support.hpp"
+
+namespace {
+
+namespace gl = mxgate::filters::greylist;
+namespace f = mxgate::filters;
+using namespace std::chrono_literals;
+using mxgate::test::run_sync;
+namespace ip = boost::asio::ip;
+
+const gl::TimePoint t0{std::chrono::seconds(1'800'000'000)};  // a window boundary
+
+std::string attr(const f::Finding& finding, std::string_view key) {
+    for (const auto& [k, v] : finding.attrs)
+        if (k == key) return v;
+    return "<none>";
+}
+
+class RateLimitFilterTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        config_.max_connections_per_window = 3;
+        config_.max_messages_per_window = 2;
+        build();
+    }
+    void build() {
+        filter_ = std::make_unique<gl::RateLimitFilter>(std::make_shared<const gl::RateLimitConfig>(config_), store_,
+                                                        [this] { return now_; });
+    }
+    f::Finding at(f::Stage stage, const char* client, bool trusted = false) {
+        f::TransactionView view;
+        view.client_address = ip::make_address(client);
+        view.trusted = trusted;
+        auto findings = run_sync(io_, filter_->inspect(stage, view));
+        EXPECT_EQ(findings.size(), 1u);
+        return findings.empty() ? f::Finding{} : findings.front();
+    }
+
+    boost::asio::io_context io_;
+    gl::RateLimitConfig config_;
+    gl::TimePoint now_ = t0;
+    std::shared_ptr<mxgate::test::MemoryStore> store_ = std::make_shared<mxgate::test::MemoryStore>();
+    std::unique_ptr<gl::RateLimitFilter> filter_;
+};
+
+TEST_F(RateLimitFilterTest, ConnectionsPerIpPerMinute) {
+    for (int i = 1; i <= 3; ++i) {
+        auto finding = at(f::Stage::connect, "192.0.2.10");
+        EXPECT_EQ(finding.name, "ratelimit.connections");
+        EXPECT_EQ(finding.outcome, f::Outcome::pass);
+        EXPECT_EQ(attr(finding, "count"), std::to_string(i));
+    }
+    auto over = at(f::Stage::connect, "192.0.2.10");
+    EXPECT_EQ(over.outcome, f::Outcome::fail);
+    EXPECT_EQ(attr(over, "count"), "4");
+    EXPECT_EQ(attr(over, "limit"), "3");
+    EXPECT_EQ(attr(over, "window"), "60");
+    EXPECT_EQ(at(f::Stage::connect, "192.0.2.11").outcome, f::Outcome::pass) << "per address by default";
+    now_ = t0 + 60s;
+    EXPECT_EQ(at(f::Stage::connect, "192.0.2.10").outcome, f::Outcome::pass) << "a new minute";
+    EXPECT_EQ(filter_->counters().over_limit, 1u);
+}
+
+TEST_F(RateLimitFilterTest, MessagesCountApartFromConnections) {
+    at(f::Stage::connect, "192.0.2.10");
+    EXPECT_EQ(at(f::Stage::mail_from, "192.0.2.10").name, "ratelimit.messages");
+    EXPECT_EQ(at(f::Stage::mail_from, "192.0.2.10").outcome, f::Outcome::pass);
+    auto over = at(f::Stage::mail_from, "192.0.2.10");
+    EXPECT_EQ(over.outcome, f::Outcome::fail);
+    EXPECT_EQ(attr(over, "count"), "3");
+}
+
+TEST_F(RateLimitFilterTest, Ipv6CountsPerSlash64) {
+    for (int i = 0; i < 3; ++i) at(f::Stage::connect, "2001:db8::1");
+    EXPECT_EQ(at(f::Stage::connect, "2001:db8::ffff").outcome, f::Outcome::fail);
+}
+
+TEST_F(RateLimitFilterTest, TrustedIsSkippedAndZeroTurnsALimitOff) {
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(at(f::Stage::connect, "192.0.2.10", true).outcome, f::Outcome::skipped);
+    config_.max_messages_per_window = 0;
+    build();
+    EXPECT_TRUE(filter_->runs_at(f::Stage::connect));
+    EXPECT_FALSE(filter_->runs_at(f::Stage::mail_from));
+    EXPECT_FALSE(filter_->runs_at(f::Stage::rcpt));
+}
+
+TEST_F(RateLimitFilterTest, StoreUnavailableFailsOpenOrClosed) {
+    store_->available = false;
+    auto open = at(f::Stage::connect, "192.0.2.10");
+    EXPECT_EQ(open.outcome, f::Outcome::pass);
+    EXPECT_EQ(attr(open, "store"), "unavailable");
+    config_.fail_open = false;
+    build();
+    EXPECT_EQ(at(f::Stage::connect, "192.0.2.10").outcome, f::Outcome::temperror);
+}
+
+}  // namespace
