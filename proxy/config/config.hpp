@@ -13,6 +13,10 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "filters/dns/dns_config.hpp"
+#include "filters/settings.hpp"
+#include "filters/state/state_config.hpp"
+
 namespace mxgate::config {
 
 using Duration = std::chrono::milliseconds;  // YAML: "300ms", "30s", "5m", "1h"
@@ -134,6 +138,9 @@ struct Config {
     std::map<std::string, std::string> domains; // served domain (lower case) -> backend name; "*" = any other (relay)
     std::map<std::string, Backend> backends;
     Logging logging;
+    filters::dns::DnsConfig dns;               // the one resolver every filter shares
+    filters::state::StateConfig state;         // greylisting and rate-limit state: SQLite or Redis
+    filters::FilterSettings filters;           // which filters run, with their settings
 
     bool operator==(const Config&) const = default;  // reload: what changed
 };

@@ -123,7 +123,7 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     }
     detail::MapReader m(root, "", r,
                         {"server", "listeners", "tls", "limits", "timeouts", "trusted_networks", "domains", "backends",
-                         "logging"});
+                         "logging", "dns", "state", "filters"});
     if (!m.is_map()) return c;
     c.server = detail::decode_server(m.get("server"), r);
     if (m.require("listeners")) c.listeners = detail::decode_listeners(m.get("listeners"), r);
@@ -134,10 +134,14 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     if (m.require("domains")) c.domains = detail::decode_domains(m.get("domains"), r);
     if (m.require("backends")) c.backends = detail::decode_backends(m.get("backends"), r);
     c.logging = detail::decode_logging(m.get("logging"), r);
+    c.dns = detail::decode_dns(m.get("dns"), r);
+    c.state = detail::decode_state(m.get("state"), r);
+    c.filters = detail::decode_filters(m.get("filters"), r);
 
     check_listeners(c, r);
     check_tls(c, r);
     check_routes(c, r);
+    detail::check_filters(c, r);
     return c;
 }
 

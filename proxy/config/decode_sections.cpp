@@ -149,12 +149,16 @@ Timeouts decode_timeouts(const YAML::Node& node, Reporter& reporter) {
 }
 
 std::vector<Network> decode_trusted_networks(const YAML::Node& node, Reporter& reporter) {
+    if (!node.IsDefined() || node.IsNull()) return {};
+    return decode_network_list(node, "trusted_networks", reporter);
+}
+
+std::vector<Network> decode_network_list(const YAML::Node& node, const std::string& list, Reporter& reporter) {
     std::vector<Network> networks;
-    if (!node.IsDefined() || node.IsNull()) return networks;
-    if (!expect_list(node, "trusted_networks", "networks", reporter)) return networks;
+    if (!expect_list(node, list, "networks", reporter)) return networks;
     for (std::size_t i = 0; i < node.size(); ++i) {
         const YAML::Node& item = node[i];
-        const std::string path = element_path("trusted_networks", i);
+        const std::string path = element_path(list, i);
         const std::string text = item.IsScalar() ? item.Scalar() : std::string();
         auto network = item.IsScalar() ? parse_network_with_host_bits(text) : std::nullopt;
         if (!network) {

@@ -207,10 +207,23 @@ std::uint64_t MapReader::number(std::string_view key, std::uint64_t min, std::ui
 Duration MapReader::duration(std::string_view key, Duration min, Duration max, Duration fallback) {
     const std::string what = "a duration from " + format_duration(min) + " to " + format_duration(max) +
                              " with a unit (ms, s, m, h) like \"30s\"";
+    return checked_duration(key, min, max, fallback, what, false);
+}
+
+std::chrono::seconds MapReader::seconds(std::string_view key, std::chrono::seconds min, std::chrono::seconds max,
+                                        std::chrono::seconds fallback) {
+    const std::string what = "a duration in whole seconds from " + format_duration(min) + " to " +
+                             format_duration(max) + " with a unit (s, m, h) like \"30s\"";
+    const Duration value = checked_duration(key, min, max, fallback, what, true);
+    return std::chrono::duration_cast<std::chrono::seconds>(value);
+}
+
+Duration MapReader::checked_duration(std::string_view key, Duration min, Duration max, Duration fallback,
+                                     const std::string& what, bool whole_seconds) {
     auto text = scalar(key, what);
     if (!text) return fallback;
     const auto value = parse_duration(*text);
-    if (!value || *value < min || *value > max) {
+    if (!value || *value < min || *value > max || (whole_seconds && value->count() % 1000 != 0)) {
         // "300": seconds or milliseconds? A unit is required so nobody has to guess.
         const bool bare_number = !text->empty() && std::all_of(text->begin(), text->end(), [](char c) {
             return c >= '0' && c <= '9';

@@ -6,6 +6,7 @@
 // other errors too.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -79,6 +80,9 @@ public:
     bool boolean(std::string_view key, bool fallback);
     std::uint64_t number(std::string_view key, std::uint64_t min, std::uint64_t max, std::uint64_t fallback);
     Duration duration(std::string_view key, Duration min, Duration max, Duration fallback);
+    // A duration that must be a whole number of seconds ("90s", "5m", "2000ms"; not "1500ms").
+    std::chrono::seconds seconds(std::string_view key, std::chrono::seconds min, std::chrono::seconds max,
+                                 std::chrono::seconds fallback);
     ByteSize byte_size(std::string_view key, ByteSize min, ByteSize max, ByteSize fallback);
     template <class Enum>
     Enum choice(std::string_view key, std::initializer_list<std::pair<std::string_view, Enum>> names, Enum fallback);
@@ -98,6 +102,8 @@ private:
     };
     const Entry* find(std::string_view key) const;
     std::optional<std::string> scalar(std::string_view key, std::string_view what);
+    Duration checked_duration(std::string_view key, Duration min, Duration max, Duration fallback,
+                              const std::string& what, bool whole_seconds);
 
     YAML::Node node_;
     std::string path_;
@@ -154,9 +160,18 @@ Tls decode_tls(const YAML::Node& node, Reporter& reporter);
 Limits decode_limits(const YAML::Node& node, Reporter& reporter);
 Timeouts decode_timeouts(const YAML::Node& node, Reporter& reporter);
 std::vector<Network> decode_trusted_networks(const YAML::Node& node, Reporter& reporter);
+// A list of networks at `path` (trusted_networks, filters.greylist.allow_networks):
+// bad entries and entries with host bits set are reported and skipped.
+std::vector<Network> decode_network_list(const YAML::Node& node, const std::string& path, Reporter& reporter);
 std::map<std::string, std::string> decode_domains(const YAML::Node& node, Reporter& reporter);
 std::map<std::string, Backend> decode_backends(const YAML::Node& node, Reporter& reporter);
 Logging decode_logging(const YAML::Node& node, Reporter& reporter);
+// decode_filters.cpp: the shared resolver, the state store and the filters.
+filters::dns::DnsConfig decode_dns(const YAML::Node& node, Reporter& reporter);
+filters::state::StateConfig decode_state(const YAML::Node& node, Reporter& reporter);
+filters::FilterSettings decode_filters(const YAML::Node& node, Reporter& reporter);
+// Checks across dns/state/filters (after decoding): files that must exist.
+void check_filters(const Config& config, Reporter& reporter);
 
 // Checks that need OpenSSL (tls_check.cpp): "" when fine, else the reason.
 std::string check_readable(const std::string& path);

@@ -48,6 +48,14 @@ const char* name_of(ClientIdentity v) {
     return "auto";
 }
 
+const char* name_of(filters::state::Backend v) {
+    switch (v) {
+        case filters::state::Backend::sqlite: return "sqlite";
+        case filters::state::Backend::redis: return "redis";
+    }
+    return "sqlite";
+}
+
 class Writer {
 public:
     explicit Writer(YAML::Emitter& out) : out_(out) {}
@@ -61,6 +69,11 @@ public:
     }
     void duration(const char* key, Duration value) { plain(key, detail::format_duration(value)); }
     void size(const char* key, ByteSize value) { plain(key, detail::format_byte_size(value)); }
+    void texts(const char* key, const std::vector<std::string>& values) {
+        out_ << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const auto& value : values) out_ << YAML::DoubleQuoted << value;
+        out_ << YAML::EndSeq;
+    }
     void begin(const char* key) { out_ << YAML::Key << key << YAML::Value << YAML::BeginMap; }
     void end() { out_ << YAML::EndMap; }
 
@@ -162,6 +175,76 @@ std::string dump_config(const Config& c) {
     w.begin("logging");
     w.plain("level", c.logging.level);
     w.plain("format", c.logging.format);
+    w.end();
+
+    const filters::dns::DnsConfig& d = c.dns;
+    w.begin("dns");
+    w.texts("servers", d.servers);
+    w.text("resolv_conf", d.resolv_conf);
+    out << YAML::Key << "stub_zones" << YAML::Value;
+    if (d.stub_zones.empty()) out << YAML::Flow;  // "stub_zones: []" on one line
+    out << YAML::BeginSeq;
+    for (const auto& zone : d.stub_zones) {
+        out << YAML::Flow << YAML::BeginMap;
+        w.text("zone", zone.zone);
+        w.texts("servers", zone.servers);
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+    w.duration("timeout", d.timeout);
+    w.flag("dnssec", d.dnssec);
+    w.text("dnssec_trust_anchor_file", d.dnssec_trust_anchor_file);
+    w.size("cache_size", ByteSize{d.cache_size});
+    w.duration("max_cache_ttl", d.max_cache_ttl);
+    w.duration("max_negative_cache_ttl", d.max_negative_cache_ttl);
+    w.end();
+
+    const filters::state::StateConfig& s = c.state;
+    w.begin("state");
+    w.plain("backend", name_of(s.backend));
+    w.text("key_prefix", s.key_prefix);
+    w.begin("sqlite");
+    w.text("path", s.sqlite.path);
+    w.duration("busy_timeout", s.sqlite.busy_timeout);
+    w.end();
+    w.begin("redis");
+    w.text("host", s.redis.host);
+    w.number("port", s.redis.port);
+    w.number("db", static_cast<std::uint64_t>(s.redis.db));
+    w.text("password", s.redis.password);
+    w.duration("timeout", s.redis.timeout);
+    w.duration("reconnect_interval", s.redis.reconnect_interval);
+    w.end();
+    w.end();
+
+    w.begin("filters");
+    const filters::greylist::GreylistConfig& g = c.filters.greylist.config;
+    w.begin("greylist");
+    w.flag("enabled", c.filters.greylist.enabled);
+    w.number("ipv4_prefix", g.ipv4_prefix);
+    w.number("ipv6_prefix", g.ipv6_prefix);
+    w.duration("delay", g.delay);
+    w.duration("window", g.window);
+    w.duration("pass_lifetime", g.pass_lifetime);
+    w.number("auto_allow_after", g.auto_allow_after);
+    std::vector<std::string> networks;
+    for (const auto& n : g.allow_networks) networks.push_back(n.address.to_string() + "/" + std::to_string(n.prefix_length));
+    w.texts("allow_networks", networks);
+    w.texts("allow_sender_domains", g.allow_sender_domains);
+    w.texts("allow_recipient_domains", g.allow_recipient_domains);
+    w.flag("skip_spf_pass", g.skip_spf_pass);
+    w.flag("fail_open", g.fail_open);
+    w.end();
+    const filters::greylist::RateLimitConfig& rl = c.filters.rate_limit.config;
+    w.begin("rate_limit");
+    w.flag("enabled", c.filters.rate_limit.enabled);
+    w.number("max_connections_per_window", rl.max_connections_per_window);
+    w.number("max_messages_per_window", rl.max_messages_per_window);
+    w.duration("window", rl.window);
+    w.number("ipv4_prefix", rl.ipv4_prefix);
+    w.number("ipv6_prefix", rl.ipv6_prefix);
+    w.flag("fail_open", rl.fail_open);
+    w.end();
     w.end();
 
     out << YAML::EndMap;

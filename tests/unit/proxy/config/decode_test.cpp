@@ -219,7 +219,7 @@ TEST(ConfigErrors, UnknownKeySuggestsTheClosestKnownKey) {
 }
 
 TEST(ConfigErrors, UnknownKeyFarFromEveryKnownKeyHasNoSuggestion) {
-    expect_error(minimal + "filters: {}\n", "t.yaml:7:1: unknown key 'filters' at the top level");
+    expect_error(minimal + "plugins: {}\n", "t.yaml:7:1: unknown key 'plugins' at the top level");
     expect_error(minimal + "limits: {colour: blue}\n", "t.yaml:7:10: unknown key 'colour' in limits");
 }
 
