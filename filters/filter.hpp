@@ -37,6 +37,7 @@ struct TransactionView {
     std::string_view sender;                   // from MAIL (stage >= mail_from); "" = <>
     std::string_view recipient;                // the RCPT being checked (stage rcpt)
     const std::vector<std::string>* recipients = nullptr; // accepted so far
+    const std::vector<Finding>* findings = nullptr;       // earlier stages' findings (session and transaction)
 };
 
 class Filter {

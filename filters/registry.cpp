@@ -1,12 +1,31 @@
 #include "filters/registry.hpp"
 
+#include <cassert>
+
+#include "filters/greylist/greylist_filter.hpp"
+#include "filters/greylist/rate_limit_filter.hpp"
+
 namespace mxgate::filters {
 
-Chain build_chain() {
+namespace {
+
+// SPF runs before greylisting, so an SPF pass is among the earlier findings.
+bool spf_passed_in(const TransactionView& view) {
+    return view.findings != nullptr && greylist::spf_passed(*view.findings);
+}
+
+}  // namespace
+
+Chain build_chain(const FilterSettings& settings, const Services& services) {
+    assert(!settings.need_state() || services.store != nullptr);
     std::vector<std::unique_ptr<Filter>> filters;
-    // One line per filter, in the order their findings are reported:
-    //   if (config.filters.spf.enabled) filters.push_back(make_spf_filter(...));
-    // The first filters (SPF, DNSBL, greylisting) arrive with issue 4.
+    if (settings.rate_limit.enabled)
+        filters.push_back(std::make_unique<greylist::RateLimitFilter>(
+            std::make_shared<const greylist::RateLimitConfig>(settings.rate_limit.config), services.store));
+    if (settings.greylist.enabled)
+        filters.push_back(std::make_unique<greylist::GreylistFilter>(
+            std::make_shared<const greylist::GreylistConfig>(settings.greylist.config), services.store,
+            greylist::system_now, spf_passed_in));
     return Chain(std::move(filters));
 }
 

@@ -2,13 +2,22 @@
 // one folder under filters/ plus one line in registry.cpp. No self-registration.
 #pragma once
 
+#include <memory>
+
 #include "filters/chain.hpp"
+#include "filters/dns/resolver.hpp"
+#include "filters/settings.hpp"
+#include "filters/state/store.hpp"
 
 namespace mxgate::filters {
 
-// Builds the chain for one config generation.
-// Filter settings will come from filters/<name>/<name>_config (issue 4); filters/
-// never include proxy/.
-Chain build_chain();
+// Process-wide services filters share; they outlive every config generation.
+struct Services {
+    dns::Resolver* resolver = nullptr;        // the one resolver (dns:)
+    std::shared_ptr<state::Store> store;      // null unless settings.need_state()
+};
+
+// Builds the chain for one config generation, in the order findings are reported.
+Chain build_chain(const FilterSettings& settings, const Services& services);
 
 }  // namespace mxgate::filters

@@ -5,8 +5,8 @@
 
 namespace mxgate {
 
-Generation::Generation(std::shared_ptr<const config::Config> c)
-    : config(std::move(c)), router(*config), chain(filters::build_chain()),
+Generation::Generation(std::shared_ptr<const config::Config> c, const filters::Services& services)
+    : config(std::move(c)), router(*config), chain(filters::build_chain(config->filters, services)),
       server_tls(tls::make_server_context(config->tls)) {}
 
 }  // namespace mxgate

@@ -8,6 +8,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "filters/chain.hpp"
+#include "filters/registry.hpp"
 #include "policy/policy.hpp"
 #include "proxy/config/config.hpp"
 #include "proxy/session/router.hpp"
@@ -15,7 +16,7 @@
 namespace mxgate {
 
 struct Generation {
-    explicit Generation(std::shared_ptr<const config::Config> c);
+    Generation(std::shared_ptr<const config::Config> c, const filters::Services& services);
 
     std::shared_ptr<const config::Config> config;
     session::Router router;

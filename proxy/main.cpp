@@ -20,6 +20,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "filters/greylist/greylist_filter.hpp"
+#include "filters/state/housekeeping.hpp"
 #include "proxy/config/decode.hpp"
 #include "proxy/generation.hpp"
 #include "proxy/log.hpp"
@@ -91,7 +93,13 @@ std::string tls_name(config::ListenerTls tls) {
     return "none";
 }
 
-void reload(const std::string& config_path, CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool) {
+// Shared services outlive generations; a reload may need the store for the first time.
+void provide_services(const config::Config& config, filters::Services& services) {
+    if (config.filters.need_state() && !services.store) services.store = filters::state::make_store(config.state);
+}
+
+void reload(const std::string& config_path, CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool,
+            filters::Services& services) {
     config::Diagnostics problems;
     auto fresh = config::load_config(config_path, problems);
     if (!fresh) {
@@ -102,8 +110,11 @@ void reload(const std::string& config_path, CurrentGeneration& current, std::vec
         log::error(log::Line("config_reload_failed").add("error", "listeners cannot change on reload; restart mxgate"));
         return;
     }
+    if (fresh->state != current.get()->config->state && services.store)
+        log::warn(log::Line("config_reload_partial").add("reason", "state: changes take effect after a restart"));
     try {
-        current.set(std::make_shared<const Generation>(fresh));  // TLS files are loaded here
+        provide_services(*fresh, services);
+        current.set(std::make_shared<const Generation>(fresh, services));  // TLS files are loaded here
     } catch (const std::exception& e) {
         log::error(log::Line("config_reload_failed").add("error", e.what()));
         return;
@@ -137,11 +148,11 @@ asio::awaitable<void> drain(std::vector<std::unique_ptr<Worker>>& pool, const Co
 
 asio::awaitable<void> handle_signals(asio::signal_set& signals, const std::string& config_path,
                                      CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool,
-                                     const ConnectionLimiter& limiter) {
+                                     const ConnectionLimiter& limiter, filters::Services& services) {
     for (;;) {
         int signal_number = co_await signals.async_wait(asio::use_awaitable);
         if (signal_number == SIGHUP) {
-            reload(config_path, current, pool);
+            reload(config_path, current, pool, services);
             continue;
         }
         co_await drain(pool, limiter, current.get()->config->timeouts.shutdown);
@@ -157,8 +168,10 @@ int run(const std::string& config_path) {
         return 1;
     }
     log::configure(config->logging);
+    filters::Services services;
+    provide_services(*config, services);
     CurrentGeneration current;
-    current.set(std::make_shared<const Generation>(config));
+    current.set(std::make_shared<const Generation>(config, services));
     auto client_tls = tls::make_client_context(*config);
     ConnectionLimiter limiter;
 
@@ -189,7 +202,14 @@ int run(const std::string& config_path) {
     for (auto& worker : pool) worker->start();
     log::info(log::Line("ready").add("workers", workers).add("config", config_path));
 
-    asio::co_spawn(control, handle_signals(signals, config_path, current, pool, limiter), asio::detached);
+    // Expired greylist and counter entries (Redis expires its own keys).
+    if (services.store)
+        asio::co_spawn(control, filters::state::housekeeping_loop(*services.store, std::chrono::minutes(1),
+                                                                  filters::greylist::system_now),
+                       asio::detached);
+    // When the drain is over, the control loop ends, whatever else it runs.
+    asio::co_spawn(control, handle_signals(signals, config_path, current, pool, limiter, services),
+                   [&control](std::exception_ptr) { control.stop(); });
     control.run();
     log::info(log::Line("stopped"));
     spdlog::default_logger()->flush();
@@ -218,7 +238,9 @@ int main(int argc, char** argv) {
             return 1;
         }
         try {
-            Generation generation(config);  // also proves the TLS files load
+            filters::Services services;
+            provide_services(*config, services);          // opens the state store: proves it works
+            Generation generation(config, services);      // also proves the TLS files load
         } catch (const std::exception& e) {
             std::cerr << check_path << ": " << e.what() << '\n';
             return 1;

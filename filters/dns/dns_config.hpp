@@ -20,6 +20,7 @@ struct DnsConfig {
     struct StubZone {
         std::string zone;
         std::vector<std::string> servers;
+        bool operator==(const StubZone&) const = default;
     };
     std::vector<StubZone> stub_zones;
     // Deadline per query: after it the query answers Status::timeout and is
@@ -32,6 +33,7 @@ struct DnsConfig {
     std::size_t cache_size = 4 * 1024 * 1024;
     std::chrono::seconds max_cache_ttl = std::chrono::hours(24);       // unbound cache-max-ttl
     std::chrono::seconds max_negative_cache_ttl = std::chrono::hours(1);  // unbound cache-max-negative-ttl
+    bool operator==(const DnsConfig&) const = default;
 };
 
 }  // namespace mxgate::filters::dns

@@ -24,6 +24,7 @@ struct Cidr {
     unsigned prefix_length = 0;
     bool contains(const boost::asio::ip::address& a) const;  // v4-mapped v6 matches v4
     static std::optional<Cidr> parse(std::string_view text);
+    bool operator==(const Cidr&) const = default;
 };
 
 struct GreylistConfig {                                 // yaml: filters.greylist:
@@ -38,6 +39,7 @@ struct GreylistConfig {                                 // yaml: filters.greylis
     std::vector<std::string> allow_recipient_domains;   // and their subdomains
     bool skip_spf_pass = false;                         // an SPF pass for MAIL FROM skips greylisting
     bool fail_open = true;                              // store unavailable: pass (true) or temperror (false)
+    bool operator==(const GreylistConfig&) const = default;
 };
 
 struct RateLimitConfig {                                // yaml: filters.rate_limit:
@@ -47,6 +49,7 @@ struct RateLimitConfig {                                // yaml: filters.rate_li
     unsigned ipv4_prefix = 32;                          // per address
     unsigned ipv6_prefix = 64;                          // a single IPv6 host usually owns a /64
     bool fail_open = true;                              // store unavailable: pass (true) or temperror (false)
+    bool operator==(const RateLimitConfig&) const = default;
 };
 
 }  // namespace mxgate::filters::greylist

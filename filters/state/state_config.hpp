@@ -16,6 +16,7 @@ enum class Backend : std::uint8_t { sqlite, redis };  // YAML: sqlite | redis
 struct SqliteConfig {                                  // yaml: state.sqlite:
     std::string path = "/var/lib/mxgate/state.db";     // one file, WAL mode (+ -wal/-shm beside it)
     std::chrono::milliseconds busy_timeout = 2s;       // another process holding the write lock
+    bool operator==(const SqliteConfig&) const = default;
 };
 
 struct RedisConfig {                                   // yaml: state.redis:
@@ -25,6 +26,7 @@ struct RedisConfig {                                   // yaml: state.redis:
     std::string password;                              // AUTH when not empty
     std::chrono::milliseconds timeout = 250ms;         // connect, and each command's send+receive
     std::chrono::milliseconds reconnect_interval = 1s; // after a failure: fail fast, then retry
+    bool operator==(const RedisConfig&) const = default;
 };
 
 struct StateConfig {                                   // yaml: state:
@@ -32,6 +34,7 @@ struct StateConfig {                                   // yaml: state:
     SqliteConfig sqlite;
     RedisConfig redis;
     std::string key_prefix = "mxgate:";                // lets several deployments share one Redis
+    bool operator==(const StateConfig&) const = default;
 };
 
 }  // namespace mxgate::filters::state

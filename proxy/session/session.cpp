@@ -140,6 +140,7 @@ asio::awaitable<void> Session::serve() {
         if (!state_.in_transaction()) {
             transaction_.reset();
             backend_reply_.clear();
+            transaction_findings_.clear();
             bdat_.reset();
             pending_header_.clear();
             if (draining_ && end_ == End::none) end_ = End::draining;
@@ -221,8 +222,14 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(filters::Stag
     std::string recipient = state_.pending_rcpt().address.str();
     if (stage == filters::Stage::rcpt) view.recipient = recipient;
     view.recipients = &state_.recipients();
+    std::vector<filters::Finding> earlier = session_findings_;
+    earlier.insert(earlier.end(), transaction_findings_.begin(), transaction_findings_.end());
+    view.findings = &earlier;
     auto findings = co_await generation_->chain.run(stage, view);
     auto verdict = generation_->policy.decide(stage, findings);
+    auto& kept = stage == filters::Stage::connect || stage == filters::Stage::helo ? session_findings_
+                                                                                   : transaction_findings_;
+    kept.insert(kept.end(), std::make_move_iterator(findings.begin()), std::make_move_iterator(findings.end()));
     if (verdict.action == policy::Verdict::Action::proceed) co_return std::nullopt;
     log::info(log::Line("verdict").add("session", client_.session_id).add("stage", filters::to_string(stage))
                   .add("rule", verdict.rule).add("code", verdict.code));

@@ -80,6 +80,8 @@ private:
     std::optional<smtp::ChunkStuffer> bdat_;  // the message being received in BDAT chunks
     std::string pending_header_;   // Received: header, sent with the first content bytes
     std::string backend_reply_;    // the backend's answer to the message, for the log
+    std::vector<filters::Finding> session_findings_;      // connect and helo stages
+    std::vector<filters::Finding> transaction_findings_;  // mail_from, rcpt, end_of_data
     std::chrono::steady_clock::time_point started_;
     std::chrono::steady_clock::time_point transaction_started_;
     End end_ = End::none;

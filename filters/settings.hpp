@@ -1,0 +1,31 @@
+// Which filters run and with what settings (yaml: filters:), plus nothing else:
+// the shared services they use (resolver: dns:, store: state:) are configured
+// beside this. Plain structs; proxy/config decodes the YAML into them.
+#pragma once
+
+#include "filters/greylist/greylist_config.hpp"
+
+namespace mxgate::filters {
+
+struct GreylistSettings {                  // yaml: filters.greylist:
+    bool enabled = false;
+    greylist::GreylistConfig config;       // the other keys of the section
+    bool operator==(const GreylistSettings&) const = default;
+};
+
+struct RateLimitSettings {                 // yaml: filters.rate_limit:
+    bool enabled = false;
+    greylist::RateLimitConfig config;
+    bool operator==(const RateLimitSettings&) const = default;
+};
+
+struct FilterSettings {                    // yaml: filters:
+    GreylistSettings greylist;
+    RateLimitSettings rate_limit;
+    bool operator==(const FilterSettings&) const = default;
+
+    // Greylisting and rate limits keep state; without them no store is opened.
+    bool need_state() const { return greylist.enabled || rate_limit.enabled; }
+};
+
+}  // namespace mxgate::filters
