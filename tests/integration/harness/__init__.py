@@ -12,6 +12,7 @@ Modules (test files import everything from the package: `from harness import X`)
   sink       SmtpSink: Postfix smtp-sink with per-message dump files and a command log
   faulty     FaultyBackend: in-process SMTP/LMTP server that records exact bytes and misbehaves on request
   dovecot    DovecotLmtp: dovecot's LMTP server, standalone, Maildir under the temp dir
+  redis      RedisServer: redis-server for the fleet's shared state
   certs      the self-signed test certificate and a non-verifying client TLS context
   config     mxgate_config() and backend builders, written out by a small YAML writer
   mxgate     Mxgate: the binary under test ($MXGATE_BIN): config writer, log reader, signals
@@ -29,6 +30,7 @@ from .dovecot import DOVECOT, DovecotLmtp
 from .faulty import CLOSE, HANG, BackendSession, FaultyBackend, ReceivedMessage
 from .messages import bare_cr_lf_offsets, crlf, dot_stuff, header_names, lf, simple_message, split_first_header
 from .mxgate import Mxgate, parse_logfmt, run_check_config
+from .redis import REDIS_SERVER, RedisServer
 from .process import (DEFAULT_WAIT, LOOPBACK, STOP_WAIT, HarnessError, ManagedProcess, Peer, TestDir, closed_port,
                       free_port, listening_ports, tail, wait_for)
 from .sink import SMTP_SINK, SinkMessage, SmtpSink, parse_sink_dump
@@ -36,7 +38,7 @@ from .sink import SMTP_SINK, SinkMessage, SmtpSink, parse_sink_dump
 __all__ = [
     "BackendSession", "CLOSE", "ConnectionClosed", "DEFAULT_WAIT", "DOVECOT", "DovecotLmtp", "FaultyBackend", "HANG",
     "HarnessError", "LOOPBACK", "ManagedProcess", "Mxgate", "MxgateTestCase", "OPENSSL", "Peer", "RawSmtp",
-    "ReceivedMessage", "Reply", "SMTP_SINK", "STOP_WAIT", "SWAKS", "SinkMessage", "SmtpSink", "SwaksResult",
+    "REDIS_SERVER", "ReceivedMessage", "RedisServer", "Reply", "SMTP_SINK", "STOP_WAIT", "SWAKS", "SinkMessage", "SmtpSink", "SwaksResult",
     "TestDir", "assert_received_prepended", "bare_cr_lf_offsets", "client_tls_context", "closed_port", "crlf",
     "dot_stuff", "free_port", "header_names", "lf", "listening_ports", "lmtp_backend", "lmtp_client",
     "maildir_backend", "mxgate_config", "parse_logfmt", "parse_sink_dump", "run_check_config", "simple_message",

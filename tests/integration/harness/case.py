@@ -8,6 +8,7 @@ import unittest
 
 from .certs import test_certificate
 from .clients import RawSmtp, Reply
+from .redis import RedisServer
 from .dovecot import DovecotLmtp
 from .faulty import FaultyBackend
 from .messages import lf, split_first_header
@@ -58,6 +59,9 @@ class MxgateTestCase(unittest.TestCase):
 
     def start_dovecot(self, **kw) -> DovecotLmtp:
         return self._register(DovecotLmtp(self.tmp, **kw))
+
+    def start_redis(self, **kw) -> RedisServer:
+        return self._register(RedisServer(self.tmp, **kw))
 
     def start_mxgate(self, config: dict | str, **kw) -> Mxgate:
         mx = Mxgate(self.tmp, config, start=False, **kw)

@@ -1,0 +1,36 @@
+"""redis-server as the shared state store of an mxgate fleet: no persistence, its own
+port and directory, stopped by PID."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .process import LOOPBACK, STOP_WAIT, ManagedProcess, Peer, start_listening
+
+REDIS_SERVER = "/usr/bin/redis-server"
+
+
+class RedisServer(Peer):
+    def __init__(self, workdir: Path, *, name: str = "redis", start: bool = True):
+        self.root = Path(workdir) / name
+        self.root.mkdir(exist_ok=True)
+        self.name = name
+        self.proc: ManagedProcess | None = None
+        if start:
+            self.start()
+
+    def _argv(self, port: int) -> list:
+        return [REDIS_SERVER, "--port", str(port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no",
+                "--dir", str(self.root), "--protected-mode", "no"]
+
+    def start(self):
+        self.proc, self.port = start_listening(self._argv, name=self.name, log_path=self.root / "redis.log",
+                                               timeout=10.0)
+        return self
+
+    def stop(self):
+        if self.proc:
+            self.proc.stop(timeout=STOP_WAIT)
+
+    def describe(self) -> str:
+        return f"redis-server on {self.address}"
