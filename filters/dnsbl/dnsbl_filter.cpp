@@ -1,0 +1,229 @@
+#include "filters/dnsbl/dnsbl_filter.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "filters/dnsbl/deadline_query.hpp"
+
+namespace mxgate::filters::dnsbl {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string finding_name(const DnsList& list) { return (list.allow ? "dnswl." : "dnsbl.") + list.name; }
+
+}  // namespace
+
+DnsblFilter::DnsblFilter(std::shared_ptr<const DnsblConfig> config, dns::Resolver& resolver)
+    : config_(std::move(config)), resolver_(resolver) {
+    for (const auto& list : config_->lists) {
+        auto matcher = Matcher::compile(list);
+        if (!matcher) {
+            spdlog::error("event=dnsbl_list_dropped list={} reason=\"a code is not an IPv4 address\"",
+                          log_safe(list.name));
+            continue;
+        }
+        lists_.push_back({&list, std::move(*matcher)});
+    }
+}
+
+bool DnsblFilter::runs_at(Stage stage) const noexcept {
+    auto any = [this](ListType type) {
+        return std::any_of(lists_.begin(), lists_.end(), [type](const Compiled& c) { return c.list->type == type; });
+    };
+    switch (stage) {
+        case Stage::connect: return config_->fcrdns.enabled || any(ListType::ip) || any(ListType::rdns);
+        case Stage::helo: return any(ListType::helo);
+        case Stage::mail_from: return any(ListType::sender_domain);
+        default: return false;
+    }
+}
+
+DnsblFilter::Queries DnsblFilter::queries_for(ListType type, const TransactionView& view,
+                                              const std::string& rdns_name) {
+    Queries queries;
+    const auto client = unmapped(view.client_address);
+    std::optional<std::string> domain;
+    if (type == ListType::helo) domain = normalize_domain(view.helo);
+    if (type == ListType::sender_domain) domain = sender_domain(view.sender);
+    if (type == ListType::rdns && !rdns_name.empty()) domain = rdns_name;
+    for (std::size_t i = 0; i < lists_.size(); ++i) {
+        const DnsList& list = *lists_[i].list;
+        if (list.type != type) continue;
+        std::optional<std::string> query;
+        if (type == ListType::ip) {
+            if (client.is_v4() || list.ipv6) query = ip_query_name(client, list.zone);
+        } else if (domain) {
+            query = domain_query_name(*domain, list.zone);
+        }
+        if (!query) {
+            ++counters_.skipped;
+            continue;
+        }
+        queries.emplace_back(i, std::move(*query));
+    }
+    return queries;
+}
+
+asio::awaitable<std::vector<Finding>> DnsblFilter::inspect(Stage stage, const TransactionView& view) {
+    using namespace asio::experimental::awaitable_operators;
+    std::vector<Finding> findings;
+    const bool lists_wanted = !(config_->skip_trusted && view.trusted);
+    if (stage == Stage::helo || stage == Stage::mail_from) {
+        if (!lists_wanted) co_return findings;
+        auto queries = queries_for(stage == Stage::helo ? ListType::helo : ListType::sender_domain, view, {});
+        findings = co_await check_all(std::move(queries));
+        co_return findings;
+    }
+    if (stage != Stage::connect) co_return findings;
+
+    Queries ip_queries;
+    if (lists_wanted) ip_queries = queries_for(ListType::ip, view, {});
+    const bool rdns_lists = lists_wanted && std::any_of(lists_.begin(), lists_.end(), [](const Compiled& c) {
+                                return c.list->type == ListType::rdns;
+                            });
+    // IP lists and FCrDNS (then the rDNS lists) side by side.
+    auto ip_checks = check_all(std::move(ip_queries));
+    auto rdns_checks = check_rdns(view.client_address, rdns_lists);
+    auto both = std::move(ip_checks) && std::move(rdns_checks);  // named: see deadline_query.cpp
+    auto [ip_findings, rdns_findings] = co_await std::move(both);
+    // FCrDNS first, then the lists in config order.
+    findings = std::move(rdns_findings);
+    findings.insert(findings.end(), std::make_move_iterator(ip_findings.begin()),
+                    std::make_move_iterator(ip_findings.end()));
+    auto rank = [this](const Finding& f) -> std::size_t {
+        for (std::size_t i = 0; i < lists_.size(); ++i)
+            if (finding_name(*lists_[i].list) == f.name) return i + 1;
+        return 0;  // fcrdns
+    };
+    std::stable_sort(findings.begin(), findings.end(),
+                     [&](const Finding& a, const Finding& b) { return rank(a) < rank(b); });
+    co_return findings;
+}
+
+asio::awaitable<std::vector<Finding>> DnsblFilter::check_rdns(asio::ip::address client, bool lists_too) {
+    std::vector<Finding> findings;
+    if (!config_->fcrdns.enabled && !lists_too) co_return findings;
+    FcrdnsResult fcrdns = co_await check_fcrdns(resolver_, client, config_->fcrdns);
+    switch (fcrdns.outcome) {
+        case Outcome::pass: ++counters_.fcrdns_pass; break;
+        case Outcome::fail: ++counters_.fcrdns_fail; break;
+        case Outcome::none: ++counters_.fcrdns_none; break;
+        default: ++counters_.fcrdns_temperror; break;
+    }
+    if (fcrdns.outcome == Outcome::temperror)
+        spdlog::info("event=fcrdns_unanswered client={} reason=\"{}\"", client.to_string(), fcrdns.reason);
+    if (config_->fcrdns.enabled) findings.push_back(to_finding(fcrdns));
+    if (lists_too) {
+        TransactionView view;
+        view.client_address = client;
+        auto queries = queries_for(ListType::rdns, view, fcrdns.outcome == Outcome::pass ? fcrdns.name : "");
+        auto listed = co_await check_all(std::move(queries));
+        findings.insert(findings.end(), std::make_move_iterator(listed.begin()), std::make_move_iterator(listed.end()));
+    }
+    co_return findings;
+}
+
+asio::awaitable<std::vector<Finding>> DnsblFilter::check_all(Queries queries) {
+    std::vector<Finding> findings;
+    if (queries.empty()) co_return findings;
+    const auto executor = co_await asio::this_coro::executor;
+    using Op = decltype(asio::co_spawn(executor, check_list(0, {}), asio::deferred));
+    std::vector<Op> checks;
+    for (auto& [index, query] : queries)
+        checks.push_back(asio::co_spawn(executor, check_list(index, query), asio::deferred));
+    auto group = asio::experimental::make_parallel_group(std::move(checks));
+    auto [order, errors, results] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+    (void)order;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        if (errors[i]) {  // a bug, not DNS trouble: still a visible temperror, never a silent pass
+            std::string what = "internal error";
+            try {
+                std::rethrow_exception(errors[i]);
+            } catch (const std::exception& e) {
+                what = e.what();
+            } catch (...) {
+            }
+            findings.push_back(unanswered(*lists_[queries[i].first].list, queries[i].second, what));
+            continue;
+        }
+        findings.push_back(std::move(results[i]));
+    }
+    co_return findings;
+}
+
+Finding DnsblFilter::unanswered(const DnsList& list, const std::string& query, std::string reason) {
+    spdlog::warn("event=dnsbl_unanswered list={} zone={} query={} reason=\"{}\"", finding_name(list), list.zone, query,
+                 log_safe(reason));
+    return Finding{finding_name(list),
+                   Outcome::temperror,
+                   {{"zone", list.zone},
+                    {"query", query},
+                    {"codes", ""},
+                    {"listed", "no"},
+                    {"weight", std::to_string(list.weight)},
+                    {"score", "0"}},
+                   std::move(reason)};
+}
+
+asio::awaitable<Finding> DnsblFilter::check_list(std::size_t list_index, std::string query) {
+    const Compiled& compiled = lists_.at(list_index);
+    const DnsList& list = *compiled.list;
+    const Deadline deadline = std::chrono::steady_clock::now() + list.timeout;
+    ++counters_.queries;
+    dns::Answer answer = co_await query_until(resolver_, query, dns::RecordType::a, deadline);
+
+    MatchResult match;  // NXDOMAIN/NODATA: not listed (RFC 5782 §2.1)
+    switch (answer.status) {
+        case dns::Status::nxdomain:
+        case dns::Status::nodata: break;
+        case dns::Status::timeout:
+        case dns::Status::servfail:
+            ++counters_.unanswered;
+            co_return unanswered(list, query, std::string("no answer: ") + std::string(dns::to_string(answer.status)));
+        case dns::Status::ok: match = match_answers(answer.records, compiled.matcher); break;
+    }
+    if (!match.ignored.empty())
+        spdlog::warn("event=dnsbl_bad_answer list={} zone={} query={} ignored={}", finding_name(list), list.zone,
+                     query, log_safe(join(match.ignored)));
+    if (match.kind == MatchResult::Kind::broken) {
+        ++counters_.broken;
+        co_return unanswered(list, query, "no answer in 127.0.0.0/8: the list looks broken (RFC 5782 section 2.1)");
+    }
+    if (match.kind == MatchResult::Kind::refused) {
+        ++counters_.refused;
+        co_return unanswered(list, query, "the list refused to answer (127.255.255.x)");
+    }
+
+    const bool listed = match.kind == MatchResult::Kind::listed;
+    Finding finding{finding_name(list),
+                    listed ? (list.allow ? Outcome::pass : Outcome::fail) : (list.allow ? Outcome::none : Outcome::pass),
+                    {{"zone", list.zone},
+                     {"query", query},
+                     {"codes", join(match.matched)},
+                     {"listed", listed ? "yes" : "no"},
+                     {"weight", std::to_string(list.weight)},
+                     {"score", listed ? std::to_string(list.weight) : "0"}},
+                    listed ? "listed" : "not listed"};
+    if (!listed) {
+        ++counters_.not_listed;
+        co_return finding;
+    }
+    ++counters_.listed;
+    if (list.fetch_reason) {
+        // The reason text is best effort within what is left of this list's budget.
+        dns::Answer txt = co_await query_until(resolver_, query, dns::RecordType::txt, deadline);
+        if (txt.status == dns::Status::ok && !txt.records.empty()) finding.reason = "listed: " + log_safe(txt.records.front());
+    }
+    co_return finding;
+}
+
+}  // namespace mxgate::filters::dnsbl

@@ -1,0 +1,75 @@
+// DnsblFilter: DNS block and allow lists (RFC 5782) and forward-confirmed reverse
+// DNS of the client. Runs at
+//   connect    IP lists (IPv4 octets, IPv6 nibbles), FCrDNS, then rDNS lists with
+//              the confirmed name;
+//   helo       HELO-name lists;         mail_from  sender-domain lists.
+// All lists of a stage are asked concurrently, each within its own timeout, so a
+// dead list costs at most its own timeout and delays no other list. Findings, one
+// per list queried (docs/filters.md):
+//   "dnsbl.<name>"  fail = listed, pass = not listed, temperror = no usable answer
+//   "dnswl.<name>"  pass = listed, none = not listed, temperror = no usable answer
+//   attrs zone, query, codes (matched answers), listed (yes|no), weight, score
+//   (= weight when listed, else 0); reason holds the list's TXT text when listed.
+//   "fcrdns"        see fcrdns.hpp.
+// Never answers the client; DNS trouble is a temperror finding plus a log line and
+// a counter, never an exception or a stall.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "filters/dns/resolver.hpp"
+#include "filters/dnsbl/dnsbl_config.hpp"
+#include "filters/dnsbl/dnsbl_query.hpp"
+#include "filters/dnsbl/fcrdns.hpp"
+#include "filters/filter.hpp"
+
+namespace mxgate::filters::dnsbl {
+
+struct DnsblCounters {  // mxgate_dnsbl_<name>_total
+    std::atomic<std::uint64_t> queries{0},  // list checks started
+        listed{0}, not_listed{0},
+        unanswered{0},  // timeout or servfail (temperror)
+        broken{0},      // only answers outside 127.0.0.0/8 (temperror)
+        refused{0},     // 127.255.255.x error codes (temperror)
+        skipped{0},     // nothing to ask: no usable HELO/sender domain/confirmed name, IPv6 on an IPv4 list
+        fcrdns_pass{0}, fcrdns_fail{0}, fcrdns_none{0}, fcrdns_temperror{0};
+};
+
+class DnsblFilter final : public Filter {
+public:
+    // The resolver is shared by the process and outlives every generation.
+    // Lists whose codes do not parse are dropped with an error log: call validate() first.
+    DnsblFilter(std::shared_ptr<const DnsblConfig> config, dns::Resolver& resolver);
+
+    std::string_view name() const noexcept override { return "dnsbl"; }
+    bool runs_at(Stage stage) const noexcept override;
+    boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) override;
+
+    // One list for one query name ("2.0.0.127.zen.example"), within the list's timeout.
+    boost::asio::awaitable<Finding> check_list(std::size_t list_index, std::string query);
+    const DnsblCounters& counters() const noexcept { return counters_; }
+
+private:
+    struct Compiled {
+        const DnsList* list;
+        Matcher matcher;
+    };
+    using Queries = std::vector<std::pair<std::size_t, std::string>>;  // list index, query name
+
+    Queries queries_for(ListType type, const TransactionView& view, const std::string& rdns_name);
+    boost::asio::awaitable<std::vector<Finding>> check_all(Queries queries);
+    boost::asio::awaitable<std::vector<Finding>> check_rdns(boost::asio::ip::address client, bool lists_too);
+    Finding unanswered(const DnsList& list, const std::string& query, std::string reason);
+
+    std::shared_ptr<const DnsblConfig> config_;
+    dns::Resolver& resolver_;
+    std::vector<Compiled> lists_;
+    DnsblCounters counters_;
+};
+
+}  // namespace mxgate::filters::dnsbl

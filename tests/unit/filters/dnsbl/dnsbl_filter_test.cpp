@@ -1,0 +1,390 @@
+// DnsblFilter and FCrDNS over a scripted resolver: what policy sees per stage
+// (findings "dnsbl.<name>", "dnswl.<name>", "fcrdns"), and the timing rules: the
+// lists of a stage are asked at once, and a list that never answers costs its own
+// timeout and delays no other list.
+#include "filters/dnsbl/dnsbl_filter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "tests/unit/filters/dnsbl/fake_resolver.hpp"
+
+namespace {
+
+namespace bl = mxgate::filters::dnsbl;
+namespace f = mxgate::filters;
+namespace ip = boost::asio::ip;
+using namespace std::chrono_literals;
+using mxgate::test::FakeResolver;
+using RT = mxgate::filters::dns::RecordType;
+using St = mxgate::filters::dns::Status;
+using Clock = std::chrono::steady_clock;
+using Findings = std::vector<f::Finding>;
+
+template <class T>
+T run(boost::asio::awaitable<T> task) {
+    boost::asio::io_context io;
+    auto done = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
+    io.run();
+    return done.get();
+}
+
+std::string attr(const f::Finding& finding, std::string_view key) {
+    for (const auto& [k, v] : finding.attrs)
+        if (k == key) return v;
+    return "<none>";
+}
+
+std::vector<std::string> names(const Findings& findings) {
+    std::vector<std::string> out;
+    for (const auto& finding : findings) out.push_back(finding.name);
+    return out;
+}
+
+bl::DnsList list(std::string name, std::string zone, bl::ListType type = bl::ListType::ip) {
+    bl::DnsList l;
+    l.name = std::move(name);
+    l.zone = std::move(zone);
+    l.type = type;
+    return l;
+}
+
+class DnsblFilterTest : public ::testing::Test {
+protected:
+    void SetUp() override { config_.fcrdns.enabled = false; }
+    Findings inspect(f::Stage stage, const char* client = "192.0.2.99", std::string_view helo = "",
+                     std::string_view sender = "", bool trusted = false) {
+        filter_ = std::make_unique<bl::DnsblFilter>(std::make_shared<const bl::DnsblConfig>(config_), resolver_);
+        f::TransactionView view;
+        view.client_address = ip::make_address(client);
+        view.helo = helo;
+        view.sender = sender;
+        view.trusted = trusted;
+        return run(filter_->inspect(stage, view));
+    }
+
+    FakeResolver resolver_;
+    bl::DnsblConfig config_;
+    std::unique_ptr<bl::DnsblFilter> filter_;
+};
+
+// The postscreen-style table: one client, one list each, what the finding says.
+TEST_F(DnsblFilterTest, IpListCases) {
+    struct Case {
+        const char* what;
+        bl::DnsList list;
+        std::function<void(FakeResolver&)> zone;  // answers for 99.2.0.192.<zone>
+        f::Outcome outcome;
+        const char* codes;
+        const char* listed;
+        const char* score;
+    };
+    const std::string q = "99.2.0.192.bl.example";
+    auto with = [](bl::DnsList l, auto edit) {
+        edit(l);
+        return l;
+    };
+    const Case cases[] = {
+        {"listed", list("bl", "bl.example"), [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.2"}); },
+         f::Outcome::fail, "127.0.0.2", "yes", "1"},
+        {"not listed (NXDOMAIN)", list("bl", "bl.example"), [](FakeResolver&) {}, f::Outcome::pass, "", "no", "0"},
+        {"not listed (NODATA)", list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::nodata); },
+         f::Outcome::pass, "", "no", "0"},
+        {"multiple codes", with(list("bl", "bl.example"), [](auto& l) { l.weight = 5; }),
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.4", "127.0.0.2"}); }, f::Outcome::fail,
+         "127.0.0.2,127.0.0.4", "yes", "5"},
+        {"expected codes only", with(list("bl", "bl.example"), [](auto& l) { l.codes = {"127.0.0.4"}; }),
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.4", "127.0.0.2"}); }, f::Outcome::fail, "127.0.0.4",
+         "yes", "1"},
+        {"unexpected code", with(list("bl", "bl.example"), [](auto& l) { l.codes = {"127.0.0.4"}; }),
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, f::Outcome::pass, "", "no", "0"},
+        {"bitmask hit", with(list("bl", "bl.example"), [](auto& l) { l.bitmask = 0x8; }),
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, f::Outcome::fail, "127.0.0.10", "yes", "1"},
+        {"bitmask miss", with(list("bl", "bl.example"), [](auto& l) { l.bitmask = 0x4; }),
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, f::Outcome::pass, "", "no", "0"},
+        {"answer outside 127/8: broken list", list("bl", "bl.example"),
+         [&](FakeResolver& r) { r.records(q, RT::a, {"192.0.2.1"}); }, f::Outcome::temperror, "", "no", "0"},
+        {"error code 127.255.255.254", list("bl", "bl.example"),
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.255.255.254"}); }, f::Outcome::temperror, "", "no", "0"},
+        {"servfail", list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::servfail); },
+         f::Outcome::temperror, "", "no", "0"},
+        {"resolver timeout", list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::timeout); },
+         f::Outcome::temperror, "", "no", "0"},
+        {"allow list hit", with(list("bl", "bl.example"), [](auto& l) { l.allow = true; l.weight = -3; }),
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.10.0"}); }, f::Outcome::pass, "127.0.10.0", "yes", "-3"},
+        {"allow list miss", with(list("bl", "bl.example"), [](auto& l) { l.allow = true; l.weight = -3; }),
+         [](FakeResolver&) {}, f::Outcome::none, "", "no", "0"},
+    };
+    for (const auto& c : cases) {
+        resolver_ = FakeResolver{};
+        c.zone(resolver_);
+        config_.lists = {c.list};
+        const auto findings = inspect(f::Stage::connect);
+        ASSERT_EQ(findings.size(), 1u) << c.what;
+        const auto& finding = findings[0];
+        EXPECT_EQ(finding.name, c.list.allow ? "dnswl.bl" : "dnsbl.bl") << c.what;
+        EXPECT_EQ(finding.outcome, c.outcome) << c.what << ": " << finding.reason;
+        EXPECT_EQ(attr(finding, "zone"), "bl.example") << c.what;
+        EXPECT_EQ(attr(finding, "query"), q) << c.what;
+        EXPECT_EQ(attr(finding, "codes"), c.codes) << c.what;
+        EXPECT_EQ(attr(finding, "listed"), c.listed) << c.what;
+        EXPECT_EQ(attr(finding, "weight"), std::to_string(c.list.weight)) << c.what;
+        EXPECT_EQ(attr(finding, "score"), c.score) << c.what;
+    }
+}
+
+TEST_F(DnsblFilterTest, ListedReasonComesFromTxt) {
+    resolver_.records("99.2.0.192.bl.example", RT::a, {"127.0.0.2"});
+    resolver_.records("99.2.0.192.bl.example", RT::txt, {"Listed\r\nsee https://bl.example/q?192.0.2.99"});
+    config_.lists = {list("bl", "bl.example")};
+    const auto findings = inspect(f::Stage::connect);
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].reason, "listed: Listed\\x0d\\x0asee https://bl.example/q?192.0.2.99");
+
+    config_.lists[0].fetch_reason = false;  // not asked at all
+    resolver_.asked.clear();
+    EXPECT_EQ(inspect(f::Stage::connect)[0].reason, "listed");
+    EXPECT_FALSE(resolver_.was_asked("99.2.0.192.bl.example", RT::txt));
+}
+
+TEST_F(DnsblFilterTest, Ipv6NibblesAndIpv4OnlyLists) {
+    const std::string nibbles = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2";
+    resolver_.records(nibbles + ".bl6.example", RT::a, {"127.0.0.2"});
+    auto v4only = list("v4", "v4.example");
+    v4only.ipv6 = false;
+    config_.lists = {list("bl6", "bl6.example"), v4only};
+    const auto findings = inspect(f::Stage::connect, "2001:db8::1");
+    ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.bl6"}));
+    EXPECT_EQ(findings[0].outcome, f::Outcome::fail);
+    EXPECT_EQ(attr(findings[0], "query"), nibbles + ".bl6.example");
+    EXPECT_EQ(filter_->counters().skipped, 1u);
+    // A v4-mapped client is an IPv4 client, also for the IPv4-only list.
+    const auto mapped = inspect(f::Stage::connect, "::ffff:192.0.2.99");
+    ASSERT_EQ(names(mapped), (std::vector<std::string>{"dnsbl.bl6", "dnsbl.v4"}));
+    EXPECT_EQ(attr(mapped[1], "query"), "99.2.0.192.v4.example");
+}
+
+TEST_F(DnsblFilterTest, ListsAreAskedConcurrently) {
+    for (const char* zone : {"a.example", "b.example", "c.example"})
+        resolver_.records(std::string("99.2.0.192.") + zone, RT::a, {"127.0.0.2"}, 200ms);
+    config_.lists = {list("a", "a.example"), list("b", "b.example"), list("c", "c.example")};
+    for (auto& l : config_.lists) l.fetch_reason = false;
+    const auto start = Clock::now();
+    const auto findings = inspect(f::Stage::connect);
+    const auto elapsed = Clock::now() - start;
+    EXPECT_EQ(names(findings), (std::vector<std::string>{"dnsbl.a", "dnsbl.b", "dnsbl.c"}));
+    EXPECT_EQ(resolver_.max_in_flight, 3);
+    EXPECT_GE(elapsed, 200ms);
+    EXPECT_LT(elapsed, 380ms) << "the lists were asked one after the other";
+}
+
+TEST_F(DnsblFilterTest, DeadListCostsOnlyItsOwnTimeout) {
+    resolver_.never("99.2.0.192.dead.example", RT::a);
+    resolver_.records("99.2.0.192.slow.example", RT::a, {"127.0.0.2"}, 100ms);
+    resolver_.never("99.2.0.192.slow.example", RT::txt);  // even the reason never comes
+    auto dead = list("dead", "dead.example");
+    dead.timeout = 300ms;
+    auto slow = list("slow", "slow.example");
+    slow.timeout = 250ms;
+    config_.lists = {dead, slow, list("fast", "fast.example")};
+    const auto start = Clock::now();
+    const auto findings = inspect(f::Stage::connect);
+    const auto elapsed = Clock::now() - start;
+    ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.dead", "dnsbl.slow", "dnsbl.fast"}));
+    EXPECT_EQ(findings[0].outcome, f::Outcome::temperror);
+    EXPECT_EQ(findings[0].reason, "no answer: timeout");
+    EXPECT_EQ(findings[1].outcome, f::Outcome::fail);
+    EXPECT_EQ(findings[1].reason, "listed");  // the TXT ran out of the list's budget
+    EXPECT_EQ(findings[2].outcome, f::Outcome::pass);
+    EXPECT_GE(elapsed, 300ms);
+    EXPECT_LT(elapsed, 450ms);
+    EXPECT_EQ(resolver_.cancelled, 2);
+    EXPECT_EQ(filter_->counters().unanswered, 1u);
+    EXPECT_EQ(filter_->counters().listed, 1u);
+    EXPECT_EQ(filter_->counters().not_listed, 1u);
+}
+
+TEST_F(DnsblFilterTest, HeloLists) {
+    resolver_.records("spam.example.org.rhsbl.example", RT::a, {"127.0.1.2"});
+    config_.lists = {list("rhsbl", "rhsbl.example", bl::ListType::helo), list("zen", "zen.example")};
+    EXPECT_TRUE(filter_ == nullptr);
+    auto findings = inspect(f::Stage::helo, "192.0.2.99", "Spam.Example.ORG.");
+    ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.rhsbl"}));
+    EXPECT_EQ(findings[0].outcome, f::Outcome::fail);
+    EXPECT_EQ(attr(findings[0], "query"), "spam.example.org.rhsbl.example");
+    EXPECT_TRUE(filter_->runs_at(f::Stage::helo));
+    EXPECT_FALSE(filter_->runs_at(f::Stage::mail_from));
+    EXPECT_FALSE(filter_->runs_at(f::Stage::rcpt));
+    // Address literals and bare words are not asked.
+    resolver_.asked.clear();
+    EXPECT_TRUE(inspect(f::Stage::helo, "192.0.2.99", "[192.0.2.99]").empty());
+    EXPECT_TRUE(inspect(f::Stage::helo, "192.0.2.99", "localhost").empty());
+    EXPECT_TRUE(resolver_.asked.empty());
+}
+
+TEST_F(DnsblFilterTest, SenderDomainLists) {
+    resolver_.records("bad.example.dbl.example", RT::a, {"127.0.1.2"});
+    resolver_.records("bad.example.wl.example", RT::a, {"127.0.0.2"});
+    auto wl = list("wl", "wl.example", bl::ListType::sender_domain);
+    wl.allow = true;
+    wl.weight = -2;
+    config_.lists = {list("dbl", "dbl.example", bl::ListType::sender_domain), wl};
+    auto findings = inspect(f::Stage::mail_from, "192.0.2.99", "mx.example", "joe@Bad.Example");
+    ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.dbl", "dnswl.wl"}));
+    EXPECT_EQ(findings[0].outcome, f::Outcome::fail);
+    EXPECT_EQ(findings[1].outcome, f::Outcome::pass);
+    EXPECT_EQ(attr(findings[1], "score"), "-2");
+    EXPECT_TRUE(inspect(f::Stage::mail_from, "192.0.2.99", "mx.example", "").empty());  // <>
+}
+
+TEST_F(DnsblFilterTest, TrustedClientsAreNotLooked) {
+    config_.lists = {list("zen", "zen.example"), list("dbl", "dbl.example", bl::ListType::sender_domain)};
+    config_.fcrdns.enabled = true;
+    resolver_.records("99.2.0.192.in-addr.arpa", RT::ptr, {"mx.example.org"});
+    resolver_.records("mx.example.org", RT::a, {"192.0.2.99"});
+    auto findings = inspect(f::Stage::connect, "192.0.2.99", "", "", true);
+    EXPECT_EQ(names(findings), (std::vector<std::string>{"fcrdns"}));  // still known for Received:
+    EXPECT_TRUE(inspect(f::Stage::mail_from, "192.0.2.99", "", "a@b.example", true).empty());
+    EXPECT_FALSE(resolver_.was_asked("99.2.0.192.zen.example", RT::a));
+}
+
+TEST_F(DnsblFilterTest, RdnsListsUseTheConfirmedName) {
+    config_.fcrdns.enabled = true;
+    config_.lists = {list("zen", "zen.example"), list("dbl", "dbl.example", bl::ListType::rdns)};
+    resolver_.records("99.2.0.192.in-addr.arpa", RT::ptr, {"Dyn-192-0-2-99.Pool.Example"});
+    resolver_.records("dyn-192-0-2-99.pool.example", RT::a, {"192.0.2.99"});
+    resolver_.records("dyn-192-0-2-99.pool.example.dbl.example", RT::a, {"127.0.1.2"});
+    auto findings = inspect(f::Stage::connect);
+    ASSERT_EQ(names(findings), (std::vector<std::string>{"fcrdns", "dnsbl.zen", "dnsbl.dbl"}));
+    EXPECT_EQ(findings[0].outcome, f::Outcome::pass);
+    EXPECT_EQ(attr(findings[0], "name"), "dyn-192-0-2-99.pool.example");
+    EXPECT_EQ(bl::confirmed_name(findings), "dyn-192-0-2-99.pool.example");
+    EXPECT_EQ(findings[2].outcome, f::Outcome::fail);
+    // Unconfirmed PTR: the rDNS list is not asked.
+    resolver_ = FakeResolver{};
+    resolver_.records("99.2.0.192.in-addr.arpa", RT::ptr, {"forged.example"});
+    resolver_.records("forged.example", RT::a, {"198.51.100.1"});
+    findings = inspect(f::Stage::connect);
+    EXPECT_EQ(names(findings), (std::vector<std::string>{"fcrdns", "dnsbl.zen"}));
+    EXPECT_EQ(findings[0].outcome, f::Outcome::fail);
+    EXPECT_EQ(bl::confirmed_name(findings), std::nullopt);
+    EXPECT_FALSE(resolver_.was_asked("forged.example.dbl.example", RT::a));
+}
+
+// FCrDNS alone, as a table.
+TEST(Fcrdns, Cases) {
+    struct Case {
+        const char* what;
+        const char* client;
+        std::function<void(FakeResolver&)> dns;
+        f::Outcome outcome;
+        const char* name;
+    };
+    const std::string ptr4 = "99.2.0.192.in-addr.arpa";
+    const std::string ptr6 = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+    const Case cases[] = {
+        {"confirmed", "192.0.2.99",
+         [&](FakeResolver& r) {
+             r.records(ptr4, RT::ptr, {"mx.example.org"});
+             r.records("mx.example.org", RT::a, {"192.0.2.1", "192.0.2.99"});
+         },
+         f::Outcome::pass, "mx.example.org"},
+        {"second name confirms", "192.0.2.99",
+         [&](FakeResolver& r) {
+             r.records(ptr4, RT::ptr, {"other.example", "mx.example.org"});
+             r.records("other.example", RT::a, {"198.51.100.7"});
+             r.records("mx.example.org", RT::a, {"192.0.2.99"});
+         },
+         f::Outcome::pass, "mx.example.org"},
+        {"maps elsewhere", "192.0.2.99",
+         [&](FakeResolver& r) {
+             r.records(ptr4, RT::ptr, {"mx.example.org"});
+             r.records("mx.example.org", RT::a, {"192.0.2.98"});
+         },
+         f::Outcome::fail, ""},
+        {"name does not exist", "192.0.2.99", [&](FakeResolver& r) { r.records(ptr4, RT::ptr, {"gone.example"}); },
+         f::Outcome::fail, ""},
+        {"no PTR", "192.0.2.99", [](FakeResolver&) {}, f::Outcome::none, ""},
+        {"PTR servfail", "192.0.2.99", [&](FakeResolver& r) { r.status(ptr4, RT::ptr, St::servfail); },
+         f::Outcome::temperror, ""},
+        {"PTR never answers", "192.0.2.99", [&](FakeResolver& r) { r.never(ptr4, RT::ptr); }, f::Outcome::temperror,
+         ""},
+        {"forward lookup fails", "192.0.2.99",
+         [&](FakeResolver& r) {
+             r.records(ptr4, RT::ptr, {"mx.example.org"});
+             r.status("mx.example.org", RT::a, St::servfail);
+         },
+         f::Outcome::temperror, ""},
+        {"confirmed while another name hangs", "192.0.2.99",
+         [&](FakeResolver& r) {
+             r.records(ptr4, RT::ptr, {"hang.example", "mx.example.org"});
+             r.never("hang.example", RT::a);
+             r.records("mx.example.org", RT::a, {"192.0.2.99"});
+         },
+         f::Outcome::pass, "mx.example.org"},
+        {"unusable PTR name", "192.0.2.99", [&](FakeResolver& r) { r.records(ptr4, RT::ptr, {"bad name"}); },
+         f::Outcome::fail, ""},
+        {"IPv6 via AAAA", "2001:db8::1",
+         [&](FakeResolver& r) {
+             r.records(ptr6, RT::ptr, {"mx6.example.org"});
+             r.records("mx6.example.org", RT::a, {"192.0.2.99"});
+             r.records("mx6.example.org", RT::aaaa, {"2001:db8::1"});
+         },
+         f::Outcome::pass, "mx6.example.org"},
+        {"IPv6 with A only", "2001:db8::1",
+         [&](FakeResolver& r) {
+             r.records(ptr6, RT::ptr, {"mx6.example.org"});
+             r.records("mx6.example.org", RT::a, {"192.0.2.99"});
+         },
+         f::Outcome::fail, ""},
+    };
+    bl::FcrdnsConfig config;
+    config.timeout = 300ms;
+    for (const auto& c : cases) {
+        FakeResolver resolver;
+        c.dns(resolver);
+        const auto start = Clock::now();
+        const auto result = run(bl::check_fcrdns(resolver, ip::make_address(c.client), config));
+        EXPECT_LT(Clock::now() - start, 400ms) << c.what;
+        EXPECT_EQ(result.outcome, c.outcome) << c.what << ": " << result.reason;
+        EXPECT_EQ(result.name, c.name) << c.what;
+        const auto finding = bl::to_finding(result);
+        EXPECT_EQ(finding.name, "fcrdns");
+        EXPECT_EQ(attr(finding, "name"), *c.name ? c.name : "<none>") << c.what;
+    }
+}
+
+TEST(Fcrdns, ConfirmedNameDoesNotWaitForAHangingName) {
+    FakeResolver resolver;
+    resolver.records("99.2.0.192.in-addr.arpa", RT::ptr, {"hang.example", "mx.example.org"});
+    resolver.never("hang.example", RT::a);
+    resolver.records("mx.example.org", RT::a, {"192.0.2.99"}, 20ms);
+    bl::FcrdnsConfig config;
+    config.timeout = 2s;
+    const auto start = Clock::now();
+    const auto result = run(bl::check_fcrdns(resolver, ip::make_address("192.0.2.99"), config));
+    EXPECT_EQ(result.outcome, f::Outcome::pass);
+    EXPECT_LT(Clock::now() - start, 300ms);
+    EXPECT_EQ(resolver.cancelled, 1);
+}
+
+TEST(Fcrdns, AtMostMaxNamesAreChecked) {
+    FakeResolver resolver;
+    std::vector<std::string> ptr;
+    for (int i = 0; i < 12; ++i) {
+        ptr.push_back("n" + std::to_string(i) + ".example");
+        resolver.records(ptr.back(), RT::a, {i == 11 ? "192.0.2.99" : "198.51.100.1"}, 10ms);  // the 12th would confirm
+    }
+    resolver.records("99.2.0.192.in-addr.arpa", RT::ptr, ptr);
+    bl::FcrdnsConfig config;
+    const auto result = run(bl::check_fcrdns(resolver, ip::make_address("192.0.2.99"), config));
+    EXPECT_EQ(result.outcome, f::Outcome::fail);
+    EXPECT_EQ(result.ptr_names.size(), 10u);
+    EXPECT_FALSE(resolver.was_asked("n10.example", RT::a));
+    EXPECT_EQ(resolver.max_in_flight, 10);  // the forward lookups ran at once
+}
+
+}  // namespace
