@@ -23,6 +23,10 @@ struct DnsConfig {
         bool operator==(const StubZone&) const = default;
     };
     std::vector<StubZone> stub_zones;
+    // Zones libunbound otherwise answers itself as locally served (RFC 6303: the
+    // reverse zones of private ranges, 2001:db8::/32 ...) but that your servers
+    // hold, e.g. "168.192.in-addr.arpa" for PTR of 192.168.0.0/16 clients.
+    std::vector<std::string> transparent_local_zones;
     // Deadline per query: after it the query answers Status::timeout and is
     // cancelled in libunbound, even if unbound is still retrying.
     std::chrono::milliseconds timeout = std::chrono::seconds(5);

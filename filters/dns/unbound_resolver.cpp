@@ -149,6 +149,7 @@ UnboundResolver::Created UnboundResolver::create(const DnsConfig& config) {
     } else {
         set("module-config:", "iterator");  // no validator: nothing to fetch or check
     }
+    for (const auto& zone : config.transparent_local_zones) set("local-zone:", zone + " transparent");
     if (config.servers.empty()) {
         if (int rc = ub_ctx_resolvconf(ctx, config.resolv_conf.c_str()); rc != 0)
             errors.push_back(fmt::format("dns.resolv_conf: {}: {}", config.resolv_conf, ub_strerror(rc)));

@@ -159,7 +159,7 @@ YAML::Mark first_mark(const Reporter& r, std::initializer_list<std::string> path
 
 filters::dns::DnsConfig decode_dns(const YAML::Node& node, Reporter& reporter) {
     MapReader m(node, "dns", reporter,
-                {"servers", "resolv_conf", "stub_zones", "timeout", "dnssec", "dnssec_trust_anchor_file", "cache_size",
+                {"servers", "resolv_conf", "stub_zones", "transparent_local_zones", "timeout", "dnssec", "dnssec_trust_anchor_file", "cache_size",
                  "max_cache_ttl", "max_negative_cache_ttl"});
     filters::dns::DnsConfig d;
     if (!m.is_map()) return d;
@@ -170,6 +170,7 @@ filters::dns::DnsConfig decode_dns(const YAML::Node& node, Reporter& reporter) {
         d.resolv_conf = filters::dns::DnsConfig{}.resolv_conf;
     }
     d.stub_zones = decode_stub_zones(m, reporter);
+    d.transparent_local_zones = decode_domain_list(m, "transparent_local_zones", reporter);
     d.timeout = m.duration("timeout", 1ms, 5min, d.timeout);
     d.dnssec = m.boolean("dnssec", d.dnssec);
     d.dnssec_trust_anchor_file = m.file_path("dnssec_trust_anchor_file", d.dnssec_trust_anchor_file);

@@ -191,6 +191,7 @@ std::string dump_config(const Config& c) {
         out << YAML::EndMap;
     }
     out << YAML::EndSeq;
+    w.texts("transparent_local_zones", d.transparent_local_zones);
     w.duration("timeout", d.timeout);
     w.flag("dnssec", d.dnssec);
     w.text("dnssec_trust_anchor_file", d.dnssec_trust_anchor_file);
