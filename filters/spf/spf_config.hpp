@@ -1,0 +1,53 @@
+// Settings of the SPF filter (yaml: filters.spf:). A plain struct: defaults are
+// the member initializers, so this struct is the documentation. No YAML here:
+// the config decoder (proxy/config) fills it; filters/ never includes proxy/.
+// The actions are the defaults the issue asks for until policy/ generalizes them.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace mxgate::filters::spf {
+
+using namespace std::chrono_literals;
+
+// What the session does with one SPF result (read by policy, not by the filter).
+struct SpfAction {
+    enum class Kind : unsigned char { proceed, tempfail, reject };
+    Kind kind = Kind::proceed;
+    unsigned code = 0;          // 550, 451; 0 with proceed
+    std::string enhanced;       // "5.7.23" (RFC 7372 §3.2), "4.7.24"
+    std::string text;           // mxgate's own text; never the sender's explanation
+};
+
+struct SpfConfig {                                     // yaml: filters.spf:
+    std::chrono::milliseconds timeout = 10s;           // whole evaluation; over budget -> temperror
+    std::size_t threads = 2;                           // evaluations run here, off the Asio workers
+    // RFC 7208 §4.6.4: at most 10 DNS-querying terms (include, a, mx, ptr, exists,
+    // redirect) per check, at most 10 names per mx or ptr. Beyond: permerror.
+    int max_dns_mechanisms = 10;
+    int max_dns_mx = 10;
+    int max_dns_ptr = 10;
+    // RFC 7208 §4.6.4: more than 2 "void lookups" (nxdomain/nodata) should be a
+    // permerror. libspf2 1.2.10 has no such counter; we enforce it in the DNS bridge.
+    int max_void_lookups = 2;
+    // Hard cap on queries per evaluation whatever libspf2 counts (mx/ptr targets,
+    // the exp= TXT): a malicious record cannot turn one check into a flood.
+    int max_queries = 40;
+    // Our name in Received-SPF (receiver=), in %{r} and in the default explanation;
+    // authserv_id names us in Authentication-Results. Empty: the server's hostname.
+    std::string receiver;
+    std::string authserv_id;
+    bool skip_trusted = true;                          // trusted_networks: Outcome::skipped
+
+    SpfAction on_pass{};
+    SpfAction on_fail{SpfAction::Kind::reject, 550, "5.7.23", "SPF validation failed"};
+    SpfAction on_softfail{};
+    SpfAction on_neutral{};
+    SpfAction on_none{};
+    SpfAction on_temperror{SpfAction::Kind::tempfail, 451, "4.7.24", "SPF DNS lookup failed, try again later"};
+    SpfAction on_permerror{};  // RFC 7208 §8.7 allows 550 5.7.24; off by default (many broken records)
+};
+
+}  // namespace mxgate::filters::spf

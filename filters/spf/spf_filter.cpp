@@ -1,0 +1,114 @@
+#include "filters/spf/spf_filter.hpp"
+
+#include <unistd.h>
+
+#include <climits>
+
+#include <spdlog/spdlog.h>
+
+#include "filters/spf/spf_headers.hpp"
+
+namespace mxgate::filters::spf {
+
+namespace asio = boost::asio;
+
+namespace {
+
+SpfConfig effective(const SpfConfig& config) {
+    SpfConfig out = config;
+    if (out.receiver.empty()) out.receiver = local_hostname();
+    if (out.authserv_id.empty()) out.authserv_id = out.receiver;
+    return out;
+}
+
+Outcome to_outcome(SpfResult result) {
+    switch (result) {
+        case SpfResult::pass: return Outcome::pass;
+        case SpfResult::fail: return Outcome::fail;
+        case SpfResult::softfail: return Outcome::softfail;
+        case SpfResult::neutral: return Outcome::neutral;
+        case SpfResult::none: return Outcome::none;
+        case SpfResult::temperror: return Outcome::temperror;
+        case SpfResult::permerror: return Outcome::permerror;
+    }
+    return Outcome::temperror;
+}
+
+const SpfAction& action_for(SpfResult result, const SpfConfig& config) {
+    switch (result) {
+        case SpfResult::pass: return config.on_pass;
+        case SpfResult::fail: return config.on_fail;
+        case SpfResult::softfail: return config.on_softfail;
+        case SpfResult::neutral: return config.on_neutral;
+        case SpfResult::none: return config.on_none;
+        case SpfResult::temperror: return config.on_temperror;
+        case SpfResult::permerror: return config.on_permerror;
+    }
+    return config.on_temperror;
+}
+
+std::string_view to_string(SpfAction::Kind kind) {
+    switch (kind) {
+        case SpfAction::Kind::proceed: return "proceed";
+        case SpfAction::Kind::tempfail: return "tempfail";
+        case SpfAction::Kind::reject: return "reject";
+    }
+    return "proceed";
+}
+
+}  // namespace
+
+std::string local_hostname() {
+    char name[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+    return name;
+}
+
+SpfFilter::SpfFilter(std::shared_ptr<const SpfConfig> config, dns::Resolver& resolver)
+    : evaluator_(std::make_unique<SpfEvaluator>(resolver, effective(*config))) {}
+
+asio::awaitable<std::vector<Finding>> SpfFilter::inspect(Stage stage, const TransactionView& view) {
+    std::vector<Finding> out;
+    if (stage != Stage::mail_from) co_return out;
+    SpfRequest request{view.client_address, std::string(view.helo), std::string(view.sender)};
+    out.push_back(co_await check(request, view.trusted));
+    co_return out;
+}
+
+asio::awaitable<Finding> SpfFilter::check(const SpfRequest& request, bool trusted) {
+    const SpfConfig& config = evaluator_->config();
+    if (trusted && config.skip_trusted) {
+        ++skipped_;
+        co_return Finding{"spf", Outcome::skipped, {{"skip", "trusted"}}, "trusted client"};
+    }
+    const SpfVerdict verdict = co_await evaluator_->evaluate(request);
+    if (verdict.result == SpfResult::temperror || verdict.result == SpfResult::permerror)
+        spdlog::info("event=spf_{} identity={} domain=\"{}\" client={} problem=\"{}\"", to_string(verdict.result),
+                     to_string(verdict.identity), verdict.domain.substr(0, 100), request.client_address.to_string(),
+                     verdict.problem.substr(0, 200));
+    co_return to_finding(verdict, request, config);
+}
+
+Finding SpfFilter::to_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config) {
+    const SpfAction& action = action_for(verdict.result, config);
+    Finding finding;
+    finding.name = "spf";
+    finding.outcome = to_outcome(verdict.result);
+    finding.attrs = {
+        {"identity", std::string(to_string(verdict.identity))},
+        {"domain", verdict.domain},
+        {"client_ip", request.client_address.to_string()},
+        {"explanation", verdict.explanation},
+        {"action", std::string(to_string(action.kind))},
+    };
+    if (action.kind != SpfAction::Kind::proceed)
+        finding.attrs.emplace_back("reply", std::to_string(action.code) + " " + action.enhanced + " " + action.text);
+    finding.attrs.emplace_back("received_spf",
+                               received_spf_header(verdict, request.client_address, request.helo, config.receiver));
+    finding.attrs.emplace_back("auth_results", spf_resinfo(verdict, request.helo));
+    finding.reason = "spf " + std::string(to_string(verdict.result)) + " for " + verdict.sender;
+    if (!verdict.problem.empty()) finding.reason += ": " + verdict.problem;
+    return finding;
+}
+
+}  // namespace mxgate::filters::spf

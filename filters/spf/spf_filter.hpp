@@ -1,0 +1,51 @@
+// SpfFilter: the SPF check (RFC 7208) at MAIL FROM, on SpfEvaluator.
+// Emits one Finding named "spf" (docs/filters.md, "SPF"):
+//   outcome  pass|fail|softfail|neutral|none|temperror|permerror, or skipped for a
+//            trusted client (attr skip=trusted)
+//   attrs    identity=mailfrom|helo (helo when MAIL FROM is <>, RFC 7208 §2.4),
+//            domain, client_ip, explanation (exp= text on fail, peer text),
+//            action=proceed|tempfail|reject and reply="550 5.7.23 ..." (SpfConfig
+//            defaults until policy/ owns them), received_spf (the whole header),
+//            auth_results (the "spf=..." part of Authentication-Results)
+// Never answers the client and never throws for DNS trouble: a DNS failure or an
+// evaluation over filters.spf.timeout is a temperror Finding.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "filters/dns/resolver.hpp"
+#include "filters/filter.hpp"
+#include "filters/spf/spf_config.hpp"
+#include "filters/spf/spf_evaluator.hpp"
+
+namespace mxgate::filters::spf {
+
+// The receiver name used when the config leaves it empty: this host's name.
+std::string local_hostname();
+
+class SpfFilter final : public Filter {
+public:
+    // Builds its own evaluator (and thread pool); `resolver` must outlive the filter.
+    SpfFilter(std::shared_ptr<const SpfConfig> config, dns::Resolver& resolver);
+
+    std::string_view name() const noexcept override { return "spf"; }
+    bool runs_at(Stage stage) const noexcept override { return stage == Stage::mail_from; }
+    boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) override;
+
+    // The check and its Finding, for one request (inspect() builds it from the view).
+    boost::asio::awaitable<Finding> check(const SpfRequest& request, bool trusted);
+
+    const SpfCounters& counters() const noexcept { return evaluator_->counters(); }
+    std::uint64_t skipped() const noexcept { return skipped_.load(); }  // mxgate_spf_skipped_total
+    const SpfConfig& config() const noexcept { return evaluator_->config(); }
+
+    // The Finding for a verdict (pure; used by check() and by tests).
+    static Finding to_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config);
+
+private:
+    std::unique_ptr<SpfEvaluator> evaluator_;
+    std::atomic<std::uint64_t> skipped_{0};
+};
+
+}  // namespace mxgate::filters::spf

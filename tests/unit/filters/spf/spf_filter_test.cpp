@@ -1,0 +1,122 @@
+// SpfFilter as policy sees it: the "spf" Finding, its attrs and default actions,
+// the HELO identity for <>, trusted clients skipped, the stage it runs at.
+#include "filters/spf/spf_filter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "tests/unit/filters/spf/spf_fake_resolver.hpp"
+
+namespace mxgate::filters::spf {
+namespace {
+
+namespace asio = boost::asio;
+using dns::RecordType;
+
+std::string attr(const Finding& finding, std::string_view key) {
+    for (const auto& [k, v] : finding.attrs)
+        if (k == key) return v;
+    return "<none>";
+}
+
+class SpfFilterTest : public ::testing::Test {
+protected:
+    SpfFilterTest() {
+        dns_.add("example.org", RecordType::txt, {"v=spf1 ip4:192.0.2.0/24 -all"});
+        dns_.add("mail.example.org", RecordType::txt, {"v=spf1 ip4:192.0.2.0/24 -all"});
+        dns_.fail("broken.example.org", RecordType::txt, dns::Status::servfail);
+        config_.receiver = "mx.example.net";
+    }
+    std::vector<Finding> inspect(Stage stage, const char* ip, const char* helo, const char* sender,
+                                 bool trusted = false) {
+        SpfFilter filter(std::make_shared<const SpfConfig>(config_), dns_);
+        TransactionView view;
+        view.client_address = asio::ip::make_address(ip);
+        view.helo = helo;
+        view.sender = sender;
+        view.trusted = trusted;
+        asio::io_context io;
+        std::optional<std::vector<Finding>> out;
+        asio::co_spawn(io, filter.inspect(stage, view), [&](std::exception_ptr e, std::vector<Finding> f) {
+            if (!e) out = std::move(f);
+        });
+        io.run();
+        skipped_ = filter.skipped();
+        return out.value_or(std::vector<Finding>{});
+    }
+
+    test::SpfFakeResolver dns_;
+    SpfConfig config_;
+    std::uint64_t skipped_ = 0;
+};
+
+TEST_F(SpfFilterTest, RunsAtMailFromOnly) {
+    SpfFilter filter(std::make_shared<const SpfConfig>(config_), dns_);
+    EXPECT_EQ(filter.name(), "spf");
+    EXPECT_TRUE(filter.runs_at(Stage::mail_from));
+    EXPECT_FALSE(filter.runs_at(Stage::rcpt));
+    EXPECT_FALSE(filter.runs_at(Stage::helo));
+    EXPECT_TRUE(inspect(Stage::rcpt, "192.0.2.1", "mail.example.org", "a@example.org").empty());
+}
+
+TEST_F(SpfFilterTest, PassFinding) {
+    auto found = inspect(Stage::mail_from, "192.0.2.1", "mail.example.org", "a@example.org");
+    ASSERT_EQ(found.size(), 1u);
+    const auto& f = found[0];
+    EXPECT_EQ(f.name, "spf");
+    EXPECT_EQ(f.outcome, Outcome::pass);
+    EXPECT_EQ(attr(f, "identity"), "mailfrom");
+    EXPECT_EQ(attr(f, "domain"), "example.org");
+    EXPECT_EQ(attr(f, "client_ip"), "192.0.2.1");
+    EXPECT_EQ(attr(f, "explanation"), "");
+    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(attr(f, "reply"), "<none>");
+    EXPECT_EQ(attr(f, "auth_results"), "spf=pass smtp.mailfrom=a@example.org");
+    EXPECT_EQ(attr(f, "received_spf").rfind("Received-SPF: pass (mx.example.net: domain of a@example.org", 0), 0u);
+}
+
+TEST_F(SpfFilterTest, FailRejectsWith550_5_7_23) {
+    auto f = inspect(Stage::mail_from, "203.0.113.1", "mail.example.org", "a@example.org").at(0);
+    EXPECT_EQ(f.outcome, Outcome::fail);
+    EXPECT_EQ(attr(f, "action"), "reject");
+    EXPECT_EQ(attr(f, "reply"), "550 5.7.23 SPF validation failed");
+    EXPECT_NE(attr(f, "explanation"), "");
+}
+
+TEST_F(SpfFilterTest, TemperrorTempfailsWith451_4_7_24) {
+    auto f = inspect(Stage::mail_from, "203.0.113.1", "mail.example.org", "a@broken.example.org").at(0);
+    EXPECT_EQ(f.outcome, Outcome::temperror);
+    EXPECT_EQ(attr(f, "action"), "tempfail");
+    EXPECT_EQ(attr(f, "reply"), "451 4.7.24 SPF DNS lookup failed, try again later");
+}
+
+TEST_F(SpfFilterTest, NullSenderUsesHelo) {
+    auto f = inspect(Stage::mail_from, "192.0.2.1", "mail.example.org", "").at(0);
+    EXPECT_EQ(f.outcome, Outcome::pass);
+    EXPECT_EQ(attr(f, "identity"), "helo");
+    EXPECT_EQ(attr(f, "domain"), "mail.example.org");
+    EXPECT_EQ(attr(f, "auth_results"), "spf=pass smtp.helo=mail.example.org");
+}
+
+TEST_F(SpfFilterTest, TrustedClientSkipped) {
+    const int before = dns_.asked();
+    auto f = inspect(Stage::mail_from, "203.0.113.1", "mail.example.org", "a@example.org", true).at(0);
+    EXPECT_EQ(f.outcome, Outcome::skipped);
+    EXPECT_EQ(attr(f, "skip"), "trusted");
+    EXPECT_EQ(skipped_, 1u);
+    EXPECT_EQ(dns_.asked(), before);
+}
+
+TEST_F(SpfFilterTest, EmptyReceiverBecomesHostname) {
+    config_.receiver.clear();
+    SpfFilter filter(std::make_shared<const SpfConfig>(config_), dns_);
+    EXPECT_EQ(filter.config().receiver, local_hostname());
+    EXPECT_EQ(filter.config().authserv_id, local_hostname());
+}
+
+}  // namespace
+}  // namespace mxgate::filters::spf
