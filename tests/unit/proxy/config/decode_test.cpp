@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "proxy/config/decode.hpp"
+#include "tests/unit/proxy/config/config_test_support.hpp"
 
 namespace mxgate::config {
 namespace {
@@ -20,57 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace ip = boost::asio::ip;
 
-struct Parsed {
-    std::shared_ptr<const Config> config;
-    std::vector<std::string> errors;  // Diagnostic::str()
-};
-
-Parsed parse(const std::string& yaml, const std::string& source = "t.yaml") {
-    Diagnostics diagnostics;
-    Parsed p;
-    p.config = parse_config(yaml, source, diagnostics);
-    for (const auto& d : diagnostics) p.errors.push_back(d.str());
-    return p;
-}
-
-// The smallest valid config; tests append or replace sections.
-const std::string listeners = "listeners:\n  - {address: \"127.0.0.1:2525\"}\n";  // lines 1-2
-const std::string routes =
-    "domains:\n"
-    "  example.org: local\n"
-    "backends:\n"
-    "  local: {type: maildir, path: /var/mail}\n";
-const std::string minimal = listeners + routes;
-
-// One error expected: its exact text.
-void expect_error(const std::string& yaml, const std::string& expected) {
-    const Parsed p = parse(yaml);
-    EXPECT_EQ(p.config, nullptr);
-    ASSERT_EQ(p.errors.size(), 1u) << yaml << "\nfirst: " << (p.errors.empty() ? "" : p.errors.front());
-    EXPECT_EQ(p.errors.front(), expected);
-}
-
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "mxgate-config-test-XXXXXX").string();
-        if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-    void write(const std::string& name, const std::string& text) const {
-        fs::create_directories((path_ / name).parent_path());
-        std::ofstream(path_ / name) << text;
-    }
-
-private:
-    fs::path path_;
-};
+using namespace test;
 
 // A self-signed certificate and key (and a second, unrelated key) for the TLS checks.
 class ConfigTls : public ::testing::Test {
