@@ -1,4 +1,5 @@
 #include "filters/dns/unbound_resolver.hpp"
+#include "filters/log_text.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -29,24 +30,10 @@ struct ResultFree {
     void operator()(ub_result* result) const { ub_resolve_free(result); }
 };
 
-// Peer-influenced text in logs: escaped and cut short.
-std::string printable(std::string_view text) {
-    std::string out;
-    for (char c : text.substr(0, 100)) {
-        if (c > 0x20 && c < 0x7f) {
-            out += c;
-        } else {
-            out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-        }
-    }
-    if (text.size() > 100) out += "...";
-    return out;
-}
-
 Answer to_answer(std::string_view name, RecordType type, int err, ub_result* raw, DnsCounters& counters) {
     std::unique_ptr<ub_result, ResultFree> result(raw);
     Answer answer;
-    const std::string qname = printable(name);
+    const std::string qname = log_text(name);
     if (err != 0 || !result) {
         ++counters.libunbound_errors;
         spdlog::warn("dns: {} {}: libunbound error: {}", qname, to_string(type), ub_strerror(err));
@@ -235,7 +222,7 @@ void UnboundResolver::start(std::uint64_t serial, std::string name, RecordType t
     const int rc = ub_resolve_async(ctx_, query->name.c_str(), static_cast<int>(type), class_in, query, &on_result, &async_id);
     if (rc != 0) {
         ++counters_.libunbound_errors;
-        spdlog::warn("dns: {} {}: {}", printable(query->name), to_string(type), ub_strerror(rc));
+        spdlog::warn("dns: {} {}: {}", log_text(query->name), to_string(type), ub_strerror(rc));
         finish(serial, Answer{}, false);
         return;
     }

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "filters/log_text.hpp"
 #include "filters/dnsbl/deadline_query.hpp"
 
 namespace mxgate::filters::dnsbl {
@@ -28,7 +29,7 @@ DnsblFilter::DnsblFilter(std::shared_ptr<const DnsblConfig> config, dns::Resolve
         auto matcher = Matcher::compile(list);
         if (!matcher) {
             spdlog::error("event=dnsbl_list_dropped list={} reason=\"a code is not an IPv4 address\"",
-                          log_safe(list.name));
+                          log_text(list.name));
             continue;
         }
         lists_.push_back({&list, std::move(*matcher)});
@@ -162,7 +163,7 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::check_all(Queries queries) {
 
 Finding DnsblFilter::unanswered(const DnsList& list, const std::string& query, std::string reason) {
     spdlog::warn("event=dnsbl_unanswered list={} zone={} query={} reason=\"{}\"", finding_name(list), list.zone, query,
-                 log_safe(reason));
+                 log_text(reason));
     return Finding{finding_name(list),
                    Outcome::temperror,
                    {{"zone", list.zone},
@@ -193,7 +194,7 @@ asio::awaitable<Finding> DnsblFilter::check_list(std::size_t list_index, std::st
     }
     if (!match.ignored.empty())
         spdlog::warn("event=dnsbl_bad_answer list={} zone={} query={} ignored={}", finding_name(list), list.zone,
-                     query, log_safe(join(match.ignored)));
+                     query, log_text(join(match.ignored)));
     if (match.kind == MatchResult::Kind::broken) {
         ++counters_.broken;
         co_return unanswered(list, query, "no answer in 127.0.0.0/8: the list looks broken (RFC 5782 section 2.1)");
@@ -221,7 +222,7 @@ asio::awaitable<Finding> DnsblFilter::check_list(std::size_t list_index, std::st
     if (list.fetch_reason) {
         // The reason text is best effort within what is left of this list's budget.
         dns::Answer txt = co_await query_until(resolver_, query, dns::RecordType::txt, deadline);
-        if (txt.status == dns::Status::ok && !txt.records.empty()) finding.reason = "listed: " + log_safe(txt.records.front());
+        if (txt.status == dns::Status::ok && !txt.records.empty()) finding.reason = "listed: " + log_text(txt.records.front());
     }
     co_return finding;
 }

@@ -165,22 +165,4 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
     return out;
 }
 
-std::string log_safe(std::string_view text, std::size_t max_chars) {
-    std::string out;
-    for (unsigned char c : text) {
-        if (out.size() >= max_chars) {
-            out += "...";
-            break;
-        }
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            out += static_cast<char>(c);
-        } else {
-            char buffer[5];
-            std::snprintf(buffer, sizeof buffer, "\\x%02x", c);
-            out += buffer;
-        }
-    }
-    return out;
-}
-
 }  // namespace mxgate::filters::dnsbl

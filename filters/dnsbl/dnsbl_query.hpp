@@ -68,7 +68,5 @@ MatchResult match_answers(const std::vector<std::string>& records, const Matcher
 // "127.0.0.2,127.0.0.4"
 std::string join(const std::vector<std::string>& items, std::string_view separator = ",");
 
-// Peer text for logs and reasons: printable ASCII only (others as \xNN), at most max_chars.
-std::string log_safe(std::string_view text, std::size_t max_chars = 200);
 
 }  // namespace mxgate::filters::dnsbl

@@ -1,4 +1,5 @@
 #include "filters/spf/spf_evaluator.hpp"
+#include "filters/log_text.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -71,20 +72,6 @@ struct SpfEvaluator::Evaluation {
 };
 
 namespace {
-
-// Peer-influenced text in logs: escaped and cut short.
-std::string printable(std::string_view text) {
-    std::string out;
-    for (char c : text.substr(0, 100)) {
-        if (c > 0x20 && c < 0x7f) {
-            out += c;
-        } else {
-            out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-        }
-    }
-    if (text.size() > 100) out += "...";
-    return out;
-}
 
 std::optional<dns::RecordType> record_type(ns_type type) {
     switch (static_cast<int>(type)) {
@@ -167,7 +154,7 @@ void route_spf_logs() {
     static std::once_flag once;
     std::call_once(once, [] {
         SPF_warning_handler = [](const char* file, int line, const char* message) {
-            spdlog::debug("spf: libspf2 warning {}:{}: {}", file ? file : "?", line, printable(message ? message : ""));
+            spdlog::debug("spf: libspf2 warning {}:{}: {}", file ? file : "?", line, log_text(message ? message : ""));
         };
         SPF_info_handler = nullptr;
         SPF_debug_handler = nullptr;
@@ -296,8 +283,8 @@ std::optional<dns::Answer> SpfEvaluator::ask(Evaluation& state, const char* doma
                                    state.ptr_names.contains(lower_name(domain));
         if (type != dns::RecordType::txt && type != dns::RecordType::ptr && !validates_ptr) ++state.voids;
     }
-    spdlog::debug("spf: dns {} {} -> {} {}", printable(domain), dns::to_string(type), dns::to_string(answer.status),
-                  answer.records.empty() ? std::string() : printable(answer.records.front()));
+    spdlog::debug("spf: dns {} {} -> {} {}", log_text(domain), dns::to_string(type), dns::to_string(answer.status),
+                  answer.records.empty() ? std::string() : log_text(answer.records.front()));
     if (type == dns::RecordType::ptr && answer.status == dns::Status::ok)
         for (const auto& name : answer.records) state.ptr_names.insert(lower_name(name));
     if (type == dns::RecordType::txt &&
@@ -305,7 +292,7 @@ std::optional<dns::Answer> SpfEvaluator::ask(Evaluation& state, const char* doma
         state.txt_failed = true;
     if ((answer.status == dns::Status::servfail || answer.status == dns::Status::timeout) &&
         state.dns_problem.empty())
-        state.dns_problem = fmt::format("dns {} {}: {}", printable(domain), dns::to_string(type),
+        state.dns_problem = fmt::format("dns {} {}: {}", log_text(domain), dns::to_string(type),
                                         dns::to_string(answer.status));
     return answer;
 }
