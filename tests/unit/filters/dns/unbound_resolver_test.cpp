@@ -7,18 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <thread>
 
@@ -28,6 +18,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "tests/unit/filters/dns/nsd_fixture.hpp"
 
 namespace mxgate::filters::dns {
 namespace {
@@ -60,110 +52,10 @@ $TTL 300
 10.0    PTR   host.example.com.
 )";
 
-// Binds UDP and TCP on the same free loopback port; -1 on failure.
-int bind_pair(int& udp, int& tcp) {
-    for (int attempt = 0; attempt < 20; ++attempt) {
-        udp = ::socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (::bind(udp, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-            ::getsockname(udp, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-            ::close(udp);
-            continue;
-        }
-        tcp = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (::bind(tcp, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 && ::listen(tcp, 16) == 0)
-            return ntohs(address.sin_port);
-        ::close(tcp);
-        ::close(udp);
-    }
-    return -1;
+// example.com and its reverse zone, served for the whole suite.
+test::NsdServer* start_nsd() {
+    return new test::NsdServer({{"example.com", zone_example}, {"18.198.in-addr.arpa", zone_reverse}});
 }
-
-bool tcp_connects(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    ::close(fd);
-    return ok;
-}
-
-// nsd 4.6 in the foreground (-d), everything in its own temp dir.
-class Nsd {
-public:
-    Nsd() {
-        char pattern[] = "/tmp/mxgate-dns-test-XXXXXX";
-        dir_ = ::mkdtemp(pattern);
-        std::ofstream(dir_ / "example.com.zone") << zone_example;
-        std::ofstream(dir_ / "reverse.zone") << zone_reverse;
-        int udp = -1, tcp = -1;
-        port_ = bind_pair(udp, tcp);
-        ::close(udp);  // nsd binds the port itself; the race with another process is tiny
-        ::close(tcp);
-        const auto conf = dir_ / "nsd.conf";
-        std::ofstream(conf) << "server:\n  ip-address: 127.0.0.1@" << port_ << "\n  do-ip6: no\n  username: \"\"\n"
-                            << "  zonesdir: \"" << dir_.string() << "\"\n  pidfile: \"" << (dir_ / "nsd.pid").string()
-                            << "\"\n  database: \"\"\n  zonelistfile: \"" << (dir_ / "zone.list").string()
-                            << "\"\n  xfrdfile: \"" << (dir_ / "xfrd.state").string() << "\"\n  xfrdir: \""
-                            << dir_.string() << "\"\n  logfile: \"" << (dir_ / "nsd.log").string()
-                            << "\"\n  verbosity: 0\n  server-count: 1\n"
-                            << "remote-control:\n  control-enable: no\n"
-                            << "zone:\n  name: example.com\n  zonefile: example.com.zone\n"
-                            << "zone:\n  name: 18.198.in-addr.arpa\n  zonefile: reverse.zone\n";
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::execl("/usr/sbin/nsd", "nsd", "-d", "-c", conf.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        for (auto until = Clock::now() + 5s; Clock::now() < until; std::this_thread::sleep_for(20ms)) {
-            if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-                pid_ = -1;
-                break;
-            }
-            if (tcp_connects(port_)) {
-                ready_ = true;
-                break;
-            }
-        }
-    }
-    ~Nsd() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        std::error_code ignored;
-        std::filesystem::remove_all(dir_, ignored);
-    }
-    bool ready() const { return ready_; }
-    std::string server() const { return "127.0.0.1@" + std::to_string(port_); }
-
-private:
-    std::filesystem::path dir_;
-    int port_ = -1;
-    pid_t pid_ = -1;
-    bool ready_ = false;
-};
-
-// Reads nothing, answers nothing: UDP queries sit in the buffer, TCP connections
-// complete in the backlog and are never accepted.
-class DeadServer {
-public:
-    DeadServer() : port_(bind_pair(udp_, tcp_)) {}
-    ~DeadServer() {
-        ::close(udp_);
-        ::close(tcp_);
-    }
-    std::string server() const { return "127.0.0.1@" + std::to_string(port_); }
-
-private:
-    int udp_ = -1, tcp_ = -1;
-    int port_;
-};
 
 std::unique_ptr<UnboundResolver> make_resolver(DnsConfig config) {
     auto created = UnboundResolver::create(config);
@@ -185,8 +77,8 @@ Answer resolve(Resolver& resolver, std::string name, RecordType type) {
 class DnsUnboundResolver : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        nsd_ = new Nsd;
-        dead_ = new DeadServer;
+        nsd_ = start_nsd();
+        dead_ = new test::SilentDnsServer;
     }
     static void TearDownTestSuite() {
         delete nsd_;
@@ -202,8 +94,8 @@ protected:
         ASSERT_TRUE(resolver_);
     }
 
-    static inline Nsd* nsd_ = nullptr;
-    static inline DeadServer* dead_ = nullptr;
+    static inline test::NsdServer* nsd_ = nullptr;
+    static inline test::SilentDnsServer* dead_ = nullptr;
     std::unique_ptr<UnboundResolver> resolver_;
 };
 
@@ -417,7 +309,7 @@ TEST(DnsUnboundResolverConfig, BadSettingsAreReported) {
 }
 
 TEST(DnsUnboundResolverConfig, DestroyingTheResolverAnswersPendingQueries) {
-    DeadServer dead;
+    test::SilentDnsServer dead;
     DnsConfig config;
     config.servers = {dead.server()};
     config.timeout = 5s;

@@ -11,7 +11,7 @@
 
 #include "filters/dns/unbound_resolver.hpp"
 #include "filters/dnsbl/dnsbl_filter.hpp"
-#include "tests/unit/filters/dnsbl/nsd_fixture.hpp"
+#include "tests/unit/filters/dns/nsd_fixture.hpp"
 
 namespace {
 
@@ -35,7 +35,7 @@ std::string soa(const std::string& origin) {
            "@ NS ns1.example.com.\n";
 }
 
-std::vector<mxgate::test::NsdServer::Zone> zones() {
+std::vector<dns::test::NsdServer::Zone> zones() {
     return {
         {"bl.example.net", soa("bl.example.net") +
                                // RFC 5782 §5: the test entries every IPv4 list carries.
@@ -83,8 +83,8 @@ std::string summary(const Findings& findings) {  // "name=outcome[codes]" per fi
 class DnsblNsd : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        nsd_ = new mxgate::test::NsdServer(zones());
-        silent_ = new mxgate::test::SilentDnsServer;
+        nsd_ = new dns::test::NsdServer(zones());
+        silent_ = new dns::test::SilentDnsServer;
     }
     static void TearDownTestSuite() {
         delete nsd_;
@@ -124,8 +124,8 @@ protected:
         return done.get();
     }
 
-    static inline mxgate::test::NsdServer* nsd_ = nullptr;
-    static inline mxgate::test::SilentDnsServer* silent_ = nullptr;
+    static inline dns::test::NsdServer* nsd_ = nullptr;
+    static inline dns::test::SilentDnsServer* silent_ = nullptr;
     std::unique_ptr<dns::UnboundResolver> resolver_;
     bl::DnsblConfig config_;
     std::unique_ptr<bl::DnsblFilter> filter_;

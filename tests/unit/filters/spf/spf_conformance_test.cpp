@@ -16,21 +16,20 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
+#include <vector>
+
+#include "tests/unit/filters/dns/nsd_fixture.hpp"
 
 namespace mxgate::filters::spf {
 namespace {
@@ -357,102 +356,6 @@ Scenario load_scenario(const YAML::Node& doc) {
     return s;
 }
 
-// Binds UDP and TCP on the same free loopback port.
-int bind_pair(int& udp, int& tcp) {
-    for (int attempt = 0; attempt < 20; ++attempt) {
-        udp = ::socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (::bind(udp, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-            ::getsockname(udp, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-            ::close(udp);
-            continue;
-        }
-        tcp = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (::bind(tcp, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 && ::listen(tcp, 16) == 0)
-            return ntohs(address.sin_port);
-        ::close(tcp);
-        ::close(udp);
-    }
-    return -1;
-}
-
-bool tcp_connects(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    ::close(fd);
-    return ok;
-}
-
-// nsd in the foreground serving the given zones from a temp dir; stopped by PID.
-class Nsd {
-public:
-    explicit Nsd(const std::map<std::string, std::string>& zones) {
-        char pattern[] = "/tmp/mxgate-spf-suite-XXXXXX";
-        dir_ = ::mkdtemp(pattern);
-        int udp = -1, tcp = -1;
-        port_ = bind_pair(udp, tcp);
-        ::close(udp);
-        ::close(tcp);
-        std::ostringstream conf;
-        conf << "server:\n  ip-address: 127.0.0.1@" << port_ << "\n  do-ip6: no\n  username: \"\"\n"
-             << "  zonesdir: \"" << dir_.string() << "\"\n  pidfile: \"" << (dir_ / "nsd.pid").string()
-             << "\"\n  database: \"\"\n  zonelistfile: \"" << (dir_ / "zone.list").string() << "\"\n  xfrdfile: \""
-             << (dir_ / "xfrd.state").string() << "\"\n  xfrdir: \"" << dir_.string() << "\"\n  logfile: \""
-             << (dir_ / "nsd.log").string() << "\"\n  verbosity: 0\n  server-count: 1\n"
-             << "remote-control:\n  control-enable: no\n";
-        int n = 0;
-        for (const auto& [zone, text] : zones) {
-            const std::string file = "zone" + std::to_string(n++) + ".zone";
-            std::ofstream(dir_ / file) << text;
-            conf << "zone:\n  name: \"" << zone << "\"\n  zonefile: " << file << "\n";
-        }
-        std::ofstream(dir_ / "nsd.conf") << conf.str();
-        const auto conf_path = (dir_ / "nsd.conf").string();
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::execl("/usr/sbin/nsd", "nsd", "-d", "-c", conf_path.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        for (auto until = Clock::now() + 5s; Clock::now() < until; std::this_thread::sleep_for(5ms)) {
-            if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-                pid_ = -1;
-                break;
-            }
-            if (tcp_connects(port_)) {
-                ready_ = true;
-                break;
-            }
-        }
-    }
-    ~Nsd() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        std::error_code ignored;
-        if (!std::getenv("MXGATE_KEEP_ZONES")) fs::remove_all(dir_, ignored);
-    }
-    bool ready() const { return ready_; }
-    int port() const { return port_; }
-    std::string log() const {
-        std::ifstream in(dir_ / "nsd.log");
-        return std::string(std::istreambuf_iterator<char>(in), {});
-    }
-
-private:
-    fs::path dir_;
-    int port_ = -1;
-    pid_t pid_ = -1;
-    bool ready_ = false;
-};
-
 // UDP relay in front of nsd for the TIMEOUT names: a question for a name in
 // `timeouts` whose type is not in its answered set is swallowed; everything else
 // is forwarded to nsd and the answer relayed. TCP connections are never accepted.
@@ -460,7 +363,7 @@ class TimeoutRelay {
 public:
     TimeoutRelay(int nsd_port, std::map<std::string, std::set<int>> timeouts)
         : nsd_port_(nsd_port), timeouts_(std::move(timeouts)) {
-        port_ = bind_pair(udp_, tcp_);
+        port_ = dns::test::bind_udp_tcp_pair(udp_, tcp_);
         thread_ = std::thread([this] { run(); });
     }
     ~TimeoutRelay() {
@@ -554,7 +457,9 @@ TEST(SpfConformance, Rfc7208Suite) {
     const auto started = Clock::now();
     for (const auto& doc : docs) {
         const Scenario scenario = load_scenario(doc);
-        Nsd nsd(scenario.zones);
+        std::vector<dns::test::NsdServer::Zone> zones;
+        for (const auto& [name, text] : scenario.zones) zones.push_back({name, text});
+        dns::test::NsdServer nsd(zones);
         ASSERT_TRUE(nsd.ready()) << scenario.description << ": nsd did not start\n" << nsd.log();
         std::unique_ptr<TimeoutRelay> relay;
         dns::DnsConfig dns_config;

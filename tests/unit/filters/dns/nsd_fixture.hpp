@@ -1,7 +1,7 @@
-// A real nsd on a free loopback port serving the zones a test hands it (started
-// in the foreground, remembered by PID, stopped with SIGTERM), and a "dead"
-// server that takes queries and never answers. Same approach as
-// tests/unit/filters/dns/unbound_resolver_test.cpp, with the zones as parameters.
+// Real DNS peers on loopback for resolver and filter tests: an nsd serving the
+// zones a test hands it (started in the foreground on a free port, remembered by
+// PID, stopped with SIGTERM), and a "silent" server that takes queries and never
+// answers. Shared by the dns, dnsbl and spf tests.
 #pragma once
 
 #include <arpa/inet.h>
@@ -12,14 +12,18 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
-namespace mxgate::test {
+namespace mxgate::filters::dns::test {
 
 // Binds UDP and TCP on the same free loopback port; -1 on failure.
 inline int bind_udp_tcp_pair(int& udp, int& tcp) {
@@ -54,21 +58,23 @@ inline bool tcp_connects(int port) {
     return ok;
 }
 
+// nsd in the foreground (-d), everything in its own temp dir. Set
+// MXGATE_KEEP_ZONES to keep that dir (zone files, nsd.conf, nsd.log) for debugging.
 class NsdServer {
 public:
     struct Zone {
-        std::string name;  // "bl.test"
+        std::string name;  // "bl.test", or "." for the root
         std::string text;  // zone file contents
     };
     explicit NsdServer(const std::vector<Zone>& zones) {
         using namespace std::chrono_literals;
-        char pattern[] = "/tmp/mxgate-dnsbl-test-XXXXXX";
+        char pattern[] = "/tmp/mxgate-nsd-test-XXXXXX";
         dir_ = ::mkdtemp(pattern);
         int udp = -1, tcp = -1;
         port_ = bind_udp_tcp_pair(udp, tcp);
         ::close(udp);  // nsd binds the port itself; the race with another process is tiny
         ::close(tcp);
-        const auto conf = dir_ / "nsd.conf";
+        const auto conf = (dir_ / "nsd.conf").string();
         std::ofstream out(conf);
         out << "server:\n  ip-address: 127.0.0.1@" << port_ << "\n  do-ip6: no\n  username: \"\"\n"
             << "  zonesdir: \"" << dir_.string() << "\"\n  pidfile: \"" << (dir_ / "nsd.pid").string()
@@ -76,9 +82,12 @@ public:
             << (dir_ / "xfrd.state").string() << "\"\n  xfrdir: \"" << dir_.string() << "\"\n  logfile: \""
             << (dir_ / "nsd.log").string() << "\"\n  verbosity: 0\n  server-count: 1\n"
             << "remote-control:\n  control-enable: no\n";
+        int n = 0;
         for (const auto& zone : zones) {
-            std::ofstream(dir_ / (zone.name + ".zone")) << zone.text;
-            out << "zone:\n  name: " << zone.name << "\n  zonefile: " << zone.name << ".zone\n";
+            // Numbered files: a zone name ("." or one with \DDD escapes) need not be a good file name.
+            const std::string file = "zone" + std::to_string(n++) + ".zone";
+            std::ofstream(dir_ / file) << zone.text;
+            out << "zone:\n  name: \"" << zone.name << "\"\n  zonefile: " << file << "\n";
         }
         out.close();
         pid_ = ::fork();
@@ -87,7 +96,7 @@ public:
             ::_exit(127);
         }
         for (auto until = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < until;
-             std::this_thread::sleep_for(20ms)) {
+             std::this_thread::sleep_for(5ms)) {
             if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
                 pid_ = -1;
                 break;
@@ -104,12 +113,18 @@ public:
             ::waitpid(pid_, nullptr, 0);
         }
         std::error_code ignored;
-        std::filesystem::remove_all(dir_, ignored);
+        if (!std::getenv("MXGATE_KEEP_ZONES")) std::filesystem::remove_all(dir_, ignored);
     }
     NsdServer(const NsdServer&) = delete;
     NsdServer& operator=(const NsdServer&) = delete;
+
     bool ready() const { return ready_; }
+    int port() const { return port_; }
     std::string server() const { return "127.0.0.1@" + std::to_string(port_); }
+    std::string log() const {
+        std::ifstream in(dir_ / "nsd.log");
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
 
 private:
     std::filesystem::path dir_;
@@ -136,4 +151,4 @@ private:
     int port_;
 };
 
-}  // namespace mxgate::test
+}  // namespace mxgate::filters::dns::test
