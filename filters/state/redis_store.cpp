@@ -106,15 +106,8 @@ bool RedisStore::connect() {
         return false;
     }
     redisEnableKeepAlive(ctx_);
-    auto setup = [&](std::vector<std::string> argv) {
-        std::vector<const char*> args;
-        std::vector<size_t> lens;
-        for (const auto& a : argv) {
-            args.push_back(a.data());
-            lens.push_back(a.size());
-        }
-        Reply reply(static_cast<redisReply*>(
-            redisCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data())));
+    auto setup = [&](const std::vector<std::string>& argv) {
+        Reply reply = send(argv);
         return reply && reply->type != REDIS_REPLY_ERROR;
     };
     if ((!config_.password.empty() && !setup({"AUTH", config_.password})) ||
@@ -126,19 +119,24 @@ bool RedisStore::connect() {
     return true;
 }
 
-StoreResult<RedisStore::Reply> RedisStore::command(const std::vector<std::string>& argv) {
-    if (!ctx_) {
-        if (std::chrono::steady_clock::now() < down_until_) return last_error_;
-        if (!connect()) return last_error_;
-    }
+// One command on the open connection, binary-safe; null on I/O error or timeout.
+RedisStore::Reply RedisStore::send(const std::vector<std::string>& argv) {
     std::vector<const char*> args;
     std::vector<size_t> lens;
     for (const auto& a : argv) {
         args.push_back(a.data());
         lens.push_back(a.size());
     }
-    Reply reply(static_cast<redisReply*>(
+    return Reply(static_cast<redisReply*>(
         redisCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data())));
+}
+
+StoreResult<RedisStore::Reply> RedisStore::command(const std::vector<std::string>& argv) {
+    if (!ctx_) {
+        if (std::chrono::steady_clock::now() < down_until_) return last_error_;
+        if (!connect()) return last_error_;
+    }
+    Reply reply = send(argv);
     if (!reply) {  // I/O error, EOF or timeout: the connection is unusable
         drop(argv.front().c_str());
         return last_error_;

@@ -47,6 +47,7 @@ private:
     StoreResult<Reply> command(const std::vector<std::string>& argv);
     bool connect();
     void drop(const char* what);
+    Reply send(const std::vector<std::string>& argv);
     StoreResult<Versioned> do_get(const std::string& key, TimePoint now);
     StoreResult<bool> do_put(const std::string& key, const GreylistRecord& record, std::uint64_t expected,
                              TimePoint now);

@@ -233,15 +233,21 @@ public:
             } else if (is_qtext(c)) {
                 ++pos_;
             } else if (!is_ascii(c)) {
-                const std::size_t n = utf8_sequence(s_, pos_);
-                if (n == 0) return false;
-                utf8_ = true;
-                pos_ += n;
+                if (!take_utf8()) return false;
             } else {
                 return false;
             }
         }
         return false;
+    }
+
+    // One UTF-8 character of a local-part (RFC 6531 §3.3); false when malformed.
+    bool take_utf8() {
+        const std::size_t n = utf8_sequence(s_, pos_);
+        if (n == 0) return false;
+        utf8_ = true;
+        pos_ += n;
+        return true;
     }
 
     // Dot-string = Atom *("." Atom) ; Atom = 1*atext ; RFC 6531 §3.3: atext =/ UTF8-non-ascii
@@ -253,10 +259,7 @@ public:
                 if (is_atext(c)) {
                     ++pos_;
                 } else if (!is_ascii(c)) {
-                    const std::size_t n = utf8_sequence(s_, pos_);
-                    if (n == 0) return false;
-                    utf8_ = true;
-                    pos_ += n;
+                    if (!take_utf8()) return false;
                 } else {
                     break;
                 }
