@@ -1,7 +1,6 @@
 // Trace headers for an SPF result (pure functions, no I/O): Received-SPF
-// (RFC 7208 §9.1), the spf part of Authentication-Results (RFC 8601 §2.7.2),
-// and the check the session uses to remove incoming Authentication-Results
-// headers that claim our authserv-id (RFC 8601 §5). Headers are complete,
+// (RFC 7208 §9.1) and the spf part of Authentication-Results (RFC 8601 §2.7.2;
+// the field itself is built in filters/auth_results.hpp). Headers are complete,
 // folded and end in CRLF. Peer-supplied text (HELO, sender) is quoted or
 // replaced so it can never break the header's syntax; the sender's own
 // explanation (exp=) is never put into a header.
@@ -24,14 +23,5 @@ std::string received_spf_header(const SpfVerdict& verdict, const boost::asio::ip
 // The method part for one Authentication-Results header: "spf=pass smtp.mailfrom=x@y"
 // or "spf=none smtp.helo=mail.example.org" (RFC 8601 §2.7.2).
 std::string spf_resinfo(const SpfVerdict& verdict, std::string_view helo);
-
-// "Authentication-Results: <authserv-id>;\r\n\t<resinfo>\r\n".
-std::string authentication_results_header(std::string_view authserv_id, std::string_view resinfo);
-
-// True when `header` (a whole "Authentication-Results: ..." field, folded or not,
-// or only its value) names `authserv_id` as its authserv-id. Compared without
-// regard to case; CFWS and an optional version are allowed (RFC 8601 §2.2).
-// Such headers were not written by us for this message and are removed (§5).
-bool claims_authserv_id(std::string_view header, std::string_view authserv_id);
 
 }  // namespace mxgate::filters::spf
