@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/proxy/smtp/splits.hpp"
+
 #include <cctype>
 #include <ostream>
 #include <string>
@@ -76,26 +78,8 @@ Result run(std::string_view stream, DataLimits limits, const std::vector<std::si
 
 void grind(std::string_view stream, DataLimits limits) {
     const Result whole = run(stream, limits, {});
-    for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
-        ASSERT_EQ(run(stream, limits, {cut}), whole) << "cut at " << cut;
-    }
-    if (stream.size() <= 48) {
-        for (std::size_t a = 1; a < stream.size(); ++a) {
-            for (std::size_t b = a + 1; b < stream.size(); ++b) {
-                ASSERT_EQ(run(stream, limits, {a, b}), whole) << "cuts at " << a << "," << b;
-            }
-        }
-    }
-    std::vector<std::size_t> every;
-    for (std::size_t i = 1; i < stream.size(); ++i) every.push_back(i);
-    ASSERT_EQ(run(stream, limits, every), whole) << "byte by byte";
-}
-
-std::string test_name(std::string name) {
-    for (char& ch : name) {
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-    }
-    return name;
+    for (const auto& plan : test::split_plans(stream.size(), 48))
+        ASSERT_EQ(run(stream, limits, plan), whole) << test::describe_plan(plan);
 }
 
 // ---- clean content and end-of-data detection ----
@@ -169,7 +153,7 @@ TEST_P(DataReaderTable, Whole) {
 TEST_P(DataReaderTable, Grind) { grind(GetParam().stream, GetParam().limits); }
 
 INSTANTIATE_TEST_SUITE_P(Streams, DataReaderTable, testing::ValuesIn(cases()),
-                         [](const testing::TestParamInfo<Case>& info) { return test_name(info.param.name); });
+                         [](const testing::TestParamInfo<Case>& info) { return test::test_name(info.param.name); });
 
 // ---- SMTP smuggling: a fake terminator followed by a second transaction ----
 
@@ -229,7 +213,7 @@ TEST_P(DataReaderSmuggling, EndsOnlyAtRealTerminator) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, DataReaderSmuggling, testing::ValuesIn(smuggles()),
-                         [](const testing::TestParamInfo<Smuggle>& info) { return test_name(info.param.name); });
+                         [](const testing::TestParamInfo<Smuggle>& info) { return test::test_name(info.param.name); });
 
 // ---- behaviour across calls ----
 
@@ -383,7 +367,7 @@ TEST_P(ChunkStufferTable, WholeAndSplit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Contents, ChunkStufferTable, testing::ValuesIn(stuff_cases()),
-                         [](const testing::TestParamInfo<StuffCase>& info) { return test_name(info.param.name); });
+                         [](const testing::TestParamInfo<StuffCase>& info) { return test::test_name(info.param.name); });
 
 TEST(ChunkStuffer, CrAtChunkEndResolvedByNextChunk) {
     ChunkStuffer stuffer({});
