@@ -121,6 +121,9 @@ UnboundResolver::Created UnboundResolver::create(const DnsConfig& config) {
     };
     // Upstreams on loopback (a local unbound, a test server) are normal for us.
     set("do-not-query-localhost:", "no");
+    // Answers in the order the servers gave them: SPF's 10-name limits on MX and
+    // PTR answers then give the same result every time (RFC 7208 §4.6.4).
+    set("rrset-roundrobin:", "no");
     set("msg-cache-size:", std::to_string(config.cache_size));
     set("rrset-cache-size:", std::to_string(config.cache_size));
     set("cache-max-ttl:", std::to_string(config.max_cache_ttl.count()));
