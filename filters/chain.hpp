@@ -1,6 +1,10 @@
-// Runs the filters registered for a stage and collects their findings.
-// A filter that throws becomes a temperror Finding naming it: a bug in a filter
-// is a visible fact for policy, never a crash and never a silent pass.
+// Runs the filters registered for a stage, all at once, and collects their
+// findings in registry order. Filters of one stage never depend on each other
+// (one that needs another's result, as greylisting needs SPF's, runs at a later
+// stage and reads view.findings). Each filter bounds its own work with the
+// timeouts of its config and reports a timeout as temperror. A filter that
+// throws becomes a temperror Finding naming it: a bug in a filter is a visible
+// fact for policy, never a crash and never a silent pass.
 #pragma once
 
 #include <memory>

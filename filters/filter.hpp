@@ -21,11 +21,24 @@ std::string_view to_string(Stage stage);
 enum class Outcome : std::uint8_t { pass, fail, softfail, neutral, none, temperror, permerror, skipped };
 std::string_view to_string(Outcome outcome);
 
-struct Finding {          // one named fact; policy and Authentication-Results read these
+// One named fact; policy and the session read these. Attributes every filter may set:
+//   action        proceed | tempfail | reject | disconnect: the filter's configured
+//                 default, which policy applies (docs/architecture.md); a temperror
+//                 without an action makes policy fail closed
+//   reply         "550 5.7.23 text" for an action other than proceed
+//   auth_results  a method result for Authentication-Results ("spf=pass smtp.mailfrom=a@b")
+//   add_header    a whole header field, CRLF-terminated, to prepend (Received-SPF)
+struct Finding {
     std::string name;     // "spf", "dnsbl.zen", "dkim.example.org"
     Outcome outcome = Outcome::none;
     std::vector<std::pair<std::string, std::string>> attrs;  // "domain" -> ..., "score" -> "3"
     std::string reason;   // for explain and logs; never sent to the client verbatim
+
+    std::string_view attr(std::string_view key) const {  // "" when absent
+        for (const auto& [k, v] : attrs)
+            if (k == key) return v;
+        return {};
+    }
 };
 
 // Read-only view of what the session knows so far. Stage tells which fields are set.

@@ -2,8 +2,10 @@
 
 #include <cassert>
 
+#include "filters/dnsbl/dnsbl_filter.hpp"
 #include "filters/greylist/greylist_filter.hpp"
 #include "filters/greylist/rate_limit_filter.hpp"
+#include "filters/spf/spf_filter.hpp"
 
 namespace mxgate::filters {
 
@@ -18,10 +20,17 @@ bool spf_passed_in(const TransactionView& view) {
 
 Chain build_chain(const FilterSettings& settings, const Services& services) {
     assert(!settings.need_state() || services.store != nullptr);
+    assert(!settings.need_resolver() || services.resolver != nullptr);
     std::vector<std::unique_ptr<Filter>> filters;
     if (settings.rate_limit.enabled)
         filters.push_back(std::make_unique<greylist::RateLimitFilter>(
             std::make_shared<const greylist::RateLimitConfig>(settings.rate_limit.config), services.store));
+    if (settings.dnsbl.enabled)
+        filters.push_back(std::make_unique<dnsbl::DnsblFilter>(
+            std::make_shared<const dnsbl::DnsblConfig>(settings.dnsbl.config), *services.resolver));
+    if (settings.spf.enabled)
+        filters.push_back(std::make_unique<spf::SpfFilter>(
+            std::make_shared<const spf::SpfConfig>(settings.spf.config), *services.resolver));
     if (settings.greylist.enabled)
         filters.push_back(std::make_unique<greylist::GreylistFilter>(
             std::make_shared<const greylist::GreylistConfig>(settings.greylist.config), services.store,

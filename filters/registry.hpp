@@ -13,7 +13,7 @@ namespace mxgate::filters {
 
 // Process-wide services filters share; they outlive every config generation.
 struct Services {
-    dns::Resolver* resolver = nullptr;        // the one resolver (dns:)
+    std::shared_ptr<dns::Resolver> resolver;  // the one resolver (dns:); null unless settings.need_resolver()
     std::shared_ptr<state::Store> store;      // null unless settings.need_state()
 };
 

@@ -3,7 +3,9 @@
 // beside this. Plain structs; proxy/config decodes the YAML into them.
 #pragma once
 
+#include "filters/dnsbl/dnsbl_config.hpp"
 #include "filters/greylist/greylist_config.hpp"
+#include "filters/spf/spf_config.hpp"
 
 namespace mxgate::filters {
 
@@ -19,13 +21,29 @@ struct RateLimitSettings {                 // yaml: filters.rate_limit:
     bool operator==(const RateLimitSettings&) const = default;
 };
 
+struct SpfSettings {                       // yaml: filters.spf:
+    bool enabled = false;
+    spf::SpfConfig config;
+    bool operator==(const SpfSettings&) const = default;
+};
+
+struct DnsblSettings {                     // yaml: filters.dnsbl:
+    bool enabled = false;
+    dnsbl::DnsblConfig config;
+    bool operator==(const DnsblSettings&) const = default;
+};
+
 struct FilterSettings {                    // yaml: filters:
-    GreylistSettings greylist;
     RateLimitSettings rate_limit;
+    DnsblSettings dnsbl;
+    SpfSettings spf;
+    GreylistSettings greylist;
     bool operator==(const FilterSettings&) const = default;
 
     // Greylisting and rate limits keep state; without them no store is opened.
     bool need_state() const { return greylist.enabled || rate_limit.enabled; }
+    // SPF and the DNS lists ask DNS; without them no resolver is started.
+    bool need_resolver() const { return spf.enabled || dnsbl.enabled; }
 };
 
 }  // namespace mxgate::filters

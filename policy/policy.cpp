@@ -1,5 +1,7 @@
 #include "policy/policy.hpp"
 
+#include <cctype>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -7,17 +9,37 @@ namespace mxgate::policy {
 
 namespace {
 
-std::string_view attr(const filters::Finding& finding, std::string_view key) {
-    for (const auto& [k, v] : finding.attrs)
-        if (k == key) return v;
-    return {};
+using filters::Finding;
+using filters::Outcome;
+using Action = Verdict::Action;
+
+// A filter's default action: attrs action=reject|tempfail|disconnect and
+// reply="550 5.7.23 text". nullopt for proceed, no action, or a reply that is
+// not "<4xx|5xx> <x.y.z> text" of the right class.
+std::optional<Verdict> stated_action(const Finding& finding) {
+    const std::string_view action = finding.attr("action");
+    Action kind;
+    if (action == "reject") kind = Action::reject;
+    else if (action == "tempfail") kind = Action::tempfail;
+    else if (action == "disconnect") kind = Action::disconnect;
+    else return std::nullopt;
+    const std::string_view reply = finding.attr("reply");
+    const auto space = reply.find(' ');
+    const auto second = space == std::string_view::npos ? space : reply.find(' ', space + 1);
+    if (reply.size() < 3 || space != 3 || second == std::string_view::npos ||
+        !std::isdigit(static_cast<unsigned char>(reply[0])) || !std::isdigit(static_cast<unsigned char>(reply[1])) ||
+        !std::isdigit(static_cast<unsigned char>(reply[2])))
+        return std::nullopt;
+    const char klass = kind == Action::reject ? '5' : '4';
+    const std::string_view enhanced = reply.substr(space + 1, second - space - 1);
+    if (reply[0] != klass || enhanced.empty() || enhanced[0] != klass) return std::nullopt;
+    return Verdict{kind, (reply[0] - '0') * 100 + (reply[1] - '0') * 10 + (reply[2] - '0'), std::string(enhanced),
+                   std::string(reply.substr(second + 1)), "filter." + finding.name};
 }
 
 }  // namespace
 
-Verdict Policy::decide(filters::Stage, const std::vector<filters::Finding>& findings) const {
-    using filters::Outcome;
-    using Action = Verdict::Action;
+Verdict Policy::decide(filters::Stage, const std::vector<Finding>& findings) const {
     // The built-in rules, until the YAML rule engine makes them editable. The
     // first finding that calls for an answer decides; the rule names it.
     for (const auto& finding : findings) {
@@ -27,19 +49,21 @@ Verdict Policy::decide(filters::Stage, const std::vector<filters::Finding>& find
         if (finding.name == "ratelimit.messages" && finding.outcome == Outcome::fail)
             return {Action::tempfail, 451, "4.7.0", "Too many messages from your network, try again later",
                     "default.ratelimit.messages"};
-        if (finding.name == "greylist" && finding.outcome == Outcome::softfail && attr(finding, "action") == "defer")
+        if (finding.name == "greylist" && finding.outcome == Outcome::softfail && finding.attr("action") == "defer")
             return {Action::tempfail, 451, "4.7.1",
-                    "Greylisted, please try again in " + std::string(attr(finding, "retry_after")) + " seconds",
+                    "Greylisted, please try again in " + std::string(finding.attr("retry_after")) + " seconds",
                     "default.greylist"};
+        if (auto verdict = stated_action(finding)) return *verdict;
     }
-    // Fail closed on a filter that could not decide: a temperror is a temporary
-    // refusal, so the sender retries instead of mail slipping past a check.
+    // Fail closed on a filter that could not decide and stated no action of its
+    // own (a filter that threw, an unreachable store with fail_open off): a
+    // temporary refusal, so the sender retries instead of mail slipping past a check.
     for (const auto& finding : findings) {
-        if (finding.outcome == filters::Outcome::temperror)
-            return {Verdict::Action::tempfail, 451, "4.7.0", "Temporary local problem, try again later",
+        if (finding.outcome == Outcome::temperror && finding.attr("action").empty())
+            return {Action::tempfail, 451, "4.7.0", "Temporary local problem, try again later",
                     "default.temperror:" + finding.name};
     }
-    return {Verdict::Action::proceed, 0, {}, {}, "default"};
+    return {Action::proceed, 0, {}, {}, "default"};
 }
 
 }  // namespace mxgate::policy

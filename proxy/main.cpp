@@ -20,6 +20,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "filters/dns/unbound_resolver.hpp"
 #include "filters/greylist/greylist_filter.hpp"
 #include "filters/state/housekeeping.hpp"
 #include "proxy/config/decode.hpp"
@@ -93,9 +94,18 @@ std::string tls_name(config::ListenerTls tls) {
     return "none";
 }
 
-// Shared services outlive generations; a reload may need the store for the first time.
+// Shared services outlive generations; a reload may need one for the first time.
 void provide_services(const config::Config& config, filters::Services& services) {
     if (config.filters.need_state() && !services.store) services.store = filters::state::make_store(config.state);
+    if (config.filters.need_resolver() && !services.resolver) {
+        auto created = filters::dns::UnboundResolver::create(config.dns);
+        if (!created.resolver) {
+            std::string errors;
+            for (const auto& e : created.errors) errors += (errors.empty() ? "" : "; ") + e;
+            throw std::runtime_error(errors);
+        }
+        services.resolver = std::move(created.resolver);
+    }
 }
 
 void reload(const std::string& config_path, CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool,
@@ -112,6 +122,8 @@ void reload(const std::string& config_path, CurrentGeneration& current, std::vec
     }
     if (fresh->state != current.get()->config->state && services.store)
         log::warn(log::Line("config_reload_partial").add("reason", "state: changes take effect after a restart"));
+    if (fresh->dns != current.get()->config->dns && services.resolver)
+        log::warn(log::Line("config_reload_partial").add("reason", "dns: changes take effect after a restart"));
     try {
         provide_services(*fresh, services);
         current.set(std::make_shared<const Generation>(fresh, services));  // TLS files are loaded here

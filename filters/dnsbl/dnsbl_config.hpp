@@ -53,6 +53,10 @@ struct DnsblConfig {                  // yaml: filters.dnsbl:
     std::vector<DnsList> lists;       // checked concurrently per stage, each on its own budget
     FcrdnsConfig fcrdns;
     bool skip_trusted = true;         // no DNS list queries for clients in trusted_networks
+    // Each RCPT is refused (554 5.7.1) once the weights of the lists the client is
+    // listed on add up to this (allow lists count negative). Decided at RCPT, like
+    // Postfix's smtpd_delay_reject, so the log shows the envelope. 0: report only.
+    int reject_score = 1;
     bool operator==(const DnsblConfig&) const = default;
 };
 

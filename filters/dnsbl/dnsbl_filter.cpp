@@ -21,6 +21,20 @@ namespace {
 
 std::string finding_name(const DnsList& list) { return (list.allow ? "dnswl." : "dnsbl.") + list.name; }
 
+// What a list was asked about, as Postfix's reject_rbl_* replies name it.
+std::string listed_thing(const DnsList& list, const TransactionView& view) {
+    switch (list.type) {
+        case ListType::ip: return "client [" + unmapped(view.client_address).to_string() + "]";
+        case ListType::helo: return "helo [" + log_text(view.helo) + "]";
+        case ListType::sender_domain: return "sender domain [" + sender_domain(view.sender).value_or("") + "]";
+        case ListType::rdns: {
+            const auto name = view.findings ? confirmed_name(*view.findings) : std::nullopt;
+            return "client name [" + log_text(name.value_or("")) + "]";
+        }
+    }
+    return "client";
+}
+
 }  // namespace
 
 DnsblFilter::DnsblFilter(std::shared_ptr<const DnsblConfig> config, dns::Resolver& resolver)
@@ -44,6 +58,7 @@ bool DnsblFilter::runs_at(Stage stage) const noexcept {
         case Stage::connect: return config_->fcrdns.enabled || any(ListType::ip) || any(ListType::rdns);
         case Stage::helo: return any(ListType::helo);
         case Stage::mail_from: return any(ListType::sender_domain);
+        case Stage::rcpt: return config_->reject_score > 0 && !lists_.empty();
         default: return false;
     }
 }
@@ -84,6 +99,7 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::inspect(Stage stage, const Tr
         findings = co_await check_all(std::move(queries));
         co_return findings;
     }
+    if (stage == Stage::rcpt) co_return decide(view);
     if (stage != Stage::connect) co_return findings;
 
     Queries ip_queries;
@@ -108,6 +124,40 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::inspect(Stage stage, const Tr
     std::stable_sort(findings.begin(), findings.end(),
                      [&](const Finding& a, const Finding& b) { return rank(a) < rank(b); });
     co_return findings;
+}
+
+std::vector<Finding> DnsblFilter::decide(const TransactionView& view) {
+    std::vector<Finding> out;
+    if (view.findings == nullptr) return out;
+    int score = 0;
+    std::string listed;
+    const Finding* first_block = nullptr;
+    const DnsList* first_block_list = nullptr;
+    for (const auto& finding : *view.findings) {
+        for (const auto& compiled : lists_) {
+            if (finding_name(*compiled.list) != finding.name || finding.attr("listed") != "yes") continue;
+            score += compiled.list->weight;
+            listed += (listed.empty() ? "" : ",") + finding.name;
+            if (!compiled.list->allow && first_block == nullptr) {
+                first_block = &finding;
+                first_block_list = compiled.list;
+            }
+        }
+    }
+    if (first_block == nullptr || score < config_->reject_score) return out;
+    ++counters_.rejected;
+    std::string reply = "554 5.7.1 Service unavailable; " + listed_thing(*first_block_list, view) +
+                        " blocked using " + first_block_list->zone;
+    if (first_block->reason.rfind("listed: ", 0) == 0) reply += "; " + first_block->reason.substr(8, 200);
+    out.push_back(Finding{"dnsbl",
+                          Outcome::fail,
+                          {{"score", std::to_string(score)},
+                           {"reject_score", std::to_string(config_->reject_score)},
+                           {"lists", listed},
+                           {"action", "reject"},
+                           {"reply", std::move(reply)}},
+                          "dnsbl score " + std::to_string(score) + " from " + listed});
+    return out;
 }
 
 asio::awaitable<std::vector<Finding>> DnsblFilter::check_rdns(asio::ip::address client, bool lists_too) {
@@ -171,7 +221,8 @@ Finding DnsblFilter::unanswered(const DnsList& list, const std::string& query, s
                     {"codes", ""},
                     {"listed", "no"},
                     {"weight", std::to_string(list.weight)},
-                    {"score", "0"}},
+                    {"score", "0"},
+                    {"action", "proceed"}},
                    std::move(reason)};
 }
 
@@ -212,7 +263,8 @@ asio::awaitable<Finding> DnsblFilter::check_list(std::size_t list_index, std::st
                      {"codes", join(match.matched)},
                      {"listed", listed ? "yes" : "no"},
                      {"weight", std::to_string(list.weight)},
-                     {"score", listed ? std::to_string(list.weight) : "0"}},
+                     {"score", listed ? std::to_string(list.weight) : "0"},
+                     {"action", "proceed"}},
                     listed ? "listed" : "not listed"};
     if (!listed) {
         ++counters_.not_listed;

@@ -2,7 +2,8 @@
 // DNS of the client. Runs at
 //   connect    IP lists (IPv4 octets, IPv6 nibbles), FCrDNS, then rDNS lists with
 //              the confirmed name;
-//   helo       HELO-name lists;         mail_from  sender-domain lists.
+//   helo       HELO-name lists;         mail_from  sender-domain lists;
+//   rcpt       the decision: adds up the earlier findings' scores (no DNS).
 // All lists of a stage are asked concurrently, each within its own timeout, so a
 // dead list costs at most its own timeout and delays no other list. Findings, one
 // per list queried (docs/filters.md):
@@ -11,6 +12,10 @@
 //   attrs zone, query, codes (matched answers), listed (yes|no), weight, score
 //   (= weight when listed, else 0); reason holds the list's TXT text when listed.
 //   "fcrdns"        see fcrdns.hpp.
+//   "dnsbl"         at rcpt, only when the score reaches reject_score: outcome fail,
+//                   attrs score, lists (the listed ones), action=reject, reply.
+// Per-list and fcrdns findings carry action=proceed: alone they never decide, so
+// an unanswered list is no hit (and no temporary failure either).
 // Never answers the client; DNS trouble is a temperror finding plus a log line and
 // a counter, never an exception or a stall.
 #pragma once
@@ -37,7 +42,8 @@ struct DnsblCounters {  // mxgate_dnsbl_<name>_total
         broken{0},      // only answers outside 127.0.0.0/8 (temperror)
         refused{0},     // 127.255.255.x error codes (temperror)
         skipped{0},     // nothing to ask: no usable HELO/sender domain/confirmed name, IPv6 on an IPv4 list
-        fcrdns_pass{0}, fcrdns_fail{0}, fcrdns_none{0}, fcrdns_temperror{0};
+        fcrdns_pass{0}, fcrdns_fail{0}, fcrdns_none{0}, fcrdns_temperror{0},
+        rejected{0};    // RCPTs refused by the score
 };
 
 class DnsblFilter final : public Filter {
@@ -65,6 +71,7 @@ private:
     boost::asio::awaitable<std::vector<Finding>> check_all(Queries queries);
     boost::asio::awaitable<std::vector<Finding>> check_rdns(boost::asio::ip::address client, bool lists_too);
     Finding unanswered(const DnsList& list, const std::string& query, std::string reason);
+    std::vector<Finding> decide(const TransactionView& view);
 
     std::shared_ptr<const DnsblConfig> config_;
     dns::Resolver& resolver_;

@@ -18,8 +18,24 @@ struct SpfAction {
     Kind kind = Kind::proceed;
     unsigned code = 0;          // 550, 451; 0 with proceed
     std::string enhanced;       // "5.7.23" (RFC 7372 §3.2), "4.7.24"
-    std::string text;           // mxgate's own text; never the sender's explanation
+    std::string text;           // mxgate's own text; a fail adds the domain's explanation (RFC 7208 §8.4)
+    bool operator==(const SpfAction&) const = default;
 };
+
+// The action `kind` for a result, with its RFC 7372 §3.2 reply: X.7.23 when the
+// validation failed (fail, softfail ...), X.7.24 when it could not be done (temperror, permerror).
+inline SpfAction spf_action(SpfAction::Kind kind, bool validation_error) {
+    switch (kind) {
+        case SpfAction::Kind::proceed: return {};
+        case SpfAction::Kind::tempfail:
+            return {kind, 451, validation_error ? "4.7.24" : "4.7.23",
+                    validation_error ? "SPF DNS lookup failed, try again later" : "SPF validation failed, try again later"};
+        case SpfAction::Kind::reject:
+            return {kind, 550, validation_error ? "5.7.24" : "5.7.23",
+                    validation_error ? "SPF validation error" : "SPF validation failed"};
+    }
+    return {};
+}
 
 struct SpfConfig {                                     // yaml: filters.spf:
     std::chrono::milliseconds timeout = 10s;           // whole evaluation; over budget -> temperror
@@ -35,19 +51,19 @@ struct SpfConfig {                                     // yaml: filters.spf:
     // Hard cap on queries per evaluation whatever libspf2 counts (mx/ptr targets,
     // the exp= TXT): a malicious record cannot turn one check into a flood.
     int max_queries = 40;
-    // Our name in Received-SPF (receiver=), in %{r} and in the default explanation;
-    // authserv_id names us in Authentication-Results. Empty: the server's hostname.
+    // Our name in Received-SPF (receiver=), in %{r} and in the default explanation.
+    // Empty: server.hostname (the config decoder fills it in).
     std::string receiver;
-    std::string authserv_id;
     bool skip_trusted = true;                          // trusted_networks: Outcome::skipped
 
     SpfAction on_pass{};
-    SpfAction on_fail{SpfAction::Kind::reject, 550, "5.7.23", "SPF validation failed"};
+    SpfAction on_fail = spf_action(SpfAction::Kind::reject, false);
     SpfAction on_softfail{};
     SpfAction on_neutral{};
     SpfAction on_none{};
-    SpfAction on_temperror{SpfAction::Kind::tempfail, 451, "4.7.24", "SPF DNS lookup failed, try again later"};
+    SpfAction on_temperror = spf_action(SpfAction::Kind::tempfail, true);
     SpfAction on_permerror{};  // RFC 7208 §8.7 allows 550 5.7.24; off by default (many broken records)
+    bool operator==(const SpfConfig&) const = default;
 };
 
 }  // namespace mxgate::filters::spf

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "filters/log_text.hpp"
 #include "filters/spf/spf_headers.hpp"
 
 namespace mxgate::filters::spf {
@@ -17,7 +18,6 @@ namespace {
 SpfConfig effective(const SpfConfig& config) {
     SpfConfig out = config;
     if (out.receiver.empty()) out.receiver = local_hostname();
-    if (out.authserv_id.empty()) out.authserv_id = out.receiver;
     return out;
 }
 
@@ -101,9 +101,14 @@ Finding SpfFilter::to_finding(const SpfVerdict& verdict, const SpfRequest& reque
         {"explanation", verdict.explanation},
         {"action", std::string(to_string(action.kind))},
     };
-    if (action.kind != SpfAction::Kind::proceed)
-        finding.attrs.emplace_back("reply", std::to_string(action.code) + " " + action.enhanced + " " + action.text);
-    finding.attrs.emplace_back("received_spf",
+    if (action.kind != SpfAction::Kind::proceed) {
+        std::string reply = std::to_string(action.code) + " " + action.enhanced + " " + action.text;
+        // RFC 7208 §8.4: say whose words the explanation is; it is peer text, so made printable and short.
+        if (verdict.result == SpfResult::fail && !verdict.explanation.empty())
+            reply += "; " + log_text(verdict.domain, 100) + " explains: " + log_text(verdict.explanation, 200);
+        finding.attrs.emplace_back("reply", std::move(reply));
+    }
+    finding.attrs.emplace_back("add_header",
                                received_spf_header(verdict, request.client_address, request.helo, config.receiver));
     finding.attrs.emplace_back("auth_results", spf_resinfo(verdict, request.helo));
     finding.reason = "spf " + std::string(to_string(verdict.result)) + " for " + verdict.sender;

@@ -5,7 +5,7 @@
 //   attrs    identity=mailfrom|helo (helo when MAIL FROM is <>, RFC 7208 §2.4),
 //            domain, client_ip, explanation (exp= text on fail, peer text),
 //            action=proceed|tempfail|reject and reply="550 5.7.23 ..." (SpfConfig
-//            defaults until policy/ owns them), received_spf (the whole header),
+//            defaults until policy/ owns them), add_header (the whole Received-SPF field),
 //            auth_results (the "spf=..." part of Authentication-Results)
 // Never answers the client and never throws for DNS trouble: a DNS failure or an
 // evaluation over filters.spf.timeout is a temperror Finding.

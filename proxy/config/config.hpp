@@ -66,6 +66,9 @@ struct Tls {                               // yaml: tls:
 struct Server {                            // yaml: server:
     std::string hostname;                  // greeting/Received name; empty = gethostname()
     std::string banner = "ESMTP mxgate";   // text after the hostname in the 220 greeting
+    // Our name in Authentication-Results (RFC 8601 §2.5); incoming fields claiming
+    // it are removed. Empty = hostname. Give every node of a fleet the same one.
+    std::string authserv_id;
     unsigned workers = 0;                  // threads, each with its own event loop; 0 = one per core
     std::string user;                      // drop privileges to this user after binding; empty = stay
     std::string group;                     // group for `user`; empty = the user's primary group

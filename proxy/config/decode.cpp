@@ -171,6 +171,8 @@ std::shared_ptr<const Config> parse_config(const std::string& yaml, const std::s
         return nullptr;
     }
     if (config.server.hostname.empty()) config.server.hostname = local_hostname();
+    if (config.server.authserv_id.empty()) config.server.authserv_id = config.server.hostname;
+    if (config.filters.spf.config.receiver.empty()) config.filters.spf.config.receiver = config.server.hostname;
     return std::make_shared<const Config>(std::move(config));
 }
 

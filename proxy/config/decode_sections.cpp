@@ -39,10 +39,11 @@ std::string lower(std::string text) {
 }  // namespace
 
 Server decode_server(const YAML::Node& node, Reporter& reporter) {
-    MapReader m(node, "server", reporter, {"hostname", "banner", "workers", "user", "group"});
+    MapReader m(node, "server", reporter, {"hostname", "banner", "authserv_id", "workers", "user", "group"});
     Server s;
     s.hostname = m.hostname("hostname", s.hostname);
     s.banner = m.string("banner", s.banner);
+    s.authserv_id = m.hostname("authserv_id", s.authserv_id);
     // RFC 5321 §4.5.3.1.5: the whole 220 reply line must stay within 512 octets.
     if (s.banner.size() > 200) {
         m.expected("banner", "at most 200 characters");

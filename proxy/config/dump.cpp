@@ -2,6 +2,8 @@
 // unit ("30s", "50MiB"), paths absolute. parse_config() reads it back to an equal
 // Config, which the unit tests check. Free text is double-quoted so that values
 // like "null" or "yes" stay strings.
+#include <cstdio>
+
 #include <yaml-cpp/yaml.h>
 
 #include "proxy/config/decode.hpp"
@@ -81,6 +83,82 @@ private:
     YAML::Emitter& out_;
 };
 
+const char* name_of(filters::spf::SpfAction::Kind v) {
+    switch (v) {
+        case filters::spf::SpfAction::Kind::proceed: return "proceed";
+        case filters::spf::SpfAction::Kind::tempfail: return "tempfail";
+        case filters::spf::SpfAction::Kind::reject: return "reject";
+    }
+    return "proceed";
+}
+
+const char* name_of(filters::dnsbl::ListType v) {
+    switch (v) {
+        case filters::dnsbl::ListType::ip: return "ip";
+        case filters::dnsbl::ListType::helo: return "helo";
+        case filters::dnsbl::ListType::sender_domain: return "sender_domain";
+        case filters::dnsbl::ListType::rdns: return "rdns";
+    }
+    return "ip";
+}
+
+void dump_spf(Writer& w, const filters::SpfSettings& spf) {
+    const filters::spf::SpfConfig& c = spf.config;
+    w.begin("spf");
+    w.flag("enabled", spf.enabled);
+    w.duration("timeout", c.timeout);
+    w.number("threads", c.threads);
+    w.text("receiver", c.receiver);
+    w.flag("skip_trusted", c.skip_trusted);
+    w.number("max_dns_mechanisms", static_cast<std::uint64_t>(c.max_dns_mechanisms));
+    w.number("max_dns_mx", static_cast<std::uint64_t>(c.max_dns_mx));
+    w.number("max_dns_ptr", static_cast<std::uint64_t>(c.max_dns_ptr));
+    w.number("max_void_lookups", static_cast<std::uint64_t>(c.max_void_lookups));
+    w.number("max_queries", static_cast<std::uint64_t>(c.max_queries));
+    w.plain("on_pass", name_of(c.on_pass.kind));
+    w.plain("on_fail", name_of(c.on_fail.kind));
+    w.plain("on_softfail", name_of(c.on_softfail.kind));
+    w.plain("on_neutral", name_of(c.on_neutral.kind));
+    w.plain("on_none", name_of(c.on_none.kind));
+    w.plain("on_temperror", name_of(c.on_temperror.kind));
+    w.plain("on_permerror", name_of(c.on_permerror.kind));
+    w.end();
+}
+
+void dump_dnsbl(Writer& w, YAML::Emitter& out, const filters::DnsblSettings& dnsbl) {
+    const filters::dnsbl::DnsblConfig& c = dnsbl.config;
+    w.begin("dnsbl");
+    w.flag("enabled", dnsbl.enabled);
+    w.flag("skip_trusted", c.skip_trusted);
+    w.plain("reject_score", std::to_string(c.reject_score));
+    out << YAML::Key << "lists" << YAML::Value;
+    if (c.lists.empty()) out << YAML::Flow;
+    out << YAML::BeginSeq;
+    for (const auto& list : c.lists) {
+        out << YAML::Flow << YAML::BeginMap;
+        w.text("name", list.name);
+        w.text("zone", list.zone);
+        w.plain("type", name_of(list.type));
+        w.flag("allow", list.allow);
+        w.texts("codes", list.codes);
+        char mask[16];
+        std::snprintf(mask, sizeof mask, "0x%08x", static_cast<unsigned>(list.bitmask));
+        w.plain("bitmask", mask);
+        w.plain("weight", std::to_string(list.weight));
+        w.duration("timeout", list.timeout);
+        w.flag("ipv6", list.ipv6);
+        w.flag("fetch_reason", list.fetch_reason);
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+    w.begin("fcrdns");
+    w.flag("enabled", c.fcrdns.enabled);
+    w.duration("timeout", c.fcrdns.timeout);
+    w.number("max_names", c.fcrdns.max_names);
+    w.end();
+    w.end();
+}
+
 }  // namespace
 
 std::string dump_config(const Config& c) {
@@ -92,6 +170,7 @@ std::string dump_config(const Config& c) {
     w.begin("server");
     w.text("hostname", c.server.hostname);
     w.text("banner", c.server.banner);
+    w.text("authserv_id", c.server.authserv_id);
     w.number("workers", c.server.workers);
     w.text("user", c.server.user);
     w.text("group", c.server.group);
@@ -246,6 +325,8 @@ std::string dump_config(const Config& c) {
     w.number("ipv6_prefix", rl.ipv6_prefix);
     w.flag("fail_open", rl.fail_open);
     w.end();
+    dump_spf(w, c.filters.spf);
+    dump_dnsbl(w, out, c.filters.dnsbl);
     w.end();
 
     out << YAML::EndMap;

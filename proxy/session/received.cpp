@@ -1,5 +1,7 @@
 #include "proxy/session/received.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 
 namespace mxgate::session {
@@ -18,10 +20,24 @@ std::string rfc5322_date(std::chrono::system_clock::time_point when) {
     return buffer;
 }
 
+namespace {
+
+// A DNS name may hold any octet; only a plain host name goes into the header.
+bool plain_host_name(std::string_view name) {
+    if (name.empty() || name.size() > 253) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+    });
+}
+
+}  // namespace
+
 std::string received_header(const ReceivedInfo& info) {
     std::string protocol = info.smtputf8 ? "UTF8SMTP" : (info.esmtp ? "ESMTP" : "SMTP");
     if (!info.tls_version.empty()) protocol += "S";
-    std::string header = "Received: from " + info.helo + " (unknown [" + info.client_address + "])\r\n";
+    std::string header = "Received: from " + info.helo + " (" +
+                         (plain_host_name(info.client_name) ? info.client_name : std::string("unknown")) + " [" +
+                         info.client_address + "])\r\n";
     if (!info.tls_version.empty())
         header += "\t(using " + info.tls_version + " with cipher " + info.tls_cipher + ")\r\n";
     header += "\tby " + info.hostname + " (mxgate) with " + protocol + " id " + info.id;

@@ -10,6 +10,7 @@ namespace mxgate::session {
 struct ReceivedInfo {
     std::string helo;           // as the client sent it
     std::string client_address; // "192.0.2.1" or "2001:db8::1"
+    std::string client_name;    // forward-confirmed reverse DNS name; empty = "unknown"
     std::string hostname;       // ours
     bool esmtp = true;
     bool smtputf8 = false;

@@ -19,6 +19,7 @@
 #include "proxy/session/input_buffer.hpp"
 #include "proxy/session/session_state.hpp"
 #include "proxy/smtp/data_reader.hpp"
+#include "proxy/smtp/header_filter.hpp"
 #include "proxy/smtp/line_reader.hpp"
 #include "proxy/tls/stream.hpp"
 
@@ -53,14 +54,17 @@ private:
     boost::asio::awaitable<Step> do_bdat(const Step& command);
     boost::asio::awaitable<bool> do_starttls(const Step& step);
     boost::asio::awaitable<std::optional<policy::Verdict>> run_stage(filters::Stage stage);
+    void begin_content();
     boost::asio::awaitable<bool> forward(std::string_view content);
+    boost::asio::awaitable<bool> finish_content();
+    boost::asio::awaitable<bool> write_content(std::string_view content);
     template <class Reader>
     boost::asio::awaitable<smtp::Reply> finish_message(const Reader& reader);
     void say_goodbye(const smtp::Reply& reply);  // queue a last reply; flush() sends it
     void reply(const smtp::Reply& r) {
         if (r.code != 0) out_ += r.wire();  // code 0: nothing to say (the session is ending)
     }
-    std::string received_header();
+    std::string trace_headers();
     void log_transaction(const smtp::Reply& reply, std::uint64_t size);
 
     std::shared_ptr<const Generation> generation_;
@@ -78,7 +82,9 @@ private:
     std::unique_ptr<backend::Transaction> transaction_;
     const config::Backend* transaction_backend_ = nullptr;
     std::optional<smtp::ChunkStuffer> bdat_;  // the message being received in BDAT chunks
-    std::string pending_header_;   // Received: header, sent with the first content bytes
+    std::string pending_header_;   // trace headers, sent with the first content bytes
+    std::optional<smtp::HeaderFieldFilter> header_filter_;  // per message
+    std::string filtered_;         // header_filter_'s output, reused
     std::string backend_reply_;    // the backend's answer to the message, for the log
     std::vector<filters::Finding> session_findings_;      // connect and helo stages
     std::vector<filters::Finding> transaction_findings_;  // mail_from, rcpt, end_of_data

@@ -217,7 +217,7 @@ TEST_F(DnsblFilterTest, HeloLists) {
     EXPECT_EQ(attr(findings[0], "query"), "spam.example.org.rhsbl.example");
     EXPECT_TRUE(filter_->runs_at(f::Stage::helo));
     EXPECT_FALSE(filter_->runs_at(f::Stage::mail_from));
-    EXPECT_FALSE(filter_->runs_at(f::Stage::rcpt));
+    EXPECT_TRUE(filter_->runs_at(f::Stage::rcpt));  // the score decision
     // Address literals and bare words are not asked.
     resolver_.asked.clear();
     EXPECT_TRUE(inspect(f::Stage::helo, "192.0.2.99", "[192.0.2.99]").empty());
@@ -385,6 +385,71 @@ TEST(Fcrdns, AtMostMaxNamesAreChecked) {
     EXPECT_EQ(result.ptr_names.size(), 10u);
     EXPECT_FALSE(resolver.was_asked("n10.example", RT::a));
     EXPECT_EQ(resolver.max_in_flight, 10);  // the forward lookups ran at once
+}
+
+// ---- the RCPT decision: the weights of the earlier findings against reject_score ----
+
+class DnsblDecisionTest : public DnsblFilterTest {
+protected:
+    Findings decide(const Findings& earlier, const char* sender = "a@spam.example") {
+        filter_ = std::make_unique<bl::DnsblFilter>(std::make_shared<const bl::DnsblConfig>(config_), resolver_);
+        f::TransactionView view;
+        view.client_address = ip::make_address("192.0.2.99");
+        view.sender = sender;
+        view.findings = &earlier;
+        return run(filter_->inspect(f::Stage::rcpt, view));
+    }
+    static f::Finding listed(std::string name, int weight, std::string reason = "listed") {
+        return {std::move(name), f::Outcome::fail, {{"listed", "yes"}, {"score", std::to_string(weight)}}, reason};
+    }
+};
+
+TEST_F(DnsblDecisionTest, ListedAtThresholdRejectsNamingListAndReason) {
+    config_.lists = {list("zen", "zen.example")};
+    const Findings found = decide({listed("dnsbl.zen", 1, "listed: see https://zen.example/q?ip=192.0.2.99")});
+    ASSERT_EQ(names(found), (std::vector<std::string>{"dnsbl"}));
+    EXPECT_EQ(found[0].outcome, f::Outcome::fail);
+    EXPECT_EQ(attr(found[0], "action"), "reject");
+    EXPECT_EQ(attr(found[0], "reply"), "554 5.7.1 Service unavailable; client [192.0.2.99] blocked using zen.example; "
+                                       "see https://zen.example/q?ip=192.0.2.99");
+    EXPECT_EQ(attr(found[0], "score"), "1");
+    EXPECT_EQ(filter_->counters().rejected, 1u);
+    EXPECT_TRUE(resolver_.asked.empty());  // no DNS at RCPT
+}
+
+TEST_F(DnsblDecisionTest, WeightsAddUpAndAllowListsSubtract) {
+    bl::DnsList wl = list("wl", "wl.example");
+    wl.allow = true;
+    wl.weight = -5;
+    bl::DnsList a = list("a", "a.example"), b = list("b", "b.example", bl::ListType::sender_domain);
+    b.weight = 2;
+    config_.lists = {a, b, wl};
+    config_.reject_score = 3;
+    EXPECT_TRUE(decide({listed("dnsbl.a", 1)}).empty());  // 1 < 3
+    const Findings both = decide({listed("dnsbl.a", 1), listed("dnsbl.b", 2)});
+    ASSERT_EQ(both.size(), 1u);
+    EXPECT_EQ(attr(both[0], "lists"), "dnsbl.a,dnsbl.b");
+    EXPECT_TRUE(decide({listed("dnsbl.a", 1), listed("dnsbl.b", 2), listed("dnswl.wl", -5)}).empty());
+    // Only the sender-domain list: the reply names what was listed.
+    config_.reject_score = 2;
+    const Findings sender = decide({listed("dnsbl.b", 2)});
+    ASSERT_EQ(sender.size(), 1u);
+    EXPECT_EQ(attr(sender[0], "reply").rfind("554 5.7.1 Service unavailable; sender domain [spam.example] blocked "
+                                             "using b.example", 0), 0u) << attr(sender[0], "reply");
+}
+
+TEST_F(DnsblDecisionTest, UnansweredListsAndForeignFindingsNeverCount) {
+    config_.lists = {list("zen", "zen.example")};
+    f::Finding unanswered{"dnsbl.zen", f::Outcome::temperror, {{"listed", "no"}, {"score", "0"}}, "timeout"};
+    f::Finding other_filter{"dnsbl.other", f::Outcome::fail, {{"listed", "yes"}, {"score", "9"}}, ""};
+    EXPECT_TRUE(decide({unanswered, other_filter}).empty());
+}
+
+TEST_F(DnsblDecisionTest, ZeroRejectScoreOnlyReports) {
+    config_.lists = {list("zen", "zen.example")};
+    config_.reject_score = 0;
+    filter_ = std::make_unique<bl::DnsblFilter>(std::make_shared<const bl::DnsblConfig>(config_), resolver_);
+    EXPECT_FALSE(filter_->runs_at(f::Stage::rcpt));
 }
 
 }  // namespace

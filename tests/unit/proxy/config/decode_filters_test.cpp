@@ -25,21 +25,30 @@ using namespace test;
 
 // ---- defaults and good values ------------------------------------------------
 
+// The defaults, with the one value filled in after decoding: SPF's receiver name.
+filters::FilterSettings default_filters(const Parsed& p) {
+    filters::FilterSettings f;
+    f.spf.config.receiver = p.config->server.hostname;
+    return f;
+}
+
 TEST(ConfigFilters, AbsentSectionsAreTheStructDefaults) {
     const Parsed p = parse(minimal);
     ASSERT_NE(p.config, nullptr) << (p.errors.empty() ? "" : p.errors.front());
     EXPECT_EQ(p.config->dns, filters::dns::DnsConfig{});
     EXPECT_EQ(p.config->state, filters::state::StateConfig{});
-    EXPECT_EQ(p.config->filters, filters::FilterSettings{});
+    EXPECT_EQ(p.config->filters, default_filters(p));
     EXPECT_FALSE(p.config->filters.need_state());
+    EXPECT_FALSE(p.config->filters.need_resolver());
 }
 
 TEST(ConfigFilters, EmptySectionsAreTheStructDefaults) {
-    const Parsed p = parse(minimal + "dns:\nstate: {sqlite:, redis: {}}\nfilters: {greylist:, rate_limit: {}}\n");
+    const Parsed p = parse(minimal + "dns:\nstate: {sqlite:, redis: {}}\n"
+                                     "filters: {greylist:, rate_limit: {}, spf:, dnsbl: {fcrdns:}}\n");
     ASSERT_NE(p.config, nullptr) << (p.errors.empty() ? "" : p.errors.front());
     EXPECT_EQ(p.config->dns, filters::dns::DnsConfig{});
     EXPECT_EQ(p.config->state, filters::state::StateConfig{});
-    EXPECT_EQ(p.config->filters, filters::FilterSettings{});
+    EXPECT_EQ(p.config->filters, default_filters(p));
 }
 
 TEST(ConfigFilters, DnsDecodesEveryKey) {

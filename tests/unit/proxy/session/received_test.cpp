@@ -6,7 +6,7 @@ namespace mxgate::session {
 namespace {
 
 ReceivedInfo sample() {
-    return {"client.test", "192.0.2.1", "mx.test", true, false, "", "", "abc.1", "x@example.org",
+    return {"client.test", "192.0.2.1", "", "mx.test", true, false, "", "", "abc.1", "x@example.org",
             std::chrono::system_clock::from_time_t(1795443907)};
 }
 
@@ -34,6 +34,20 @@ TEST(ReceivedTest, EveryContinuationLineIsFolded) {
     std::string h = received_header(sample());
     for (std::size_t at = h.find("\r\n"); at + 2 < h.size(); at = h.find("\r\n", at + 2))
         EXPECT_EQ(h[at + 2], '\t') << "unfolded line after offset " << at;
+}
+
+TEST(ReceivedTest, ConfirmedClientNameReplacesUnknown) {
+    ReceivedInfo info = sample();
+    info.client_name = "mail.client.test";
+    EXPECT_EQ(received_header(info).rfind("Received: from client.test (mail.client.test [192.0.2.1])\r\n", 0), 0u);
+}
+
+TEST(ReceivedTest, ClientNameThatIsNotAPlainHostNameIsUnknown) {
+    ReceivedInfo info = sample();
+    for (const char* hostile : {"evil) (by forged", "a\r\nX-Injected: 1", "name with space", "a\\b"}) {
+        info.client_name = hostile;
+        EXPECT_EQ(received_header(info).rfind("Received: from client.test (unknown [192.0.2.1])\r\n", 0), 0u) << hostile;
+    }
 }
 
 TEST(ReceivedTest, DateIsRfc5322) {
