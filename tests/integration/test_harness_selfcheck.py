@@ -4,6 +4,7 @@ If this fails, fix the harness (or the machine: postfix/dovecot/swaks packages) 
 reading anything into the mxgate integration tests.
 """
 
+import os
 import smtplib
 import socket
 import sys
@@ -14,6 +15,7 @@ import unittest
 from harness import (CLOSE, HarnessError, Mxgate, MxgateTestCase, RawSmtp, bare_cr_lf_offsets,
                      crlf, dot_stuff, header_names, lf, lmtp_client, mxgate_config, parse_logfmt,
                      simple_message, smtp_backend, split_first_header, swaks, to_yaml)
+from harness.nsd import query, reversed_ipv4, zone_text
 
 
 class PureHelpers(unittest.TestCase):
@@ -256,6 +258,32 @@ class FaultyBackendSelfCheck(MxgateTestCase):
             c.send(b"x\r\n.\r\n")
             self.assertEqual([r.code for r in c.replies(2)], [250, 250])
             self.assertIsNone(c.try_reply(0.2))
+
+
+class NsdSelfCheck(MxgateTestCase):
+    needs_mxgate = False
+
+    def test_serves_zones_and_silent_server_never_answers(self):
+        nsd = self.start_nsd({"bl.test": zone_text("bl.test", [f"{reversed_ipv4('127.0.0.1')} A 127.0.0.2",
+                                                               '1.0.0.127 TXT "listed for testing"']),
+                              "spf.test": zone_text("spf.test", ['spf.test. TXT "v=spf1 ip4:127.0.0.1 -all"'])})
+        self.assertEqual(nsd.server, f"127.0.0.1@{nsd.port}")
+        listed = nsd.query("1.0.0.127.bl.test", "A")
+        self.assertEqual((listed.rcode, listed.authoritative, listed.values("A")), (0, True, ["127.0.0.2"]))
+        self.assertEqual(nsd.query("1.0.0.127.bl.test", "TXT").values("TXT"), ["listed for testing"])
+        self.assertEqual(nsd.query("spf.test", "TXT").values("TXT"), ["v=spf1 ip4:127.0.0.1 -all"])
+        self.assertEqual(nsd.query("2.0.0.127.bl.test").rcode, 3, "NXDOMAIN inside a served zone")
+        self.assertEqual(nsd.query("other.example").rcode, 5, "REFUSED outside the served zones")
+        silent = self.start_silent_dns()
+        with self.assertRaises(socket.timeout):
+            query(silent.port, "x.dead.test", timeout=0.3)
+        with socket.create_connection(("127.0.0.1", silent.port), timeout=1):
+            pass   # TCP connects (backlog) and then nothing happens
+        pid, workdir = nsd.proc.pid, nsd.dir
+        nsd.stop()
+        self.assertFalse(nsd.proc.alive(), f"nsd {pid} still running after stop()")
+        if not os.environ.get("MXGATE_KEEP_ZONES"):
+            self.assertFalse(workdir.exists(), "nsd's temp dir is removed by stop()")
 
 
 FAKE_MXGATE = r'''

@@ -13,6 +13,7 @@ from .dovecot import DovecotLmtp
 from .faulty import FaultyBackend
 from .messages import lf, split_first_header
 from .mxgate import Mxgate
+from .nsd import Nsd, SilentDns
 from .process import TestDir
 from .sink import SmtpSink
 
@@ -62,6 +63,12 @@ class MxgateTestCase(unittest.TestCase):
 
     def start_redis(self, **kw) -> RedisServer:
         return self._register(RedisServer(self.tmp, **kw))
+
+    def start_nsd(self, zones: dict[str, str], **kw) -> Nsd:
+        return self._register(Nsd(zones, **kw))
+
+    def start_silent_dns(self, **kw) -> SilentDns:
+        return self._register(SilentDns(**kw))
 
     def start_mxgate(self, config: dict | str, **kw) -> Mxgate:
         mx = Mxgate(self.tmp, config, start=False, **kw)
