@@ -1,0 +1,97 @@
+// Chain: the filters of a stage run at once (a slow one does not delay another),
+// findings come back in registry order, and a filter that throws becomes a
+// temperror finding with no action, which policy fails closed on.
+#include "filters/chain.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+namespace {
+
+namespace f = mxgate::filters;
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Waits `delay`, then reports one finding named after itself; or throws.
+class Sleeper final : public f::Filter {
+public:
+    Sleeper(std::string name, std::chrono::milliseconds delay, bool throws = false, f::Stage stage = f::Stage::connect)
+        : name_(std::move(name)), delay_(delay), throws_(throws), stage_(stage) {}
+    std::string_view name() const noexcept override { return name_; }
+    bool runs_at(f::Stage stage) const noexcept override { return stage == stage_; }
+    asio::awaitable<std::vector<f::Finding>> inspect(f::Stage, const f::TransactionView&) override {
+        asio::steady_timer timer(co_await asio::this_coro::executor, delay_);
+        co_await timer.async_wait(asio::use_awaitable);
+        if (throws_) throw std::runtime_error("boom in " + name_);
+        co_return std::vector<f::Finding>{{name_, f::Outcome::pass, {}, ""}};
+    }
+
+private:
+    std::string name_;
+    std::chrono::milliseconds delay_;
+    bool throws_;
+    f::Stage stage_;
+};
+
+std::vector<f::Finding> run(const f::Chain& chain, f::Stage stage = f::Stage::connect) {
+    asio::io_context io;
+    f::TransactionView view;
+    auto done = asio::co_spawn(io, chain.run(stage, view), asio::use_future);
+    io.run();
+    return done.get();
+}
+
+f::Chain chain_of(std::vector<std::unique_ptr<f::Filter>> filters) { return f::Chain(std::move(filters)); }
+
+TEST(Chain, FiltersOfAStageRunAtOnceAndReportInRegistryOrder) {
+    std::vector<std::unique_ptr<f::Filter>> filters;
+    filters.push_back(std::make_unique<Sleeper>("slow", 300ms));
+    filters.push_back(std::make_unique<Sleeper>("fast", 10ms));
+    filters.push_back(std::make_unique<Sleeper>("medium", 200ms));
+    const auto chain = chain_of(std::move(filters));
+    const auto start = Clock::now();
+    const auto findings = run(chain);
+    const auto took = Clock::now() - start;
+    ASSERT_EQ(findings.size(), 3u);
+    EXPECT_EQ(findings[0].name, "slow");
+    EXPECT_EQ(findings[1].name, "fast");
+    EXPECT_EQ(findings[2].name, "medium");
+    EXPECT_LT(took, 450ms) << "one after the other would take 510 ms";
+}
+
+TEST(Chain, AThrowingFilterIsATemperrorWithoutActionAndTheOthersStillReport) {
+    for (const bool alone : {true, false}) {
+        std::vector<std::unique_ptr<f::Filter>> filters;
+        filters.push_back(std::make_unique<Sleeper>("broken", 1ms, true));
+        if (!alone) filters.push_back(std::make_unique<Sleeper>("fine", 1ms));
+        const auto findings = run(chain_of(std::move(filters)));
+        ASSERT_EQ(findings.size(), alone ? 1u : 2u);
+        EXPECT_EQ(findings[0].name, "broken");
+        EXPECT_EQ(findings[0].outcome, f::Outcome::temperror);
+        EXPECT_EQ(findings[0].reason, "boom in broken");
+        EXPECT_EQ(findings[0].attr("action"), "");
+        EXPECT_EQ(findings[0].attr("error"), "exception");
+        if (!alone) {
+            EXPECT_EQ(findings[1].name, "fine");
+        }
+    }
+}
+
+TEST(Chain, OnlyTheStagesFiltersRun) {
+    std::vector<std::unique_ptr<f::Filter>> filters;
+    filters.push_back(std::make_unique<Sleeper>("at_rcpt", 1ms, false, f::Stage::rcpt));
+    const auto chain = chain_of(std::move(filters));
+    EXPECT_TRUE(chain.idle_at(f::Stage::connect));
+    EXPECT_FALSE(chain.idle_at(f::Stage::rcpt));
+    EXPECT_TRUE(run(chain, f::Stage::connect).empty());
+    EXPECT_EQ(run(chain, f::Stage::rcpt).size(), 1u);
+}
+
+}  // namespace
