@@ -163,12 +163,13 @@ UnboundResolver::Created UnboundResolver::create(const DnsConfig& config) {
         ub_ctx_delete(ctx);
         return created;
     }
-    created.resolver.reset(new UnboundResolver(ctx, config.timeout));
+    created.resolver.reset(new UnboundResolver(ctx, config));
     return created;
 }
 
-UnboundResolver::UnboundResolver(ub_ctx* ctx, std::chrono::milliseconds timeout)
-    : ctx_(ctx), timeout_(timeout), fd_(io_, ub_fd(ctx)) {
+UnboundResolver::UnboundResolver(ub_ctx* ctx, const DnsConfig& config)
+    : ctx_(ctx), timeout_(config.timeout),
+      cache_(config.cache_size, config.max_cache_ttl, config.max_negative_cache_ttl), fd_(io_, ub_fd(ctx)) {
     watch_fd();  // the pending wait keeps io_.run() going until shutdown
     thread_ = std::thread([this] { io_.run(); });
 }
@@ -188,6 +189,10 @@ UnboundResolver::~UnboundResolver() {
 }
 
 asio::awaitable<Answer> UnboundResolver::query(std::string name, RecordType type) {
+    if (auto cached = cache_.find(name, type, AnswerCache::Clock::now())) {  // no thread hop
+        ++counters_.cache_hits;
+        co_return std::move(*cached);
+    }
     auto initiate = [this](auto handler, std::string name, RecordType type) {
         const auto serial = next_serial();
         auto slot = asio::get_associated_cancellation_slot(handler);
@@ -254,6 +259,7 @@ void UnboundResolver::finish(std::uint64_t serial, Answer answer, bool cancel_in
     }
     auto completion = std::move(query.completion);
     query.deadline.cancel();
+    cache_.store(query.name, query.type, answer, AnswerCache::Clock::now());  // before the entry may go
     // ub_cancel succeeds unless the result was already delivered; if it fails, the
     // entry stays (answered) so a late callback still finds its cookie.
     if (!cancel_in_unbound || query.async_id == 0 || ub_cancel(ctx_, query.async_id) == 0) pending_.erase(it);

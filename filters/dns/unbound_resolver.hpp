@@ -19,6 +19,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "filters/dns/answer_cache.hpp"
 #include "filters/dns/dns_config.hpp"
 #include "filters/dns/resolver.hpp"
 
@@ -28,7 +29,8 @@ struct ub_result;
 namespace mxgate::filters::dns {
 
 struct DnsCounters {  // mxgate_dns_<name>_total
-    std::atomic<std::uint64_t> queries{0}, ok{0}, nxdomain{0}, nodata{0}, servfail{0}, timeout{0},
+    std::atomic<std::uint64_t> queries{0},  // asked of libunbound (front-cache misses)
+        cache_hits{0}, ok{0}, nxdomain{0}, nodata{0}, servfail{0}, timeout{0},
         cancelled{0},          // by the caller (counted in timeout too)
         libunbound_errors{0},  // counted in servfail too
         malformed_rdata{0};    // records dropped
@@ -63,7 +65,7 @@ public:
 
 private:
     struct Pending;
-    UnboundResolver(ub_ctx* ctx, std::chrono::milliseconds timeout);
+    UnboundResolver(ub_ctx* ctx, const DnsConfig& config);
 
     // Everything below runs on the resolver thread only.
     void start(std::uint64_t serial, std::string name, RecordType type, std::unique_ptr<Completion> completion);
@@ -74,6 +76,7 @@ private:
     ub_ctx* ctx_;
     DnsCounters counters_;
     std::chrono::milliseconds timeout_;
+    AnswerCache cache_;  // read by worker threads, filled by the resolver thread
     boost::asio::io_context io_;
     boost::asio::posix::stream_descriptor fd_;
     std::unordered_map<std::uint64_t, std::unique_ptr<Pending>> pending_;
