@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# mxgate benchmark (not a test): smtp-source -> {smtp-sink directly, HAProxy TCP relay, mxgate} -> smtp-sink.
+# mxgate benchmark (not a test): smtp-source -> {smtp-sink directly, HAProxy TCP relay, mxgate,
+# mxgate with its connection/RCPT filters} -> smtp-sink.
 #
 #   bench/run.sh BUILD_DIR [--quick]
 #
-# Prints messages/s per target (medians of R runs), the ratios mxgate/direct and
-# mxgate/haproxy, CPU time per message of mxgate (and haproxy) from /proc/<pid>/stat,
+# Prints messages/s per target (medians of R runs), the ratios mxgate/direct,
+# mxgate/haproxy and filters/mxgate (SPF + DNSBL + FCrDNS + greylisting, DNS served by
+# an nsd on loopback and cached by mxgate's resolver, the one triplet pre-allowed), CPU time per message of mxgate (and haproxy) from /proc/<pid>/stat,
 # and mxgate's resident memory per idle plain session. Everything runs on 127.0.0.1
 # with ports picked at start, in a temp dir; every process it starts is stopped by
 # PID on exit, and every step has a time bound. If mxgate is missing or fails, the
@@ -173,6 +175,98 @@ else
     log "mxgate: $MX_WHY"
 fi
 
+# mxgate with the filters of issue 4: SPF, a DNS list and FCrDNS (DNS from an nsd on
+# loopback, cached by mxgate's resolver), greylisting in SQLite with the bench triplet
+# pre-allowed. Same listener and backend settings as the plain mxgate.
+FX_OK=0 FX_PID="" FX_PORT="" FX_WHY=""
+start_filtered_mxgate() {
+    local nsd_port nsd_pid zones=$WORK/zones zone
+    [[ -x /usr/sbin/nsd ]] || { FX_WHY="nsd not installed (Debian package nsd)"; return 1; }
+    mkdir -p "$zones"
+    nsd_port=$(free_port)
+    for zone in bench.test bl.bench.test; do
+        {
+            echo "\$ORIGIN $zone."
+            echo "\$TTL 3600"
+            echo "@ IN SOA ns.$zone. hostmaster.$zone. 1 3600 600 86400 3600"
+            echo "@ IN NS ns.$zone."
+            echo "ns IN A 127.0.0.1"
+            if [[ $zone == bench.test ]]; then echo '@ IN TXT "v=spf1 ip4:127.0.0.0/8 -all"'; fi
+        } >"$zones/$zone.zone"
+    done
+    cat >"$zones/nsd.conf" <<NSD_END
+server:
+  ip-address: 127.0.0.1@$nsd_port
+  do-ip6: no
+  username: ""
+  zonesdir: "$zones"
+  pidfile: "$zones/nsd.pid"
+  database: ""
+  zonelistfile: "$zones/zone.list"
+  xfrdfile: "$zones/xfrd.state"
+  xfrdir: "$zones"
+  logfile: "$zones/nsd.log"
+  server-count: 1
+remote-control:
+  control-enable: no
+zone:
+  name: "bench.test"
+  zonefile: "bench.test.zone"
+zone:
+  name: "bl.bench.test"
+  zonefile: "bl.bench.test.zone"
+NSD_END
+    /usr/sbin/nsd -d -c "$zones/nsd.conf" >"$WORK/nsd.log" 2>&1 &
+    nsd_pid=$!
+    STARTED+=("$nsd_pid")
+    wait_listen "$nsd_port" "$nsd_pid" || { FX_WHY="nsd did not start: $(tail -2 "$zones/nsd.log" | tr '\n' ' ')"; return 1; }
+    FX_PORT=$(free_port)
+    sed -e "s/127.0.0.1:$MX_PORT/127.0.0.1:$FX_PORT/" "$WORK/mxgate.yaml" >"$WORK/filters.yaml"
+    cat >>"$WORK/filters.yaml" <<FILTERS_END
+dns:
+  servers: ["127.0.0.1@$nsd_port"]
+  transparent_local_zones: ["test"]
+state:
+  sqlite:
+    path: "$WORK/state.db"
+filters:
+  spf:
+    enabled: true
+  dnsbl:
+    enabled: true
+    lists:
+      - {name: "bench", zone: "bl.bench.test"}
+  greylist:
+    enabled: true
+    delay: 1s
+FILTERS_END
+    "$MXGATE" -c "$WORK/filters.yaml" >"$WORK/filters.log" 2>&1 &
+    FX_PID=$!
+    STARTED+=("$FX_PID")
+    wait_listen "$FX_PORT" "$FX_PID" || { FX_WHY="did not start: $(tail -3 "$WORK/filters.log" | tr '\n' ' ')"; return 1; }
+    # Greylisting: the first attempt is deferred, a retry after the delay passes and
+    # the triplet stays allowed, so the runs measure the lookup, not the deferral.
+    timeout 10 "$SOURCE_BIN" -m 1 -M bench.test -f bar@bench.test -t foo@bench.test "127.0.0.1:$FX_PORT" \
+        >>"$WORK/source.log" 2>&1
+    sleep 1.5
+    if ! timeout 10 "$SOURCE_BIN" -m 1 -M bench.test -f bar@bench.test -t foo@bench.test "127.0.0.1:$FX_PORT" \
+        >>"$WORK/source.log" 2>&1; then
+        FX_WHY="the greylisting retry did not pass"
+        return 1
+    fi
+    return 0
+}
+if ((MX_OK)); then
+    if start_filtered_mxgate; then
+        FX_OK=1
+        log "mxgate with filters pid $FX_PID on 127.0.0.1:$FX_PORT"
+    else
+        log "mxgate with filters: $FX_WHY"
+    fi
+else
+    FX_WHY="mxgate did not start"
+fi
+
 # ---------------------------------------------------------------- runs
 
 # run_source PORT SIZE SESSIONS COUNT -> prints elapsed seconds, or fails
@@ -201,6 +295,10 @@ measure() {
                 return 0
             fi
             port=$MX_PORT pid=$MX_PID ;;
+        filters)
+            ((FX_OK)) || return 0
+            kill -0 "$FX_PID" 2>/dev/null || { FX_OK=0 FX_WHY="died during the benchmark"; return 0; }
+            port=$FX_PORT pid=$FX_PID ;;
     esac
     c0=0 c1=0
     [[ -n $pid ]] && c0=$(cpu_ticks "$pid")
@@ -218,6 +316,7 @@ measure() {
             case $target in
                 haproxy) HAP_OK=0 ;;
                 mxgate) MX_OK=0 MX_WHY="dropped after $MAX_FAILURES failed runs (smtp-source errors/timeouts)" ;;
+                filters) FX_OK=0 FX_WHY="dropped after $MAX_FAILURES failed runs (smtp-source errors/timeouts)" ;;
             esac
         fi
     fi
@@ -239,13 +338,13 @@ for size in "${SIZES[@]}"; do
     done
 done
 
-TARGETS=(direct haproxy mxgate)
+TARGETS=(direct haproxy mxgate filters)
 for ((rep = 1; rep <= REPEATS; rep++)); do
     for size in "${SIZES[@]}"; do
         for sessions in "${SESSIONS[@]}"; do
-            # Interleave targets run by run, rotating who goes first, so drift hits all three alike.
-            for ((k = 0; k < 3; k++)); do
-                target=${TARGETS[$(((k + rep + sessions) % 3))]}
+            # Interleave targets run by run, rotating who goes first, so drift hits all alike.
+            for ((k = 0; k < ${#TARGETS[@]}; k++)); do
+                target=${TARGETS[$(((k + rep + sessions) % ${#TARGETS[@]}))]}
                 measure "$target" "$size" "$sessions" "${COUNT[${size}_$sessions]}" "$rep"
             done
         done
@@ -335,15 +434,20 @@ def fmt(v, spec="{:.0f}"):
 
 combos = sorted({(s, n) for (_, s, n) in list(rate) + list(fails)})
 print(f"\nmessages/s, median of {repeats} run(s); CPU = process utime+stime per message (10 ms tick resolution)\n")
-hdr = ("size", "sess", "direct", "haproxy", "mxgate", "mx/direct", "mx/haproxy", "mx CPU µs/msg", "hap CPU µs/msg")
-print("{:>7} {:>5} {:>9} {:>9} {:>9} {:>10} {:>11} {:>14} {:>15}".format(*hdr))
+hdr = ("size", "sess", "direct", "haproxy", "mxgate", "filters", "mx/direct", "mx/haproxy", "filt/mx",
+       "mx CPU µs/msg", "filt CPU µs/msg", "hap CPU µs/msg")
+line = "{:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11} {:>8} {:>14} {:>16} {:>15}"
+print(line.format(*hdr))
+
+def ratio(a, b):
+    return fmt(a / b if a and b else None, "{:.2f}")
+
 for size, sess in combos:
-    d, h, m = (med(rate[(t, size, sess)]) for t in ("direct", "haproxy", "mxgate"))
-    label = f"{size // 1024}KB"
-    print("{:>7} {:>5} {:>9} {:>9} {:>9} {:>10} {:>11} {:>14} {:>15}".format(
-        label, sess, fmt(d), fmt(h), fmt(m),
-        fmt(m / d if m and d else None, "{:.2f}"), fmt(m / h if m and h else None, "{:.2f}"),
-        fmt(med(cpu[("mxgate", size, sess)]), "{:.1f}"), fmt(med(cpu[("haproxy", size, sess)]), "{:.1f}")))
+    d, h, m, x = (med(rate[(t, size, sess)]) for t in ("direct", "haproxy", "mxgate", "filters"))
+    print(line.format(
+        f"{size // 1024}KB", sess, fmt(d), fmt(h), fmt(m), fmt(x), ratio(m, d), ratio(m, h), ratio(x, m),
+        fmt(med(cpu[("mxgate", size, sess)]), "{:.1f}"), fmt(med(cpu[("filters", size, sess)]), "{:.1f}"),
+        fmt(med(cpu[("haproxy", size, sess)]), "{:.1f}")))
 bad = {k: v for k, v in fails.items() if v}
 if bad:
     print("\nfailed runs: " + ", ".join(f"{t} {s // 1024}KB x{n}: {c}" for (t, s, n), c in sorted(bad.items())))
@@ -351,4 +455,5 @@ PYEOF
 echo
 echo "$IDLE_LINE"
 ((MX_OK)) || echo "mxgate: ${MX_WHY:-not measured}"
+((FX_OK)) || echo "mxgate with filters: ${FX_WHY:-not measured}"
 exit 0
