@@ -348,8 +348,11 @@ filters::DnsblSettings decode_dnsbl(const YAML::Node& node, Reporter& reporter) 
     for (const std::string& problem : filters::dnsbl::validate(c)) {
         const std::string key = problem.substr(0, problem.find(": "));
         YAML::Mark mark = reporter.mark(key);
-        for (std::string parent = key; mark.is_null() && parent.find('.') != std::string::npos;) {
-            parent = parent.substr(0, std::min(parent.rfind('.'), parent.rfind('[')));
+        // The nearest ancestor with a mark: "a.lists[0].codes" -> "a.lists[0]" -> "a.lists" -> "a".
+        for (std::string parent = key; mark.is_null();) {
+            const auto cut = parent.find_last_of(".[");
+            if (cut == std::string::npos || cut == 0) break;
+            parent.resize(cut);
             mark = reporter.mark(parent);
         }
         reporter.error(mark.is_null() ? m.node().Mark() : mark, problem);

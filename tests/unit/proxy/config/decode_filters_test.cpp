@@ -170,6 +170,94 @@ TEST(ConfigFilters, GreylistAndRateLimitDecodeEveryKey) {
     EXPECT_EQ(p.config->state.sqlite.path, (dir.path() / "var/state.db").string());
 }
 
+TEST(ConfigFilters, SpfAndDnsblDecodeEveryKey) {
+    const Parsed p = parse(minimal +
+                           "server: {hostname: mx.example.net, authserv_id: auth.example.net}\n"
+                           "filters:\n"
+                           "  spf:\n"
+                           "    enabled: true\n"
+                           "    timeout: 3s\n"
+                           "    threads: 4\n"
+                           "    receiver: spf.example.net\n"
+                           "    skip_trusted: false\n"
+                           "    max_dns_mechanisms: 12\n"
+                           "    max_dns_mx: 5\n"
+                           "    max_dns_ptr: 6\n"
+                           "    max_void_lookups: 0\n"
+                           "    max_queries: 100\n"
+                           "    on_pass: proceed\n"
+                           "    on_fail: tempfail\n"
+                           "    on_softfail: reject\n"
+                           "    on_neutral: proceed\n"
+                           "    on_none: proceed\n"
+                           "    on_temperror: proceed\n"
+                           "    on_permerror: reject\n"
+                           "  dnsbl:\n"
+                           "    enabled: true\n"
+                           "    skip_trusted: false\n"
+                           "    reject_score: 3\n"
+                           "    lists:\n"
+                           "      - {name: zen, zone: Zen.Example, codes: [\"127.0.0.2\", \"127.0.0.3\"], weight: 2,"
+                           " timeout: 800ms, ipv6: false, fetch_reason: false}\n"
+                           "      - {name: surbl, zone: multi.example, type: sender_domain, bitmask: 0x0c}\n"
+                           "      - {name: wl, zone: wl.example, type: ip, allow: true, weight: -5}\n"
+                           "      - {name: helo, zone: helo.example, type: helo, bitmask: 4}\n"
+                           "      - {name: rdns, zone: rdns.example, type: rdns}\n"
+                           "    fcrdns: {enabled: false, timeout: 2s, max_names: 3}\n");
+    ASSERT_NE(p.config, nullptr) << (p.errors.empty() ? "" : p.errors.front());
+    EXPECT_EQ(p.config->server.authserv_id, "auth.example.net");
+    const auto& f = p.config->filters;
+    EXPECT_TRUE(f.need_resolver());
+    EXPECT_FALSE(f.need_state());
+    using Kind = filters::spf::SpfAction::Kind;
+    const auto& spf = f.spf.config;
+    EXPECT_TRUE(f.spf.enabled);
+    EXPECT_EQ(spf.timeout, std::chrono::seconds(3));
+    EXPECT_EQ(spf.threads, 4u);
+    EXPECT_EQ(spf.receiver, "spf.example.net");
+    EXPECT_FALSE(spf.skip_trusted);
+    EXPECT_EQ(spf.max_dns_mechanisms, 12);
+    EXPECT_EQ(spf.max_dns_mx, 5);
+    EXPECT_EQ(spf.max_dns_ptr, 6);
+    EXPECT_EQ(spf.max_void_lookups, 0);
+    EXPECT_EQ(spf.max_queries, 100);
+    EXPECT_EQ(spf.on_fail, filters::spf::spf_action(Kind::tempfail, false));
+    EXPECT_EQ(spf.on_fail.code, 451u);
+    EXPECT_EQ(spf.on_fail.enhanced, "4.7.23");
+    EXPECT_EQ(spf.on_softfail.code, 550u);
+    EXPECT_EQ(spf.on_temperror.kind, Kind::proceed);
+    EXPECT_EQ(spf.on_permerror, filters::spf::spf_action(Kind::reject, true));
+    EXPECT_EQ(spf.on_permerror.enhanced, "5.7.24");
+    const auto& bl = f.dnsbl.config;
+    EXPECT_TRUE(f.dnsbl.enabled);
+    EXPECT_FALSE(bl.skip_trusted);
+    EXPECT_EQ(bl.reject_score, 3);
+    ASSERT_EQ(bl.lists.size(), 5u);
+    EXPECT_EQ(bl.lists[0].zone, "zen.example");
+    EXPECT_EQ(bl.lists[0].codes, (std::vector<std::string>{"127.0.0.2", "127.0.0.3"}));
+    EXPECT_EQ(bl.lists[0].weight, 2);
+    EXPECT_EQ(bl.lists[0].timeout, std::chrono::milliseconds(800));
+    EXPECT_FALSE(bl.lists[0].ipv6);
+    EXPECT_FALSE(bl.lists[0].fetch_reason);
+    EXPECT_EQ(bl.lists[1].type, filters::dnsbl::ListType::sender_domain);
+    EXPECT_EQ(bl.lists[1].bitmask, 0x0cu);
+    EXPECT_TRUE(bl.lists[2].allow);
+    EXPECT_EQ(bl.lists[2].weight, -5);
+    EXPECT_EQ(bl.lists[3].type, filters::dnsbl::ListType::helo);
+    EXPECT_EQ(bl.lists[3].bitmask, 4u);
+    EXPECT_EQ(bl.lists[4].type, filters::dnsbl::ListType::rdns);
+    EXPECT_FALSE(bl.fcrdns.enabled);
+    EXPECT_EQ(bl.fcrdns.timeout, std::chrono::seconds(2));
+    EXPECT_EQ(bl.fcrdns.max_names, 3u);
+}
+
+TEST(ConfigFilters, ReceiverAndAuthservIdDefaultToTheHostname) {
+    const Parsed p = parse(minimal + "server: {hostname: mx.example.net}\n");
+    ASSERT_NE(p.config, nullptr);
+    EXPECT_EQ(p.config->server.authserv_id, "mx.example.net");
+    EXPECT_EQ(p.config->filters.spf.config.receiver, "mx.example.net");
+}
+
 // ---- errors: exact text ------------------------------------------------------
 
 TEST(ConfigFiltersErrors, UnknownKeysSuggestTheClosest) {
@@ -285,6 +373,34 @@ TEST(ConfigFiltersErrors, GreylistValues) {
     expect_error(minimal + "filters: {greylist: {enabled: on}}\n",
                  "t.yaml:7:31: filters.greylist.enabled: expected true or false, got \"on\"");
     expect_error(minimal + "filters: {greylist: []}\n", "t.yaml:7:21: filters.greylist: expected a map, got a list");
+}
+
+TEST(ConfigFiltersErrors, SpfValues) {
+    expect_error(minimal + "filters: {spf: {on_fail: bounce}}\n",
+                 "t.yaml:7:26: filters.spf.on_fail: expected one of proceed, tempfail, reject, got \"bounce\"");
+    expect_error(minimal + "filters: {spf: {threads: 0}}\n",
+                 "t.yaml:7:26: filters.spf.threads: expected a whole number from 1 to 64, got \"0\"");
+    expect_error(minimal + "filters: {spf: {receiver: \"not a host\"}}\n",
+                 "t.yaml:7:27: filters.spf.receiver: expected a host name like \"mx.example.org\", got \"not a host\"");
+}
+
+TEST(ConfigFiltersErrors, DnsblValues) {
+    expect_error(minimal + "filters: {dnsbl: {lists: [{zone: zen.example}]}}\n",
+                 "t.yaml:7:27: filters.dnsbl.lists[0]: missing key 'name'");
+    expect_error(minimal + "filters: {dnsbl: {lists: [{name: zen, zone: zen.example, weight: -1001}]}}\n",
+                 "t.yaml:7:66: filters.dnsbl.lists[0].weight: expected a whole number from -1000 to 1000, got \"-1001\"");
+    expect_error(minimal + "filters: {dnsbl: {lists: [{name: zen, zone: zen.example, bitmask: 0xzz}]}}\n",
+                 "t.yaml:7:67: filters.dnsbl.lists[0].bitmask: expected a 32-bit mask like 0x04 or 4, got \"0xzz\"");
+    expect_error(minimal + "filters: {dnsbl: {lists: [{name: zen, zone: zen.example, type: url}]}}\n",
+                 "t.yaml:7:64: filters.dnsbl.lists[0].type: expected one of ip, helo, sender_domain, rdns, got \"url\"");
+    expect_error(minimal + "filters: {dnsbl: {lists: [{name: Zen, zone: zen.example}]}}\n",
+                 "t.yaml:7:34: filters.dnsbl.lists[0].name: 'Zen': use a-z, 0-9, '_' and '-'");
+    expect_error(minimal + "filters: {dnsbl: {lists: [{name: a, zone: x.example}, {name: a, zone: y.example}]}}\n",
+                 "t.yaml:7:62: filters.dnsbl.lists[1].name: 'a' used twice");
+    expect_error(minimal + "filters: {dnsbl: {lists: [{name: a, zone: x.example, codes: [127.0.0.2], bitmask: 2}]}}\n",
+                 "t.yaml:7:26: filters.dnsbl.lists[0]: codes and bitmask exclude each other");
+    expect_error(minimal + "filters: {dnsbl: {reject_score: -1}}\n",
+                 "t.yaml:7:33: filters.dnsbl.reject_score: expected a whole number from 0 to 100000, got \"-1\"");
 }
 
 TEST(ConfigFiltersErrors, RateLimitValues) {
@@ -409,7 +525,13 @@ TEST(ConfigFiltersDump, NonDefaultValuesRoundTrip) {
                              " allow_recipient_domains: [postmaster.example.org], skip_spf_pass: true, fail_open: false}\n"
                              "  rate_limit: {enabled: true, max_connections_per_window: 1000000000,"
                              " max_messages_per_window: 0, window: 24h, ipv4_prefix: 16, ipv6_prefix: 16,"
-                             " fail_open: false}\n";
+                             " fail_open: false}\n"
+                             "  spf: {enabled: true, timeout: 500ms, threads: 3, receiver: spf.example, skip_trusted: false,"
+                             " max_void_lookups: 5, on_fail: tempfail, on_permerror: reject, on_softfail: reject}\n"
+                             "  dnsbl: {enabled: true, reject_score: 0, skip_trusted: false,"
+                             " lists: [{name: zen, zone: zen.example, codes: [\"127.0.0.2\"], weight: -3, timeout: 1500ms,"
+                             " ipv6: false, fetch_reason: false}, {name: m, zone: m.example, type: rdns, bitmask: 0x80000000}],"
+                             " fcrdns: {enabled: false, timeout: 20ms, max_names: 100}}\n";
     const Parsed first = parse(yaml, source);
     ASSERT_NE(first.config, nullptr) << (first.errors.empty() ? "" : first.errors.front());
     const Config& c = *first.config;
