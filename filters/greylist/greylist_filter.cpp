@@ -9,6 +9,15 @@ namespace asio = boost::asio;
 namespace {
 // Compare-and-set rounds before giving up on storing (the decision still stands).
 constexpr int max_store_attempts = 3;
+// A record that was renewed this recently is not written again: an active sender
+// would otherwise cost a store write per message, for an expiry (pass_lifetime,
+// days) that moves by seconds. Its pass_count then counts at most one pass per
+// interval, which only statistics read once the sender is allowed.
+constexpr auto renew_after = std::chrono::seconds(60);
+
+bool renewed_recently(const state::GreylistRecord& record, TimePoint now) {
+    return record.pass_count > 0 && now - record.last_seen < renew_after;
+}
 }  // namespace
 
 TimePoint system_now() { return std::chrono::floor<Seconds>(std::chrono::system_clock::now()); }
@@ -71,7 +80,8 @@ asio::awaitable<Finding> GreylistFilter::check_at(const GreylistRequest& request
         if (!awl) co_return unavailable("get", awl.error());
         if (auto_allowed(awl->record, config)) {
             // Refresh so an active sender stays allowed; losing this race is harmless.
-            (void)co_await store_->greylist_put(awl_key, count_pass(awl->record, now, config), awl->version, now);
+            if (!renewed_recently(*awl->record, now))
+                (void)co_await store_->greylist_put(awl_key, count_pass(awl->record, now, config), awl->version, now);
             ++counters_.auto_allowed;
             co_return Finding{"greylist", Outcome::pass, {{"via", "auto_allow"}, {"network", network}},
                               "network and sender domain auto-allowed"};
@@ -84,6 +94,7 @@ asio::awaitable<Finding> GreylistFilter::check_at(const GreylistRequest& request
         auto current = co_await store_->greylist_get(key, now);
         if (!current) co_return unavailable("get", current.error());
         decision = decide_triplet(current->record, now, config);
+        if (decision.action == Action::pass && renewed_recently(*current->record, now)) break;
         auto stored = co_await store_->greylist_put(key, decision.next, current->version, now);
         if (!stored) co_return unavailable("put", stored.error());
         if (*stored) break;  // else someone decided on this triplet meanwhile: read again

@@ -111,6 +111,27 @@ TEST_F(GreylistFilterTest, AutoAllowAfterFivePassedDeliveries) {
         << "another sender domain is not auto-allowed";
 }
 
+TEST_F(GreylistFilterTest, AnActiveSenderIsNotRewrittenOnEveryMessage) {
+    config_.auto_allow_after = 0;  // the triplet path alone
+    build();
+    now_ = t0;
+    check("192.0.2.10", "alice@example.org", "bob@dest.example");
+    now_ += 10min;
+    ASSERT_EQ(check("192.0.2.10", "alice@example.org", "bob@dest.example").outcome, f::Outcome::pass);
+    // Within a minute of the last renewal: one read, no write.
+    now_ += 30s;
+    const auto before = store_->calls;
+    EXPECT_EQ(check("192.0.2.10", "alice@example.org", "bob@dest.example").outcome, f::Outcome::pass);
+    EXPECT_EQ(store_->calls - before, 1u);
+    // Later: read and renew, so the triplet stays known for pass_lifetime from now.
+    now_ += 2min;
+    const auto later = store_->calls;
+    EXPECT_EQ(check("192.0.2.10", "alice@example.org", "bob@dest.example").outcome, f::Outcome::pass);
+    EXPECT_EQ(store_->calls - later, 2u);
+    now_ += config_.pass_lifetime - 1s;
+    EXPECT_EQ(check("192.0.2.10", "alice@example.org", "bob@dest.example").outcome, f::Outcome::pass);
+}
+
 TEST_F(GreylistFilterTest, NullSenderIsGreylistedButNeverAutoAllowed) {
     for (int i = 0; i < 6; ++i) {
         const std::string rcpt = "user" + std::to_string(i) + "@dest.example";
