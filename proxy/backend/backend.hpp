@@ -32,6 +32,7 @@ struct ClientInfo {
     asio::ip::address address;
     unsigned short port = 0;
     std::string helo;          // as the client sent it
+    std::string name;          // host name a front-end gave with XCLIENT NAME; empty = unknown
     bool esmtp = true;         // EHLO (true) or HELO
     bool tls = false;
     std::string session_id;    // our id, for logs

@@ -140,8 +140,8 @@ std::vector<std::string> identity_commands(std::string_view verb, const ClientIn
                                            const std::vector<std::string>& attributes, std::size_t max_line) {
     static constexpr std::string_view unavailable = "[UNAVAILABLE]";
     std::vector<std::pair<std::string, std::string>> values;
-    // mxgate does no reverse lookup of its own, so NAME is always unknown.
-    values.emplace_back("NAME", std::string(unavailable));
+    // mxgate does no reverse lookup of its own: NAME is known only from a front-end's XCLIENT.
+    values.emplace_back("NAME", client.name.empty() ? std::string(unavailable) : xtext_encode(client.name));
     values.emplace_back("ADDR", client.address.is_unspecified() ? std::string(unavailable)
                                                                 : identity_address(client.address));
     values.emplace_back("PORT", client.port == 0 ? std::string(unavailable) : std::to_string(client.port));

@@ -138,6 +138,9 @@ struct Config {
     Limits limits;
     Timeouts timeouts;
     std::vector<Network> trusted_networks;     // may relay to any domain
+    // May send XCLIENT to replace the client's identity (Postfix smtpd_authorized_xclient_hosts):
+    // only front-ends you control. Decided by the connection's own address. Default: nobody.
+    std::vector<Network> xclient_networks;
     std::map<std::string, std::string> domains; // served domain (lower case) -> backend name; "*" = any other (relay)
     std::map<std::string, Backend> backends;
     Logging logging;

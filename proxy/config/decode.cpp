@@ -122,8 +122,8 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
         return c;
     }
     detail::MapReader m(root, "", r,
-                        {"server", "listeners", "tls", "limits", "timeouts", "trusted_networks", "domains", "backends",
-                         "logging", "dns", "state", "filters"});
+                        {"server", "listeners", "tls", "limits", "timeouts", "trusted_networks", "xclient_networks",
+                         "domains", "backends", "logging", "dns", "state", "filters"});
     if (!m.is_map()) return c;
     c.server = detail::decode_server(m.get("server"), r);
     if (m.require("listeners")) c.listeners = detail::decode_listeners(m.get("listeners"), r);
@@ -131,6 +131,7 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     c.limits = detail::decode_limits(m.get("limits"), r);
     c.timeouts = detail::decode_timeouts(m.get("timeouts"), r);
     c.trusted_networks = detail::decode_trusted_networks(m.get("trusted_networks"), r);
+    c.xclient_networks = detail::decode_xclient_networks(m.get("xclient_networks"), r);
     if (m.require("domains")) c.domains = detail::decode_domains(m.get("domains"), r);
     if (m.require("backends")) c.backends = detail::decode_backends(m.get("backends"), r);
     c.logging = detail::decode_logging(m.get("logging"), r);

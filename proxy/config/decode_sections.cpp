@@ -154,6 +154,11 @@ std::vector<Network> decode_trusted_networks(const YAML::Node& node, Reporter& r
     return decode_network_list(node, "trusted_networks", reporter);
 }
 
+std::vector<Network> decode_xclient_networks(const YAML::Node& node, Reporter& reporter) {
+    if (!node.IsDefined() || node.IsNull()) return {};
+    return decode_network_list(node, "xclient_networks", reporter);
+}
+
 std::vector<Network> decode_network_list(const YAML::Node& node, const std::string& list, Reporter& reporter) {
     std::vector<Network> networks;
     if (!expect_list(node, list, "networks", reporter)) return networks;

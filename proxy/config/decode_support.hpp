@@ -160,6 +160,7 @@ Tls decode_tls(const YAML::Node& node, Reporter& reporter);
 Limits decode_limits(const YAML::Node& node, Reporter& reporter);
 Timeouts decode_timeouts(const YAML::Node& node, Reporter& reporter);
 std::vector<Network> decode_trusted_networks(const YAML::Node& node, Reporter& reporter);
+std::vector<Network> decode_xclient_networks(const YAML::Node& node, Reporter& reporter);
 // A list of networks at `path` (trusted_networks, filters.greylist.allow_networks):
 // bad entries and entries with host bits set are reported and skipped.
 std::vector<Network> decode_network_list(const YAML::Node& node, const std::string& path, Reporter& reporter);

@@ -218,10 +218,13 @@ std::string dump_config(const Config& c) {
     w.duration("backend_idle", t.backend_idle);
     w.end();
 
-    out << YAML::Key << "trusted_networks" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-    for (const auto& network : c.trusted_networks)
-        out << YAML::DoubleQuoted << network.address.to_string() + "/" + std::to_string(network.prefix_length);
-    out << YAML::EndSeq;
+    for (const auto& [key, networks] : {std::pair{"trusted_networks", &c.trusted_networks},
+                                        std::pair{"xclient_networks", &c.xclient_networks}}) {
+        out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const auto& network : *networks)
+            out << YAML::DoubleQuoted << network.address.to_string() + "/" + std::to_string(network.prefix_length);
+        out << YAML::EndSeq;
+    }
 
     w.begin("domains");
     for (const auto& [domain, backend] : c.domains)

@@ -42,6 +42,17 @@ long long milliseconds_since(Clock::time_point start) {
 
 smtp::Reply verdict_reply(const policy::Verdict& v) { return make_reply(v.code, v.enhanced, v.text); }
 
+asio::ip::address peer_address(const asio::ip::tcp::socket& socket) {
+    boost::system::error_code ec;
+    return normalize(socket.remote_endpoint(ec).address());
+}
+
+bool in_networks(const std::vector<config::Network>& networks, const asio::ip::address& address) {
+    for (const auto& network : networks)
+        if (network.contains(address)) return true;
+    return false;
+}
+
 }  // namespace
 
 Session::Session(asio::ip::tcp::socket socket, std::shared_ptr<const Generation> generation,
@@ -55,7 +66,8 @@ Session::Session(asio::ip::tcp::socket socket, std::shared_ptr<const Generation>
       state_(ServerSettings{config_.server.hostname,
                             listener.tls == config::ListenerTls::starttls && generation_->server_tls != nullptr,
                             &config_.limits},
-             listener.tls == config::ListenerTls::implicit),
+             listener.tls == config::ListenerTls::implicit,
+             in_networks(config_.xclient_networks, peer_address(stream_.socket()))),
       lines_(config_.limits.max_command_line_length),
       started_(Clock::now()) {
     boost::system::error_code ec;
@@ -63,8 +75,7 @@ Session::Session(asio::ip::tcp::socket socket, std::shared_ptr<const Generation>
     client_.address = normalize(remote.address());
     client_.port = remote.port();
     client_.session_id = std::move(id);
-    for (const auto& network : config_.trusted_networks)
-        if (network.contains(client_.address)) trusted_ = true;
+    trusted_ = in_networks(config_.trusted_networks, client_.address);
     stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
@@ -213,6 +224,7 @@ asio::awaitable<void> Session::perform(Step& step) {
         case Action::starttls:
             if (!co_await do_starttls(step)) end_ = End::error;
             break;
+        case Action::xclient: co_await do_xclient(step); break;
     }
 }
 
@@ -292,7 +304,7 @@ std::string Session::trace_headers() {
     const auto& recipients = state_.recipients();
     headers += added;
     headers += session::received_header(
-        {client_.helo, client_.address.to_string(), filters::dnsbl::confirmed_name(session_findings_).value_or(""),
+        {client_.helo, client_.address.to_string(), filters::dnsbl::confirmed_name(session_findings_).value_or(client_.name),
          config_.server.hostname, state_.esmtp(), state_.smtputf8(), stream_.tls_version(), stream_.tls_cipher(),
          client_.session_id + "." + std::to_string(state_.transactions()),
          recipients.size() == 1 ? recipients.front() : std::string(), std::chrono::system_clock::now()});
@@ -452,6 +464,44 @@ asio::awaitable<bool> Session::do_starttls(const Step& step) {
     client_.helo.clear();
     state_.on_tls_started();
     co_return true;
+}
+
+// Postfix XCLIENT: a front-end in xclient_networks names its client, and the
+// session starts over as if that client had just connected: its address decides
+// trust and the connect stage, and a refusal there ends the session. Whether
+// XCLIENT stays allowed depends on the connection, not on the new address.
+// ADDR, PORT and NAME not given keep their values (a front-end may split them
+// over several XCLIENT commands when a line would be too long); HELO and PROTO
+// not given are forgotten, as the client has not greeted the new session yet.
+asio::awaitable<void> Session::do_xclient(const Step& step) {
+    const smtp::XclientAttributes& given = step.xclient;
+    const std::string previous_address = client_.address.to_string();
+    if (given.address && !given.address->empty()) {
+        boost::system::error_code ec;
+        auto address = asio::ip::make_address(*given.address, ec);
+        if (!ec) client_.address = normalize(address);  // decode_xclient checked it with the same parser
+    }
+    if (given.port) client_.port = *given.port;
+    if (given.name) client_.name = *given.name;
+    client_.helo = given.helo.value_or("");  // a HELO name belongs to the old session (Postfix: got_helo)
+    client_.esmtp = given.proto == "ESMTP";  // what the backend is told, until the client sends EHLO
+    trusted_ = in_networks(config_.trusted_networks, client_.address);
+    state_.on_xclient_done(client_.helo);
+    transaction_.reset();
+    session_findings_.clear();
+    transaction_findings_.clear();
+    log::info(log::Line("xclient").add("session", client_.session_id).add("from", previous_address)
+                  .add("addr", client_.address.to_string()).add("port", client_.port)
+                  .add("name", client_.name.empty() ? std::string("unknown") : client_.name)
+                  .add("helo", client_.helo).add("proto", given.proto.value_or(""))
+                  .add("trusted", trusted_ ? "yes" : "no"));
+    auto verdict = co_await run_stage(filters::Stage::connect);
+    if (verdict) {
+        say_goodbye(verdict_reply(*verdict));
+        if (end_ == End::none) end_ = End::error;
+        co_return;
+    }
+    reply(state_.greeting(config_.server.banner));
 }
 
 asio::awaitable<std::optional<smtp::LineEvent>> Session::next_line() {

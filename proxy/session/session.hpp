@@ -53,6 +53,7 @@ private:
     boost::asio::awaitable<Step> do_data();
     boost::asio::awaitable<Step> do_bdat(const Step& command);
     boost::asio::awaitable<bool> do_starttls(const Step& step);
+    boost::asio::awaitable<void> do_xclient(const Step& step);
     boost::asio::awaitable<std::optional<policy::Verdict>> run_stage(filters::Stage stage);
     void begin_content();
     boost::asio::awaitable<bool> forward(std::string_view content);

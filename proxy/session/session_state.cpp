@@ -38,8 +38,8 @@ bool all_digits(std::string_view s) {
 
 }  // namespace
 
-SessionState::SessionState(ServerSettings settings, bool tls_active)
-    : settings_(std::move(settings)), tls_(tls_active) {
+SessionState::SessionState(ServerSettings settings, bool tls_active, bool xclient_allowed)
+    : settings_(std::move(settings)), tls_(tls_active), xclient_allowed_(xclient_allowed) {
     assert(settings_.limits != nullptr);
 }
 
@@ -79,6 +79,7 @@ Step SessionState::on_command(smtp::Command&& command) {
         case Verb::data: return on_data_command();
         case Verb::bdat: return on_bdat_command(command);
         case Verb::starttls: return on_starttls();
+        case Verb::xclient: return on_xclient_command(std::move(command));
         case Verb::rset:
             reset_transaction();
             return junk(reply(250, "2.0.0", "Ok"));
@@ -115,6 +116,8 @@ smtp::Reply SessionState::ehlo_reply() const {
     if (settings_.tls_available && !tls_) r.lines.push_back("STARTTLS");
     r.lines.push_back("CHUNKING");
     r.lines.push_back("DSN");
+    // Advertised only to those who may use it, as Postfix does.
+    if (xclient_allowed_) r.lines.push_back(std::string("XCLIENT ") + smtp::xclient_attribute_names);
     return r;
 }
 
@@ -255,6 +258,26 @@ void SessionState::on_tls_started() {
     greeted_ = false;
     esmtp_ = false;
     helo_.clear();
+    reset_transaction();
+}
+
+Step SessionState::on_xclient_command(smtp::Command&& command) {
+    // Postfix's replies. Authorization first, so a stranger learns nothing more.
+    if (!xclient_allowed_) return error(550, "5.7.0", "Error: insufficient authorization");
+    if (mail_given_) return error(503, "5.5.1", "Error: MAIL transaction in progress");
+    auto decoded = smtp::decode_xclient(command.params);
+    if (auto* bad = std::get_if<smtp::XclientError>(&decoded)) return error(501, "5.5.4", std::move(bad->text));
+    Step step{Step::Action::xclient, {}};
+    step.xclient = std::move(std::get<smtp::XclientAttributes>(decoded));
+    return step;
+}
+
+void SessionState::on_xclient_done(const std::string& helo) {
+    // Postfix: the session starts over as if the named client had connected.
+    // The error and junk counts stay: they limit this connection, whoever it speaks for.
+    greeted_ = !helo.empty();
+    esmtp_ = false;
+    helo_ = helo;
     reset_transaction();
 }
 

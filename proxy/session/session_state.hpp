@@ -12,6 +12,7 @@
 #include "proxy/config/config.hpp"
 #include "proxy/smtp/command.hpp"
 #include "proxy/smtp/reply.hpp"
+#include "proxy/smtp/xclient.hpp"
 
 namespace mxgate::session {
 
@@ -26,11 +27,13 @@ struct Step {
         bdat,            // read `chunk_size` bytes into the message; report with on_bdat_chunk()
         bdat_discard,    // read and drop `chunk_size` bytes, then send `reply` (keeps the stream in sync)
         starttls,        // send `reply` (220), then handshake; report with on_tls_started()
+        xclient,         // take `xclient` as the client's identity, restart the session; report with on_xclient_done()
     };
     Action action = Action::reply;
     smtp::Reply reply;
     std::uint64_t chunk_size = 0;  // bdat, bdat_discard
     bool last_chunk = false;       // bdat: BDAT ... LAST
+    smtp::XclientAttributes xclient;  // xclient: checked and decoded
 };
 
 struct ServerSettings {            // what the session offers, fixed per listener and config
@@ -41,7 +44,9 @@ struct ServerSettings {            // what the session offers, fixed per listene
 
 class SessionState {
 public:
-    SessionState(ServerSettings settings, bool tls_active);
+    // `xclient_allowed`: the connection comes from xclient_networks (Postfix
+    // smtpd_authorized_xclient_hosts); it stays so after XCLIENT changes the address.
+    SessionState(ServerSettings settings, bool tls_active, bool xclient_allowed = false);
 
     smtp::Reply greeting(const std::string& banner) const;
 
@@ -59,6 +64,9 @@ public:
     // the transaction is over either way.
     Step on_message_done(smtp::Reply reply);
     void on_tls_started();
+    // XCLIENT was carried out: back to the just-connected state, greeted when
+    // the new identity includes a HELO name (as if the client had sent HELO).
+    void on_xclient_done(const std::string& helo);
     // A stage verdict that ends the session (421).
     Step on_disconnect(smtp::Reply reply);
 
@@ -87,11 +95,13 @@ private:
     Step on_data_command();
     Step on_bdat_command(const smtp::Command& command);
     Step on_starttls();
+    Step on_xclient_command(smtp::Command&& command);
     smtp::Reply ehlo_reply() const;
     void reset_transaction();
 
     ServerSettings settings_;
     bool tls_ = false;
+    bool xclient_allowed_ = false;
     bool greeted_ = false;
     bool esmtp_ = false;
     std::string helo_;

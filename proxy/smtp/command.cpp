@@ -351,11 +351,11 @@ struct VerbName {
     Verb verb;
 };
 
-constexpr std::array<VerbName, 13> verb_table{{
+constexpr std::array<VerbName, 14> verb_table{{
     {"HELO", Verb::helo}, {"EHLO", Verb::ehlo}, {"MAIL", Verb::mail}, {"RCPT", Verb::rcpt},
     {"DATA", Verb::data}, {"BDAT", Verb::bdat}, {"RSET", Verb::rset}, {"NOOP", Verb::noop},
     {"QUIT", Verb::quit}, {"HELP", Verb::help}, {"VRFY", Verb::vrfy}, {"EXPN", Verb::expn},
-    {"STARTTLS", Verb::starttls},
+    {"STARTTLS", Verb::starttls}, {"XCLIENT", Verb::xclient},
 }};
 
 // Splits on runs of SP; `s` has no leading or trailing SP.
@@ -421,6 +421,28 @@ ParseResult parse_mail_rcpt(Command cmd, std::string_view rest) {
     if (!tail.empty()) {
         if (tail[0] != ' ') return has_non_ascii(tail) ? CommandError::bad_character : CommandError::syntax;
         if (auto error = parse_params(trim_leading_sp(tail), cmd.params)) return *error;
+    }
+    return cmd;
+}
+
+// Postfix XCLIENT_README:
+//   xclient-command = XCLIENT 1*( SP attribute-name"="attribute-value )
+//   attribute-name  = ( NAME | ADDR | PORT | PROTO | HELO | LOGIN | DESTADDR | ... )
+//   attribute-value = xtext
+// Only the shape is checked here: which names we support and what the values
+// mean is decode_xclient's job (xclient.hpp), after the session checked that the
+// client may send XCLIENT at all. Names are upper-cased, values kept as xtext.
+ParseResult parse_xclient(Command cmd, std::string_view arg) {
+    if (arg.empty()) return CommandError::syntax;
+    for (const std::string_view token : split_sp(arg)) {
+        const auto eq = token.find('=');
+        if (eq == 0 || eq == std::string_view::npos || eq + 1 == token.size()) return CommandError::syntax;
+        std::string name(token.substr(0, eq));
+        for (char& c : name) {
+            if (!is_alpha(static_cast<unsigned char>(c)) && c != '_') return CommandError::syntax;
+            c = to_upper(c);
+        }
+        cmd.params.emplace_back(std::move(name), std::string(token.substr(eq + 1)));
     }
     return cmd;
 }
@@ -504,6 +526,9 @@ ParseResult parse_command(std::string_view line) {
     case Verb::bdat:
         cmd.argument = std::string(arg);
         return parse_bdat(std::move(cmd), arg);
+    case Verb::xclient:
+        cmd.argument = std::string(arg);
+        return parse_xclient(std::move(cmd), arg);
     case Verb::unknown:
         cmd.argument = std::string(arg);
         return cmd;

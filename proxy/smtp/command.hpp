@@ -1,6 +1,6 @@
 // Parses one SMTP command line (without CRLF) into a Command. Pure code.
 // Grammar: RFC 5321 §4.1.1 (commands), §4.1.2 (paths), RFC 1869 / RFC 5321 §4.1.2
-// (ESMTP parameters), RFC 3030 (BDAT), RFC 6531 (UTF-8 addresses).
+// (ESMTP parameters), RFC 3030 (BDAT), RFC 6531 (UTF-8 addresses), Postfix XCLIENT.
 // Errors are values: CommandError says which reply the session should send.
 #pragma once
 
@@ -16,6 +16,7 @@ namespace mxgate::smtp {
 
 enum class Verb : std::uint8_t {
     helo, ehlo, mail, rcpt, data, bdat, rset, noop, quit, help, vrfy, expn, starttls,
+    xclient,  // Postfix XCLIENT: attributes in `params`, values still xtext (see xclient.hpp)
     unknown,  // syntactically a command word we do not implement (reply 502)
 };
 
@@ -37,7 +38,7 @@ struct Command {
     Verb verb = Verb::unknown;
     std::string argument;             // HELO/EHLO domain, VRFY/EXPN/HELP text, raw for others
     Address address;                  // MAIL FROM / RCPT TO
-    std::vector<EsmtpParam> params;   // MAIL / RCPT parameters, in order
+    std::vector<EsmtpParam> params;   // MAIL / RCPT parameters, XCLIENT attributes, in order
     std::uint64_t chunk_size = 0;     // BDAT
     bool last_chunk = false;          // BDAT ... LAST
 };

@@ -3,6 +3,7 @@
 // one is broken; sanitizers catch the rest.
 #include "proxy/smtp/command.hpp"
 #include "proxy/smtp/line_reader.hpp"
+#include "proxy/smtp/xclient.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -37,6 +38,18 @@ void check_command(std::string_view line) {
             for (char c : keyword) check(!(c >= 'a' && c <= 'z'));
             check(find_param(cmd->params, keyword) == &cmd->params[i]);  // unique
             check(value.find_first_of(" =") == std::string::npos);
+        }
+    } else if (cmd->verb == Verb::xclient) {
+        check(a.empty() && !cmd->params.empty());
+        for (const auto& [name, value] : cmd->params) {
+            check(!name.empty() && !value.empty());
+            for (char c : name) check((c >= 'A' && c <= 'Z') || c == '_');
+            check(value.find(' ') == std::string::npos);
+        }
+        const XclientResult x = decode_xclient(cmd->params);
+        if (const auto* attributes = std::get_if<XclientAttributes>(&x)) {
+            for (const auto* text : {&attributes->address, &attributes->name, &attributes->helo, &attributes->proto})
+                if (*text) check(text->value().size() <= 255 && text->value().find_first_of(" \r\n") == std::string::npos);
         }
     } else {
         check(a.empty() && cmd->params.empty());

@@ -42,6 +42,12 @@ class Reply:
     __repr__ = __str__
 
 
+def xtext(value: str) -> str:
+    """RFC 3461 section 4: "+", "=" and anything outside "!".."~" as "+XX"."""
+    return "".join(c if "!" <= c <= "~" and c not in "+=" else "".join(f"+{b:02X}" for b in c.encode("utf-8"))
+                   for c in value)
+
+
 class ConnectionClosed(HarnessError):
     pass
 
@@ -160,6 +166,11 @@ class RawSmtp:
 
     def ehlo(self, name: str = "client.test") -> Reply:
         return self.cmd(f"EHLO {name}")
+
+    def xclient(self, **attrs: str) -> Reply:
+        """XCLIENT NAME=value ... (Postfix XCLIENT_README), values xtext-encoded; the reply (220 when accepted).
+        xclient(addr="192.0.2.10", helo="relay.example") sends "XCLIENT ADDR=192.0.2.10 HELO=relay.example"."""
+        return self.cmd("XCLIENT " + " ".join(f"{name.upper()}={xtext(str(value))}" for name, value in attrs.items()))
 
     def pending(self, wait: float = 0.3) -> bytes:
         """Whatever arrives within `wait` seconds (plus what is buffered); b'' if nothing. EOF is allowed."""

@@ -70,6 +70,13 @@ TEST(Identity, OnlyListedAttributes) {
     EXPECT_TRUE(identity_commands("XCLIENT", client("192.0.2.1"), {"LOGIN"}).empty());
 }
 
+TEST(Identity, NameIsUnknownUnlessAFrontEndGaveIt) {
+    ClientInfo c = client("192.0.2.1");
+    EXPECT_EQ(identity_commands("XCLIENT", c, {"NAME"}), (std::vector<std::string>{"XCLIENT NAME=[UNAVAILABLE]\r\n"}));
+    c.name = "relay+1.example";  // from the front-end's XCLIENT NAME
+    EXPECT_EQ(identity_commands("XCLIENT", c, {"NAME"}), (std::vector<std::string>{"XCLIENT NAME=relay+2B1.example\r\n"}));
+}
+
 TEST(Identity, SplitsLongLines) {
     ClientInfo c = client("192.0.2.1");
     c.helo = std::string(300, 'h');

@@ -80,6 +80,7 @@ TEST(ConfigDecode, MinimalConfigGetsTheStructDefaults) {
     EXPECT_EQ(c.tls, Tls{});
     EXPECT_EQ(c.logging, Logging{});
     EXPECT_TRUE(c.trusted_networks.empty());
+    EXPECT_TRUE(c.xclient_networks.empty());  // XCLIENT refused for everybody
     ASSERT_EQ(c.listeners.size(), 1u);
     EXPECT_EQ(c.listeners[0].address.host, "127.0.0.1");
     EXPECT_EQ(c.listeners[0].address.port, 2525);
@@ -278,6 +279,9 @@ TEST(ConfigErrors, Networks) {
                  "address, got \"localhost\"");
     expect_error(minimal + "trusted_networks: 10.0.0.0/8\n",
                  "t.yaml:7:19: trusted_networks: expected a list of networks, got \"10.0.0.0/8\"");
+    expect_error(minimal + "xclient_networks: [\"127.0.0.0/8\", \"nonsense\"]\n",
+                 "t.yaml:7:35: xclient_networks[1]: expected a network like \"192.0.2.0/24\", \"2001:db8::/32\" or an "
+                 "address, got \"nonsense\"");
 }
 
 TEST(ConfigErrors, ListenersAreRequired) {
@@ -442,6 +446,7 @@ TEST(ConfigDump, RoundTripOfUnusualValues) {
         "limits: {max_message_size: 1000001B, max_text_line_length: 0}\n"
         "timeouts: {command: 1500ms, data: 90s, shutdown: 2h}\n"
         "trusted_networks: [\"192.0.2.7\", \"::ffff:10.0.0.0/104\", \"::/0\"]\n"
+        "xclient_networks: [\"10.1.2.0/24\", \"2001:db8::/32\"]\n"
         "domains: {example.org: b}\nbackends:\n"
         "  b: {type: lmtp, servers: [\"[::1]:24\"], tls: opportunistic, tls_server_name: lmtp.example.org,"
         " client_identity: none, helo_name: gw.example.org, max_idle_connections: 3}\n";
@@ -452,6 +457,8 @@ TEST(ConfigDump, RoundTripOfUnusualValues) {
     const Parsed second = parse(dumped);
     ASSERT_NE(second.config, nullptr) << (second.errors.empty() ? "" : second.errors.front()) << "\n" << dumped;
     EXPECT_EQ(*second.config, *first.config) << dumped;
+    ASSERT_EQ(second.config->xclient_networks.size(), 2u);
+    EXPECT_EQ(second.config->xclient_networks[1].prefix_length, 32u);
 }
 
 // ---- values -------------------------------------------------------------------

@@ -14,7 +14,9 @@ class SessionStateTest : public ::testing::Test {
 protected:
     SessionStateTest() { limits_.max_recipients = 3; limits_.max_errors = 5; limits_.max_junk_commands = 4; }
 
-    SessionState make(bool tls_available = true) { return SessionState({"mx.test", tls_available, &limits_}, false); }
+    SessionState make(bool tls_available = true, bool xclient_allowed = false) {
+        return SessionState({"mx.test", tls_available, &limits_}, false, xclient_allowed);
+    }
 
     static Step send(SessionState& s, std::string_view line) {
         auto parsed = smtp::parse_command(line);
@@ -229,6 +231,75 @@ TEST_F(SessionStateTest, TransactionLimitCloses) {
     Step over = send(s, "MAIL FROM:<a@b.test>");
     EXPECT_EQ(over.action, Action::close);
     EXPECT_EQ(over.reply.code, 421);
+}
+
+// ---- XCLIENT (Postfix XCLIENT_README) ----
+
+TEST_F(SessionStateTest, XclientOnlyForAuthorizedClientsAndAdvertisedOnlyToThem) {
+    SessionState stranger = make();
+    EXPECT_EQ(send(stranger, "EHLO c").reply.wire().find("XCLIENT"), std::string::npos);
+    Step refused = send(stranger, "XCLIENT ADDR=192.0.2.7");
+    EXPECT_EQ(refused.action, Action::reply);
+    EXPECT_EQ(refused.reply.code, 550);
+    EXPECT_EQ(refused.reply.enhanced, "5.7.0");
+    EXPECT_EQ(refused.reply.wire(), "550 5.7.0 Error: insufficient authorization\r\n");
+    // Even a bad attribute gets 550: a stranger learns nothing about the syntax.
+    EXPECT_EQ(send(stranger, "XCLIENT LOGIN=joe").reply.code, 550);
+
+    SessionState front_end = make(true, true);
+    EXPECT_NE(send(front_end, "EHLO c").reply.wire().find("XCLIENT ADDR PORT NAME HELO PROTO\r\n"),
+              std::string::npos);
+}
+
+TEST_F(SessionStateTest, XclientRefusalsCountAsErrors) {
+    SessionState s = make();  // max_errors = 5
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, "XCLIENT ADDR=192.0.2.7").action, Action::reply);
+    Step last = send(s, "XCLIENT ADDR=192.0.2.7");
+    EXPECT_EQ(last.action, Action::close);
+    EXPECT_EQ(last.reply.code, 421);
+}
+
+TEST_F(SessionStateTest, XclientStepCarriesDecodedAttributes) {
+    SessionState s = make(true, true);
+    Step step = send(s, "XCLIENT ADDR=192.0.2.7 HELO=a+2Bb.example PORT=[UNAVAILABLE]");
+    ASSERT_EQ(step.action, Action::xclient);
+    EXPECT_EQ(step.xclient.address, "192.0.2.7");
+    EXPECT_EQ(step.xclient.helo, "a+b.example");
+    EXPECT_EQ(step.xclient.port, 0);
+    EXPECT_EQ(step.xclient.name, std::nullopt);
+
+    Step bad = send(s, "XCLIENT LOGIN=joe");
+    EXPECT_EQ(bad.reply.code, 501);
+    EXPECT_EQ(bad.reply.enhanced, "5.5.4");
+    EXPECT_NE(bad.reply.wire().find("LOGIN"), std::string::npos) << "the reply names the attribute";
+    EXPECT_EQ(send(s, "XCLIENT ADDR=999.0.0.1").reply.code, 501);
+}
+
+TEST_F(SessionStateTest, XclientRefusedDuringMailTransaction) {
+    SessionState s(ServerSettings{"mx.test", true, &limits_}, false, true);
+    send(s, "EHLO c");
+    ASSERT_EQ(send(s, "MAIL FROM:<a@b.test>").action, Action::mail);
+    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    Step refused = send(s, "XCLIENT ADDR=192.0.2.7");
+    EXPECT_EQ(refused.reply.wire(), "503 5.5.1 Error: MAIL transaction in progress\r\n");
+    EXPECT_TRUE(s.in_transaction()) << "the transaction goes on";
+}
+
+TEST_F(SessionStateTest, XclientDoneRestartsTheSession) {
+    SessionState s = make(true, true);
+    send(s, "EHLO frontend.example");
+    s.on_xclient_done("");  // no HELO given: as if just connected
+    EXPECT_EQ(s.helo(), "");
+    EXPECT_FALSE(s.esmtp());
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").reply.code, 503) << "HELO/EHLO first, as after connecting";
+    EXPECT_NE(send(s, "EHLO c").reply.wire().find("XCLIENT"), std::string::npos)
+        << "still allowed: authorization follows the connection, not the new address";
+
+    s.on_xclient_done("relay.example");  // HELO given: as if the client had sent HELO
+    EXPECT_EQ(s.helo(), "relay.example");
+    EXPECT_FALSE(s.esmtp());
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").action, Action::mail);
+    EXPECT_EQ(send(s, "XCLIENT ADDR=192.0.2.8").action, Action::xclient) << "MAIL not accepted yet: no transaction";
 }
 
 }  // namespace

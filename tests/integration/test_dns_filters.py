@@ -1,0 +1,245 @@
+"""The DNS filters through the whole gateway: SPF and DNS block/allow lists, with mxgate's
+resolver (libunbound) forwarding to a real nsd that serves the test zones, and a silent DNS
+server standing in for a dead one.
+
+Clients come from 127.0.0.1, which is NOT a trusted network here (trusted clients skip the
+filters), so the DNSBL query for the client is 1.0.0.127.<zone>. Because that address is fixed,
+each test starts its own nsd + mxgate with the zone data it needs.
+
+libspf2 answers "pass" for every loopback client, so the SPF tests first name another client
+with XCLIENT ADDR=192.0.2.10 (loopback is in xclient_networks here), the address the SPF
+records authorize.
+
+libunbound answers the RFC 6761 name "test." itself (NXDOMAIN) unless it is a transparent local
+zone, hence `dns.transparent_local_zones: [test]` in every config. It also answers
+127.in-addr.arpa itself ("localhost"), so FCrDNS of the client is only required not to break
+anything.
+"""
+
+import re
+import threading
+import time
+import unittest
+
+from harness import (MxgateTestCase, RawSmtp, crlf, lf, mxgate_config, simple_message, smtp_backend,
+                     split_first_header)
+from harness.nsd import reversed_ipv4, zone_text
+
+HELO = "client.spf.test"                 # inside an nsd zone with no SPF record: HELO check gives "none"
+RCPT = "user@example.org"
+CLIENT_REV = reversed_ipv4("127.0.0.1")  # "1.0.0.127"
+SPF_CLIENT = "192.0.2.10"                # the SPF tests' client, named with XCLIENT
+PASS_ALL = f'"v=spf1 ip4:{SPF_CLIENT} -all"'
+
+SPF_ZONES = {
+    "spf.test": zone_text("spf.test", [f"spf.test. TXT {PASS_ALL}", f"helo.spf.test. TXT {PASS_ALL}"]),
+    "fail.test": zone_text("fail.test", ['fail.test. TXT "v=spf1 -all"']),
+    "soft.test": zone_text("soft.test", ['soft.test. TXT "v=spf1 ~all"']),
+}
+SPF = {"enabled": True, "timeout": "10s", "on_fail": "reject", "on_softfail": "proceed",
+       "on_temperror": "tempfail", "on_permerror": "proceed", "skip_trusted": True}
+
+
+def dnsbl_config(*extra_lists: dict) -> dict:
+    return {"enabled": True, "reject_score": 1,
+            "lists": [{"name": "testbl", "zone": "bl.test", "type": "ip", "weight": 1, "timeout": "2s"},
+                      {"name": "testwl", "zone": "wl.test", "type": "ip", "allow": True, "weight": -5},
+                      {"name": "dbl", "zone": "dbl.test", "type": "sender_domain", "weight": 1},
+                      *extra_lists],
+            "fcrdns": {"enabled": True, "timeout": "3s"}}
+
+
+def dnsbl_zones(*, listed: bool = False, allowed: bool = False) -> dict[str, str]:
+    """bl.test / wl.test listing the client (or empty), dbl.test listing the domain spam.test."""
+    bl = [f"{CLIENT_REV} A 127.0.0.2", f'{CLIENT_REV} TXT "listed for testing"'] if listed else []
+    wl = [f"{CLIENT_REV} A 127.0.10.2"] if allowed else []
+    return {"bl.test": zone_text("bl.test", bl), "wl.test": zone_text("wl.test", wl),
+            "dbl.test": zone_text("dbl.test", ["spam.test A 127.0.0.2"])}
+
+
+def unfold(field: bytes) -> bytes:
+    """A header field on one line with single spaces (RFC 5322 unfolding, whitespace squeezed)."""
+    return re.sub(rb"\s+", b" ", field).strip()
+
+
+class DnsFilterCase(MxgateTestCase):
+    def gateway(self, zones: dict[str, str], filters: dict, *, dns: dict | None = None):
+        """nsd serving zones + smtp-sink + mxgate with these filters, resolving through that nsd."""
+        nsd, sink = self.start_nsd(zones), self.start_sink()
+        dns_cfg = {"servers": [nsd.server], "timeout": "5s", "transparent_local_zones": ["test"], **(dns or {})}
+        mx = self.start_mxgate(mxgate_config(
+            domains={"example.org": "sink"}, backends={"sink": smtp_backend(sink.address)},
+            trusted_networks=("10.99.0.0/16",),   # not loopback: the filters must run for our clients
+            extra={"dns": dns_cfg, "filters": filters, "xclient_networks": ["127.0.0.0/8"]}))
+        return sink, mx
+
+    def transaction(self, mx, sender: str, *, helo: str = HELO, msg: bytes | None = None,
+                    client: str | None = None) -> dict:
+        """[XCLIENT ADDR=client,] EHLO, MAIL, RCPT, DATA and the message, stopping at the first refusal:
+        {step: Reply}."""
+        replies = {}
+        with RawSmtp(mx.port(), timeout=15) as c:
+            if client:
+                self.assertReply(c.xclient(addr=client), 220)
+            self.assertReply(c.ehlo(helo), 250)
+            for step, line in (("mail", f"MAIL FROM:<{sender}>"), ("rcpt", f"RCPT TO:<{RCPT}>"), ("data", "DATA")):
+                replies[step] = c.cmd(line)
+                if replies[step].code >= 400:
+                    return replies
+            replies["end"] = c.message(msg or simple_message(sender=sender or "postmaster@example.com", to=RCPT))
+        return replies
+
+    def assertDelivered(self, replies: dict, sink) -> bytes:
+        for step, code in (("mail", 250), ("rcpt", 250), ("data", 354), ("end", 250)):
+            self.assertIn(step, replies, f"transaction stopped early: {replies}")
+            self.assertReply(replies[step], code, step)
+        [m] = sink.wait_messages(1)
+        return m.content
+
+    def assertNothingDelivered(self, sink, sender: str):
+        time.sleep(0.2)   # a wrongly relayed message would be at the sink by now
+        self.assertEqual(sink.messages(), [])
+        self.assertEqual(sink.data_ends(), 0)
+        self.assertFalse([c for c in sink.commands_starting("MAIL") if sender in c], "MAIL reached the backend")
+
+    def our_headers(self, content: bytes, n: int) -> tuple[list[bytes], bytes]:
+        """The first n header fields of a delivered message (as stored, LF) and the rest."""
+        fields = []
+        for _ in range(n):
+            field, content = split_first_header(content)
+            fields.append(field)
+        return fields, content
+
+
+class Spf(DnsFilterCase):
+    def transaction(self, mx, sender: str, **kw) -> dict:
+        return super().transaction(mx, sender, client=SPF_CLIENT, **kw)
+
+    def test_pass_adds_authentication_results_and_received_spf(self):
+        sink, mx = self.gateway(SPF_ZONES, {"spf": SPF})
+        msg = simple_message(subject="spf pass", sender="a@spf.test", to=RCPT)
+        content = self.assertDelivered(self.transaction(mx, "a@spf.test", msg=msg), sink)
+        (ar, rspf, received), rest = self.our_headers(content, 3)
+        self.assertTrue(ar.startswith(b"Authentication-Results: mx.test;"), ar)
+        self.assertIn(b"spf=pass smtp.mailfrom=a@spf.test", unfold(ar))
+        self.assertTrue(rspf.startswith(b"Received-SPF: pass"), rspf)
+        self.assertTrue(received.startswith(b"Received:"), received)
+        self.assertIn(f"[{SPF_CLIENT}]".encode(), received)
+        self.assertEqual(rest, lf(msg), "the client's message follows our three header fields unchanged")
+
+    def test_fail_is_rejected_at_mail(self):
+        sink, mx = self.gateway(SPF_ZONES, {"spf": SPF})
+        replies = self.transaction(mx, "a@fail.test")
+        self.assertReply(replies["mail"], "550 5.7.23")
+        self.assertNotIn("rcpt", replies)
+        self.assertNothingDelivered(sink, "a@fail.test")
+
+    def test_softfail_proceeds_with_received_spf(self):
+        sink, mx = self.gateway(SPF_ZONES, {"spf": SPF})
+        content = self.assertDelivered(self.transaction(mx, "a@soft.test"), sink)
+        (ar, rspf), _ = self.our_headers(content, 2)
+        self.assertIn(b"spf=softfail", unfold(ar))
+        self.assertTrue(rspf.startswith(b"Received-SPF: softfail"), rspf)
+
+    def test_temperror_tempfails_in_bounded_time_without_stalling_others(self):
+        silent = self.start_silent_dns()
+        dead_zone = {"zone": "dead.test", "servers": [silent.server]}
+        sink, mx = self.gateway(SPF_ZONES, {"spf": {**SPF, "timeout": "3s"}},
+                                dns={"timeout": "1s", "stub_zones": [dead_zone]})
+        slow, sent = {}, threading.Event()
+
+        def slow_session():
+            try:
+                with RawSmtp(mx.port(), timeout=15) as c:
+                    c.xclient(addr=SPF_CLIENT)
+                    c.ehlo(HELO)
+                    start = time.monotonic()
+                    c.send("MAIL FROM:<a@dead.test>\r\n")
+                    sent.set()
+                    slow["reply"] = c.reply(15)
+                    slow["elapsed"], slow["done"] = time.monotonic() - start, time.monotonic()
+            except Exception as exc:   # reported by the assertions below
+                slow["error"] = exc
+            finally:
+                sent.set()
+
+        thread = threading.Thread(target=slow_session, name="slow-session", daemon=True)
+        thread.start()
+        self.assertTrue(sent.wait(10))
+        start = time.monotonic()
+        good = self.transaction(mx, "a@spf.test")
+        good_elapsed, good_done = time.monotonic() - start, time.monotonic()
+        thread.join(20)
+        self.assertFalse(thread.is_alive(), "the session with the dead sender domain never got a reply")
+        self.assertNotIn("error", slow, slow)
+        self.assertReply(slow["reply"], "451 4.7.24")
+        self.assertLess(slow["elapsed"], 10, "the SPF/DNS timeouts bound the wait")
+        self.assertGreater(slow["elapsed"], 0.8, "the reply came before the 1 s DNS timeout: not a timeout?")
+        self.assertDelivered(good, sink)
+        self.assertLess(good_elapsed, 3, "another session is served while one waits for DNS")
+        self.assertLess(good_done, slow["done"], "the good session finished while the slow one still waited")
+
+    def test_null_sender_uses_helo_identity(self):
+        sink, mx = self.gateway(SPF_ZONES, {"spf": SPF})
+        content = self.assertDelivered(self.transaction(mx, "", helo="helo.spf.test"), sink)
+        (ar, rspf), _ = self.our_headers(content, 2)
+        self.assertTrue(ar.startswith(b"Authentication-Results: mx.test;"), ar)
+        self.assertIn(b"spf=pass smtp.helo=helo.spf.test", unfold(ar))
+        self.assertTrue(rspf.startswith(b"Received-SPF: pass"), rspf)
+
+    def test_incoming_results_naming_us_are_removed(self):
+        sink, mx = self.gateway(SPF_ZONES, {"spf": SPF})
+        kept = "Authentication-Results: other.example; spf=pass\n"
+        head = "From: <a@spf.test>\nTo: <user@example.org>\nSubject: forged results\nMessage-ID: <ar@client.test>\n"
+        msg = crlf("Authentication-Results: mx.test; spf=pass smtp.mailfrom=forged@spf.test\n" + head
+                   + "authentication-results : MX.TEST; spf=pass smtp.mailfrom=forged2@spf.test\n" + kept
+                   + "Authentication-Results: mx.test;\n\tspf=pass smtp.mailfrom=folded@spf.test\n"
+                   + "\nbody mentioning Authentication-Results: mx.test; spf=pass\n")
+        content = self.assertDelivered(self.transaction(mx, "a@spf.test", msg=msg), sink)
+        (ar, _rspf, _received), rest = self.our_headers(content, 3)
+        self.assertIn(b"smtp.mailfrom=a@spf.test", unfold(ar))
+        self.assertEqual(rest, lf(crlf(head + kept + "\nbody mentioning Authentication-Results: mx.test; spf=pass\n")),
+                         "our authserv-id's fields are gone (any case, spacing, folding); others and the body kept")
+
+
+class Dnsbl(DnsFilterCase):
+    def test_listed_client_is_refused_at_rcpt(self):
+        sink, mx = self.gateway(dnsbl_zones(listed=True), {"dnsbl": dnsbl_config()})
+        replies = self.transaction(mx, "sender@example.com")
+        self.assertReply(replies["mail"], 250)
+        self.assertReply(replies["rcpt"], "554 5.7.1")
+        self.assertIn("bl.test", replies["rcpt"].text)
+        self.assertNothingDelivered(sink, "sender@example.com")
+
+    def test_unlisted_client_is_delivered(self):
+        sink, mx = self.gateway(dnsbl_zones(), {"dnsbl": dnsbl_config()})
+        self.assertDelivered(self.transaction(mx, "sender@example.com"), sink)
+
+    def test_allow_list_outweighs_block_list(self):
+        sink, mx = self.gateway(dnsbl_zones(listed=True, allowed=True), {"dnsbl": dnsbl_config()})
+        self.assertDelivered(self.transaction(mx, "sender@example.com"), sink)
+
+    def test_listed_sender_domain_is_refused_at_rcpt(self):
+        sink, mx = self.gateway(dnsbl_zones(), {"dnsbl": dnsbl_config()})
+        replies = self.transaction(mx, "a@spam.test")
+        self.assertReply(replies["mail"], 250)
+        self.assertReply(replies["rcpt"], "554 5.7.1")
+        self.assertNothingDelivered(sink, "a@spam.test")
+
+    def test_dead_list_is_no_hit_and_costs_only_its_timeout(self):
+        silent = self.start_silent_dns()
+        dead = {"name": "deadbl", "zone": "dead.test", "type": "ip", "weight": 1, "timeout": "1s"}
+        sink, mx = self.gateway(dnsbl_zones(), {"dnsbl": dnsbl_config(dead)},
+                                dns={"stub_zones": [{"zone": "dead.test", "servers": [silent.server]}]})
+        start = time.monotonic()
+        with RawSmtp(mx.port(), timeout=15) as c:
+            greeted = time.monotonic() - start
+            self.open_transaction(c, rcpts=(RCPT,))
+            self.assertReply(c.message(simple_message(subject="dead list")), 250)
+        self.assertLess(greeted, 3, "the greeting waited on the dead list longer than its 1 s timeout")
+        self.assertLess(time.monotonic() - start, 4, "the session waited on the dead list more than once")
+        self.assertEqual(len(sink.wait_messages(1)), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
