@@ -241,5 +241,45 @@ class Dnsbl(DnsFilterCase):
         self.assertEqual(len(sink.wait_messages(1)), 1)
 
 
+class ReverseDns(DnsFilterCase):
+    """FCrDNS through the gateway: the confirmed name in Received:, and a list keyed by it.
+    The client is named with XCLIENT; its reverse zone is served by nsd (2.0.192.in-addr.arpa is
+    one of libunbound's own local zones, hence transparent)."""
+
+    ZONES = {
+        "2.0.192.in-addr.arpa": zone_text("2.0.192.in-addr.arpa", ["10 PTR mail.client.test.",
+                                                                   "11 PTR mail.client.test."]),
+        "client.test": zone_text("client.test", ["mail A 192.0.2.10"]),
+        "rdnsbl.test": zone_text("rdnsbl.test", []),
+    }
+    DNS = {"transparent_local_zones": ["test", "2.0.192.in-addr.arpa"]}
+
+    def deliver_from(self, client: str, zones: dict, lists: tuple = ()) -> tuple:
+        sink, mx = self.gateway(zones, {"dnsbl": {"enabled": True, "lists": list(lists),
+                                                  "fcrdns": {"enabled": True, "timeout": "3s"}}}, dns=self.DNS)
+        return sink, self.transaction(mx, "sender@example.com", client=client)
+
+    def test_confirmed_name_is_in_received(self):
+        sink, replies = self.deliver_from("192.0.2.10", self.ZONES)
+        content = self.assertDelivered(replies, sink)
+        (received,), _ = self.our_headers(content, 1)
+        self.assertTrue(received.startswith(b"Received: from client.spf.test (mail.client.test [192.0.2.10])"),
+                        received)
+
+    def test_name_that_does_not_map_back_is_unknown(self):
+        sink, replies = self.deliver_from("192.0.2.11", self.ZONES)   # its PTR name resolves to .10
+        (received,), _ = self.our_headers(self.assertDelivered(replies, sink), 1)
+        self.assertTrue(received.startswith(b"Received: from client.spf.test (unknown [192.0.2.11])"), received)
+
+    def test_list_of_confirmed_names_refuses_at_rcpt(self):
+        zones = dict(self.ZONES)
+        zones["rdnsbl.test"] = zone_text("rdnsbl.test", ["mail.client.test A 127.0.0.2"])
+        sink, replies = self.deliver_from("192.0.2.10", zones,
+                                          ({"name": "rdnsbl", "zone": "rdnsbl.test", "type": "rdns"},))
+        self.assertReply(replies["rcpt"], "554 5.7.1")
+        self.assertIn("client name [mail.client.test] blocked using rdnsbl.test", replies["rcpt"].text)
+        self.assertNothingDelivered(sink, "sender@example.com")
+
+
 if __name__ == "__main__":
     unittest.main()
