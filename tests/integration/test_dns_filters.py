@@ -201,6 +201,37 @@ class Spf(DnsFilterCase):
         self.assertEqual(rest, lf(crlf(head + kept + "\nbody mentioning Authentication-Results: mx.test; spf=pass\n")),
                          "our authserv-id's fields are gone (any case, spacing, folding); others and the body kept")
 
+    def test_forged_results_are_removed_from_bdat_chunks_too(self):
+        sink, mx = self.gateway(SPF_ZONES, {"spf": SPF})
+        head = "From: <a@spf.test>\nSubject: bdat\n"
+        msg = crlf("Authentication-Results: mx.test; dkim=pass\n" + head + "\nbody\n")
+        cut = msg.index(b"mx.test") + 3   # a chunk boundary inside the forged field
+        with RawSmtp(mx.port(), timeout=15) as c:
+            self.assertReply(c.xclient(addr=SPF_CLIENT), 220)
+            self.assertReply(c.ehlo(HELO), 250)
+            self.assertReply(c.cmd("MAIL FROM:<a@spf.test>"), 250)
+            self.assertReply(c.cmd(f"RCPT TO:<{RCPT}>"), 250)
+            c.send(b"BDAT %d\r\n" % cut + msg[:cut])
+            self.assertReply(c.reply(), 250)
+            c.send(b"BDAT %d LAST\r\n" % (len(msg) - cut) + msg[cut:])
+            self.assertReply(c.reply(), 250)
+        [m] = sink.wait_messages(1)
+        (ar, _rspf, _received), rest = self.our_headers(m.content, 3)
+        self.assertIn(b"spf=pass smtp.mailfrom=a@spf.test", unfold(ar))
+        self.assertEqual(rest, lf(crlf(head + "\nbody\n")))
+
+    def test_spf_pass_skips_greylisting_when_configured(self):
+        greylist = {"enabled": True, "delay": "5m", "skip_spf_pass": True}
+        state = {"backend": "sqlite", "sqlite": {"path": str(self.tmp / "state.db")}}
+        nsd, sink = self.start_nsd(SPF_ZONES), self.start_sink()
+        mx = self.start_mxgate(mxgate_config(
+            domains={"example.org": "sink"}, backends={"sink": smtp_backend(sink.address)},
+            extra={"dns": {"servers": [nsd.server], "transparent_local_zones": ["test"]}, "state": state,
+                   "filters": {"spf": SPF, "greylist": greylist}, "xclient_networks": ["127.0.0.0/8"]}))
+        self.assertDelivered(self.transaction(mx, "a@spf.test"), sink)      # SPF pass: not greylisted
+        softfail = self.transaction(mx, "a@soft.test")                         # softfail: greylisted
+        self.assertReply(softfail["rcpt"], "451 4.7.1")
+
 
 class Dnsbl(DnsFilterCase):
     def test_listed_client_is_refused_at_rcpt(self):
