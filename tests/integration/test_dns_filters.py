@@ -16,6 +16,7 @@ zone, hence `dns.transparent_local_zones: [test]` in every config. It also answe
 anything.
 """
 
+import ipaddress
 import re
 import threading
 import time
@@ -256,6 +257,17 @@ class Dnsbl(DnsFilterCase):
         self.assertReply(replies["mail"], 250)
         self.assertReply(replies["rcpt"], "554 5.7.1")
         self.assertNothingDelivered(sink, "a@spam.test")
+
+    def test_ipv6_client_is_asked_by_nibbles(self):
+        # RFC 5782 section 2.4: 32 reversed nibbles of 2001:db8::10.
+        nibbles = ".".join(reversed(ipaddress.ip_address("2001:db8::10").exploded.replace(":", "")))
+        zones = dnsbl_zones()
+        zones["bl.test"] = zone_text("bl.test", [f"{nibbles} A 127.0.0.2"])
+        sink, mx = self.gateway(zones, {"dnsbl": dnsbl_config()})
+        listed = self.transaction(mx, "sender@example.com", client="IPV6:2001:db8::10")
+        self.assertReply(listed["rcpt"], "554 5.7.1")
+        self.assertIn("client [2001:db8::10] blocked using bl.test", listed["rcpt"].text)
+        self.assertDelivered(self.transaction(mx, "sender@example.com", client="IPV6:2001:db8::11"), sink)
 
     def test_dead_list_is_no_hit_and_costs_only_its_timeout(self):
         silent = self.start_silent_dns()
