@@ -4,11 +4,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 
-#include "filters/auth_results.hpp"
-#include "filters/dnsbl/fcrdns.hpp"
 #include "proxy/listener.hpp"
 #include "proxy/log.hpp"
-#include "proxy/session/received.hpp"
 #include "proxy/smtp/data_reader.hpp"
 
 namespace mxgate::session {
@@ -21,9 +18,6 @@ namespace {
 
 constexpr std::size_t command_read_size = 4096;
 constexpr std::size_t data_read_size = 64 * 1024;
-// An Authentication-Results field longer than this is dropped unread (RFC 8601
-// fields are short; a huge one is an attack on whoever parses it downstream).
-constexpr std::size_t max_held_header_field = 64 * 1024;
 
 smtp::Reply reply_for(smtp::CommandError error) {
     switch (error) {
@@ -286,70 +280,6 @@ asio::awaitable<Step> Session::do_rcpt() {
     }
     smtp::Reply answer = co_await transaction_->add_recipient(recipient);
     co_return state_.on_rcpt(answer.klass() == 2, std::move(answer));
-}
-
-// What mxgate prepends: Authentication-Results with every check's result (RFC
-// 8601 §5: at the top), the filters' own fields (Received-SPF), then Received.
-std::string Session::trace_headers() {
-    std::vector<std::string> resinfos;
-    std::string added;
-    for (const auto* findings : {&session_findings_, &transaction_findings_}) {
-        for (const auto& finding : *findings) {
-            if (auto resinfo = finding.attr("auth_results"); !resinfo.empty()) resinfos.emplace_back(resinfo);
-            added += finding.attr("add_header");
-        }
-    }
-    std::string headers;
-    if (!resinfos.empty()) headers = filters::authentication_results_header(config_.server.authserv_id, resinfos);
-    const auto& recipients = state_.recipients();
-    headers += added;
-    headers += session::received_header(
-        {client_.helo, client_.address.to_string(), filters::dnsbl::confirmed_name(session_findings_).value_or(client_.name),
-         config_.server.hostname, state_.esmtp(), state_.smtputf8(), stream_.tls_version(), stream_.tls_cipher(),
-         client_.session_id + "." + std::to_string(state_.transactions()),
-         recipients.size() == 1 ? recipients.front() : std::string(), std::chrono::system_clock::now()});
-    return headers;
-}
-
-// The content of one message starts: its trace headers wait for the first bytes,
-// and forged Authentication-Results fields naming us are cut out on the way.
-void Session::begin_content() {
-    pending_header_ = trace_headers();
-    header_filter_.emplace(
-        "authentication-results",
-        [this](std::string_view field) { return filters::claims_authserv_id(field, config_.server.authserv_id); },
-        max_held_header_field);
-}
-
-asio::awaitable<bool> Session::forward(std::string_view content) {
-    if (!header_filter_->in_body()) {
-        filtered_.clear();
-        header_filter_->feed(content, filtered_);
-        co_return co_await write_content(filtered_);
-    }
-    co_return co_await write_content(content);
-}
-
-// The end of the content: whatever the header filter still holds.
-asio::awaitable<bool> Session::finish_content() {
-    filtered_.clear();
-    header_filter_->finish(filtered_);
-    if (header_filter_->removed() > 0)
-        log::info(log::Line("header_removed").add("session", client_.session_id)
-                      .add("field", "Authentication-Results").add("count", header_filter_->removed()));
-    co_return co_await write_content(filtered_);
-}
-
-asio::awaitable<bool> Session::write_content(std::string_view content) {
-    if (!pending_header_.empty()) {
-        // One write for the header and the first bytes: small messages go in one segment.
-        pending_header_.append(content);
-        std::string first = std::move(pending_header_);
-        pending_header_.clear();
-        co_return co_await transaction_->write(first);
-    }
-    if (content.empty()) co_return true;
-    co_return co_await transaction_->write(content);
 }
 
 asio::awaitable<Step> Session::do_data() {
