@@ -19,8 +19,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string finding_name(const DnsList& list) { return (list.allow ? "dnswl." : "dnsbl.") + list.name; }
-
 // What a list was asked about, as Postfix's reject_rbl_* replies name it.
 std::string listed_thing(const DnsList& list, const TransactionView& view) {
     switch (list.type) {
@@ -46,7 +44,7 @@ DnsblFilter::DnsblFilter(std::shared_ptr<const DnsblConfig> config, dns::Resolve
                           log_text(list.name));
             continue;
         }
-        lists_.push_back({&list, std::move(*matcher)});
+        lists_.push_back({&list, std::move(*matcher), (list.allow ? "dnswl." : "dnsbl.") + list.name});
     }
 }
 
@@ -118,7 +116,7 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::inspect(Stage stage, const Tr
                     std::make_move_iterator(ip_findings.end()));
     auto rank = [this](const Finding& f) -> std::size_t {
         for (std::size_t i = 0; i < lists_.size(); ++i)
-            if (finding_name(*lists_[i].list) == f.name) return i + 1;
+            if (lists_[i].finding_name == f.name) return i + 1;
         return 0;  // fcrdns
     };
     std::stable_sort(findings.begin(), findings.end(),
@@ -135,7 +133,7 @@ std::vector<Finding> DnsblFilter::decide(const TransactionView& view) {
     const DnsList* first_block_list = nullptr;
     for (const auto& finding : *view.findings) {
         for (const auto& compiled : lists_) {
-            if (finding_name(*compiled.list) != finding.name || finding.attr("listed") != "yes") continue;
+            if (compiled.finding_name != finding.name || finding.attr("listed") != "yes") continue;
             score += compiled.list->weight;
             listed += (listed.empty() ? "" : ",") + finding.name;
             if (!compiled.list->allow && first_block == nullptr) {
@@ -203,7 +201,7 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::check_all(Queries queries) {
                 what = e.what();
             } catch (...) {
             }
-            findings.push_back(unanswered(*lists_[queries[i].first].list, queries[i].second, what));
+            findings.push_back(unanswered(lists_[queries[i].first], queries[i].second, what));
             continue;
         }
         findings.push_back(std::move(results[i]));
@@ -211,10 +209,11 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::check_all(Queries queries) {
     co_return findings;
 }
 
-Finding DnsblFilter::unanswered(const DnsList& list, const std::string& query, std::string reason) {
-    spdlog::warn("event=dnsbl_unanswered list={} zone={} query={} reason=\"{}\"", finding_name(list), list.zone, query,
+Finding DnsblFilter::unanswered(const Compiled& compiled, const std::string& query, std::string reason) {
+    const DnsList& list = *compiled.list;
+    spdlog::warn("event=dnsbl_unanswered list={} zone={} query={} reason=\"{}\"", compiled.finding_name, list.zone, query,
                  log_text(reason));
-    return Finding{finding_name(list),
+    return Finding{compiled.finding_name,
                    Outcome::temperror,
                    {{"zone", list.zone},
                     {"query", query},
@@ -240,23 +239,23 @@ asio::awaitable<Finding> DnsblFilter::check_list(std::size_t list_index, std::st
         case dns::Status::timeout:
         case dns::Status::servfail:
             ++counters_.unanswered;
-            co_return unanswered(list, query, std::string("no answer: ") + std::string(dns::to_string(answer.status)));
+            co_return unanswered(compiled, query, std::string("no answer: ") + std::string(dns::to_string(answer.status)));
         case dns::Status::ok: match = match_answers(answer.records, compiled.matcher); break;
     }
     if (!match.ignored.empty())
-        spdlog::warn("event=dnsbl_bad_answer list={} zone={} query={} ignored={}", finding_name(list), list.zone,
+        spdlog::warn("event=dnsbl_bad_answer list={} zone={} query={} ignored={}", compiled.finding_name, list.zone,
                      query, log_text(join(match.ignored)));
     if (match.kind == MatchResult::Kind::broken) {
         ++counters_.broken;
-        co_return unanswered(list, query, "no answer in 127.0.0.0/8: the list looks broken (RFC 5782 section 2.1)");
+        co_return unanswered(compiled, query, "no answer in 127.0.0.0/8: the list looks broken (RFC 5782 section 2.1)");
     }
     if (match.kind == MatchResult::Kind::refused) {
         ++counters_.refused;
-        co_return unanswered(list, query, "the list refused to answer (127.255.255.x)");
+        co_return unanswered(compiled, query, "the list refused to answer (127.255.255.x)");
     }
 
     const bool listed = match.kind == MatchResult::Kind::listed;
-    Finding finding{finding_name(list),
+    Finding finding{compiled.finding_name,
                     listed ? (list.allow ? Outcome::pass : Outcome::fail) : (list.allow ? Outcome::none : Outcome::pass),
                     {{"zone", list.zone},
                      {"query", query},

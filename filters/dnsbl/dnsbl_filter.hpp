@@ -64,13 +64,14 @@ private:
     struct Compiled {
         const DnsList* list;
         Matcher matcher;
+        std::string finding_name;  // "dnsbl.<name>" or "dnswl.<name>", built once
     };
     using Queries = std::vector<std::pair<std::size_t, std::string>>;  // list index, query name
 
     Queries queries_for(ListType type, const TransactionView& view, const std::string& rdns_name);
     boost::asio::awaitable<std::vector<Finding>> check_all(Queries queries);
     boost::asio::awaitable<std::vector<Finding>> check_rdns(boost::asio::ip::address client, bool lists_too);
-    Finding unanswered(const DnsList& list, const std::string& query, std::string reason);
+    Finding unanswered(const Compiled& compiled, const std::string& query, std::string reason);
     std::vector<Finding> decide(const TransactionView& view);
 
     std::shared_ptr<const DnsblConfig> config_;

@@ -150,7 +150,7 @@ asio::awaitable<void> Session::serve() {
         if (!state_.in_transaction()) {
             transaction_.reset();
             backend_reply_.clear();
-            transaction_findings_.clear();
+            findings_.resize(session_findings_end_);
             bdat_.reset();
             pending_header_.clear();
             header_filter_.reset();
@@ -234,14 +234,14 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(filters::Stag
     std::string recipient = state_.pending_rcpt().address.str();
     if (stage == filters::Stage::rcpt) view.recipient = recipient;
     view.recipients = &state_.recipients();
-    std::vector<filters::Finding> earlier = session_findings_;
-    earlier.insert(earlier.end(), transaction_findings_.begin(), transaction_findings_.end());
-    view.findings = &earlier;
+    view.findings = &findings_;  // untouched while the chain runs
     auto findings = co_await generation_->chain.run(stage, view);
     auto verdict = generation_->policy.decide(stage, findings);
-    auto& kept = stage == filters::Stage::connect || stage == filters::Stage::helo ? session_findings_
-                                                                                   : transaction_findings_;
-    kept.insert(kept.end(), std::make_move_iterator(findings.begin()), std::make_move_iterator(findings.end()));
+    const bool session_stage = stage == filters::Stage::connect || stage == filters::Stage::helo;
+    const auto at = session_stage ? findings_.begin() + static_cast<std::ptrdiff_t>(session_findings_end_)
+                                  : findings_.end();
+    findings_.insert(at, std::make_move_iterator(findings.begin()), std::make_move_iterator(findings.end()));
+    if (session_stage) session_findings_end_ += findings.size();
     if (verdict.action == policy::Verdict::Action::proceed) co_return std::nullopt;
     log::info(log::Line("verdict").add("session", client_.session_id).add("stage", filters::to_string(stage))
                   .add("rule", verdict.rule).add("code", verdict.code));
@@ -418,8 +418,8 @@ asio::awaitable<void> Session::do_xclient(const Step& step) {
     trusted_ = in_networks(config_.trusted_networks, client_.address);
     state_.on_xclient_done(client_.helo);
     transaction_.reset();
-    session_findings_.clear();
-    transaction_findings_.clear();
+    findings_.clear();
+    session_findings_end_ = 0;
     log::info(log::Line("xclient").add("session", client_.session_id).add("from", previous_address)
                   .add("addr", client_.address.to_string()).add("port", client_.port)
                   .add("name", client_.name.empty() ? std::string("unknown") : client_.name)

@@ -87,8 +87,11 @@ private:
     std::optional<smtp::HeaderFieldFilter> header_filter_;  // per message
     std::string filtered_;         // header_filter_'s output, reused
     std::string backend_reply_;    // the backend's answer to the message, for the log
-    std::vector<filters::Finding> session_findings_;      // connect and helo stages
-    std::vector<filters::Finding> transaction_findings_;  // mail_from, rcpt, end_of_data
+    // What the filters found: the session's (connect, helo) first, then this
+    // transaction's (mail_from, rcpt, end_of_data). One vector, so each stage's
+    // view of the earlier findings is a pointer, not a copy.
+    std::vector<filters::Finding> findings_;
+    std::size_t session_findings_end_ = 0;
     std::chrono::steady_clock::time_point started_;
     std::chrono::steady_clock::time_point transaction_started_;
     End end_ = End::none;

@@ -25,18 +25,16 @@ constexpr std::size_t max_held_header_field = 64 * 1024;
 std::string Session::trace_headers() {
     std::vector<std::string> resinfos;
     std::string added;
-    for (const auto* findings : {&session_findings_, &transaction_findings_}) {
-        for (const auto& finding : *findings) {
-            if (auto resinfo = finding.attr("auth_results"); !resinfo.empty()) resinfos.emplace_back(resinfo);
-            added += finding.attr("add_header");
-        }
+    for (const auto& finding : findings_) {
+        if (auto resinfo = finding.attr("auth_results"); !resinfo.empty()) resinfos.emplace_back(resinfo);
+        added += finding.attr("add_header");
     }
     std::string headers;
     if (!resinfos.empty()) headers = filters::authentication_results_header(config_.server.authserv_id, resinfos);
     const auto& recipients = state_.recipients();
     headers += added;
     headers += session::received_header(
-        {client_.helo, client_.address.to_string(), filters::dnsbl::confirmed_name(session_findings_).value_or(client_.name),
+        {client_.helo, client_.address.to_string(), filters::dnsbl::confirmed_name(findings_).value_or(client_.name),
          config_.server.hostname, state_.esmtp(), state_.smtputf8(), stream_.tls_version(), stream_.tls_cipher(),
          client_.session_id + "." + std::to_string(state_.transactions()),
          recipients.size() == 1 ? recipients.front() : std::string(), std::chrono::system_clock::now()});
