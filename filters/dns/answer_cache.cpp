@@ -1,7 +1,6 @@
 #include "filters/dns/answer_cache.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace mxgate::filters::dns {
 
@@ -20,12 +19,8 @@ std::size_t size_of(std::string_view name, const Answer& answer) {
 AnswerCache::AnswerCache(std::size_t max_bytes, std::chrono::seconds max_ttl, std::chrono::seconds max_negative_ttl)
     : max_bytes_(max_bytes), max_ttl_(max_ttl), max_negative_ttl_(max_negative_ttl) {}
 
-// DNS names compare without regard to ASCII case (RFC 4343).
 std::string AnswerCache::key(std::string_view name, RecordType type) {
-    std::string out = std::to_string(static_cast<unsigned>(type)) + ' ';
-    for (char c : name) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (out.size() > 1 && out.back() == '.') out.pop_back();
-    return out;
+    return std::to_string(static_cast<unsigned>(type)) + ' ' + canonical_name(name);
 }
 
 std::optional<Answer> AnswerCache::find(std::string_view name, RecordType type, Clock::time_point now) const {

@@ -27,6 +27,9 @@ enum class Status : std::uint8_t {
 };
 std::string_view to_string(Status status);
 
+// A name as compared: lower case (RFC 4343), without the trailing dot ("." stays).
+std::string canonical_name(std::string_view name);
+
 struct Answer {
     Status status = Status::servfail;
     // A: "192.0.2.1"; AAAA: RFC 5952 text; TXT: one string per record, its

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace mxgate::filters::spf {
 
@@ -21,6 +22,16 @@ struct SpfAction {
     std::string text;           // mxgate's own text; a fail adds the domain's explanation (RFC 7208 §8.4)
     bool operator==(const SpfAction&) const = default;
 };
+
+// The names the config and the finding's `action` attribute use.
+inline std::string_view to_string(SpfAction::Kind kind) {
+    switch (kind) {
+        case SpfAction::Kind::proceed: return "proceed";
+        case SpfAction::Kind::tempfail: return "tempfail";
+        case SpfAction::Kind::reject: return "reject";
+    }
+    return "proceed";
+}
 
 // The action `kind` for a result, with its RFC 7372 §3.2 reply: X.7.23 when the
 // validation failed (fail, softfail ...), X.7.24 when it could not be done (temperror, permerror).

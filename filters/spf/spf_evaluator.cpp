@@ -180,13 +180,6 @@ bool valid_domain(std::string_view domain) {
     return labels >= 2;
 }
 
-std::string lower_name(std::string_view name) {
-    std::string out(name);
-    if (!out.empty() && out.back() == '.') out.pop_back();
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 // Syntax a query name must have: labels of 1..63 octets, 253 in all.
 bool dns_name(std::string_view name) {
     if (!name.empty() && name.back() == '.') name.remove_suffix(1);
@@ -280,13 +273,13 @@ std::optional<dns::Answer> SpfEvaluator::ask(Evaluation& state, const char* doma
         // RFC 7208 §4.6.4 void lookups: A/AAAA/MX/PTR asked by mechanisms. (A void
         // TXT ends the check by itself: none at the top, permerror in include.)
         const bool validates_ptr = (type == dns::RecordType::a || type == dns::RecordType::aaaa) &&
-                                   state.ptr_names.contains(lower_name(domain));
+                                   state.ptr_names.contains(dns::canonical_name(domain));
         if (type != dns::RecordType::txt && type != dns::RecordType::ptr && !validates_ptr) ++state.voids;
     }
     spdlog::debug("spf: dns {} {} -> {} {}", log_text(domain), dns::to_string(type), dns::to_string(answer.status),
                   answer.records.empty() ? std::string() : log_text(answer.records.front()));
     if (type == dns::RecordType::ptr && answer.status == dns::Status::ok)
-        for (const auto& name : answer.records) state.ptr_names.insert(lower_name(name));
+        for (const auto& name : answer.records) state.ptr_names.insert(dns::canonical_name(name));
     if (type == dns::RecordType::txt &&
         (answer.status == dns::Status::servfail || answer.status == dns::Status::timeout))
         state.txt_failed = true;

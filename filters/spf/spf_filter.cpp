@@ -47,15 +47,6 @@ const SpfAction& action_for(SpfResult result, const SpfConfig& config) {
     return config.on_temperror;
 }
 
-std::string_view to_string(SpfAction::Kind kind) {
-    switch (kind) {
-        case SpfAction::Kind::proceed: return "proceed";
-        case SpfAction::Kind::tempfail: return "tempfail";
-        case SpfAction::Kind::reject: return "reject";
-    }
-    return "proceed";
-}
-
 }  // namespace
 
 std::string local_hostname() {

@@ -1,6 +1,4 @@
 // BackendPool: opens transactions and keeps idle SMTP/LMTP connections per worker.
-#include <unistd.h>
-
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -132,24 +130,13 @@ BackendPool::BackendPool(asio::io_context& io, asio::ssl::context& client_tls)
 
 BackendPool::~BackendPool() { impl_->core->shutdown(); }
 
-namespace {
-
-std::string local_hostname() {
-    char name[256] = {};
-    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-    return name;
-}
-
-}  // namespace
-
 std::unique_ptr<Transaction> BackendPool::open(std::shared_ptr<const config::Config> config,
                                                const config::Backend& backend, const ClientInfo& client,
                                                const Envelope& envelope) {
     if (backend.kind == config::BackendKind::maildir)
         return make_maildir_transaction(impl_->core, std::move(config), backend, envelope);
     std::string helo = backend.helo_name;
-    if (helo.empty()) helo = config->server.hostname;
-    if (helo.empty()) helo = local_hostname();
+    if (helo.empty()) helo = config->server.hostname;  // never empty: parse_config fills it
     return std::make_unique<SmtpTransaction>(impl_->core, std::move(config), backend, client, envelope,
                                              std::move(helo));
 }

@@ -64,7 +64,7 @@ struct Tls {                               // yaml: tls:
 };
 
 struct Server {                            // yaml: server:
-    std::string hostname;                  // greeting/Received name; empty = gethostname()
+    std::string hostname;                  // greeting/Received name; empty = gethostname(), filled in by parse_config
     std::string banner = "ESMTP mxgate";   // text after the hostname in the 220 greeting
     // Our name in Authentication-Results (RFC 8601 §2.5); incoming fields claiming
     // it are removed. Empty = hostname. Give every node of a fleet the same one.

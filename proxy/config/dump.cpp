@@ -83,15 +83,6 @@ private:
     YAML::Emitter& out_;
 };
 
-const char* name_of(filters::spf::SpfAction::Kind v) {
-    switch (v) {
-        case filters::spf::SpfAction::Kind::proceed: return "proceed";
-        case filters::spf::SpfAction::Kind::tempfail: return "tempfail";
-        case filters::spf::SpfAction::Kind::reject: return "reject";
-    }
-    return "proceed";
-}
-
 const char* name_of(filters::dnsbl::ListType v) {
     switch (v) {
         case filters::dnsbl::ListType::ip: return "ip";
@@ -115,13 +106,13 @@ void dump_spf(Writer& w, const filters::SpfSettings& spf) {
     w.number("max_dns_ptr", static_cast<std::uint64_t>(c.max_dns_ptr));
     w.number("max_void_lookups", static_cast<std::uint64_t>(c.max_void_lookups));
     w.number("max_queries", static_cast<std::uint64_t>(c.max_queries));
-    w.plain("on_pass", name_of(c.on_pass.kind));
-    w.plain("on_fail", name_of(c.on_fail.kind));
-    w.plain("on_softfail", name_of(c.on_softfail.kind));
-    w.plain("on_neutral", name_of(c.on_neutral.kind));
-    w.plain("on_none", name_of(c.on_none.kind));
-    w.plain("on_temperror", name_of(c.on_temperror.kind));
-    w.plain("on_permerror", name_of(c.on_permerror.kind));
+    w.plain("on_pass", std::string(filters::spf::to_string(c.on_pass.kind)));
+    w.plain("on_fail", std::string(filters::spf::to_string(c.on_fail.kind)));
+    w.plain("on_softfail", std::string(filters::spf::to_string(c.on_softfail.kind)));
+    w.plain("on_neutral", std::string(filters::spf::to_string(c.on_neutral.kind)));
+    w.plain("on_none", std::string(filters::spf::to_string(c.on_none.kind)));
+    w.plain("on_temperror", std::string(filters::spf::to_string(c.on_temperror.kind)));
+    w.plain("on_permerror", std::string(filters::spf::to_string(c.on_permerror.kind)));
     w.end();
 }
 

@@ -11,6 +11,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "tests/unit/filters/dnsbl/fake_resolver.hpp"
+#include "tests/unit/filters/finding_attr.hpp"
 
 namespace {
 
@@ -32,11 +33,7 @@ T run(boost::asio::awaitable<T> task) {
     return done.get();
 }
 
-std::string attr(const f::Finding& finding, std::string_view key) {
-    for (const auto& [k, v] : finding.attrs)
-        if (k == key) return v;
-    return "<none>";
-}
+using mxgate::test::attr;
 
 std::vector<std::string> names(const Findings& findings) {
     std::vector<std::string> out;

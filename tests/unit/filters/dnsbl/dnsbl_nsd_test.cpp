@@ -12,6 +12,7 @@
 #include "filters/dns/unbound_resolver.hpp"
 #include "filters/dnsbl/dnsbl_filter.hpp"
 #include "tests/unit/filters/dns/nsd_fixture.hpp"
+#include "tests/unit/filters/finding_attr.hpp"
 
 namespace {
 
@@ -64,11 +65,7 @@ bl::DnsList list(std::string name, std::string zone, bl::ListType type = bl::Lis
     return l;
 }
 
-std::string attr(const f::Finding& finding, std::string_view key) {
-    for (const auto& [k, v] : finding.attrs)
-        if (k == key) return v;
-    return "<none>";
-}
+using mxgate::test::attr;
 
 std::string summary(const Findings& findings) {  // "name=outcome[codes]" per finding
     std::string out;

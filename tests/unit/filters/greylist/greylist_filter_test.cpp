@@ -8,6 +8,7 @@
 
 #include "filters/greylist/greylist_filter.hpp"
 #include "filters/state/sqlite_store.hpp"
+#include "tests/unit/filters/finding_attr.hpp"
 #include "tests/unit/filters/greylist/memory_store.hpp"
 #include "tests/unit/filters/state/test_support.hpp"
 
@@ -21,11 +22,7 @@ namespace ip = boost::asio::ip;
 
 const gl::TimePoint t0{std::chrono::seconds(1'800'000'000)};
 
-std::string attr(const f::Finding& finding, std::string_view key) {
-    for (const auto& [k, v] : finding.attrs)
-        if (k == key) return v;
-    return "<none>";
-}
+using mxgate::test::attr;
 
 class GreylistFilterTest : public ::testing::Test {
 protected:

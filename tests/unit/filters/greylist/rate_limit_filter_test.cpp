@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "filters/greylist/rate_limit_filter.hpp"
+#include "tests/unit/filters/finding_attr.hpp"
 #include "tests/unit/filters/greylist/memory_store.hpp"
 #include "tests/unit/filters/state/test_support.hpp"
 
@@ -18,11 +19,7 @@ namespace ip = boost::asio::ip;
 
 const gl::TimePoint t0{std::chrono::seconds(1'800'000'000)};  // a window boundary
 
-std::string attr(const f::Finding& finding, std::string_view key) {
-    for (const auto& [k, v] : finding.attrs)
-        if (k == key) return v;
-    return "<none>";
-}
+using mxgate::test::attr;
 
 class RateLimitFilterTest : public ::testing::Test {
 protected:

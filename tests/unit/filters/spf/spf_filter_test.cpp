@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "tests/unit/filters/finding_attr.hpp"
 #include "tests/unit/filters/spf/spf_fake_resolver.hpp"
 
 namespace mxgate::filters::spf {
@@ -17,11 +18,7 @@ namespace {
 namespace asio = boost::asio;
 using dns::RecordType;
 
-std::string attr(const Finding& finding, std::string_view key) {
-    for (const auto& [k, v] : finding.attrs)
-        if (k == key) return v;
-    return "<none>";
-}
+using mxgate::test::attr;
 
 class SpfFilterTest : public ::testing::Test {
 protected:
