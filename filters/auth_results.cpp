@@ -25,7 +25,9 @@ bool claims_authserv_id(std::string_view header, std::string_view authserv_id) {
     constexpr std::string_view field = "authentication-results";
     if (const auto colon = header.find(':'); colon != std::string_view::npos) {
         std::string_view name = header.substr(0, colon);
-        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+        // The name may be folded before its colon (obs syntax, and a forger's trick).
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\t' || name.back() == '\r' || name.back() == '\n'))
+            name.remove_suffix(1);
         if (iequals(name, field)) header.remove_prefix(colon + 1);
     }
     header = skip_cfws(header);
@@ -33,7 +35,7 @@ bool claims_authserv_id(std::string_view header, std::string_view authserv_id) {
     std::string id;
     if (header.front() == '"') {  // quoted-string
         header.remove_prefix(1);
-        bool closed = false;
+        // An unclosed quote still names whatever it holds to a lenient reader.
         while (!header.empty()) {
             const char c = header.front();
             header.remove_prefix(1);
@@ -41,13 +43,11 @@ bool claims_authserv_id(std::string_view header, std::string_view authserv_id) {
                 id += header.front();
                 header.remove_prefix(1);
             } else if (c == '"') {
-                closed = true;
                 break;
             } else if (c != '\r' && c != '\n') {
                 id += c;
             }
         }
-        if (!closed) return false;
     } else {  // token (RFC 2045): up to CFWS, ';' or tspecials
         while (!header.empty()) {
             const char c = header.front();
@@ -56,11 +56,9 @@ bool claims_authserv_id(std::string_view header, std::string_view authserv_id) {
             header.remove_prefix(1);
         }
     }
-    // What follows must be: [CFWS version] (";" | end).
-    header = skip_cfws(header);
-    while (!header.empty() && std::isdigit(static_cast<unsigned char>(header.front()))) header.remove_prefix(1);
-    header = skip_cfws(header);
-    if (!header.empty() && header.front() != ';') return false;
+    // Whatever follows (RFC 8601: [CFWS version] ";"), a reader that takes the
+    // first token for the authserv-id sees ours: a field we must not pass on.
+    if (id.size() == authserv_id.size() + 1 && id.back() == '.') id.pop_back();  // the same name, absolute
     return iequals(id, authserv_id);
 }
 

@@ -320,6 +320,10 @@ asio::awaitable<smtp::Reply> Session::finish_message(const Reader& reader) {
     if (reader.too_big()) co_return make_reply(552, "5.3.4", "Error: message size exceeds fixed limit");
     if (reader.line_too_long())
         co_return make_reply(550, "5.6.0", "Error: message refused: text line longer than 1000 octets");
+    if (auto refusal = refuse_header()) {
+        log::info(log::Line("content_refused").add("session", client_.session_id).add("reason", refusal->summary()));
+        co_return *refusal;
+    }
     if (auto verdict = co_await run_stage(filters::Stage::end_of_data)) co_return verdict_reply(*verdict);
     co_await finish_content();  // also sends the trace headers of an empty message
     smtp::Reply answer = co_await transaction_->end_data();  // 451 if any write failed

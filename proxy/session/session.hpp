@@ -57,6 +57,7 @@ private:
     boost::asio::awaitable<std::optional<policy::Verdict>> run_stage(filters::Stage stage);
     void begin_content();
     boost::asio::awaitable<bool> forward(std::string_view content);
+    std::optional<smtp::Reply> refuse_header() const;
     boost::asio::awaitable<bool> finish_content();
     boost::asio::awaitable<bool> write_content(std::string_view content);
     template <class Reader>

@@ -55,9 +55,18 @@ asio::awaitable<bool> Session::forward(std::string_view content) {
     if (!header_filter_->in_body()) {
         filtered_.clear();
         header_filter_->feed(content, filtered_);
+        // Refused at the end (finish_message): nothing of it may follow our fields.
+        if (header_filter_->starts_with_continuation()) co_return true;
         co_return co_await write_content(filtered_);
     }
     co_return co_await write_content(content);
+}
+
+// Content the header checks refuse whole, whatever the filters say.
+std::optional<smtp::Reply> Session::refuse_header() const {
+    if (!header_filter_->starts_with_continuation()) return std::nullopt;
+    // It would continue the last field mxgate prepends (a forged Received).
+    return smtp::make_reply(550, "5.6.0", "Error: message refused: header starts with a continuation line");
 }
 
 // The end of the content: whatever the header filter still holds.

@@ -1,9 +1,10 @@
 // Header field removal: see header_filter.hpp. RFC 5322 §2.2 (fields, folding),
-// §3.6.8 (field-name), §4.5.8 (obsolete WSP before the colon); RFC 8601 §5.
+// §3.6.8 (field-name), §4.5.8 (obsolete WSP before the colon); RFC 5321 §4.5.2
+// (transparency); RFC 8601 §5.
 //
-// Field lines and the body are copied a line (or a chunk) at a time with memchr;
-// only field names are looked at byte by byte, and only a name that may still
-// be the candidate is held, so memory stays bounded whatever the input.
+// Lines that cannot be candidates are copied a line (or a chunk) at a time with
+// memchr; only the start of a unit that may still be the candidate name is
+// looked at byte by byte, so memory stays bounded whatever the input.
 #include "proxy/smtp/header_filter.hpp"
 
 #include <cstring>
@@ -17,10 +18,16 @@ char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - '
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 
-// RFC 5322 §3.6.8 ftext: printable US-ASCII except the colon.
-bool is_ftext(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u >= 33 && u <= 126 && c != ':';
+// The field as the backend stores it: the first dot of every line is transparency.
+std::string unstuffed(std::string_view stuffed) {
+    std::string field;
+    field.reserve(stuffed.size());
+    bool line_start = true;
+    for (const char c : stuffed) {
+        if (!(line_start && c == '.')) field.push_back(c);
+        line_start = c == '\n';
+    }
+    return field;
 }
 
 }  // namespace
@@ -34,158 +41,144 @@ HeaderFieldFilter::HeaderFieldFilter(std::string candidate, std::function<bool(s
 void HeaderFieldFilter::feed(std::string_view in, std::string& out) {
     std::size_t i = 0;
     while (i < in.size()) {
-        switch (state_) {
-            case State::body:
-                out.append(in.substr(i));  // fast path: the body is never looked at
-                return;
-            case State::line_start:
-                i = at_line_start(in, i, out);
-                break;
-            case State::field_name:
-                i = read_field_name(in, i, out);
-                break;
-            case State::line_rest:
-                i = read_line_rest(in, i, out);
-                break;
+        if (state_ == State::body) {
+            out.append(in.substr(i));  // fast path: the body is never looked at
+            return;
+        }
+        if (at_line_start_) {
+            i = at_line_start(in, i, out);
+        } else if (unit_ == Unit::held && (match_ == Match::name || match_ == Match::space)) {
+            i = match_name(in, i, out);
+        } else {
+            i = copy_line(in, i, out);
         }
     }
 }
 
 void HeaderFieldFilter::finish(std::string& out) {
-    // A name still being read never reached its colon: not a field, so it goes
-    // out as it came. A held field has ended, with or without its final CRLF.
-    if (state_ == State::field_name) {
-        emit_held(out);
-    } else {
-        settle_field(out);
+    if (state_ == State::header && line_dot_) {
+        // The content ended with a line holding only its stuffing dot.
+        start_unit(out);
+        route(".", out);
+        line_dot_ = false;
     }
-    field_ = Field::none;
+    settle_unit(out);
     state_ = State::body;
 }
 
-// Decides what in[i] starts; consumes nothing.
+// Classifies the line in[i] starts, once past its stuffing dot: the empty line,
+// a continuation of the current unit, or the start of a new one. Consumes only
+// the dot; the line's first byte is read again by the next step.
 std::size_t HeaderFieldFilter::at_line_start(std::string_view in, std::size_t i, std::string& out) {
     const char c = in[i];
-    if (is_wsp(c)) {
-        // A continuation belongs to the current field and shares its fate. Before
-        // any field it cannot be parsed, which ends the header section.
-        state_ = field_ == Field::none ? State::body : State::line_rest;
+    if (c == '.' && !line_dot_) {
+        line_dot_ = true;  // its fate is the line's, decided by the next byte
+        return i + 1;
+    }
+    const bool first_line = unit_ == Unit::none;
+    if (c == '\r' || c == '\n') {
+        // The empty line (a lone CR or LF here only occurs in content the
+        // session refuses whole): the header section ends.
+        settle_unit(out);
+        if (line_dot_) out.push_back('.');
+        line_dot_ = false;
+        state_ = State::body;
         return i;
     }
-    settle_field(out);  // the previous field ended with the previous line
-    if (c == '\r') {
-        state_ = State::body;  // the empty line (or a line that is not a field)
-        return i;
+    if (!is_wsp(c)) {
+        start_unit(out);
+    } else if (first_line) {
+        starts_with_continuation_ = true;
+        unit_ = Unit::passing;
     }
-    state_ = State::field_name;
-    name_length_ = 0;
-    name_may_match_ = true;
-    after_name_space_ = false;
+    at_line_start_ = false;
+    if (line_dot_) {
+        route(".", out);
+        line_dot_ = false;
+    }
     return i;
 }
 
-std::size_t HeaderFieldFilter::read_field_name(std::string_view in, std::size_t i, std::string& out) {
-    // Bytes in[i, j) go to held_ while the name may be the candidate, else out.
-    // name_may_match_ only ever turns false; held_ is flushed at that moment.
-    const auto stop_matching = [&] {
-        if (!name_may_match_) return;
-        name_may_match_ = false;
-        emit_held(out);
-    };
-    const auto pass_on = [&](std::size_t j) {
-        if (name_may_match_) {
-            held_.append(in.substr(i, j - i));
-        } else {
-            out.append(in.substr(i, j - i));
-        }
-    };
-    for (std::size_t j = i; j < in.size(); ++j) {
-        const char c = in[j];
-        if (c == ':' && name_length_ > 0) {
-            if (name_length_ != candidate_.size()) stop_matching();
-            pass_on(j + 1);
-            field_ = name_may_match_ ? Field::held : Field::passing;
-            if (field_ == Field::held && held_.size() > max_field_size_) discard_oversized_field();
-            state_ = State::line_rest;
-            return j + 1;
-        }
-        if (is_wsp(c) && name_length_ > 0) {
-            if (name_length_ != candidate_.size()) stop_matching();
-            after_name_space_ = true;
-            // The candidate name followed by a huge run of spaces: hostile, and
-            // never held past the limit, even before we know a colon follows.
-            if (name_may_match_ && held_.size() + (j + 1 - i) > max_field_size_) {
-                discard_oversized_field();
-                state_ = State::line_rest;
-                return j + 1;
+// The bytes of a unit that may still be a candidate, one at a time. CR and LF
+// are skipped as unfolding does, so a name folded before its colon still matches.
+std::size_t HeaderFieldFilter::match_name(std::string_view in, std::size_t i, std::string& out) {
+    for (; i < in.size(); ++i) {
+        const char c = in[i];
+        if (c != '\r' && c != '\n') {
+            const bool whole_name = matched_ == candidate_.size();
+            if (match_ == Match::name && !whole_name && ascii_lower(c) == candidate_[matched_]) {
+                ++matched_;
+            } else if ((match_ == Match::space || whole_name) && is_wsp(c)) {
+                match_ = Match::space;
+            } else if ((match_ == Match::space || whole_name) && c == ':') {
+                match_ = Match::yes;
+            } else {
+                match_ = Match::no;  // not the candidate: what was held goes out, c follows
+                unit_ = Unit::passing;
+                out.append(held_);
+                held_.clear();
+                return i;
             }
-            continue;
         }
-        if (is_ftext(c) && !after_name_space_) {
-            ++name_length_;
-            if (name_length_ > candidate_.size() || ascii_lower(c) != candidate_[name_length_ - 1]) {
-                stop_matching();
-            }
-            continue;
-        }
-        // Not a field (CR, LF, control, 8-bit, space inside the name, empty
-        // name): the header section ends here, and nothing more is rewritten.
-        stop_matching();
-        pass_on(j);
-        state_ = State::body;
-        return j;
+        route(std::string_view(&c, 1), out);
+        if (c == '\n') at_line_start_ = true;
+        if (at_line_start_ || match_ == Match::yes || unit_ == Unit::discarded) return i + 1;
     }
-    pass_on(in.size());
-    return in.size();
+    return i;
 }
 
-std::size_t HeaderFieldFilter::read_line_rest(std::string_view in, std::size_t i, std::string& out) {
+// The rest of a line (or what the chunk holds of it) goes where its unit goes.
+std::size_t HeaderFieldFilter::copy_line(std::string_view in, std::size_t i, std::string& out) {
     const void* lf = std::memchr(in.data() + i, '\n', in.size() - i);
     const std::size_t end = lf == nullptr ? in.size() : static_cast<const char*>(lf) - in.data() + 1;
-    const std::string_view part = in.substr(i, end - i);
-    switch (field_) {
-        case Field::held:
-            // Checked before appending, so held_ never grows past the limit.
-            if (held_.size() + part.size() > max_field_size_) {
-                discard_oversized_field();
-            } else {
-                held_.append(part);
-            }
-            break;
-        case Field::passing:
-        case Field::none:  // cannot happen: line_rest always follows a field's start
-            out.append(part);
-            break;
-        case Field::discarded:
-            break;
-    }
-    if (lf != nullptr) state_ = State::line_start;
+    route(in.substr(i, end - i), out);
+    if (lf != nullptr) at_line_start_ = true;
     return end;
 }
 
-// The current field has ended: a held candidate is decided now.
-void HeaderFieldFilter::settle_field(std::string& out) {
-    if (field_ == Field::held) {
-        if (drop_ && drop_(held_)) {
+void HeaderFieldFilter::start_unit(std::string& out) {
+    settle_unit(out);
+    matched_ = 0;
+    unit_ = candidate_.empty() ? Unit::passing : Unit::held;
+    match_ = candidate_.empty() ? Match::no : Match::name;
+}
+
+// The current unit has ended: a held candidate is decided now; a held unit that
+// never reached its colon was no field and goes out as it came.
+void HeaderFieldFilter::settle_unit(std::string& out) {
+    if (unit_ == Unit::held) {
+        if (match_ == Match::yes && drop_ && drop_(unstuffed(held_))) {
             ++removed_;
         } else {
             out.append(held_);
         }
         held_.clear();
     }
-    field_ = Field::none;
+    if (unit_ != Unit::none) unit_ = Unit::passing;  // until the next unit starts
 }
 
-void HeaderFieldFilter::discard_oversized_field() {
+void HeaderFieldFilter::discard_unit() {
     held_.clear();
     held_.shrink_to_fit();  // a hostile field must not pin its memory for the whole message
-    field_ = Field::discarded;
+    unit_ = Unit::discarded;
     ++removed_;
 }
 
-void HeaderFieldFilter::emit_held(std::string& out) {
-    out.append(held_);
-    held_.clear();
+// Bytes of the current unit: out, held (checked against the limit before they
+// grow it past it), or gone.
+void HeaderFieldFilter::route(std::string_view bytes, std::string& out) {
+    switch (unit_) {
+        case Unit::none:
+        case Unit::passing: out.append(bytes); break;
+        case Unit::held:
+            if (held_.size() + bytes.size() > max_field_size_) {
+                discard_unit();
+            } else {
+                held_.append(bytes);
+            }
+            break;
+        case Unit::discarded: break;
+    }
 }
 
 }  // namespace mxgate::smtp

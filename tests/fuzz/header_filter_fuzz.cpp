@@ -1,12 +1,16 @@
 // libFuzzer: message content through HeaderFieldFilter, whole and in
-// fuzzer-chosen chunks, against a line-at-a-time reference that reads the whole
+// fuzzer-chosen chunks, against a unit-at-a-time reference that reads the whole
 // input at once. abort()s when:
 // - whole, chunked and reference disagree on output, removals or predicate calls;
-// - more is held than max(max_field_size, candidate size), or something is still
-//   held after finish(), or in_body() is claimed while bytes are held;
-// - with nothing removed, the output is not the input exactly.
+// - more than max_field_size is held, or something is still held after finish(),
+//   or in_body() is claimed while bytes are held;
+// - with nothing removed, the output is not the input exactly;
+// - (the attacker's view) a field that the predicate drops survives where a
+//   lenient reader would find it: in the unstuffed output, unfolded, before the
+//   first empty line, whatever non-field lines come before it.
 // Short candidate names ("a", "x-y") let the fuzzer reach the candidate paths
-// without a dictionary; the corpus carries real Authentication-Results fields.
+// without a dictionary; the corpus carries real Authentication-Results fields,
+// stuffed dots, folded names and leading white space.
 #include "proxy/smtp/header_filter.hpp"
 
 #include <algorithm>
@@ -43,27 +47,9 @@ bool decide(const Params& p, std::string_view field) {
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 
-bool same_name(std::string_view name, std::string_view candidate) {
-    return name.size() == candidate.size() && std::equal(name.begin(), name.end(), candidate.begin(), [](char a, char b) {
-               return (a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) == b;
-           });
-}
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-// The line's field name if it is a field line (RFC 5322 ftext, then *WSP ":").
-bool field_name(std::string_view line, std::string_view& name) {
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return false;
-    name = line.substr(0, colon);
-    while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
-    if (name.empty()) return false;
-    for (const char c : name) {
-        if (static_cast<unsigned char>(c) < 33 || static_cast<unsigned char>(c) > 126) return false;
-    }
-    return true;
-}
-
-// Reference: whole input, split into lines ending in LF (the last may not).
-Outcome reference(std::string_view s, const Params& p) {
+std::vector<std::string_view> lines_of(std::string_view s) {
     std::vector<std::string_view> lines;
     for (std::size_t i = 0; i < s.size();) {
         const std::size_t lf = s.find('\n', i);
@@ -71,35 +57,116 @@ Outcome reference(std::string_view s, const Params& p) {
         lines.push_back(s.substr(i, end - i));
         i = end;
     }
+    return lines;
+}
+
+// A line as the backend stores it: its first dot is transparency.
+std::string_view text_of(std::string_view line) { return !line.empty() && line[0] == '.' ? line.substr(1) : line; }
+
+// "name *WSP :" over unfolded text (CR and LF skipped), one byte at a time.
+struct Matcher {
+    enum State { name, space, yes, no } state = name;
+    std::size_t matched = 0;
+    void step(char c, std::string_view candidate) {
+        const bool whole = matched == candidate.size();
+        if (state == name && !whole && lower(c) == candidate[matched]) {
+            ++matched;
+        } else if ((state == space || whole) && is_wsp(c) && state != yes) {
+            state = space;
+        } else if ((state == space || whole) && c == ':' && state != yes) {
+            state = yes;
+        } else if (state != yes) {
+            state = no;
+        }
+    }
+};
+
+// Reference: the whole input, a unit (a line plus its continuation lines) at a time.
+Outcome reference(std::string_view s, const Params& p) {
+    const std::vector<std::string_view> lines = lines_of(s);
     Outcome o;
     std::size_t i = 0;
     while (i < lines.size()) {
-        const std::string_view line = lines[i];
-        // The candidate name and a run of spaces longer than the limit allows:
-        // removed as an oversized field, colon or not.
-        std::size_t spaces = 0;
-        while (p.candidate.size() + spaces < line.size() && is_wsp(line[p.candidate.size() + spaces])) ++spaces;
-        const bool hostile_spaces = spaces > 0 && !p.candidate.empty() && same_name(line.substr(0, p.candidate.size()), p.candidate) &&
-                                    p.candidate.size() + spaces > p.max_field_size;
-        std::string_view name;
-        if (!hostile_spaces && (line[0] == '\r' || is_wsp(line[0]) || !field_name(line, name))) break;
-        std::string field(line);
-        for (++i; i < lines.size() && is_wsp(lines[i][0]); ++i) field += lines[i];
-        if (!hostile_spaces && !same_name(name, p.candidate)) {
-            o.out += field;
-        } else if (hostile_spaces || field.size() > p.max_field_size) {
+        const std::string_view first = text_of(lines[i]);
+        if (!first.empty() && (first[0] == '\r' || first[0] == '\n')) break;  // the empty line
+        std::size_t end = i + 1;
+        while (end < lines.size() && !text_of(lines[end]).empty() && is_wsp(text_of(lines[end])[0])) ++end;
+        std::string unit;
+        for (std::size_t k = i; k < end; ++k) unit += lines[k];
+        const bool continuation = !first.empty() && is_wsp(first[0]);
+        i = end;
+        if (p.candidate.empty() || continuation) {
+            o.out += unit;
+            continue;
+        }
+        Matcher m;
+        std::size_t size = 0;
+        bool oversized = false;
+        bool line_start = true;
+        for (const char c : unit) {
+            const bool stuffing = line_start && c == '.';
+            line_start = c == '\n';
+            if (!stuffing && c != '\r' && c != '\n') m.step(c, p.candidate);
+            if (m.state == Matcher::no) break;
+            if (++size > p.max_field_size) {
+                oversized = true;
+                break;
+            }
+        }
+        if (oversized) {
             ++o.removed;
+        } else if (m.state != Matcher::yes) {
+            o.out += unit;
         } else {
+            std::string field;
+            line_start = true;
+            for (const char c : unit) {
+                if (!(line_start && c == '.')) field += c;
+                line_start = c == '\n';
+            }
             o.asked.push_back(field);
             if (decide(p, field)) {
                 ++o.removed;
             } else {
-                o.out += field;
+                o.out += unit;
             }
         }
     }
-    for (; i < lines.size(); ++i) o.out += lines[i];  // the body, or what we cannot parse
+    for (; i < lines.size(); ++i) o.out += lines[i];  // the body
     return o;
+}
+
+// Content without a bare CR or LF: the only kind the session forwards whole.
+bool clean(std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\r' && (i + 1 == s.size() || s[i + 1] != '\n')) return false;
+        if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) return false;
+    }
+    return true;
+}
+
+// The attacker's view: no candidate field that the predicate would drop is left
+// where a lenient reader looks for fields.
+void check_nothing_forged_survives(std::string_view out, const Params& p) {
+    std::vector<std::string> logical;
+    for (const std::string_view line : lines_of(out)) {
+        const std::string_view text = text_of(line);
+        if (text == "\r\n") break;
+        if (!text.empty() && is_wsp(text[0]) && !logical.empty()) {
+            logical.back() += text;
+        } else {
+            logical.emplace_back(text);
+        }
+    }
+    for (const std::string& field : logical) {
+        if (!field.empty() && is_wsp(field[0])) continue;  // the session refuses such content
+        Matcher m;
+        for (const char c : field) {
+            if (c != '\r' && c != '\n') m.step(c, p.candidate);
+            if (m.state == Matcher::yes || m.state == Matcher::no) break;
+        }
+        check(m.state != Matcher::yes || !decide(p, field));
+    }
 }
 
 // Feeds `s` in chunks whose sizes come from `sizes` (cycled; empty = one piece).
@@ -112,7 +179,7 @@ Outcome run(std::string_view s, const Params& p, std::string_view sizes) {
             return decide(p, field);
         },
         p.max_field_size);
-    const std::size_t bound = std::max(p.max_field_size, p.candidate.size());
+    const std::size_t bound = p.max_field_size;
     std::size_t from = 0;
     for (std::size_t k = 0; from < s.size(); ++k) {
         const std::size_t size = sizes.empty() ? s.size() : static_cast<unsigned char>(sizes[k % sizes.size()]) % 16 + 1;
@@ -156,5 +223,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(run(content, p, "\x01") == expected);
     if (expected.removed == 0) check(expected.out == content);
     if (p.mode == 0 && p.max_field_size == 1 << 20) check(expected.out == content);
+    if (!p.candidate.empty() && p.max_field_size == 1 << 20 && clean(content)) check_nothing_forged_survives(whole.out, p);
     return 0;
 }

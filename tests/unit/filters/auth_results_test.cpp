@@ -48,7 +48,11 @@ TEST(AuthResults, ClaimsAuthservId) {
     EXPECT_FALSE(claims_authserv_id("Authentication-Results: mx.example.net.evil; spf=pass", "mx.example.net"));
     EXPECT_FALSE(claims_authserv_id("Authentication-Results: sub.mx.example.net; spf=pass", "mx.example.net"));
     EXPECT_FALSE(claims_authserv_id("Authentication-Results: (unterminated mx.example.net;", "mx.example.net"));
-    EXPECT_FALSE(claims_authserv_id("Authentication-Results: mx.example.net x; spf=pass", "mx.example.net"));
+    // Not RFC 8601 syntax after the id, but a lenient reader still sees our id.
+    EXPECT_TRUE(claims_authserv_id("Authentication-Results: mx.example.net x; spf=pass", "mx.example.net"));
+    EXPECT_TRUE(claims_authserv_id("Authentication-Results: mx.example.net dkim=pass", "mx.example.net"));
+    EXPECT_TRUE(claims_authserv_id("Authentication-Results: mx.example.net.; dkim=pass", "mx.example.net"));
+    EXPECT_TRUE(claims_authserv_id("Authentication-Results\r\n : mx.example.net; dkim=pass", "mx.example.net"));
     EXPECT_FALSE(claims_authserv_id("Authentication-Results: ;", "mx.example.net"));
     EXPECT_FALSE(claims_authserv_id("Authentication-Results: mx.example.net;", ""));
 }

@@ -88,12 +88,15 @@ std::vector<Case> cases() {
         {"folded at finish", folded_ours, "", 1},
         {"in body untouched", "From: a\r\n\r\n" + ar_ours, "From: a\r\n\r\n" + ar_ours, 0},
         {"blank line first", "\r\n" + ar_ours, "\r\n" + ar_ours, 0},
-        {"not a field ends header", "From: a\r\nnot a field\r\n" + ar_ours, "From: a\r\nnot a field\r\n" + ar_ours, 0},
-        {"space in name ends header", "Authentication Results: mx.ours.example\r\n" + ar_ours,
-         "Authentication Results: mx.ours.example\r\n" + ar_ours, 0},
-        {"empty name ends header", ": x\r\n" + ar_ours, ": x\r\n" + ar_ours, 0},
-        {"8-bit name ends header", "Fr\xc3\xb6m: a\r\n" + ar_ours, "Fr\xc3\xb6m: a\r\n" + ar_ours, 0},
-        {"first line folded ends header", " x\r\n" + ar_ours, " x\r\n" + ar_ours, 0},
+        // The header section ends only at the empty line: what a lenient reader
+        // may still take for a field is filtered up to there.
+        {"not a field does not end header", "From: a\r\nnot a field\r\n" + ar_ours + body,
+         "From: a\r\nnot a field\r\n" + body, 1},
+        {"space in name", "Authentication Results: mx.ours.example\r\n" + ar_ours,
+         "Authentication Results: mx.ours.example\r\n", 1},
+        {"empty name", ": x\r\n" + ar_ours, ": x\r\n", 1},
+        {"8-bit name", "Fr\xc3\xb6m: a\r\n" + ar_ours, "Fr\xc3\xb6m: a\r\n", 1},
+        {"first line folded", " x\r\n" + ar_ours + body, " x\r\n" + body, 1},
         {"name without colon at end", "Authentication-Results", "Authentication-Results", 0},
         {"name and space at end", "From: a\r\nAuthentication-Results  ", "From: a\r\nAuthentication-Results  ", 0},
         {"longer name kept", "Authentication-Results-X: mx.ours.example\r\n" + body,
@@ -103,6 +106,22 @@ std::vector<Case> cases() {
         {"prefix then space kept", "Authentication :\r\n" + ar_ours + body, "Authentication :\r\n" + body, 1},
         {"continuation of another field", "X: a\r\n " + ar_ours + body, "X: a\r\n " + ar_ours + body, 0},
         {"stuffed name is a field", "..x: y\r\n" + ar_ours + body, "..x: y\r\n" + body, 1},
+        // Transparency (RFC 5321 4.5.2): the backend removes a line's first dot.
+        {"stuffed candidate removed", "From: a\r\n." + ar_ours + body, "From: a\r\n" + body, 1},
+        {"stuffed first field removed", "." + ar_ours + "From: a\r\n" + body, "From: a\r\n" + body, 1},
+        {"stuffed continuation removed with its field", ar_ours + ". dkim=pass\r\n" + body, body, 1},
+        {"two dots are another name", "..Authentication-Results: mx.ours.example\r\n" + body,
+         "..Authentication-Results: mx.ours.example\r\n" + body, 0},
+        {"stuffed first line folded", ". x\r\n" + ar_ours + body, ". x\r\n" + body, 1},
+        // A name folded before its colon: unfolded, it is the field.
+        {"folded name removed", "Authentication-Results\r\n : mx.ours.example; dkim=pass\r\n" + body, body, 1},
+        {"folded name twice removed", "From: a\r\nAuthentication-Results \r\n \r\n\t: mx.ours.example\r\n" + body,
+         "From: a\r\n" + body, 1},
+        {"folded name without colon kept", "Authentication-Results\r\n x\r\n" + ar_ours + body,
+         "Authentication-Results\r\n x\r\n" + body, 1},
+        {"name then empty line", "Authentication-Results\r\n\r\n" + ar_ours, "Authentication-Results\r\n\r\n" + ar_ours, 0},
+        {"folded inside name kept", "Authentication-\r\n Results: mx.ours.example\r\n" + body,
+         "Authentication-\r\n Results: mx.ours.example\r\n" + body, 0},
         {"bare lf line ends header", "From: a\r\n\n" + ar_ours, "From: a\r\n\n" + ar_ours, 0},
         {"cr line ends header", "From: a\r\n\rX: y\r\n" + ar_ours, "From: a\r\n\rX: y\r\n" + ar_ours, 0},
     };
@@ -197,8 +216,31 @@ TEST(HeaderFieldFilter, InBodyOnlyOnceHeaderEndedAndNothingHeld) {
     EXPECT_EQ(out, "From: a\r\n" + ar_ours + "\r");
     HeaderFieldFilter not_a_field("authentication-results", {}, 4096);
     not_a_field.feed("Authentication-Results x", out);
-    EXPECT_TRUE(not_a_field.in_body());
+    EXPECT_FALSE(not_a_field.in_body()) << "a line that is not a field does not end the header section";
     EXPECT_EQ(not_a_field.held_bytes(), 0u);
+}
+
+TEST(HeaderFieldFilter, PredicateSeesTheFieldUnstuffed) {
+    const std::string stream = ".Authentication-Results: x;\r\n. spf=pass\r\n\r\nb\r\n";
+    const Result r = run(stream, {});
+    EXPECT_EQ(r.asked, std::vector<std::string>{"Authentication-Results: x;\r\n spf=pass\r\n"});
+    EXPECT_EQ(r.out, stream) << "a kept field goes out as it came, stuffed";
+    grind(stream, r);
+}
+
+TEST(HeaderFieldFilter, FirstLineContinuationIsReported) {
+    for (const std::string first : {" from trusted.example\r\n", "\tx\r\n", ". x\r\n"}) {
+        HeaderFieldFilter filter("authentication-results", {}, 4096);
+        std::string out;
+        filter.feed(first + "From: a\r\n\r\n", out);
+        EXPECT_TRUE(filter.starts_with_continuation()) << first;
+    }
+    for (const std::string first : {"From: a\r\n x\r\n", "\r\n x\r\n", "..x\r\n", "x\r\n"}) {
+        HeaderFieldFilter filter("authentication-results", {}, 4096);
+        std::string out;
+        filter.feed(first, out);
+        EXPECT_FALSE(filter.starts_with_continuation()) << first;
+    }
 }
 
 TEST(HeaderFieldFilter, LongNameIsNeverHeld) {
