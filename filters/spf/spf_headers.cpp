@@ -10,8 +10,16 @@ using namespace header_text;
 
 namespace {
 
+// A HELO name longer than any domain (and so a postmaster@helo identity longer
+// than any mailbox) is hostile; quoted whole it would make a line past RFC
+// 5322's 998 octets. Cut, it still says what it was.
+constexpr std::size_t max_domain_length = 255;                 // RFC 5321 §4.5.3.1.2
+constexpr std::size_t max_mailbox_length = 64 + 1 + 255;       // local-part @ domain
+
+std::string_view clip(std::string_view text, std::size_t max) { return text.substr(0, max); }
+
 std::string comment_for(const SpfVerdict& v, std::string_view ip, std::string_view receiver) {
-    const std::string who = comment_text(v.sender);
+    const std::string who = comment_text(clip(v.sender, max_mailbox_length));
     const std::string r = comment_text(receiver);
     switch (v.result) {
         case SpfResult::pass: return r + ": domain of " + who + " designates " + std::string(ip) + " as permitted sender";
@@ -37,8 +45,8 @@ std::string received_spf_header(const SpfVerdict& verdict, const boost::asio::ip
     // The comment is split into words so it folds like the rest.
     std::vector<std::string> words = words_of("(" + comment_for(verdict, ip, receiver) + ")");
     words.push_back("client-ip=" + ip + ";");
-    words.push_back("envelope-from=" + quoted(verdict.sender) + ";");
-    if (!helo.empty()) words.push_back("helo=" + dot_atom_or_quoted(helo) + ";");
+    words.push_back("envelope-from=" + quoted(clip(verdict.sender, max_mailbox_length)) + ";");
+    if (!helo.empty()) words.push_back("helo=" + dot_atom_or_quoted(clip(helo, max_domain_length)) + ";");
     words.push_back("receiver=" + dot_atom_or_quoted(receiver) + ";");
     words.push_back("identity=" + std::string(to_string(verdict.identity)));
     return fold("Received-SPF: " + std::string(to_string(verdict.result)), words);
@@ -47,9 +55,9 @@ std::string received_spf_header(const SpfVerdict& verdict, const boost::asio::ip
 std::string spf_resinfo(const SpfVerdict& verdict, std::string_view helo) {
     std::string out = "spf=" + std::string(to_string(verdict.result));
     if (verdict.identity == Identity::helo)
-        out += " smtp.helo=" + pvalue(helo.empty() ? std::string_view(verdict.domain) : helo);
+        out += " smtp.helo=" + pvalue(clip(helo.empty() ? std::string_view(verdict.domain) : helo, max_domain_length));
     else
-        out += " smtp.mailfrom=" + pvalue(verdict.sender);
+        out += " smtp.mailfrom=" + pvalue(clip(verdict.sender, max_mailbox_length));
     return out;
 }
 

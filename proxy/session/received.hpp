@@ -1,5 +1,8 @@
 // Builds the Received: trace header mxgate prepends (RFC 5321 §4.4, RFC 5322
-// §3.6.7; "with" protocol names from RFC 3848 and RFC 6531). Pure code.
+// §3.6.7; "with" protocol names from RFC 3848 and RFC 6531). Pure code. Client
+// text can never break the field: the HELO name is neutered and cut as Postfix
+// does, a recipient that needs quoting is left out, a client name that is not a
+// plain host name is "unknown"; every line stays under 998 octets.
 #pragma once
 
 #include <chrono>

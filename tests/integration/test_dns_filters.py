@@ -188,6 +188,15 @@ class Spf(DnsFilterCase):
         self.assertIn(b"spf=pass smtp.helo=helo.spf.test", unfold(ar))
         self.assertTrue(rspf.startswith(b"Received-SPF: pass"), rspf)
 
+    def test_long_helo_keeps_received_spf_lines_within_998_octets(self):
+        sink, mx = self.gateway(SPF_ZONES, {"spf": SPF})
+        content = self.assertDelivered(self.transaction(mx, "", helo="h" * 2000), sink)
+        (ar, rspf, _received), _ = self.our_headers(content, 3)
+        self.assertTrue(rspf.startswith(b"Received-SPF: "), rspf)
+        for field in (ar, rspf):
+            self.assertEqual([len(line) for line in field.split(b"\n") if len(line) > 998], [], field[:300])
+        self.assertIn(b"helo=" + b"h" * 255 + b";", rspf, "cut at the longest domain, not dropped")
+
     def test_incoming_results_naming_us_are_removed(self):
         sink, mx = self.gateway(SPF_ZONES, {"spf": SPF})
         kept = "Authentication-Results: other.example; spf=pass\n"

@@ -172,3 +172,39 @@ class LenientReaders(ForgedHeaderCase):
                 stored = self.stored("smtp")
                 self.assert_no_forged_field(stored, name)
                 self.assertIn(b"\nbody\n", stored)
+
+
+class TraceFields(ForgedHeaderCase):
+    """Item 12: client text in the fields mxgate writes is neutered, cut or left out."""
+
+    def deliver(self, helo: str, rcpt: str = "victim@example.org") -> bytes:
+        with RawSmtp(self.mx.port()) as c:
+            self.assertReply(c.ehlo(helo), 250)
+            self.assertReply(c.cmd("MAIL FROM:<sender@example.com>"), 250)
+            self.assertReply(c.cmd(f"RCPT TO:<{rcpt}>"), 250)
+            self.assertReply(c.cmd("DATA"), 354)
+            self.assertReply(c.message(crlf(HEAD + "\nbody\n")), 250)
+        [m] = self.fb.wait_messages(1)
+        self.fb.reset()
+        return m.content
+
+    def test_helo_cannot_forge_the_client_clause(self):
+        self.gateway("smtp")
+        content = self.deliver("x(mail.example.org[10.0.0.1])")
+        self.assertTrue(content.startswith(b"Received: from x?mail.example.org[10.0.0.1]? (unknown [127.0.0.1])\r\n"),
+                        content[:200])
+
+    def test_long_helo_keeps_every_line_within_998_octets(self):
+        self.gateway("smtp")
+        content = self.deliver("a" * 2000)
+        header = content.split(b"\r\n\r\n", 1)[0]
+        self.assertEqual([len(line) for line in header.split(b"\r\n") if len(line) > 998], [],
+                         "RFC 5322 2.1.1: no line over 998 octets")
+        self.assertIn(b"Received: from " + b"a" * 255 + b" (", content)
+
+    def test_quoted_recipient_is_left_out_of_the_for_clause(self):
+        self.gateway("smtp")
+        content = self.deliver("client.test", rcpt='"a>b; c"@example.org')
+        received = content.split(b";\r\n", 1)[0]
+        self.assertNotIn(b"for <", received, content[:300])
+        self.assertIn(b"for <victim@example.org>", self.deliver("client.test"))

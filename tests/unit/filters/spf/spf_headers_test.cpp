@@ -71,6 +71,17 @@ TEST(SpfHeaders, HostileTextIsQuoted) {
     EXPECT_NE(h.find("ex\\(am\\)ple.org"), std::string::npos) << h;  // escaped inside the comment
 }
 
+TEST(SpfHeaders, LongHeloIsCutSoEveryLineFits) {
+    const std::string helo(2000, 'h');
+    const auto h = received_spf_header(verdict(SpfResult::none, Identity::helo, "postmaster@" + helo, helo),
+                                       ip::make_address("192.0.2.1"), helo, "mx.example.net");
+    for (std::size_t start = 0, end; (end = h.find("\r\n", start)) != std::string::npos; start = end + 2)
+        EXPECT_LE(end - start, 998u) << "RFC 5322 2.1.1";
+    EXPECT_NE(h.find("helo=" + std::string(255, 'h') + ";"), std::string::npos);
+    EXPECT_EQ(spf_resinfo(verdict(SpfResult::none, Identity::helo, "postmaster@" + helo, helo), helo),
+              "spf=none smtp.helo=" + std::string(255, 'h'));
+}
+
 TEST(SpfHeaders, AuthenticationResults) {
     const auto mailfrom = verdict(SpfResult::pass, Identity::mailfrom, "x@example.org", "example.org");
     EXPECT_EQ(spf_resinfo(mailfrom, "mail.example.org"), "spf=pass smtp.mailfrom=x@example.org");

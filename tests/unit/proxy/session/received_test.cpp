@@ -50,6 +50,42 @@ TEST(ReceivedTest, ClientNameThatIsNotAPlainHostNameIsUnknown) {
     }
 }
 
+TEST(ReceivedTest, HeloIsNeuteredAsPostfixDoes) {
+    ReceivedInfo info = sample();
+    info.helo = "x(mail.example.org[10.0.0.1]) <a@b>;\"q\"\\";
+    EXPECT_EQ(received_header(info).rfind("Received: from x?mail.example.org[10.0.0.1]???a?b???q??"
+                                          " (unknown [192.0.2.1])\r\n", 0), 0u)
+        << received_header(info);
+    info.helo = "a\r\nX-Injected: 1\tb\xc3\xa9";
+    EXPECT_EQ(received_header(info).rfind("Received: from a??X-Injected:?1?b?? (unknown", 0), 0u);
+    info.helo = "[IPv6:2001:db8::1]";
+    EXPECT_EQ(received_header(info).rfind("Received: from [IPv6:2001:db8::1] (unknown", 0), 0u);
+}
+
+TEST(ReceivedTest, LongHeloIsCutAndEveryLineFits) {
+    ReceivedInfo info = sample();
+    info.helo = std::string(2000, 'a');
+    info.client_name = std::string(253, 'b');
+    const std::string h = received_header(info);
+    EXPECT_EQ(h.rfind("Received: from " + std::string(255, 'a') + " (", 0), 0u);
+    for (std::size_t start = 0, end; (end = h.find("\r\n", start)) != std::string::npos; start = end + 2)
+        EXPECT_LE(end - start, 998u) << "RFC 5322 2.1.1";
+}
+
+TEST(ReceivedTest, RecipientThatNeedsQuotingIsLeftOut) {
+    ReceivedInfo info = sample();
+    for (const char* hostile : {"\"a>b\"@example.org", "\"x;y\"@example.org", "a(b)@example.org", "\"a b\"@x"}) {
+        info.recipient = hostile;
+        EXPECT_EQ(received_header(info).find("for <"), std::string::npos) << hostile;
+    }
+    info.recipient = std::string(300, 'a') + "@example.org";
+    EXPECT_EQ(received_header(info).find("for <"), std::string::npos) << "longer than any path";
+    info.recipient = "j\xc3\xb6rg@example.org";
+    EXPECT_EQ(received_header(info).find("for <"), std::string::npos) << "UTF-8 only in a UTF8SMTP message";
+    info.smtputf8 = true;
+    EXPECT_NE(received_header(info).find("for <j\xc3\xb6rg@example.org>"), std::string::npos);
+}
+
 TEST(ReceivedTest, DateIsRfc5322) {
     EXPECT_EQ(rfc5322_date(std::chrono::system_clock::from_time_t(0)), "Thu, 01 Jan 1970 00:00:00 +0000");
 }
