@@ -43,6 +43,7 @@ std::optional<std::string> read_name(std::span<const std::uint8_t> wire, std::si
         }
         pos += length;
     }
+    if (wire_length > max_name_wire_length) return std::nullopt;  // the root octet counts too
     if (text.empty()) return std::string(1, '.');  // the root
     return text;
 }

@@ -99,6 +99,12 @@ TEST(DnsRdata, MalformedNames) {
     longest.push_back(0);
     ASSERT_EQ(longest.size(), 255u);
     EXPECT_TRUE(parse(RecordType::ptr, longest).has_value());
+    // One octet more, all of it in labels: the root octet makes it 256 (found by rdata_fuzz).
+    Bytes one_over = longest;
+    one_over[3 * 64] = 62;
+    one_over.insert(one_over.begin() + 3 * 64 + 1, 'y');
+    ASSERT_EQ(one_over.size(), 256u);
+    EXPECT_EQ(parse(RecordType::ptr, one_over), std::nullopt);
 }
 
 TEST(DnsRdata, EveryTruncationOfValidRdataIsSafe) {
