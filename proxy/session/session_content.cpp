@@ -52,14 +52,15 @@ void Session::begin_content() {
 }
 
 asio::awaitable<bool> Session::forward(std::string_view content) {
+    std::string_view out = content;
     if (!header_filter_->in_body()) {
         filtered_.clear();
         header_filter_->feed(content, filtered_);
-        // Refused at the end (finish_message): nothing of it may follow our fields.
-        if (header_filter_->starts_with_continuation()) co_return true;
-        co_return co_await write_content(filtered_);
+        out = filtered_;
     }
-    co_return co_await write_content(content);
+    // Refused at the end (finish_message): not a byte of it goes to the backend.
+    if (header_filter_->starts_with_continuation()) co_return true;
+    co_return co_await write_content(out);
 }
 
 // Content the header checks refuse whole, whatever the filters say.

@@ -47,6 +47,7 @@ class ForgedHeaderCase(MxgateTestCase):
             self.assertFalse(box.is_dir() and any(box.iterdir()), "a refused message was stored")
         else:
             self.assertEqual(self.fb.messages, [], "a refused message reached the backend")
+            self.assertNotIn(b"Subject: forged", self.fb.all_raw(), "not a byte of it may reach the backend")
 
     def send_data(self, wire: bytes):
         with RawSmtp(self.mx.port()) as c:
