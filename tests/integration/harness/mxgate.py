@@ -31,6 +31,10 @@ def parse_logfmt(line: str) -> dict[str, str]:
     return out
 
 
+# Lines an AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer build prints on a finding.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error: ",
+                     "SUMMARY: UndefinedBehaviorSanitizer")
+
 class Mxgate:
     """The binary under test, started as `$MXGATE_BIN -c <workdir>/<name>.yaml` in the foreground.
 
@@ -168,6 +172,10 @@ class Mxgate:
             return
         was_alive = self.proc.alive()
         rc = self.stop()
+        reports = [line for line in self.lines() if any(marker in line for marker in SANITIZER_MARKERS)]
+        if reports:
+            # CI's sanitizer build: a report fails the test even when mxgate went on or exited 0.
+            raise HarnessError(f"mxgate printed a sanitizer report: {reports[0]}; last log lines:\n{self.tail()}")
         crashed = rc is not None and rc < 0 and not (self.proc.we_killed and rc == -signal.SIGKILL)
         if crashed or (not was_alive and rc not in (0, None)):
             hint = ""
