@@ -58,6 +58,8 @@ public:
 
     // Results of actions, as the session learned them.
     Step on_mail(bool accepted, smtp::Reply reply);
+    // A refusal `452 4.5.3` (this transaction takes no more recipients: a limit,
+    // LMTP, another route) is not an error, up to limits.recipient_overshoot_limit.
     Step on_rcpt(bool accepted, smtp::Reply reply);
     Step on_data_refused(smtp::Reply reply);   // backend or policy refused DATA
     // Final reply to end of data, to BDAT LAST, or to a BDAT chunk that failed:
@@ -89,6 +91,8 @@ private:
     Step error(int code, const char* enhanced, std::string text);  // counts towards max_errors
     Step counted(smtp::Reply reply);                                // likewise, for a given reply
     Step junk(Step step);  // counts towards max_junk_commands
+    // 452 4.5.3: a recipient for a later transaction; counts only past recipient_overshoot_limit.
+    Step recipient_deferred(smtp::Reply reply);
     Step on_ehlo(smtp::Command&& command, bool esmtp);
     Step on_mail_command(smtp::Command&& command);
     Step on_rcpt_command(smtp::Command&& command);
@@ -116,6 +120,7 @@ private:
     smtp::Address sender_;
     std::vector<smtp::EsmtpParam> mail_params_;
     std::vector<std::string> recipients_;
+    std::size_t deferred_recipients_ = 0;  // 452 4.5.3 replies in this transaction
     smtp::Command pending_rcpt_;
 };
 

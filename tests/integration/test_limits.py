@@ -113,6 +113,64 @@ class LineAndCommandLimits(LimitsBase):
             self.assertNotEqual(r.code // 100, 2, f"third MAIL beyond max_transactions_per_session=2: {r}")
 
 
+class RecipientOvershoot(LimitsBase):
+    """A 452 4.5.3 recipient is one to retry in another transaction, not a client error, up to
+    limits.recipient_overshoot_limit (Postfix smtpd_recipient_overshoot_limit); the accepted
+    recipients still get the message. max_errors stays at its default (20) unless said."""
+    RCPTS = [f"r{i}@example.org" for i in range(100)]
+
+    def assert_accepted_ones_delivered(self, sink, n: int):
+        [m] = sink.wait_messages(1)
+        self.assertEqual(sorted(m.recipients), sorted(self.RCPTS[:n]))
+
+    def test_100_recipients_over_a_limit_of_5_still_deliver(self):
+        mx = self.gateway(limits={"max_recipients": 5})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
+            for i, rcpt in enumerate(self.RCPTS):
+                self.assertReply(c.cmd(f"RCPT TO:<{rcpt}>"), 250 if i < 5 else "452 4.5.3", f"RCPT #{i + 1}")
+            self.assertReply(c.cmd("DATA"), 354, "95 deferred recipients are no reason to close the session")
+            self.assertReply(c.message(simple_message()), 250)
+        self.assert_accepted_ones_delivered(self.sink, 5)
+
+    def test_100_pipelined_recipients_over_a_limit_of_5_still_deliver(self):
+        mx = self.gateway(limits={"max_recipients": 5})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            c.send("MAIL FROM:<s@example.com>\r\n" + "".join(f"RCPT TO:<{r}>\r\n" for r in self.RCPTS) + "DATA\r\n")
+            replies = c.replies(2 + len(self.RCPTS))
+            self.assertEqual([r.code for r in replies], [250] + [250] * 5 + [452] * 95 + [354], replies[-3:])
+            self.assertReply(c.message(simple_message()), 250)
+        self.assert_accepted_ones_delivered(self.sink, 5)
+
+    def test_recipients_of_another_route_do_not_end_the_session(self):
+        sink, other = self.start_sink(), self.start_sink(name="other")
+        mx = self.start_mxgate(mxgate_config(domains={"example.org": "sink", "example.net": "other"},
+                                             backends={"sink": smtp_backend(sink.address),
+                                                       "other": smtp_backend(other.address)}))
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
+            self.assertReply(c.cmd(f"RCPT TO:<{self.RCPTS[0]}>"), 250)
+            for i in range(30):
+                self.assertReply(c.cmd(f"RCPT TO:<n{i}@example.net>"), "452 4.5.3", f"other route #{i + 1}")
+            self.assertReply(c.cmd("DATA"), 354)
+            self.assertReply(c.message(simple_message()), 250)
+        self.assert_accepted_ones_delivered(sink, 1)
+        self.assertEqual(other.data_ends(), 0)
+
+    def test_beyond_the_overshoot_limit_each_deferral_is_an_error(self):
+        mx = self.gateway(limits={"max_recipients": 2, "recipient_overshoot_limit": 5, "max_errors": 3})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
+            i, replies = self.read_until_421_or_close(c, lambda i: c.send(f"RCPT TO:<{self.RCPTS[i]}>\r\n"), 20)
+        # 2 accepted, 5 deferred for free, 2 deferred as errors 1 and 2, and error 3 closes.
+        self.assertEqual([r.code for r in replies], [250] * 2 + [452] * 7 + [421], replies)
+        self.assert_nothing_delivered("a session closed before DATA")
+
+
 class MessageSize(LimitsBase):
     LIMIT = 10000
 

@@ -112,6 +112,59 @@ TEST_F(SessionStateTest, RecipientLimitIs452) {
     EXPECT_EQ(over.reply.enhanced, "4.5.3");
 }
 
+// Postfix smtpd_recipient_overshoot_limit: a 452 4.5.3 recipient is retried in
+// another transaction, so it is no client error until the overshoot limit.
+TEST_F(SessionStateTest, RecipientsOverTheLimitAreNotErrorsUpToTheOvershootLimit) {
+    limits_.recipient_overshoot_limit = 10;  // max_errors = 5, max_recipients = 3
+    SessionState s = in_transaction();
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_EQ(send(s, "RCPT TO:<y@example.org>").action, Action::rcpt);
+        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+    }
+    for (int i = 0; i < 10; ++i) {
+        Step over = send(s, "RCPT TO:<z@example.org>");
+        ASSERT_EQ(over.action, Action::reply) << i;
+        EXPECT_EQ(over.reply.wire(), "452 4.5.3 Error: too many recipients\r\n");
+    }
+    // From now on each one counts toward max_errors.
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, "RCPT TO:<z@example.org>").action, Action::reply) << i;
+    EXPECT_EQ(send(s, "RCPT TO:<z@example.org>").action, Action::close);
+}
+
+// A route's, LMTP's or the backend's 452 4.5.3 is the same kind of refusal.
+TEST_F(SessionStateTest, RouteDeferralsAreNotErrorsAndTheCountIsPerTransaction) {
+    limits_.recipient_overshoot_limit = 2;
+    SessionState s = in_transaction();
+    for (int i = 0; i < 2; ++i) {
+        send(s, "RCPT TO:<other@example.net>");
+        EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
+    }
+    EXPECT_EQ(send(s, "DATA").action, Action::data) << "the accepted recipient keeps the transaction going";
+    ASSERT_EQ(s.on_message_done(smtp::make_reply(250, "2.0.0", "queued")).action, Action::reply);
+    // A new transaction starts with a fresh overshoot allowance.
+    send(s, "MAIL FROM:<a@b.test>");
+    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    for (int i = 0; i < 2; ++i) {
+        send(s, "RCPT TO:<other@example.net>");
+        EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
+    }
+    // Past it, and other refusals always, count toward max_errors (5).
+    for (int i = 0; i < 4; ++i) {
+        send(s, "RCPT TO:<other@example.net>");
+        EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
+    }
+    send(s, "RCPT TO:<nobody@example.org>");
+    EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(550, "5.1.1", "no such user")).action, Action::close);
+}
+
+TEST_F(SessionStateTest, NoOvershootAllowanceCountsEveryDeferral) {
+    limits_.recipient_overshoot_limit = 0;
+    limits_.max_recipients = 1;
+    SessionState s = in_transaction();
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, "RCPT TO:<z@example.org>").action, Action::reply) << i;
+    EXPECT_EQ(send(s, "RCPT TO:<z@example.org>").action, Action::close);
+}
+
 TEST_F(SessionStateTest, SizeParameter) {
     SessionState s = make();
     send(s, "EHLO c");
