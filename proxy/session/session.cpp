@@ -332,7 +332,7 @@ asio::awaitable<Step> Session::do_bdat(const Step& command) {
     const std::uint64_t chunk_size = step.chunk_size;
     std::uint64_t remaining = chunk_size;
     bool discard = step.action == Step::Action::bdat_discard;
-    deadline_.expires_after(config_.timeouts.data);
+    deadline_.expires_after(config_.timeouts.data);  // a chunk outside a message: its own bound
     if (!discard && !bdat_) {
         smtp::Reply ready = co_await transaction_->begin_data();
         if (ready.code != 354) {
@@ -341,8 +341,12 @@ asio::awaitable<Step> Session::do_bdat(const Step& command) {
         } else {
             bdat_.emplace(smtp::DataLimits{config_.limits.max_message_size.bytes, config_.limits.max_text_line_length});
             begin_content();
+            // As for DATA, one deadline for the whole message: every chunk and the
+            // BDAT commands between them (next_line), so trickling chunks cannot hold it.
+            message_deadline_ = Clock::now() + config_.timeouts.data;
         }
     }
+    if (bdat_) deadline_.expires_at(message_deadline_);
     // RFC 3030 §4.2: the chunk is read whatever the answer, or its bytes would be taken for commands.
     std::string stuffed;
     bool backend_ok = true;
@@ -441,7 +445,9 @@ asio::awaitable<std::optional<smtp::LineEvent>> Session::next_line() {
         in_.consume(event.consumed);
         if (event.kind != smtp::LineEvent::Kind::need_more) co_return event;
         if (!deadline_set) {
-            deadline_.expires_after(config_.timeouts.command);
+            auto at = Clock::now() + config_.timeouts.command;
+            if (state_.receiving_bdat()) at = std::min(at, message_deadline_);  // between chunks
+            deadline_.expires_at(at);
             deadline_set = true;
         }
         if (draining_ && !state_.in_transaction()) {

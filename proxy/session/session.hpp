@@ -94,6 +94,7 @@ private:
     std::size_t session_findings_end_ = 0;
     std::chrono::steady_clock::time_point started_;
     std::chrono::steady_clock::time_point transaction_started_;
+    std::chrono::steady_clock::time_point message_deadline_;  // BDAT: timeouts.data from the first chunk
     End end_ = End::none;
     bool waiting_for_command_ = false;
     bool draining_ = false;

@@ -264,6 +264,34 @@ class Deadlines(LimitsBase):
                 self.assertReply(reply, "421", "data deadline")
         self.assert_nothing_delivered("timed-out DATA")
 
+    def test_trickling_bdat_chunks_cannot_outlive_data_timeout(self):
+        # timeouts.data covers the whole message, BDAT too: all chunks and the commands between them.
+        mx = self.gateway(timeouts={"data": "2s"})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
+            self.assertReply(c.cmd("RCPT TO:<r@example.org>"), 250)
+            start = time.monotonic()
+            chunks, final = 0, None
+            while final is None and time.monotonic() - start < 6:
+                try:
+                    c.send(b"BDAT 1\r\nx")
+                    reply = c.reply(3)
+                    if reply.code != 250:
+                        final = reply
+                        break
+                    chunks += 1
+                    final = c.try_reply(0.5)   # the pause between chunks; a 421 may come in it
+                except (ConnectionClosed, OSError):
+                    break
+            elapsed = time.monotonic() - start
+            self.assertIsNotNone(final, f"{chunks} one-byte chunks accepted over {elapsed:.1f}s "
+                                        f"with timeouts.data=2s and no reply ending them")
+            self.assertReply(final, "421 4.4.2", "message deadline")
+            self.assertLessEqual(elapsed, 2 + SLACK, f"BDAT message lived {elapsed:.1f}s with timeouts.data=2s")
+            c.wait_closed(2)
+        self.assert_nothing_delivered("timed-out BDAT")
+
 
 class ConnectionLimits(LimitsBase):
     def _third_refused(self, port: int, held: list[RawSmtp]):
