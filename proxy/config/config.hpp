@@ -85,7 +85,7 @@ struct Limits {                                     // yaml: limits:
     std::size_t recipient_overshoot_limit = 1000;
     ByteSize max_message_size{50ull * 1024 * 1024}; // advertised in SIZE, enforced while streaming
     unsigned max_errors = 20;                       // protocol errors before 421 (smtpd_hard_error_limit)
-    unsigned max_junk_commands = 100;               // NOOP/RSET/VRFY/HELP/... per session (smtpd_junk_command_limit)
+    unsigned max_junk_commands = 100;               // NOOP/RSET/VRFY/HELP/repeated EHLO... (smtpd_junk_command_limit)
     unsigned max_connections = 5000;                // open client sessions, whole process
     unsigned max_connections_per_ip = 50;           // open sessions per client address
     unsigned max_transactions_per_session = 1000;   // MAIL commands per session

@@ -223,6 +223,12 @@ asio::awaitable<void> Session::perform(Step& step) {
 }
 
 asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(filters::Stage stage) {
+    if (stage == filters::Stage::helo) {
+        // Each greeting replaces what the last one found (so a HELO list's weight
+        // never counts twice); the connect stage's findings stay.
+        findings_.resize(connect_findings_end_);
+        session_findings_end_ = connect_findings_end_;
+    }
     if (generation_->chain.idle_at(stage)) co_return std::nullopt;
     filters::TransactionView view;
     view.client_address = client_.address;
@@ -242,6 +248,7 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(filters::Stag
                                   : findings_.end();
     findings_.insert(at, std::make_move_iterator(findings.begin()), std::make_move_iterator(findings.end()));
     if (session_stage) session_findings_end_ += findings.size();
+    if (stage == filters::Stage::connect) connect_findings_end_ = session_findings_end_;
     if (verdict.action == policy::Verdict::Action::proceed) co_return std::nullopt;
     log::info(log::Line("verdict").add("session", client_.session_id).add("stage", filters::to_string(stage))
                   .add("rule", verdict.rule).add("code", verdict.code));
@@ -424,6 +431,7 @@ asio::awaitable<void> Session::do_xclient(const Step& step) {
     transaction_.reset();
     findings_.clear();
     session_findings_end_ = 0;
+    connect_findings_end_ = 0;
     log::info(log::Line("xclient").add("session", client_.session_id).add("from", previous_address)
                   .add("addr", client_.address.to_string()).add("port", client_.port)
                   .add("name", client_.name.empty() ? std::string("unknown") : client_.name)

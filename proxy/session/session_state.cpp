@@ -109,11 +109,14 @@ Step SessionState::on_command(smtp::Command&& command) {
 Step SessionState::on_ehlo(smtp::Command&& command, bool esmtp) {
     // RFC 5321 §4.1.4: EHLO/HELO later in the session acts like RSET.
     reset_transaction();
+    // Greeting again is junk (Postfix flags HELO and EHLO as junk-limited); the
+    // EHLO that RFC 3207 requires after STARTTLS is not, as TLS forgot the first.
+    const bool repeated = greeted_;
     greeted_ = true;
     esmtp_ = esmtp;
     helo_ = std::move(command.argument);
-    if (!esmtp) return {Step::Action::helo, smtp::make_reply(250, "", settings_.hostname)};
-    return {Step::Action::helo, ehlo_reply()};
+    Step step{Step::Action::helo, esmtp ? ehlo_reply() : smtp::make_reply(250, "", settings_.hostname)};
+    return repeated ? junk(std::move(step)) : step;
 }
 
 smtp::Reply SessionState::ehlo_reply() const {

@@ -102,6 +102,16 @@ class LineAndCommandLimits(LimitsBase):
             self.assertGreaterEqual(i, 5, f"the first 5 NOOPs are fine: {replies}")
             self.assertLessEqual(i, 5 + 3 + 1, f"junk beyond the limit must end the session: {replies}")
 
+    def test_repeated_ehlo_is_a_junk_command(self):
+        # Each greeting after the first runs the helo stage again (DNS queries, findings): junk.
+        mx = self.gateway(limits={"max_junk_commands": 10})
+        with RawSmtp(mx.port()) as c:
+            self.assertReply(c.ehlo(), 250)
+            i, replies = self.read_until_421_or_close(
+                c, lambda i: c.send(b"EHLO client.test\r\n" if i % 2 else b"HELO client.test\r\n"), 30)
+        self.assertEqual(i, 10, f"10 repeated greetings are allowed, the 11th ends the session: {replies}")
+        self.assertReply(replies[-1], "421 4.7.0")
+
     def test_transactions_per_session(self):
         mx = self.gateway(limits={"max_transactions_per_session": 2})
         with RawSmtp(mx.port()) as c:

@@ -248,6 +248,27 @@ TEST_F(SessionStateTest, JunkLimitCloses) {
     EXPECT_EQ(send(s, "NOOP").action, Action::close);
 }
 
+// Greeting again is junk (Postfix flags HELO and EHLO so); max_junk_commands = 4.
+TEST_F(SessionStateTest, RepeatedGreetingsAreJunk) {
+    SessionState s = make();
+    EXPECT_EQ(send(s, "EHLO c").action, Action::helo) << "the first greeting is no junk";
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, i % 2 ? "HELO c" : "EHLO c").action, Action::helo) << i;
+    Step last = send(s, "EHLO c");
+    EXPECT_EQ(last.action, Action::close) << "no helo stage for a greeting over the limit";
+    EXPECT_EQ(last.reply.code, 421);
+}
+
+TEST_F(SessionStateTest, TheEhloAfterStartTlsIsNoJunk) {
+    limits_.max_junk_commands = 1;
+    SessionState s = make();
+    send(s, "EHLO c");
+    ASSERT_EQ(send(s, "STARTTLS").action, Action::starttls);
+    s.on_tls_started();
+    EXPECT_EQ(send(s, "EHLO c").action, Action::helo) << "RFC 3207 requires it";
+    EXPECT_EQ(send(s, "EHLO c").action, Action::helo) << "junk 1 of 1";
+    EXPECT_EQ(send(s, "EHLO c").action, Action::close);
+}
+
 TEST_F(SessionStateTest, BdatFlow) {
     SessionState s = in_transaction();
     Step chunk = send(s, "BDAT 100");
