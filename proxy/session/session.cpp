@@ -185,15 +185,19 @@ asio::awaitable<void> Session::perform(Step& step) {
             reply(step.reply);
             if (end_ == End::none) end_ = step.reply.code == 221 ? End::quit : End::error;
             break;
-        case Action::helo:
+        case Action::helo: {
             client_.helo = state_.helo();
             client_.esmtp = state_.esmtp();
-            if (auto verdict = co_await run_stage(filters::Stage::helo)) {
-                reply(verdict_reply(*verdict));
-            } else {
-                reply(step.reply);
-            }
+            auto verdict = co_await run_stage(filters::Stage::helo);
+            Step next = !verdict ? state_.on_helo_done(true, std::move(step.reply))
+                        : verdict->action == policy::Verdict::Action::disconnect
+                            ? state_.on_disconnect(verdict_reply(*verdict))
+                            : state_.on_helo_done(false, verdict_reply(*verdict));
+            client_.helo = state_.helo();  // a refused greeting is forgotten
+            client_.esmtp = state_.esmtp();
+            co_await perform(next);
             break;
+        }
         case Action::mail: {
             Step next = co_await do_mail();
             co_await perform(next);

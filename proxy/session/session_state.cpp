@@ -112,11 +112,23 @@ Step SessionState::on_ehlo(smtp::Command&& command, bool esmtp) {
     // Greeting again is junk (Postfix flags HELO and EHLO as junk-limited); the
     // EHLO that RFC 3207 requires after STARTTLS is not, as TLS forgot the first.
     const bool repeated = greeted_;
-    greeted_ = true;
+    greeted_ = false;  // until the helo stage accepts: on_helo_done()
     esmtp_ = esmtp;
     helo_ = std::move(command.argument);
     Step step{Step::Action::helo, esmtp ? ehlo_reply() : smtp::make_reply(250, "", settings_.hostname)};
     return repeated ? junk(std::move(step)) : step;
+}
+
+Step SessionState::on_helo_done(bool accepted, smtp::Reply r) {
+    if (accepted) {
+        greeted_ = true;
+        return {Step::Action::reply, std::move(r)};
+    }
+    // Refused: as if no HELO had been sent, so MAIL gets 503; a refusal is an
+    // error (Postfix smtpd_helo_restrictions), which also bounds the retries.
+    esmtp_ = false;
+    helo_.clear();
+    return counted(std::move(r));
 }
 
 smtp::Reply SessionState::ehlo_reply() const {

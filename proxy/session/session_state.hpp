@@ -20,7 +20,7 @@ struct Step {
     enum class Action : std::uint8_t {
         reply,           // send `reply`, nothing else
         close,           // send `reply` (221 or 421), then close the connection
-        helo,            // greeting accepted: run the helo stage, then send `reply`
+        helo,            // run the helo stage; report with on_helo_done() (`reply` if accepted)
         mail,            // run the mail stage; report with on_mail()
         rcpt,            // route, run the rcpt stage, ask the backend; report with on_rcpt()
         data,            // ask the backend for DATA; report a refusal with on_data_refused()
@@ -57,6 +57,8 @@ public:
     Step on_bad_line(smtp::Reply reply);
 
     // Results of actions, as the session learned them.
+    // The helo stage's outcome: the client is greeted only when it accepted.
+    Step on_helo_done(bool accepted, smtp::Reply reply);
     Step on_mail(bool accepted, smtp::Reply reply);
     // A refusal `452 4.5.3` (this transaction takes no more recipients: a limit,
     // LMTP, another route) is not an error, up to limits.recipient_overshoot_limit.
