@@ -80,9 +80,12 @@ struct Limits {                                     // yaml: limits:
     std::size_t max_command_line_length = 2048;     // RFC 5321 §4.5.3.1.4 minimum is 512
     std::size_t max_text_line_length = 1000;        // RFC 5321 §4.5.3.1.6, incl. CRLF; 0 = off
     std::size_t max_recipients = 1000;              // per message (Postfix smtpd_recipient_limit)
+    // 452 4.5.3 recipients (over max_recipients, a second LMTP recipient, another route) per
+    // message that do not count as errors; beyond it each does (smtpd_recipient_overshoot_limit).
+    std::size_t recipient_overshoot_limit = 1000;
     ByteSize max_message_size{50ull * 1024 * 1024}; // advertised in SIZE, enforced while streaming
     unsigned max_errors = 20;                       // protocol errors before 421 (smtpd_hard_error_limit)
-    unsigned max_junk_commands = 100;               // NOOP/RSET/VRFY/HELP/... per session (smtpd_junk_command_limit)
+    unsigned max_junk_commands = 100;               // NOOP/RSET/VRFY/HELP/repeated EHLO... (smtpd_junk_command_limit)
     unsigned max_connections = 5000;                // open client sessions, whole process
     unsigned max_connections_per_ip = 50;           // open sessions per client address
     unsigned max_transactions_per_session = 1000;   // MAIL commands per session

@@ -109,7 +109,8 @@ Tls decode_tls(const YAML::Node& node, Reporter& reporter) {
 
 Limits decode_limits(const YAML::Node& node, Reporter& reporter) {
     MapReader m(node, "limits", reporter,
-                {"max_command_line_length", "max_text_line_length", "max_recipients", "max_message_size", "max_errors",
+                {"max_command_line_length", "max_text_line_length", "max_recipients", "recipient_overshoot_limit",
+                 "max_message_size", "max_errors",
                  "max_junk_commands", "max_connections", "max_connections_per_ip", "max_transactions_per_session"});
     Limits l;
     // RFC 5321 §4.5.3.1.4: a command line of 512 octets must be accepted.
@@ -120,6 +121,7 @@ Limits decode_limits(const YAML::Node& node, Reporter& reporter) {
     else l.max_text_line_length = text_line;
     // RFC 5321 §4.5.3.1.8: at least 100 recipients must be accepted; fewer is allowed but unusual.
     l.max_recipients = m.number("max_recipients", 1, 100000, l.max_recipients);
+    l.recipient_overshoot_limit = m.number("recipient_overshoot_limit", 0, 100000, l.recipient_overshoot_limit);
     l.max_message_size = m.byte_size("max_message_size", ByteSize{1024}, ByteSize{4ull << 30}, l.max_message_size);
     l.max_errors = static_cast<unsigned>(m.number("max_errors", 1, 1000, l.max_errors));
     l.max_junk_commands = static_cast<unsigned>(m.number("max_junk_commands", 1, 100000, l.max_junk_commands));

@@ -189,6 +189,7 @@ std::string dump_config(const Config& c) {
     w.number("max_command_line_length", l.max_command_line_length);
     w.number("max_text_line_length", l.max_text_line_length);
     w.number("max_recipients", l.max_recipients);
+    w.number("recipient_overshoot_limit", l.recipient_overshoot_limit);
     w.size("max_message_size", l.max_message_size);
     w.number("max_errors", l.max_errors);
     w.number("max_junk_commands", l.max_junk_commands);

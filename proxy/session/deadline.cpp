@@ -5,8 +5,8 @@
 
 namespace mxgate::session {
 
-void Deadline::expires_after(clock::duration d) {
-    at_ = clock::now() + d;
+void Deadline::expires_at(clock::time_point at) {
+    at_ = at;
     fired_ = false;
     // Only a sooner deadline needs the sleeping watchdog woken.
     if (at_ < timer_.expiry()) timer_.cancel();

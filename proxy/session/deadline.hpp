@@ -19,7 +19,8 @@ public:
 
     explicit Deadline(const boost::asio::any_io_executor& executor) : timer_(executor, clock::time_point::max()) {}
 
-    void expires_after(clock::duration d);
+    void expires_after(clock::duration d) { expires_at(clock::now() + d); }
+    void expires_at(clock::time_point at);
     void clear() { at_ = clock::time_point::max(); }
     bool passed() const { return clock::now() >= at_; }
     // The watchdog fired since the last expires_after(): the guarded I/O was cancelled for it.

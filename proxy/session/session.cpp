@@ -185,15 +185,19 @@ asio::awaitable<void> Session::perform(Step& step) {
             reply(step.reply);
             if (end_ == End::none) end_ = step.reply.code == 221 ? End::quit : End::error;
             break;
-        case Action::helo:
+        case Action::helo: {
             client_.helo = state_.helo();
             client_.esmtp = state_.esmtp();
-            if (auto verdict = co_await run_stage(filters::Stage::helo)) {
-                reply(verdict_reply(*verdict));
-            } else {
-                reply(step.reply);
-            }
+            auto verdict = co_await run_stage(filters::Stage::helo);
+            Step next = !verdict ? state_.on_helo_done(true, std::move(step.reply))
+                        : verdict->action == policy::Verdict::Action::disconnect
+                            ? state_.on_disconnect(verdict_reply(*verdict))
+                            : state_.on_helo_done(false, verdict_reply(*verdict));
+            client_.helo = state_.helo();  // a refused greeting is forgotten
+            client_.esmtp = state_.esmtp();
+            co_await perform(next);
             break;
+        }
         case Action::mail: {
             Step next = co_await do_mail();
             co_await perform(next);
@@ -223,6 +227,12 @@ asio::awaitable<void> Session::perform(Step& step) {
 }
 
 asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(filters::Stage stage) {
+    if (stage == filters::Stage::helo) {
+        // Each greeting replaces what the last one found (so a HELO list's weight
+        // never counts twice); the connect stage's findings stay.
+        findings_.resize(connect_findings_end_);
+        session_findings_end_ = connect_findings_end_;
+    }
     if (generation_->chain.idle_at(stage)) co_return std::nullopt;
     filters::TransactionView view;
     view.client_address = client_.address;
@@ -242,6 +252,7 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(filters::Stag
                                   : findings_.end();
     findings_.insert(at, std::make_move_iterator(findings.begin()), std::make_move_iterator(findings.end()));
     if (session_stage) session_findings_end_ += findings.size();
+    if (stage == filters::Stage::connect) connect_findings_end_ = session_findings_end_;
     if (verdict.action == policy::Verdict::Action::proceed) co_return std::nullopt;
     log::info(log::Line("verdict").add("session", client_.session_id).add("stage", filters::to_string(stage))
                   .add("rule", verdict.rule).add("code", verdict.code));
@@ -336,7 +347,7 @@ asio::awaitable<Step> Session::do_bdat(const Step& command) {
     const std::uint64_t chunk_size = step.chunk_size;
     std::uint64_t remaining = chunk_size;
     bool discard = step.action == Step::Action::bdat_discard;
-    deadline_.expires_after(config_.timeouts.data);
+    deadline_.expires_after(config_.timeouts.data);  // a chunk outside a message: its own bound
     if (!discard && !bdat_) {
         smtp::Reply ready = co_await transaction_->begin_data();
         if (ready.code != 354) {
@@ -345,8 +356,12 @@ asio::awaitable<Step> Session::do_bdat(const Step& command) {
         } else {
             bdat_.emplace(smtp::DataLimits{config_.limits.max_message_size.bytes, config_.limits.max_text_line_length});
             begin_content();
+            // As for DATA, one deadline for the whole message: every chunk and the
+            // BDAT commands between them (next_line), so trickling chunks cannot hold it.
+            message_deadline_ = Clock::now() + config_.timeouts.data;
         }
     }
+    if (bdat_) deadline_.expires_at(message_deadline_);
     // RFC 3030 §4.2: the chunk is read whatever the answer, or its bytes would be taken for commands.
     std::string stuffed;
     bool backend_ok = true;
@@ -424,6 +439,7 @@ asio::awaitable<void> Session::do_xclient(const Step& step) {
     transaction_.reset();
     findings_.clear();
     session_findings_end_ = 0;
+    connect_findings_end_ = 0;
     log::info(log::Line("xclient").add("session", client_.session_id).add("from", previous_address)
                   .add("addr", client_.address.to_string()).add("port", client_.port)
                   .add("name", client_.name.empty() ? std::string("unknown") : client_.name)
@@ -445,7 +461,9 @@ asio::awaitable<std::optional<smtp::LineEvent>> Session::next_line() {
         in_.consume(event.consumed);
         if (event.kind != smtp::LineEvent::Kind::need_more) co_return event;
         if (!deadline_set) {
-            deadline_.expires_after(config_.timeouts.command);
+            auto at = Clock::now() + config_.timeouts.command;
+            if (state_.receiving_bdat()) at = std::min(at, message_deadline_);  // between chunks
+            deadline_.expires_at(at);
             deadline_set = true;
         }
         if (draining_ && !state_.in_transaction()) {

@@ -92,9 +92,11 @@ private:
     // transaction's (mail_from, rcpt, end_of_data). One vector, so each stage's
     // view of the earlier findings is a pointer, not a copy.
     std::vector<filters::Finding> findings_;
+    std::size_t connect_findings_end_ = 0;  // the helo stage's findings follow; a new EHLO replaces them
     std::size_t session_findings_end_ = 0;
     std::chrono::steady_clock::time_point started_;
     std::chrono::steady_clock::time_point transaction_started_;
+    std::chrono::steady_clock::time_point message_deadline_;  // BDAT: timeouts.data from the first chunk
     End end_ = End::none;
     bool waiting_for_command_ = false;
     bool draining_ = false;

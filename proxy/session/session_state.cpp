@@ -62,6 +62,14 @@ Step SessionState::counted(smtp::Reply r) {
     return {Step::Action::reply, std::move(r)};
 }
 
+Step SessionState::recipient_deferred(smtp::Reply r) {
+    // RFC 5321 §4.5.3.1.10: the client retries these recipients in another
+    // transaction, so they are no mistake; past Postfix's
+    // smtpd_recipient_overshoot_limit (per message, too) each one counts again.
+    if (deferred_recipients_++ < settings_.limits->recipient_overshoot_limit) return {Step::Action::reply, std::move(r)};
+    return counted(std::move(r));
+}
+
 Step SessionState::junk(Step step) {
     if (++junk_ > settings_.limits->max_junk_commands)
         return {Step::Action::close, smtp::make_reply(421, "4.7.0", settings_.hostname + " Error: too many commands")};
@@ -101,11 +109,26 @@ Step SessionState::on_command(smtp::Command&& command) {
 Step SessionState::on_ehlo(smtp::Command&& command, bool esmtp) {
     // RFC 5321 §4.1.4: EHLO/HELO later in the session acts like RSET.
     reset_transaction();
-    greeted_ = true;
+    // Greeting again is junk (Postfix flags HELO and EHLO as junk-limited); the
+    // EHLO that RFC 3207 requires after STARTTLS is not, as TLS forgot the first.
+    const bool repeated = greeted_;
+    greeted_ = false;  // until the helo stage accepts: on_helo_done()
     esmtp_ = esmtp;
     helo_ = std::move(command.argument);
-    if (!esmtp) return {Step::Action::helo, smtp::make_reply(250, "", settings_.hostname)};
-    return {Step::Action::helo, ehlo_reply()};
+    Step step{Step::Action::helo, esmtp ? ehlo_reply() : smtp::make_reply(250, "", settings_.hostname)};
+    return repeated ? junk(std::move(step)) : step;
+}
+
+Step SessionState::on_helo_done(bool accepted, smtp::Reply r) {
+    if (accepted) {
+        greeted_ = true;
+        return {Step::Action::reply, std::move(r)};
+    }
+    // Refused: as if no HELO had been sent, so MAIL gets 503; a refusal is an
+    // error (Postfix smtpd_helo_restrictions), which also bounds the retries.
+    esmtp_ = false;
+    helo_.clear();
+    return counted(std::move(r));
 }
 
 smtp::Reply SessionState::ehlo_reply() const {
@@ -178,7 +201,7 @@ Step SessionState::on_rcpt_command(smtp::Command&& command) {
     if (!mail_given_) return error(503, "5.5.1", "Error: need MAIL command");
     if (bdat_started_) return error(503, "5.5.1", "Error: RCPT during BDAT");
     if (recipients_.size() >= settings_.limits->max_recipients)
-        return error(452, "4.5.3", "Error: too many recipients");  // RFC 5321 §4.5.3.1.10
+        return recipient_deferred(smtp::make_reply(452, "4.5.3", "Error: too many recipients"));
     if (!esmtp_ && !command.params.empty()) return error(555, "5.5.4", "Error: ESMTP parameters need EHLO");
     for (const auto& [key, value] : command.params) {
         if (key == "NOTIFY") {
@@ -198,6 +221,7 @@ Step SessionState::on_rcpt_command(smtp::Command&& command) {
 }
 
 Step SessionState::on_rcpt(bool accepted, smtp::Reply r) {
+    if (!accepted && r.code == 452 && r.enhanced == "4.5.3") return recipient_deferred(std::move(r));
     if (!accepted) return counted(std::move(r));
     recipients_.push_back(pending_rcpt_.address.str());
     return {Step::Action::reply, std::move(r)};
@@ -290,6 +314,7 @@ void SessionState::reset_transaction() {
     sender_ = {};
     mail_params_.clear();
     recipients_.clear();
+    deferred_recipients_ = 0;
 }
 
 }  // namespace mxgate::session

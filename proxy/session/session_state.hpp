@@ -20,7 +20,7 @@ struct Step {
     enum class Action : std::uint8_t {
         reply,           // send `reply`, nothing else
         close,           // send `reply` (221 or 421), then close the connection
-        helo,            // greeting accepted: run the helo stage, then send `reply`
+        helo,            // run the helo stage; report with on_helo_done() (`reply` if accepted)
         mail,            // run the mail stage; report with on_mail()
         rcpt,            // route, run the rcpt stage, ask the backend; report with on_rcpt()
         data,            // ask the backend for DATA; report a refusal with on_data_refused()
@@ -57,7 +57,11 @@ public:
     Step on_bad_line(smtp::Reply reply);
 
     // Results of actions, as the session learned them.
+    // The helo stage's outcome: the client is greeted only when it accepted.
+    Step on_helo_done(bool accepted, smtp::Reply reply);
     Step on_mail(bool accepted, smtp::Reply reply);
+    // A refusal `452 4.5.3` (this transaction takes no more recipients: a limit,
+    // LMTP, another route) is not an error, up to limits.recipient_overshoot_limit.
     Step on_rcpt(bool accepted, smtp::Reply reply);
     Step on_data_refused(smtp::Reply reply);   // backend or policy refused DATA
     // Final reply to end of data, to BDAT LAST, or to a BDAT chunk that failed:
@@ -89,6 +93,8 @@ private:
     Step error(int code, const char* enhanced, std::string text);  // counts towards max_errors
     Step counted(smtp::Reply reply);                                // likewise, for a given reply
     Step junk(Step step);  // counts towards max_junk_commands
+    // 452 4.5.3: a recipient for a later transaction; counts only past recipient_overshoot_limit.
+    Step recipient_deferred(smtp::Reply reply);
     Step on_ehlo(smtp::Command&& command, bool esmtp);
     Step on_mail_command(smtp::Command&& command);
     Step on_rcpt_command(smtp::Command&& command);
@@ -116,6 +122,7 @@ private:
     smtp::Address sender_;
     std::vector<smtp::EsmtpParam> mail_params_;
     std::vector<std::string> recipients_;
+    std::size_t deferred_recipients_ = 0;  // 452 4.5.3 replies in this transaction
     smtp::Command pending_rcpt_;
 };
 

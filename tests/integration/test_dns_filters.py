@@ -292,6 +292,31 @@ class Dnsbl(DnsFilterCase):
         self.assertLess(time.monotonic() - start, 4, "the session waited on the dead list more than once")
         self.assertEqual(len(sink.wait_messages(1)), 1)
 
+    def test_repeated_ehlo_replaces_the_helo_list_findings(self):
+        # A HELO-name list of weight 1 and reject_score 2: only with the listed sender domain
+        # (weight 1) does the score reach 2. A second EHLO replaces the first one's findings, so
+        # the HELO list never counts twice, and a clean name after a listed one clears it.
+        zones = dnsbl_zones()
+        zones["hbl.test"] = zone_text("hbl.test", [f"{HELO} A 127.0.0.2"])
+        lists = [{"name": "hbl", "zone": "hbl.test", "type": "helo", "weight": 1},
+                 {"name": "dbl", "zone": "dbl.test", "type": "sender_domain", "weight": 1}]
+        sink, mx = self.gateway(zones, {"dnsbl": {"enabled": True, "reject_score": 2, "lists": lists,
+                                                  "fcrdns": {"enabled": False}}})
+
+        def rcpt_after(helos: tuple, sender: str):
+            with RawSmtp(mx.port(), timeout=15) as c:
+                for name in helos:
+                    self.assertReply(c.ehlo(name), 250)
+                self.assertReply(c.cmd(f"MAIL FROM:<{sender}>"), 250)
+                return c.cmd(f"RCPT TO:<{RCPT}>")
+
+        self.assertReply(rcpt_after((HELO, HELO), "sender@example.com"), 250,
+                         "a listed HELO name sent twice counts once: score 1 of 2")
+        self.assertReply(rcpt_after((HELO, HELO), "a@spam.test"), "554 5.7.1",
+                         "the HELO list still counts after the second EHLO: 1 + 1 for the sender domain")
+        self.assertReply(rcpt_after((HELO, "clean.example"), "a@spam.test"), 250,
+                         "the last greeting's findings count, not the first one's")
+
 
 class ReverseDns(DnsFilterCase):
     """FCrDNS through the gateway: the confirmed name in Received:, and a list keyed by it.

@@ -102,6 +102,16 @@ class LineAndCommandLimits(LimitsBase):
             self.assertGreaterEqual(i, 5, f"the first 5 NOOPs are fine: {replies}")
             self.assertLessEqual(i, 5 + 3 + 1, f"junk beyond the limit must end the session: {replies}")
 
+    def test_repeated_ehlo_is_a_junk_command(self):
+        # Each greeting after the first runs the helo stage again (DNS queries, findings): junk.
+        mx = self.gateway(limits={"max_junk_commands": 10})
+        with RawSmtp(mx.port()) as c:
+            self.assertReply(c.ehlo(), 250)
+            i, replies = self.read_until_421_or_close(
+                c, lambda i: c.send(b"EHLO client.test\r\n" if i % 2 else b"HELO client.test\r\n"), 30)
+        self.assertEqual(i, 10, f"10 repeated greetings are allowed, the 11th ends the session: {replies}")
+        self.assertReply(replies[-1], "421 4.7.0")
+
     def test_transactions_per_session(self):
         mx = self.gateway(limits={"max_transactions_per_session": 2})
         with RawSmtp(mx.port()) as c:
@@ -111,6 +121,64 @@ class LineAndCommandLimits(LimitsBase):
                 self.assertReply(c.cmd("RSET"), 250)
             r = c.cmd("MAIL FROM:<s@example.com>")
             self.assertNotEqual(r.code // 100, 2, f"third MAIL beyond max_transactions_per_session=2: {r}")
+
+
+class RecipientOvershoot(LimitsBase):
+    """A 452 4.5.3 recipient is one to retry in another transaction, not a client error, up to
+    limits.recipient_overshoot_limit (Postfix smtpd_recipient_overshoot_limit); the accepted
+    recipients still get the message. max_errors stays at its default (20) unless said."""
+    RCPTS = [f"r{i}@example.org" for i in range(100)]
+
+    def assert_accepted_ones_delivered(self, sink, n: int):
+        [m] = sink.wait_messages(1)
+        self.assertEqual(sorted(m.recipients), sorted(self.RCPTS[:n]))
+
+    def test_100_recipients_over_a_limit_of_5_still_deliver(self):
+        mx = self.gateway(limits={"max_recipients": 5})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
+            for i, rcpt in enumerate(self.RCPTS):
+                self.assertReply(c.cmd(f"RCPT TO:<{rcpt}>"), 250 if i < 5 else "452 4.5.3", f"RCPT #{i + 1}")
+            self.assertReply(c.cmd("DATA"), 354, "95 deferred recipients are no reason to close the session")
+            self.assertReply(c.message(simple_message()), 250)
+        self.assert_accepted_ones_delivered(self.sink, 5)
+
+    def test_100_pipelined_recipients_over_a_limit_of_5_still_deliver(self):
+        mx = self.gateway(limits={"max_recipients": 5})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            c.send("MAIL FROM:<s@example.com>\r\n" + "".join(f"RCPT TO:<{r}>\r\n" for r in self.RCPTS) + "DATA\r\n")
+            replies = c.replies(2 + len(self.RCPTS))
+            self.assertEqual([r.code for r in replies], [250] + [250] * 5 + [452] * 95 + [354], replies[-3:])
+            self.assertReply(c.message(simple_message()), 250)
+        self.assert_accepted_ones_delivered(self.sink, 5)
+
+    def test_recipients_of_another_route_do_not_end_the_session(self):
+        sink, other = self.start_sink(), self.start_sink(name="other")
+        mx = self.start_mxgate(mxgate_config(domains={"example.org": "sink", "example.net": "other"},
+                                             backends={"sink": smtp_backend(sink.address),
+                                                       "other": smtp_backend(other.address)}))
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
+            self.assertReply(c.cmd(f"RCPT TO:<{self.RCPTS[0]}>"), 250)
+            for i in range(30):
+                self.assertReply(c.cmd(f"RCPT TO:<n{i}@example.net>"), "452 4.5.3", f"other route #{i + 1}")
+            self.assertReply(c.cmd("DATA"), 354)
+            self.assertReply(c.message(simple_message()), 250)
+        self.assert_accepted_ones_delivered(sink, 1)
+        self.assertEqual(other.data_ends(), 0)
+
+    def test_beyond_the_overshoot_limit_each_deferral_is_an_error(self):
+        mx = self.gateway(limits={"max_recipients": 2, "recipient_overshoot_limit": 5, "max_errors": 3})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
+            i, replies = self.read_until_421_or_close(c, lambda i: c.send(f"RCPT TO:<{self.RCPTS[i]}>\r\n"), 20)
+        # 2 accepted, 5 deferred for free, 2 deferred as errors 1 and 2, and error 3 closes.
+        self.assertEqual([r.code for r in replies], [250] * 2 + [452] * 7 + [421], replies)
+        self.assert_nothing_delivered("a session closed before DATA")
 
 
 class MessageSize(LimitsBase):
@@ -205,6 +273,34 @@ class Deadlines(LimitsBase):
             if reply is not None:
                 self.assertReply(reply, "421", "data deadline")
         self.assert_nothing_delivered("timed-out DATA")
+
+    def test_trickling_bdat_chunks_cannot_outlive_data_timeout(self):
+        # timeouts.data covers the whole message, BDAT too: all chunks and the commands between them.
+        mx = self.gateway(timeouts={"data": "2s"})
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
+            self.assertReply(c.cmd("RCPT TO:<r@example.org>"), 250)
+            start = time.monotonic()
+            chunks, final = 0, None
+            while final is None and time.monotonic() - start < 6:
+                try:
+                    c.send(b"BDAT 1\r\nx")
+                    reply = c.reply(3)
+                    if reply.code != 250:
+                        final = reply
+                        break
+                    chunks += 1
+                    final = c.try_reply(0.5)   # the pause between chunks; a 421 may come in it
+                except (ConnectionClosed, OSError):
+                    break
+            elapsed = time.monotonic() - start
+            self.assertIsNotNone(final, f"{chunks} one-byte chunks accepted over {elapsed:.1f}s "
+                                        f"with timeouts.data=2s and no reply ending them")
+            self.assertReply(final, "421 4.4.2", "message deadline")
+            self.assertLessEqual(elapsed, 2 + SLACK, f"BDAT message lived {elapsed:.1f}s with timeouts.data=2s")
+            c.wait_closed(2)
+        self.assert_nothing_delivered("timed-out BDAT")
 
 
 class ConnectionLimits(LimitsBase):

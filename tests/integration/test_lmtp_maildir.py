@@ -47,6 +47,20 @@ class Lmtp(MxgateTestCase):
         self.assertIn(b"Subject: first", self.dc.wait_messages("alice@example.net", 1)[0])
         self.assertIn(b"Subject: second", self.dc.wait_messages("bob@example.net", 1)[0])
 
+    def test_30_recipients_for_an_lmtp_route_deliver_to_the_first(self):
+        # Each recipient after the first gets 452 4.5.3 (one per LMTP transaction); those are
+        # retried later, not client errors (limits.recipient_overshoot_limit), so max_errors (20)
+        # must not close the session before DATA.
+        with RawSmtp(self.mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
+            self.assertReply(c.cmd("RCPT TO:<alice@example.net>"), 250)
+            for i in range(29):
+                self.assertReply(c.cmd(f"RCPT TO:<user{i}@example.net>"), "452 4.5.3", f"RCPT #{i + 2}")
+            self.assertReply(c.cmd("DATA"), 354)
+            self.assertReply(c.message(simple_message(subject="thirty", to="alice@example.net")), 250)
+        self.assertIn(b"Subject: thirty", self.dc.wait_messages("alice@example.net", 1)[0])
+
     def test_swaks_to_lmtp(self):
         r = swaks(self.mx.port(), to="bob@example.net", data=simple_message(to="bob@example.net"), workdir=self.tmp)
         self.assertTrue(r.ok, str(r))

@@ -202,6 +202,16 @@ TEST(ConfigErrors, TextLineLengthZeroTurnsTheCheckOff) {
     EXPECT_EQ(p.config->limits.max_text_line_length, 0u);
 }
 
+TEST(ConfigErrors, RecipientOvershootLimitZeroCountsEveryDeferral) {
+    const Parsed p = parse(minimal + "limits: {recipient_overshoot_limit: 0}\n");
+    ASSERT_NE(p.config, nullptr);
+    EXPECT_EQ(p.config->limits.recipient_overshoot_limit, 0u);
+    EXPECT_EQ(Limits{}.recipient_overshoot_limit, 1000u) << "Postfix smtpd_recipient_overshoot_limit";
+    expect_error(minimal + "limits: {recipient_overshoot_limit: 100001}\n",
+                 "t.yaml:7:37: limits.recipient_overshoot_limit: expected a whole number from 0 to 100000, "
+                 "got \"100001\"");
+}
+
 TEST(ConfigErrors, Durations) {
     expect_error(minimal + "timeouts:\n  command: 300\n",
                  "t.yaml:8:12: timeouts.command: expected a duration from 1ms to 24h with a unit (ms, s, m, h) "

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -20,67 +22,69 @@ asio::awaitable<void> sleep_for(asio::io_context& io, std::chrono::milliseconds 
     co_await t.async_wait(asio::use_awaitable);
 }
 
-TEST(DeadlineTest, FiresOnceWhenThePhaseRunsOver) {
+// Runs `phase` against a deadline whose watchdog counts its firings; returns the count.
+int firings(std::function<asio::awaitable<void>(asio::io_context&, Deadline&)> phase,
+            std::function<void()> on_fire = [] {}) {
     asio::io_context io;
     Deadline deadline(io.get_executor());
     int fired = 0;
-    asio::co_spawn(io, deadline.watch([&] { ++fired; }), asio::detached);
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            deadline.expires_after(50ms);
-            co_await sleep_for(io, 200ms);
-            EXPECT_TRUE(deadline.fired());
-            deadline.stop();
-        },
-        asio::detached);
+    asio::co_spawn(io, deadline.watch([&] {
+        ++fired;
+        on_fire();
+    }), asio::detached);
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        co_await phase(io, deadline);
+        deadline.stop();
+    }, asio::detached);
     io.run_for(2s);
-    EXPECT_EQ(fired, 1);
+    return fired;
+}
+
+TEST(DeadlineTest, FiresOnceWhenThePhaseRunsOver) {
+    EXPECT_EQ(firings([](asio::io_context& io, Deadline& deadline) -> asio::awaitable<void> {
+                  deadline.expires_after(50ms);
+                  co_await sleep_for(io, 200ms);
+                  EXPECT_TRUE(deadline.fired());
+              }),
+              1);
 }
 
 TEST(DeadlineTest, TrafficDoesNotPushItBack) {
-    asio::io_context io;
-    Deadline deadline(io.get_executor());
-    int fired = 0;
     auto start = std::chrono::steady_clock::now();
     std::chrono::steady_clock::duration fired_after{};
-    asio::co_spawn(io, deadline.watch([&] {
-        ++fired;
-        fired_after = std::chrono::steady_clock::now() - start;
-    }), asio::detached);
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
+    const int fired = firings(
+        [](asio::io_context& io, Deadline& deadline) -> asio::awaitable<void> {
             deadline.expires_after(100ms);
             for (int i = 0; i < 6; ++i) co_await sleep_for(io, 30ms);  // "bytes arriving"
-            deadline.stop();
         },
-        asio::detached);
-    io.run_for(2s);
+        [&] { fired_after = std::chrono::steady_clock::now() - start; });
     EXPECT_EQ(fired, 1);
     EXPECT_LT(fired_after, 160ms);
 }
 
 TEST(DeadlineTest, LaterAndSoonerDeadlines) {
-    asio::io_context io;
-    Deadline deadline(io.get_executor());
-    int fired = 0;
-    asio::co_spawn(io, deadline.watch([&] { ++fired; }), asio::detached);
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            deadline.expires_after(1h);
-            co_await sleep_for(io, 20ms);
-            deadline.expires_after(30ms);  // sooner: the watchdog must wake for it
-            co_await sleep_for(io, 100ms);
-            EXPECT_EQ(fired, 1);
-            deadline.expires_after(1h);
-            co_await sleep_for(io, 50ms);
-            deadline.stop();
-        },
-        asio::detached);
-    io.run_for(2s);
-    EXPECT_EQ(fired, 1);
+    EXPECT_EQ(firings([](asio::io_context& io, Deadline& deadline) -> asio::awaitable<void> {
+                  deadline.expires_after(1h);
+                  co_await sleep_for(io, 20ms);
+                  deadline.expires_after(30ms);  // sooner: the watchdog must wake for it
+                  co_await sleep_for(io, 100ms);
+                  EXPECT_TRUE(deadline.fired());
+                  deadline.expires_after(1h);
+                  co_await sleep_for(io, 50ms);
+              }),
+              1);
+}
+
+// BDAT: the next command's deadline is the message's when that comes first, even if it has passed.
+TEST(DeadlineTest, AnAbsoluteDeadlineAlreadyPassedFiresAtOnce) {
+    EXPECT_EQ(firings([](asio::io_context& io, Deadline& deadline) -> asio::awaitable<void> {
+                  deadline.expires_after(1h);
+                  co_await sleep_for(io, 20ms);
+                  deadline.expires_at(Deadline::clock::now() - 1ms);
+                  co_await sleep_for(io, 50ms);
+                  EXPECT_TRUE(deadline.fired());
+              }),
+              1);
 }
 
 }  // namespace

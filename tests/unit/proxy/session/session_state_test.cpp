@@ -18,11 +18,19 @@ protected:
         return SessionState({"mx.test", tls_available, &limits_}, false, xclient_allowed);
     }
 
-    static Step send(SessionState& s, std::string_view line) {
+    // The step for one command line, as the session gets it.
+    static Step command(SessionState& s, std::string_view line) {
         auto parsed = smtp::parse_command(line);
-        auto* command = std::get_if<smtp::Command>(&parsed);
-        EXPECT_NE(command, nullptr) << line;
-        return s.on_command(std::move(*command));
+        auto* parsed_command = std::get_if<smtp::Command>(&parsed);
+        EXPECT_NE(parsed_command, nullptr) << line;
+        return s.on_command(std::move(*parsed_command));
+    }
+
+    // Likewise, with the helo stage accepting every greeting.
+    static Step send(SessionState& s, std::string_view line) {
+        Step step = command(s, line);
+        if (step.action == Action::helo) return s.on_helo_done(true, std::move(step.reply));
+        return step;
     }
 
     // EHLO + MAIL accepted + one RCPT accepted.
@@ -41,7 +49,7 @@ protected:
 
 TEST_F(SessionStateTest, EhloAdvertisesExtensions) {
     SessionState s = make();
-    Step step = send(s, "EHLO client.test");
+    Step step = command(s, "EHLO client.test");
     ASSERT_EQ(step.action, Action::helo);
     std::string wire = step.reply.wire();
     for (const char* ext : {"250-mx.test\r\n", "PIPELINING", "SIZE 52428800", "8BITMIME", "SMTPUTF8",
@@ -110,6 +118,59 @@ TEST_F(SessionStateTest, RecipientLimitIs452) {
     Step over = send(s, "RCPT TO:<z@example.org>");
     EXPECT_EQ(over.reply.code, 452);
     EXPECT_EQ(over.reply.enhanced, "4.5.3");
+}
+
+// Postfix smtpd_recipient_overshoot_limit: a 452 4.5.3 recipient is retried in
+// another transaction, so it is no client error until the overshoot limit.
+TEST_F(SessionStateTest, RecipientsOverTheLimitAreNotErrorsUpToTheOvershootLimit) {
+    limits_.recipient_overshoot_limit = 10;  // max_errors = 5, max_recipients = 3
+    SessionState s = in_transaction();
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_EQ(send(s, "RCPT TO:<y@example.org>").action, Action::rcpt);
+        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+    }
+    for (int i = 0; i < 10; ++i) {
+        Step over = send(s, "RCPT TO:<z@example.org>");
+        ASSERT_EQ(over.action, Action::reply) << i;
+        EXPECT_EQ(over.reply.wire(), "452 4.5.3 Error: too many recipients\r\n");
+    }
+    // From now on each one counts toward max_errors.
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, "RCPT TO:<z@example.org>").action, Action::reply) << i;
+    EXPECT_EQ(send(s, "RCPT TO:<z@example.org>").action, Action::close);
+}
+
+// A route's, LMTP's or the backend's 452 4.5.3 is the same kind of refusal.
+TEST_F(SessionStateTest, RouteDeferralsAreNotErrorsAndTheCountIsPerTransaction) {
+    limits_.recipient_overshoot_limit = 2;
+    SessionState s = in_transaction();
+    for (int i = 0; i < 2; ++i) {
+        send(s, "RCPT TO:<other@example.net>");
+        EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
+    }
+    EXPECT_EQ(send(s, "DATA").action, Action::data) << "the accepted recipient keeps the transaction going";
+    ASSERT_EQ(s.on_message_done(smtp::make_reply(250, "2.0.0", "queued")).action, Action::reply);
+    // A new transaction starts with a fresh overshoot allowance.
+    send(s, "MAIL FROM:<a@b.test>");
+    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    for (int i = 0; i < 2; ++i) {
+        send(s, "RCPT TO:<other@example.net>");
+        EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
+    }
+    // Past it, and other refusals always, count toward max_errors (5).
+    for (int i = 0; i < 4; ++i) {
+        send(s, "RCPT TO:<other@example.net>");
+        EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
+    }
+    send(s, "RCPT TO:<nobody@example.org>");
+    EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(550, "5.1.1", "no such user")).action, Action::close);
+}
+
+TEST_F(SessionStateTest, NoOvershootAllowanceCountsEveryDeferral) {
+    limits_.recipient_overshoot_limit = 0;
+    limits_.max_recipients = 1;
+    SessionState s = in_transaction();
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, "RCPT TO:<z@example.org>").action, Action::reply) << i;
+    EXPECT_EQ(send(s, "RCPT TO:<z@example.org>").action, Action::close);
 }
 
 TEST_F(SessionStateTest, SizeParameter) {
@@ -193,6 +254,66 @@ TEST_F(SessionStateTest, JunkLimitCloses) {
     SessionState s = make();
     for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, "NOOP").action, Action::reply);
     EXPECT_EQ(send(s, "NOOP").action, Action::close);
+}
+
+// Greeting again is junk (Postfix flags HELO and EHLO so); max_junk_commands = 4.
+TEST_F(SessionStateTest, RepeatedGreetingsAreJunk) {
+    SessionState s = make();
+    EXPECT_EQ(command(s, "EHLO c").action, Action::helo) << "the first greeting is no junk";
+    s.on_helo_done(true, smtp::make_reply(250, "", "mx.test"));
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, i % 2 ? "HELO c" : "EHLO c").action, Action::reply) << i;
+    Step last = command(s, "EHLO c");
+    EXPECT_EQ(last.action, Action::close) << "no helo stage for a greeting over the limit";
+    EXPECT_EQ(last.reply.code, 421);
+}
+
+TEST_F(SessionStateTest, TheEhloAfterStartTlsIsNoJunk) {
+    limits_.max_junk_commands = 1;
+    SessionState s = make();
+    send(s, "EHLO c");
+    ASSERT_EQ(send(s, "STARTTLS").action, Action::starttls);
+    s.on_tls_started();
+    EXPECT_EQ(send(s, "EHLO c").action, Action::reply) << "RFC 3207 requires it";
+    EXPECT_EQ(send(s, "EHLO c").action, Action::reply) << "junk 1 of 1";
+    EXPECT_EQ(send(s, "EHLO c").action, Action::close);
+}
+
+// A greeting the helo stage refused leaves the session ungreeted.
+TEST_F(SessionStateTest, RefusedGreetingLeavesTheSessionUngreeted) {
+    SessionState s = make();
+    ASSERT_EQ(command(s, "EHLO bad.example").action, Action::helo);
+    EXPECT_EQ(s.helo(), "bad.example") << "the helo stage sees the name";
+    Step refused = s.on_helo_done(false, smtp::make_reply(550, "5.7.1", "Go away"));
+    EXPECT_EQ(refused.action, Action::reply);
+    EXPECT_EQ(refused.reply.wire(), "550 5.7.1 Go away\r\n");
+    EXPECT_EQ(s.helo(), "") << "a refused name is forgotten";
+    EXPECT_FALSE(s.esmtp());
+    Step mail = send(s, "MAIL FROM:<a@b.test>");
+    EXPECT_EQ(mail.reply.wire(), "503 5.5.1 Error: send HELO/EHLO first\r\n");
+
+    // An accepted greeting after a refused one greets, and is no junk.
+    ASSERT_EQ(command(s, "EHLO good.example").action, Action::helo);
+    EXPECT_EQ(s.on_helo_done(true, smtp::make_reply(250, "", "mx.test")).reply.code, 250);
+    EXPECT_TRUE(s.esmtp());
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").action, Action::mail);
+}
+
+TEST_F(SessionStateTest, RefusedGreetingAfterAnAcceptedOneUngreetsToo) {
+    SessionState s = make();
+    send(s, "EHLO good.example");
+    ASSERT_EQ(command(s, "HELO bad.example").action, Action::helo);
+    s.on_helo_done(false, smtp::make_reply(550, "5.7.1", "Go away"));
+    EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").reply.code, 503);
+}
+
+TEST_F(SessionStateTest, RefusedGreetingsCountAsErrors) {
+    SessionState s = make();  // max_errors = 5
+    for (int i = 0; i < 4; ++i) {
+        ASSERT_EQ(command(s, "EHLO bad.example").action, Action::helo) << "ungreeted: no junk";
+        EXPECT_EQ(s.on_helo_done(false, smtp::make_reply(550, "5.7.1", "Go away")).action, Action::reply);
+    }
+    command(s, "EHLO bad.example");
+    EXPECT_EQ(s.on_helo_done(false, smtp::make_reply(550, "5.7.1", "Go away")).action, Action::close);
 }
 
 TEST_F(SessionStateTest, BdatFlow) {
