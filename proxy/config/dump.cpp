@@ -292,6 +292,7 @@ std::string dump_config(const Config& c) {
     w.end();
 
     w.begin("filters");
+    w.duration("stage_timeout", c.filters.stage_timeout);
     const filters::greylist::GreylistConfig& g = c.filters.greylist.config;
     w.begin("greylist");
     w.flag("enabled", c.filters.greylist.enabled);
