@@ -241,6 +241,7 @@ std::string dump_config(const Config& c) {
         w.plain("client_identity", name_of(b.client_identity));
         w.text("helo_name", b.helo_name);
         w.number("max_idle_connections", b.max_idle_connections);
+        w.number("max_connections", b.max_connections);
         w.end();
     }
     w.end();
