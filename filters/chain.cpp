@@ -2,11 +2,14 @@
 
 #include <exception>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
 
 namespace mxgate::filters {
 
@@ -63,36 +66,73 @@ void append(std::vector<Finding>& to, std::vector<Finding> found) {
 
 }  // namespace
 
+namespace {
+
+// What the filters of one stage share with their completion handlers. Shared,
+// so a handler never outlives what it writes to.
+struct StageRun {
+    StageRun(const asio::any_io_executor& executor, std::size_t filters)
+        : wake(executor), cancel(filters), results(filters), errors(filters), done(filters, false), pending(filters) {}
+    asio::steady_timer wake;  // the deadline; cancelled early when the last filter is done
+    std::vector<asio::cancellation_signal> cancel;
+    std::vector<std::vector<Finding>> results;
+    std::vector<std::exception_ptr> errors;
+    std::vector<bool> done;
+    std::size_t pending;
+};
+
+// Until every filter is done or `run.wake` expires. Single-threaded (the
+// session's executor): no handler can run between the check and the wait.
+asio::awaitable<void> wait_for_filters(StageRun& run) {
+    while (run.pending > 0) {
+        boost::system::error_code ec;
+        co_await run.wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec) co_return;  // expired
+    }
+}
+
+}  // namespace
+
 asio::awaitable<std::vector<Finding>> Chain::run(Stage stage, const TransactionView& view) const {
     std::vector<Filter*> active;
     for (const auto& filter : filters_)
         if (filter->runs_at(stage)) active.push_back(filter.get());
     std::vector<Finding> findings;
     if (active.empty()) co_return findings;
-    if (active.size() == 1) {  // the common case needs no group
-        std::exception_ptr error;
-        try {
-            auto found = co_await active.front()->inspect(stage, view);  // named: GCC 12, see session.cpp
-            append(findings, std::move(found));
-        } catch (...) {
-            error = std::current_exception();
-        }
-        if (error) findings.push_back(failed(*active.front(), error));
-        co_return findings;
-    }
-    const auto executor = co_await asio::this_coro::executor;
-    using Op = decltype(asio::co_spawn(executor, active.front()->inspect(stage, view), asio::deferred));
-    std::vector<Op> ops;
-    for (Filter* filter : active)
-        ops.push_back(asio::co_spawn(executor, filter->inspect(stage, view), asio::deferred));
-    auto group = asio::experimental::make_parallel_group(std::move(ops));
-    auto [order, errors, results] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
-    (void)order;
+    auto run = std::make_shared<StageRun>(co_await asio::this_coro::executor, active.size());
+    run->wake.expires_after(stage_timeout_);
     for (std::size_t i = 0; i < active.size(); ++i) {
-        if (errors[i])
-            findings.push_back(failed(*active[i], errors[i]));
+        auto finished = [run, i](std::exception_ptr error, std::vector<Finding> found) {
+            run->errors[i] = std::move(error);
+            run->results[i] = std::move(found);
+            run->done[i] = true;
+            if (--run->pending == 0) run->wake.cancel();
+        };
+        asio::co_spawn(run->wake.get_executor(), active[i]->inspect(stage, view),
+                       asio::bind_cancellation_slot(run->cancel[i].slot(), std::move(finished)));
+    }
+    co_await wait_for_filters(*run);
+    const std::vector<bool> in_time = run->done;
+    if (run->pending > 0) {
+        // Over the stage deadline: cancel the stragglers and wait for them to
+        // unwind, so none still reads `view` or its filter after we return.
+        for (std::size_t i = 0; i < active.size(); ++i) {
+            if (in_time[i]) continue;
+            ++counters_->stage_timeouts;
+            spdlog::warn("event=filter_timeout filter={} stage={} timeout_ms={}", active[i]->name(), to_string(stage),
+                         stage_timeout_.count());
+            run->cancel[i].emit(asio::cancellation_type::terminal);
+        }
+        run->wake.expires_at(asio::steady_timer::time_point::max());
+        co_await wait_for_filters(*run);
+    }
+    for (std::size_t i = 0; i < active.size(); ++i) {
+        if (!in_time[i])
+            append(findings, active[i]->timed_out(stage));
+        else if (run->errors[i])
+            findings.push_back(failed(*active[i], run->errors[i]));
         else
-            append(findings, std::move(results[i]));
+            append(findings, std::move(run->results[i]));
     }
     co_return findings;
 }

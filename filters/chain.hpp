@@ -2,11 +2,16 @@
 // findings in registry order. Filters of one stage never depend on each other
 // (one that needs another's result, as greylisting needs SPF's, runs at a later
 // stage and reads view.findings). Each filter bounds its own work with the
-// timeouts of its config and reports a timeout as temperror. A filter that
-// throws becomes a temperror Finding naming it: a bug in a filter is a visible
-// fact for policy, never a crash and never a silent pass.
+// timeouts of its config and reports a timeout as temperror; the chain bounds the
+// whole stage (filters.stage_timeout) for a filter that does not: an overrun is
+// cancelled and reported as that filter's timed_out() finding plus a log line.
+// A filter that throws becomes a temperror Finding naming it: a bug in a filter
+// is a visible fact for policy, never a crash, a hang or a silent pass.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -14,16 +19,26 @@
 
 namespace mxgate::filters {
 
+struct ChainCounters {  // mxgate_filter_<name>_total
+    std::atomic<std::uint64_t> stage_timeouts{0};  // filters cut off by the stage deadline
+};
+
 class Chain {
 public:
-    explicit Chain(std::vector<std::unique_ptr<Filter>> filters) : filters_(std::move(filters)) {}
+    Chain(std::vector<std::unique_ptr<Filter>> filters, std::chrono::milliseconds stage_timeout)
+        : filters_(std::move(filters)), stage_timeout_(stage_timeout) {}
 
     // True when no filter runs at `stage`: the session skips the stage entirely.
     bool idle_at(Stage stage) const;
+    // Completes by stage_timeout plus the time cancelled filters take to notice
+    // (their waits - DNS, timers, the SPF evaluator - end at once when cancelled).
     boost::asio::awaitable<std::vector<Finding>> run(Stage stage, const TransactionView& view) const;
+    const ChainCounters& counters() const noexcept { return *counters_; }
 
 private:
     std::vector<std::unique_ptr<Filter>> filters_;
+    std::chrono::milliseconds stage_timeout_;
+    std::unique_ptr<ChainCounters> counters_ = std::make_unique<ChainCounters>();  // keeps Chain movable
 };
 
 }  // namespace mxgate::filters

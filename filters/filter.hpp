@@ -1,7 +1,10 @@
 // The filter interface: a filter inspects one stage of a transaction and returns
 // findings (facts), never SMTP replies; policy/ turns findings into a verdict.
-// Filters never see sockets or the session. A filter that throws or overruns its
-// budget yields a temperror Finding (chain.cpp), never a hung or crashed session.
+// Filters never see sockets or the session. A filter bounds its own waits with its
+// config's timeouts; the chain also cuts every stage off at filters.stage_timeout,
+// cancels a filter still running then and reports its timed_out() finding. A
+// filter that throws yields a temperror Finding (chain.cpp). Neither hangs nor
+// crashes the session.
 #pragma once
 
 #include <cstdint>
@@ -58,7 +61,23 @@ public:
     virtual ~Filter() = default;
     virtual std::string_view name() const noexcept = 0;
     virtual bool runs_at(Stage stage) const noexcept = 0;
+    // Must end soon when cancelled (the chain waits for a cancelled filter to unwind).
     virtual boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) = 0;
+
+    // What to report when the stage deadline cut inspect() off: a temperror with
+    // reason "timeout". This default states no action, so policy fails closed; a
+    // filter whose own temperrors carry an action states the same one here.
+    virtual std::vector<Finding> timed_out(Stage) const { return {timeout_finding(name())}; }
+
+protected:
+    // A temperror named `filter` with reason "timeout", stating `action` (and its
+    // `reply`) unless empty.
+    static Finding timeout_finding(std::string_view filter, std::string_view action = {}, std::string reply = {}) {
+        Finding finding{std::string(filter), Outcome::temperror, {{"error", "timeout"}}, "timeout"};
+        if (!action.empty()) finding.attrs.emplace_back("action", std::string(action));
+        if (!reply.empty()) finding.attrs.emplace_back("reply", std::move(reply));
+        return finding;
+    }
 };
 
 }  // namespace mxgate::filters

@@ -35,7 +35,7 @@ Chain build_chain(const FilterSettings& settings, const Services& services) {
         filters.push_back(std::make_unique<greylist::GreylistFilter>(
             std::make_shared<const greylist::GreylistConfig>(settings.greylist.config), services.store,
             greylist::system_now, spf_passed_in));
-    return Chain(std::move(filters));
+    return Chain(std::move(filters), settings.stage_timeout);
 }
 
 }  // namespace mxgate::filters

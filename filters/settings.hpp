@@ -3,6 +3,8 @@
 // beside this. Plain structs; proxy/config decodes the YAML into them.
 #pragma once
 
+#include <chrono>
+
 #include "filters/dnsbl/dnsbl_config.hpp"
 #include "filters/greylist/greylist_config.hpp"
 #include "filters/spf/spf_config.hpp"
@@ -34,6 +36,9 @@ struct DnsblSettings {                     // yaml: filters.dnsbl:
 };
 
 struct FilterSettings {                    // yaml: filters:
+    // The chain's deadline per stage, over every filter's own timeout: a filter
+    // still running then is cancelled and reported as a temperror (chain.hpp).
+    std::chrono::milliseconds stage_timeout = std::chrono::seconds(30);
     RateLimitSettings rate_limit;
     DnsblSettings dnsbl;
     SpfSettings spf;

@@ -186,13 +186,15 @@ int run(const std::string& config_path) {
     current.set(std::make_shared<const Generation>(config, services));
     auto client_tls = tls::make_client_context(*config);
     ConnectionLimiter limiter;
+    auto backend_slots = std::make_shared<backend::BackendSlots>();  // backends' max_connections, all workers
 
     signal(SIGPIPE, SIG_IGN);
     raise_file_limit();
     unsigned workers = config->server.workers ? config->server.workers : std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::unique_ptr<Worker>> pool;
     for (unsigned i = 0; i < workers; ++i)
-        pool.push_back(std::make_unique<Worker>(i, *client_tls, limiter, [&current] { return current.get(); }));
+        pool.push_back(std::make_unique<Worker>(i, *client_tls, limiter, backend_slots,
+                                                [&current] { return current.get(); }));
 
     // Bind every listener in every worker before dropping privileges (port 25).
     for (const auto& listener : config->listeners) {

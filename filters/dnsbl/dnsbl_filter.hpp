@@ -55,6 +55,8 @@ public:
     std::string_view name() const noexcept override { return "dnsbl"; }
     bool runs_at(Stage stage) const noexcept override;
     boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) override;
+    // Like an unanswered list: action=proceed, no hit.
+    std::vector<Finding> timed_out(Stage) const override { return {timeout_finding(name(), "proceed")}; }
 
     // One list for one query name ("2.0.0.127.zen.example"), within the list's timeout.
     boost::asio::awaitable<Finding> check_list(std::size_t list_index, std::string query);

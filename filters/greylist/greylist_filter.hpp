@@ -41,6 +41,10 @@ public:
     std::string_view name() const noexcept override { return "greylist"; }
     bool runs_at(Stage stage) const noexcept override { return stage == Stage::rcpt; }
     boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) override;
+    // Like an unavailable store: proceed with fail_open, else no action (policy fails closed).
+    std::vector<Finding> timed_out(Stage) const override {
+        return {timeout_finding(name(), config_->fail_open ? "proceed" : "")};
+    }
 
     // The whole check for one recipient; inspect() builds the request from the view.
     boost::asio::awaitable<Finding> check(const GreylistRequest& request);

@@ -30,6 +30,10 @@ public:
     std::string_view name() const noexcept override { return "ratelimit"; }
     bool runs_at(Stage stage) const noexcept override;
     boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) override;
+    // Like an unavailable store: proceed with fail_open, else no action (policy fails closed).
+    std::vector<Finding> timed_out(Stage) const override {
+        return {timeout_finding(name(), config_->fail_open ? "proceed" : "")};
+    }
     const RateLimitCounters& counters() const noexcept { return counters_; }
 
 private:

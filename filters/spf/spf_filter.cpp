@@ -47,6 +47,10 @@ const SpfAction& action_for(SpfResult result, const SpfConfig& config) {
     return config.on_temperror;
 }
 
+std::string reply_of(const SpfAction& action) {
+    return std::to_string(action.code) + " " + action.enhanced + " " + action.text;
+}
+
 }  // namespace
 
 std::string local_hostname() {
@@ -80,6 +84,12 @@ asio::awaitable<Finding> SpfFilter::check(const SpfRequest& request, bool truste
     co_return to_finding(verdict, request, config);
 }
 
+std::vector<Finding> SpfFilter::timed_out(Stage) const {
+    const SpfAction& action = config().on_temperror;
+    const bool proceeds = action.kind == SpfAction::Kind::proceed;
+    return {timeout_finding(name(), to_string(action.kind), proceeds ? std::string() : reply_of(action))};
+}
+
 Finding SpfFilter::to_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config) {
     const SpfAction& action = action_for(verdict.result, config);
     Finding finding;
@@ -93,7 +103,7 @@ Finding SpfFilter::to_finding(const SpfVerdict& verdict, const SpfRequest& reque
         {"action", std::string(to_string(action.kind))},
     };
     if (action.kind != SpfAction::Kind::proceed) {
-        std::string reply = std::to_string(action.code) + " " + action.enhanced + " " + action.text;
+        std::string reply = reply_of(action);
         // RFC 7208 §8.4: say whose words the explanation is; it is peer text, so made printable and short.
         if (verdict.result == SpfResult::fail && !verdict.explanation.empty())
             reply += "; " + log_text(verdict.domain, 100) + " explains: " + log_text(verdict.explanation, 200);

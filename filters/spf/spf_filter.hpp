@@ -32,6 +32,8 @@ public:
     std::string_view name() const noexcept override { return "spf"; }
     bool runs_at(Stage stage) const noexcept override { return stage == Stage::mail_from; }
     boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) override;
+    // Like any other SPF temperror: the on_temperror action.
+    std::vector<Finding> timed_out(Stage stage) const override;
 
     // The check and its Finding, for one request (inspect() builds it from the view).
     boost::asio::awaitable<Finding> check(const SpfRequest& request, bool trusted);

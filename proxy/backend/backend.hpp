@@ -19,6 +19,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include "proxy/backend/backend_slots.hpp"
 #include "proxy/config/config.hpp"
 #include "proxy/smtp/command.hpp"
 #include "proxy/smtp/reply.hpp"
@@ -74,9 +75,11 @@ public:
 };
 
 // One per worker thread; not thread-safe (each worker has its own io_context).
+// Every worker's pool shares one BackendSlots: max_connections holds per process.
 class BackendPool {
 public:
-    BackendPool(asio::io_context& io, asio::ssl::context& client_tls);
+    BackendPool(asio::io_context& io, asio::ssl::context& client_tls,
+                std::shared_ptr<BackendSlots> slots = std::make_shared<BackendSlots>());
     ~BackendPool();
     BackendPool(const BackendPool&) = delete;
     BackendPool& operator=(const BackendPool&) = delete;

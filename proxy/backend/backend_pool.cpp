@@ -1,6 +1,8 @@
 // BackendPool: opens transactions and keeps idle SMTP/LMTP connections per worker.
 #include <algorithm>
 
+#include <boost/asio/post.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include "proxy/backend/backend.hpp"
@@ -13,8 +15,8 @@ namespace mxgate::backend {
 
 // ---------------------------------------------------------------- PoolCore
 
-PoolCore::PoolCore(asio::io_context& io, asio::ssl::context& client_tls)
-    : io_(io), client_tls_(client_tls), sweeper_(io) {}
+PoolCore::PoolCore(asio::io_context& io, asio::ssl::context& client_tls, std::shared_ptr<BackendSlots> slots)
+    : io_(io), client_tls_(client_tls), slots_(std::move(slots)), sweeper_(io) {}
 
 PoolCore::~PoolCore() {
     shutdown();
@@ -43,6 +45,7 @@ std::shared_ptr<Connection> PoolCore::take(const std::string& backend, const std
         const bool fresh = it->expires > now;
         it = decltype(it)(list.erase(std::next(it).base()));
         if (fresh && connection->alive()) {
+            connection->slot().set_idle(false);
             spdlog::debug("backend {}: reusing idle connection", connection->conversation().settings().peer);
             return connection;
         }
@@ -55,7 +58,7 @@ std::shared_ptr<Connection> PoolCore::take(const std::string& backend, const std
 void PoolCore::put(std::shared_ptr<Connection> connection, const std::string& backend, unsigned max_idle,
                    std::chrono::milliseconds idle_timeout) {
     if (shut_down_ || max_idle == 0 || idle_timeout.count() <= 0 ||
-        connection->conversation().health() != Health::clean) {
+        connection->conversation().health() != Health::clean || slots_->waiting(backend)) {
         connection->close();
         return;
     }
@@ -64,8 +67,17 @@ void PoolCore::put(std::shared_ptr<Connection> connection, const std::string& ba
         list.front().connection->close();
         list.pop_front();
     }
+    connection->slot().set_idle(true);
     list.push_back(Idle{std::move(connection), Clock::now() + idle_timeout});
     schedule_sweep();
+}
+
+void PoolCore::close_one_idle(const std::string& backend) {
+    auto found = idle_.find(backend);
+    if (found == idle_.end()) return;
+    found->second.front().connection->close();
+    found->second.pop_front();
+    if (found->second.empty()) idle_.erase(found);
 }
 
 void PoolCore::clear() {
@@ -123,12 +135,23 @@ void PoolCore::schedule_sweep() {
 
 struct BackendPool::Impl {
     std::shared_ptr<PoolCore> core;
+    std::size_t slots_id = 0;  // our entry in the slots' pool list
 };
 
-BackendPool::BackendPool(asio::io_context& io, asio::ssl::context& client_tls)
-    : impl_(std::make_unique<Impl>(Impl{std::make_shared<PoolCore>(io, client_tls)})) {}
+BackendPool::BackendPool(asio::io_context& io, asio::ssl::context& client_tls, std::shared_ptr<BackendSlots> slots)
+    : impl_(std::make_unique<Impl>(Impl{std::make_shared<PoolCore>(io, client_tls, slots)})) {
+    // Asked from any thread; the idle list is touched only on this worker's thread.
+    impl_->slots_id = slots->add_pool([&io, weak = std::weak_ptr<PoolCore>(impl_->core)](const std::string& backend) {
+        asio::post(io, [weak, backend] {
+            if (auto core = weak.lock()) core->close_one_idle(backend);
+        });
+    });
+}
 
-BackendPool::~BackendPool() { impl_->core->shutdown(); }
+BackendPool::~BackendPool() {
+    impl_->core->slots().remove_pool(impl_->slots_id);
+    impl_->core->shutdown();
+}
 
 std::unique_ptr<Transaction> BackendPool::open(std::shared_ptr<const config::Config> config,
                                                const config::Backend& backend, const ClientInfo& client,

@@ -71,6 +71,7 @@ void Connection::close() {
     }
     disarm();
     stream_.close();
+    slot_.release();
 }
 
 asio::awaitable<void> drive(Connection& connection, Step step, const config::Timeouts& timeouts,

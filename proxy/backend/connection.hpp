@@ -18,6 +18,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "proxy/backend/backend_slots.hpp"
 #include "proxy/backend/conversation.hpp"
 #include "proxy/config/config.hpp"
 #include "proxy/tls/stream.hpp"
@@ -40,6 +41,9 @@ public:
     const std::string& key() const { return key_; }          // pool key: backend, server and settings
     const std::string& address() const { return address_; }  // "127.0.0.1:2526", for logs
     const std::string& tls_name() const { return tls_name_; } // SNI and name to verify
+    // Its place under backends.<name>.max_connections, given back by close().
+    BackendSlot& slot() { return slot_; }
+    void hold(BackendSlot slot) { slot_ = std::move(slot); }
 
     // Closes the stream when `timeout` passes before disarm()/the next arm().
     void arm(std::chrono::milliseconds timeout);
@@ -61,6 +65,7 @@ private:
     std::string address_;
     std::string tls_name_;
     bool timed_out_ = false;
+    BackendSlot slot_;  // given back by close(), or after ~Connection has closed the stream
 };
 
 // Performs steps until the Conversation is done. `timeouts` gives each step's

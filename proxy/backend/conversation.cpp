@@ -54,6 +54,7 @@ smtp::Reply unavailable_reply() {
 smtp::Reply failure_reply() {
     return smtp::make_reply(451, "4.3.0", "Temporary backend failure, try again later");
 }
+smtp::Reply busy_reply() { return smtp::make_reply(451, "4.3.2", "Backend busy, try again later"); }
 smtp::Reply no_recipients_reply() { return smtp::make_reply(554, "5.5.1", "No valid recipients"); }
 smtp::Reply utf8_refused_reply() {
     return smtp::make_reply(553, "5.6.7", "SMTPUTF8 is not supported by the destination");

@@ -58,6 +58,7 @@ struct ConversationSettings {
 // mxgate's own texts for replies it makes up.
 smtp::Reply unavailable_reply();   // 451 4.3.0: no backend server could be reached
 smtp::Reply failure_reply();       // 451 4.3.0: the backend misbehaved mid-transaction
+smtp::Reply busy_reply();          // 451 4.3.2: every connection max_connections allows stayed in use
 smtp::Reply no_recipients_reply(); // 554 5.5.1
 smtp::Reply utf8_refused_reply();  // 553 5.6.7 (RFC 6531 §3.2)
 

@@ -19,6 +19,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "proxy/backend/backend_slots.hpp"
+
 namespace mxgate::backend {
 
 namespace asio = boost::asio;
@@ -28,19 +30,23 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
 public:
     using Clock = std::chrono::steady_clock;
 
-    PoolCore(asio::io_context& io, asio::ssl::context& client_tls);
+    PoolCore(asio::io_context& io, asio::ssl::context& client_tls, std::shared_ptr<BackendSlots> slots);
     ~PoolCore();
 
     asio::io_context& io() { return io_; }
+    BackendSlots& slots() { return *slots_; }
     asio::ssl::context& client_tls() { return client_tls_; }
     asio::thread_pool& disk();  // created on first use
 
     // The newest idle connection of `backend` whose key is one of `keys`, not
     // older than its idle limit and still alive; nullptr if none.
     std::shared_ptr<Connection> take(const std::string& backend, const std::vector<std::string>& keys);
-    // Keeps a clean connection for reuse (or closes it: pool full or shut down).
+    // Keeps a clean connection for reuse (or closes it: pool full, shut down, or
+    // sessions waiting for its slot).
     void put(std::shared_ptr<Connection> connection, const std::string& backend, unsigned max_idle,
              std::chrono::milliseconds idle_timeout);
+    // Closes the oldest idle connection of `backend`, if any: a waiter needs its slot.
+    void close_one_idle(const std::string& backend);
     void clear();
     void shutdown();
     std::size_t idle_count() const;
@@ -55,6 +61,7 @@ private:
 
     asio::io_context& io_;
     asio::ssl::context& client_tls_;
+    std::shared_ptr<BackendSlots> slots_;
     std::map<std::string, std::deque<Idle>> idle_;  // backend name -> oldest first
     asio::steady_timer sweeper_;
     bool sweeping_ = false;

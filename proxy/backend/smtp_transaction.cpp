@@ -66,6 +66,13 @@ asio::awaitable<void> SmtpTransaction::acquire(bool allow_reuse) {
         reused_ = connection_ != nullptr;
     }
     if (!connection_) {
+        // One slot for the connection, whichever server it goes to (backend_slots.hpp).
+        BackendSlot slot =
+            co_await core_->slots().acquire(backend_.name, backend_.max_connections, config_->timeouts.backend_connect);
+        if (!slot) {
+            busy_ = true;
+            co_return;
+        }
         // Failover: the servers in the configured order.
         for (const auto& server : backend_.servers) {
             // Named, not temporaries inside the co_await: GCC 12 mishandles non-trivial
@@ -77,7 +84,10 @@ asio::awaitable<void> SmtpTransaction::acquire(bool allow_reuse) {
                                                    std::move(tls_name), config_->timeouts, core_->client_tls());
             if (connection_) break;
         }
-        if (!connection_) spdlog::warn("backend {}: no server available", backend_.name);
+        if (connection_)
+            connection_->hold(std::move(slot));
+        else
+            spdlog::warn("backend {}: no server available", backend_.name);
     }
     if (connection_) {
         address_ = connection_->address();
@@ -91,12 +101,12 @@ asio::awaitable<void> SmtpTransaction::run(Step step) {
 }
 
 asio::awaitable<smtp::Reply> SmtpTransaction::add_recipient(const Recipient& recipient) {
-    if (unavailable_) co_return unavailable_reply();
+    if (unavailable_) co_return refusal();
     if (!connection_) {
         co_await acquire(true);
         if (!connection_) {
             unavailable_ = true;
-            co_return unavailable_reply();
+            co_return refusal();
         }
     }
     const bool first = !tried_recipient_;
@@ -110,7 +120,7 @@ asio::awaitable<smtp::Reply> SmtpTransaction::add_recipient(const Recipient& rec
         co_await acquire(false);
         if (!connection_) {
             unavailable_ = true;
-            co_return unavailable_reply();
+            co_return refusal();
         }
         co_await run(connection_->conversation().start_recipient(recipient));
     }
@@ -118,7 +128,7 @@ asio::awaitable<smtp::Reply> SmtpTransaction::add_recipient(const Recipient& rec
 }
 
 asio::awaitable<smtp::Reply> SmtpTransaction::begin_data() {
-    if (unavailable_) co_return unavailable_reply();
+    if (unavailable_) co_return refusal();
     if (!connection_) co_return no_recipients_reply();
     co_await run(connection_->conversation().start_data());
     co_return connection_->conversation().reply();
@@ -131,13 +141,15 @@ asio::awaitable<bool> SmtpTransaction::write(std::string_view content) {
 }
 
 asio::awaitable<smtp::Reply> SmtpTransaction::end_data() {
-    if (unavailable_) co_return unavailable_reply();
+    if (unavailable_) co_return refusal();
     if (!connection_) co_return failure_reply();
     co_await run(connection_->conversation().start_dot());
     smtp::Reply reply = connection_->conversation().reply();
     release();  // the transaction is over: clean connections go back to the pool now
     co_return reply;
 }
+
+smtp::Reply SmtpTransaction::refusal() const { return busy_ ? busy_reply() : unavailable_reply(); }
 
 std::size_t SmtpTransaction::max_recipients() const {
     // LMTP answers per recipient after the dot; one recipient keeps the client's single reply true.

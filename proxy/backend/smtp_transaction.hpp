@@ -2,7 +2,8 @@
 // connects to the servers in order (failover), runs the Conversation's
 // operations through the coroutine driver, and hands the connection back to
 // the pool when done (clean: as is; aborted: after RSET; mid-DATA or broken:
-// closed). Every failure is a Reply value (451 4.3.0); nothing throws.
+// closed). Every failure is a Reply value (451 4.3.0; 451 4.3.2 when no
+// connection slot freed up within timeouts.backend_connect); nothing throws.
 #pragma once
 
 #include <memory>
@@ -33,6 +34,7 @@ private:
     asio::awaitable<void> acquire(bool allow_reuse);
     asio::awaitable<void> run(Step step);
     void release();
+    smtp::Reply refusal() const;  // for every step once no connection could be had
     std::string key_for(const config::Endpoint& server) const;
     std::string tls_name_for(const config::Endpoint& server) const;
     ConversationSettings settings_for(const config::Endpoint& server) const;
@@ -47,6 +49,7 @@ private:
     std::string address_;          // the server in use (kept for describe() after release)
     bool reused_ = false;
     bool unavailable_ = false;     // no server could be reached: every step says so
+    bool busy_ = false;            // ... because every slot of max_connections stayed taken
     bool tried_recipient_ = false;
 };
 

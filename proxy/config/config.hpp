@@ -122,6 +122,7 @@ struct Backend {                           // yaml: backends: { <name>: {...} }
     ClientIdentity client_identity = ClientIdentity::auto_; // pass client IP/HELO: XCLIENT or XFORWARD
     std::string helo_name;                 // our EHLO/LHLO name; empty = server.hostname
     unsigned max_idle_connections = 16;    // per worker thread: pooled connections kept for reuse
+    unsigned max_connections = 100;        // open at once, whole process (Postfix default_process_limit)
 
     bool operator==(const Backend&) const = default;  // reload: what changed
 };

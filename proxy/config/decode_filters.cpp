@@ -363,9 +363,10 @@ filters::DnsblSettings decode_dnsbl(const YAML::Node& node, Reporter& reporter) 
 }  // namespace
 
 filters::FilterSettings decode_filters(const YAML::Node& node, Reporter& reporter) {
-    MapReader m(node, "filters", reporter, {"greylist", "rate_limit", "spf", "dnsbl"});
+    MapReader m(node, "filters", reporter, {"stage_timeout", "greylist", "rate_limit", "spf", "dnsbl"});
     filters::FilterSettings f;
     if (!m.is_map()) return f;
+    f.stage_timeout = m.duration("stage_timeout", 100ms, 1h, f.stage_timeout);
 
     MapReader g(m.get("greylist"), "filters.greylist", reporter,
                 {"enabled", "ipv4_prefix", "ipv6_prefix", "delay", "window", "pass_lifetime", "auto_allow_after",

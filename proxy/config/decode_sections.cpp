@@ -234,7 +234,7 @@ Backend decode_backend(const std::string& name, const YAML::Node& node, Reporter
     const std::string path = "backends." + name;
     MapReader m(node, path, reporter,
                 {"type", "servers", "path", "tls", "tls_verify", "ca_file", "tls_server_name", "client_identity",
-                 "helo_name", "max_idle_connections"});
+                 "helo_name", "max_idle_connections", "max_connections"});
     Backend b;
     b.name = name;
     if (!m.is_map()) return b;
@@ -249,7 +249,7 @@ Backend decode_backend(const std::string& name, const YAML::Node& node, Reporter
     // Keys that belong to the other kind are mistakes, not silently ignored settings.
     const auto kind_name = is_maildir ? "maildir" : b.kind == BackendKind::smtp ? "smtp" : "lmtp";
     for (const auto key : {"servers", "path", "tls", "tls_verify", "ca_file", "tls_server_name", "client_identity",
-                           "helo_name", "max_idle_connections"}) {
+                           "helo_name", "max_idle_connections", "max_connections"}) {
         const bool applies = (std::string_view(key) == "path") == is_maildir;
         if (!applies && m.has(key))
             reporter.error(reporter.key_mark(m.field_path(key)),
@@ -300,6 +300,7 @@ Backend decode_backend(const std::string& name, const YAML::Node& node, Reporter
                                                  b.client_identity);
     b.helo_name = m.hostname("helo_name", b.helo_name);
     b.max_idle_connections = static_cast<unsigned>(m.number("max_idle_connections", 0, 1024, b.max_idle_connections));
+    b.max_connections = static_cast<unsigned>(m.number("max_connections", 1, 100000, b.max_connections));
     return b;
 }
 

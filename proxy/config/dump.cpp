@@ -242,6 +242,7 @@ std::string dump_config(const Config& c) {
         w.plain("client_identity", name_of(b.client_identity));
         w.text("helo_name", b.helo_name);
         w.number("max_idle_connections", b.max_idle_connections);
+        w.number("max_connections", b.max_connections);
         w.end();
     }
     w.end();
@@ -293,6 +294,7 @@ std::string dump_config(const Config& c) {
     w.end();
 
     w.begin("filters");
+    w.duration("stage_timeout", c.filters.stage_timeout);
     const filters::greylist::GreylistConfig& g = c.filters.greylist.config;
     w.begin("greylist");
     w.flag("enabled", c.filters.greylist.enabled);

@@ -180,6 +180,20 @@ class Spf(DnsFilterCase):
         self.assertLess(good_elapsed, 3, "another session is served while one waits for DNS")
         self.assertLess(good_done, slow["done"], "the good session finished while the slow one still waited")
 
+    def test_stage_timeout_cuts_off_spf_that_would_wait_longer(self):
+        # SPF and the resolver would wait 20 s for the dead domain; the stage deadline (1 s)
+        # cancels SPF, and its timeout is an SPF temperror: on_temperror tempfail, 451 4.7.24.
+        silent = self.start_silent_dns()
+        dead_zone = {"zone": "dead.test", "servers": [silent.server]}
+        sink, mx = self.gateway(SPF_ZONES, {"stage_timeout": "1s", "spf": {**SPF, "timeout": "20s"}},
+                                dns={"timeout": "20s", "stub_zones": [dead_zone]})
+        start = time.monotonic()
+        replies = self.transaction(mx, "a@dead.test")
+        self.assertReply(replies["mail"], "451 4.7.24")
+        self.assertLess(time.monotonic() - start, 10, "the stage deadline, not SPF's own 20 s, bounds the wait")
+        self.assertNothingDelivered(sink, "a@dead.test")
+        self.assertDelivered(self.transaction(mx, "a@spf.test"), sink)   # the gateway still works
+
     def test_null_sender_uses_helo_identity(self):
         sink, mx = self.gateway(SPF_ZONES, {"spf": SPF})
         content = self.assertDelivered(self.transaction(mx, "", helo="helo.spf.test"), sink)
@@ -277,6 +291,20 @@ class Dnsbl(DnsFilterCase):
         self.assertReply(listed["rcpt"], "554 5.7.1")
         self.assertIn("client [2001:db8::10] blocked using bl.test", listed["rcpt"].text)
         self.assertDelivered(self.transaction(mx, "sender@example.com", client="IPV6:2001:db8::11"), sink)
+
+    def test_stage_timeout_cuts_off_a_list_that_would_wait_longer(self):
+        # The dead list would wait 20 s; the stage deadline (1 s) cancels it and, like an
+        # unanswered list, its timeout is no hit: the message is delivered.
+        silent = self.start_silent_dns()
+        dead = {"name": "deadbl", "zone": "dead.test", "type": "ip", "weight": 1, "timeout": "20s"}
+        sink, mx = self.gateway(dnsbl_zones(), {"stage_timeout": "1s", "dnsbl": dnsbl_config(dead)},
+                                dns={"timeout": "20s", "stub_zones": [{"zone": "dead.test", "servers": [silent.server]}]})
+        start = time.monotonic()
+        with RawSmtp(mx.port(), timeout=30) as c:
+            self.open_transaction(c, rcpts=(RCPT,))
+            self.assertReply(c.message(simple_message(subject="cut off list")), 250)
+        self.assertLess(time.monotonic() - start, 10, "the stage deadline, not the list's own 20 s, bounds the wait")
+        self.assertEqual(len(sink.wait_messages(1)), 1)
 
     def test_dead_list_is_no_hit_and_costs_only_its_timeout(self):
         silent = self.start_silent_dns()

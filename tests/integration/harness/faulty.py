@@ -80,6 +80,11 @@ class FaultyBackend(Peer):
         self.close_mid_data_after = close_mid_data_after if close_mid_data_after is not None \
             else preset.get("close_mid_data_after")
         self.sessions: list[BackendSession] = []
+        # Transactions (MAIL up to the reply after the dot, or RSET/close) open at once, and the most
+        # seen: a gateway releases a connection only after that reply, so this never exceeds the
+        # connections it holds, without the race of a close and the next connect seen in either order.
+        self.open_transactions = 0
+        self.max_open_transactions = 0
         self._seq = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -171,6 +176,11 @@ class FaultyBackend(Peer):
             t.start()
             self._threads.append(t)
 
+    def _count_transaction(self, delta: int):
+        with self._lock:
+            self.open_transactions += delta
+            self.max_open_transactions = max(self.max_open_transactions, self.open_transactions)
+
     def _reply_for(self, key: str, session: BackendSession, line: str, default):
         value = self.replies.get(key, default)
         if callable(value):
@@ -196,6 +206,7 @@ class FaultyBackend(Peer):
         mode = "command"
         hanging = False
         need_more = False
+        in_transaction = False
         mail_line, rcpt_lines, accepted_rcpts = "", [], 0
 
         def receive() -> bool:
@@ -251,6 +262,9 @@ class FaultyBackend(Peer):
                                                                 seq=self._seq))
                     mode = "command"
                     mail_line, rcpt_lines, accepted_rcpts = "", [], 0
+                    if in_transaction:
+                        self._count_transaction(-1)
+                        in_transaction = False
                     for v in values:
                         if v == HANG:
                             hanging = True
@@ -276,6 +290,9 @@ class FaultyBackend(Peer):
                     value = self._reply_for(verb, session, line, f"250 {self.hostname}")
                 elif verb == "MAIL":
                     mail_line, rcpt_lines, accepted_rcpts = line, [], 0
+                    if not in_transaction:
+                        self._count_transaction(+1)
+                        in_transaction = True
                     value = self._reply_for(verb, session, line, "250 2.1.0 Ok")
                 elif verb == "RCPT":
                     rcpt_lines.append(line)
@@ -293,6 +310,9 @@ class FaultyBackend(Peer):
                 elif verb in ("RSET", "NOOP", "XFORWARD"):
                     if verb == "RSET":
                         mail_line, rcpt_lines, accepted_rcpts = "", [], 0
+                        if in_transaction:
+                            self._count_transaction(-1)
+                            in_transaction = False
                     value = self._reply_for(verb, session, line, "250 2.0.0 Ok")
                 elif verb == "QUIT":
                     self._send(conn, self._reply_for(verb, session, line, "221 2.0.0 Bye"))
@@ -305,6 +325,8 @@ class FaultyBackend(Peer):
                 if not self._send(conn, value):
                     return
         finally:
+            if in_transaction:
+                self._count_transaction(-1)
             with contextlib.suppress(OSError):
                 conn.close()
 

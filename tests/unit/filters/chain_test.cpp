@@ -1,6 +1,7 @@
 // Chain: the filters of a stage run at once (a slow one does not delay another),
 // findings come back in registry order, and a filter that throws becomes a
-// temperror finding with no action, which policy fails closed on.
+// temperror finding with no action, which policy fails closed on. A filter still
+// running at the stage deadline is cancelled and becomes its timed_out() finding.
 #include "filters/chain.hpp"
 
 #include <gtest/gtest.h>
@@ -48,7 +49,36 @@ std::vector<f::Finding> run(const f::Chain& chain, f::Stage stage = f::Stage::co
     return done.get();
 }
 
-f::Chain chain_of(std::vector<std::unique_ptr<f::Filter>> filters) { return f::Chain(std::move(filters)); }
+f::Chain chain_of(std::vector<std::unique_ptr<f::Filter>> filters, std::chrono::milliseconds stage_timeout = 30s) {
+    return f::Chain(std::move(filters), stage_timeout);
+}
+
+// Never finishes unless cancelled; records that its frame unwound, and states an
+// action for its timeout as a filter with a configured temperror action does.
+class Hanger final : public f::Filter {
+public:
+    explicit Hanger(std::shared_ptr<bool> unwound, std::string action = {})
+        : unwound_(std::move(unwound)), action_(std::move(action)) {}
+    std::string_view name() const noexcept override { return "hanger"; }
+    bool runs_at(f::Stage) const noexcept override { return true; }
+    asio::awaitable<std::vector<f::Finding>> inspect(f::Stage, const f::TransactionView&) override {
+        struct Mark {
+            std::shared_ptr<bool> unwound;
+            ~Mark() { *unwound = true; }
+        } mark{unwound_};
+        asio::steady_timer forever(co_await asio::this_coro::executor, 24h);
+        co_await forever.async_wait(asio::use_awaitable);
+        co_return std::vector<f::Finding>{{"hanger", f::Outcome::pass, {}, "finished after all"}};
+    }
+    std::vector<f::Finding> timed_out(f::Stage) const override {
+        if (action_.empty()) return Filter::timed_out(f::Stage::connect);
+        return {timeout_finding(name(), action_)};
+    }
+
+private:
+    std::shared_ptr<bool> unwound_;
+    std::string action_;
+};
 
 TEST(Chain, FiltersOfAStageRunAtOnceAndReportInRegistryOrder) {
     std::vector<std::unique_ptr<f::Filter>> filters;
@@ -92,6 +122,47 @@ TEST(Chain, OnlyTheStagesFiltersRun) {
     EXPECT_FALSE(chain.idle_at(f::Stage::rcpt));
     EXPECT_TRUE(run(chain, f::Stage::connect).empty());
     EXPECT_EQ(run(chain, f::Stage::rcpt).size(), 1u);
+}
+
+TEST(Chain, AFilterOverTheStageDeadlineIsCancelledAndBecomesATimeoutTemperror) {
+    auto unwound = std::make_shared<bool>(false);
+    std::vector<std::unique_ptr<f::Filter>> filters;
+    filters.push_back(std::make_unique<Sleeper>("before", 1ms));
+    filters.push_back(std::make_unique<Hanger>(unwound));
+    filters.push_back(std::make_unique<Sleeper>("after", 20ms));
+    const auto chain = chain_of(std::move(filters), 200ms);
+    const auto start = Clock::now();
+    const auto findings = run(chain);
+    EXPECT_LT(Clock::now() - start, 10s) << "the stage deadline, not the filter's 24 h";
+    EXPECT_TRUE(*unwound) << "the hung filter's coroutine was cancelled and unwound before run() returned";
+    ASSERT_EQ(findings.size(), 3u);
+    EXPECT_EQ(findings[0].name, "before");
+    EXPECT_EQ(findings[1].name, "hanger");
+    EXPECT_EQ(findings[1].outcome, f::Outcome::temperror);
+    EXPECT_EQ(findings[1].reason, "timeout");
+    EXPECT_EQ(findings[1].attr("error"), "timeout");
+    EXPECT_EQ(findings[1].attr("action"), "") << "no stated action: policy fails closed";
+    EXPECT_EQ(findings[2].name, "after");
+    EXPECT_EQ(findings[2].outcome, f::Outcome::pass);
+    EXPECT_EQ(chain.counters().stage_timeouts.load(), 1u);
+}
+
+TEST(Chain, ATimedOutFilterStatesTheActionOfItsOtherTemperrors) {
+    std::vector<std::unique_ptr<f::Filter>> filters;
+    filters.push_back(std::make_unique<Hanger>(std::make_shared<bool>(false), "proceed"));
+    const auto findings = run(chain_of(std::move(filters), 50ms));
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].outcome, f::Outcome::temperror);
+    EXPECT_EQ(findings[0].attr("action"), "proceed");
+}
+
+TEST(Chain, FiltersWithinTheDeadlineAreNotCounted) {
+    std::vector<std::unique_ptr<f::Filter>> filters;
+    filters.push_back(std::make_unique<Sleeper>("quick", 1ms));
+    filters.push_back(std::make_unique<Sleeper>("empty", 1ms, false, f::Stage::rcpt));
+    const auto chain = chain_of(std::move(filters), 5s);
+    EXPECT_EQ(run(chain).size(), 1u);
+    EXPECT_EQ(chain.counters().stage_timeouts.load(), 0u);
 }
 
 }  // namespace

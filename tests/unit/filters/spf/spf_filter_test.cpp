@@ -51,6 +51,25 @@ protected:
     std::uint64_t skipped_ = 0;
 };
 
+TEST_F(SpfFilterTest, CutOffByTheStageDeadlineItIsATemperrorWithTheOnTemperrorAction) {
+    const auto timed_out = [&] {
+        SpfFilter filter(std::make_shared<const SpfConfig>(config_), dns_);
+        return filter.timed_out(Stage::mail_from);
+    };
+    auto findings = timed_out();  // default on_temperror: tempfail 451 4.7.24
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].name, "spf");
+    EXPECT_EQ(findings[0].outcome, Outcome::temperror);
+    EXPECT_EQ(findings[0].reason, "timeout");
+    EXPECT_EQ(attr(findings[0], "action"), "tempfail");
+    EXPECT_EQ(attr(findings[0], "reply"), "451 4.7.24 SPF DNS lookup failed, try again later");
+    config_.on_temperror = spf_action(SpfAction::Kind::proceed, true);
+    findings = timed_out();
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(attr(findings[0], "action"), "proceed");
+    EXPECT_EQ(attr(findings[0], "reply"), "<none>");
+}
+
 TEST_F(SpfFilterTest, RunsAtMailFromOnly) {
     SpfFilter filter(std::make_shared<const SpfConfig>(config_), dns_);
     EXPECT_EQ(filter.name(), "spf");
