@@ -119,6 +119,10 @@ struct Backend {                           // yaml: backends: { <name>: {...} }
     ClientIdentity client_identity = ClientIdentity::auto_; // pass client IP/HELO: XCLIENT or XFORWARD
     std::string helo_name;                 // our EHLO/LHLO name; empty = server.hostname
     unsigned max_idle_connections = 16;    // per worker thread: pooled connections kept for reuse
+    // Local parts with routing syntax (a%b@us, b!a@us, "a@b"@us) from untrusted clients;
+    // off, as Postfix allow_untrusted_routing = no: a backend with the percent hack or
+    // bang paths would relay them on.
+    bool allow_untrusted_routing = false;
 
     bool operator==(const Backend&) const = default;  // reload: what changed
 };

@@ -232,7 +232,7 @@ Backend decode_backend(const std::string& name, const YAML::Node& node, Reporter
     const std::string path = "backends." + name;
     MapReader m(node, path, reporter,
                 {"type", "servers", "path", "tls", "tls_verify", "ca_file", "tls_server_name", "client_identity",
-                 "helo_name", "max_idle_connections"});
+                 "helo_name", "max_idle_connections", "allow_untrusted_routing"});
     Backend b;
     b.name = name;
     if (!m.is_map()) return b;
@@ -243,6 +243,7 @@ Backend decode_backend(const std::string& name, const YAML::Node& node, Reporter
     b.kind = m.choice<BackendKind>(
         "type", {{"smtp", BackendKind::smtp}, {"lmtp", BackendKind::lmtp}, {"maildir", BackendKind::maildir}}, b.kind);
     if (reporter.error_count() != errors_before) return b;
+    b.allow_untrusted_routing = m.boolean("allow_untrusted_routing", b.allow_untrusted_routing);
     const bool is_maildir = b.kind == BackendKind::maildir;
     // Keys that belong to the other kind are mistakes, not silently ignored settings.
     const auto kind_name = is_maildir ? "maildir" : b.kind == BackendKind::smtp ? "smtp" : "lmtp";

@@ -226,6 +226,7 @@ std::string dump_config(const Config& c) {
     for (const auto& [name, b] : c.backends) {
         w.begin(name.c_str());
         w.plain("type", name_of(b.kind));
+        w.flag("allow_untrusted_routing", b.allow_untrusted_routing);
         if (b.kind == BackendKind::maildir) {
             w.text("path", b.path);
             w.end();

@@ -263,6 +263,9 @@ asio::awaitable<Step> Session::do_mail() {
 asio::awaitable<Step> Session::do_rcpt() {
     backend::Recipient recipient{state_.pending_rcpt().address, state_.pending_rcpt().params};
     Route route = generation_->router.route(recipient.address, trusted_);
+    if (route.untrusted_routing)
+        log::info(log::Line("rcpt_refused").add("session", client_.session_id).add("reason", "untrusted_routing")
+                      .add("rcpt", recipient.address.str()));
     if (!route.backend) co_return state_.on_rcpt(false, std::move(route.refusal));
     if (transaction_ && transaction_backend_ != route.backend && state_.recipients().empty()) transaction_.reset();
     if (transaction_ && transaction_backend_ != route.backend)

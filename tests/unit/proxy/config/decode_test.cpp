@@ -155,6 +155,7 @@ TEST(ConfigDecode, SmtpBackendKeysAndDefaults) {
     EXPECT_EQ(mx.client_identity, ClientIdentity::xforward);
     EXPECT_EQ(mx.helo_name, "gw.example.org");
     EXPECT_EQ(mx.max_idle_connections, 0u);
+    EXPECT_FALSE(mx.allow_untrusted_routing);  // Postfix allow_untrusted_routing = no
 }
 
 // ---- errors: exact text ---------------------------------------------------
@@ -449,7 +450,7 @@ TEST(ConfigDump, RoundTripOfUnusualValues) {
         "xclient_networks: [\"10.1.2.0/24\", \"2001:db8::/32\"]\n"
         "domains: {example.org: b}\nbackends:\n"
         "  b: {type: lmtp, servers: [\"[::1]:24\"], tls: opportunistic, tls_server_name: lmtp.example.org,"
-        " client_identity: none, helo_name: gw.example.org, max_idle_connections: 3}\n";
+        " client_identity: none, helo_name: gw.example.org, max_idle_connections: 3, allow_untrusted_routing: true}\n";
     const Parsed first = parse(yaml);
     ASSERT_NE(first.config, nullptr) << (first.errors.empty() ? "" : first.errors.front());
     EXPECT_EQ(first.config->server.banner, "null");
@@ -459,6 +460,7 @@ TEST(ConfigDump, RoundTripOfUnusualValues) {
     EXPECT_EQ(*second.config, *first.config) << dumped;
     ASSERT_EQ(second.config->xclient_networks.size(), 2u);
     EXPECT_EQ(second.config->xclient_networks[1].prefix_length, 32u);
+    EXPECT_TRUE(second.config->backends.at("b").allow_untrusted_routing);
 }
 
 // ---- values -------------------------------------------------------------------
