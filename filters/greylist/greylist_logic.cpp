@@ -103,8 +103,9 @@ std::string auto_allow_key(std::string_view network, std::string_view domain) {
 
 std::optional<std::string_view> skip_reason(const GreylistConfig& config, const GreylistRequest& request) {
     if (request.trusted) return "trusted";
+    if (!request.client) return "unknown_client";  // no network to key a triplet on
     for (const auto& net : config.allow_networks)
-        if (net.contains(request.client)) return "allow_network";
+        if (net.contains(*request.client)) return "allow_network";
     if (const auto domain = sender_domain(request.sender); !domain.empty())
         for (const auto& entry : config.allow_sender_domains)
             if (domain_matches(domain, entry)) return "allow_sender_domain";

@@ -17,7 +17,7 @@ using state::GreylistRecord;
 using state::TimePoint;
 
 struct GreylistRequest {
-    boost::asio::ip::address client;
+    std::optional<boost::asio::ip::address> client;  // nullopt = unknown: not greylisted
     bool trusted = false;         // client in trusted_networks
     std::string_view sender;      // "" = <>
     std::string_view recipient;

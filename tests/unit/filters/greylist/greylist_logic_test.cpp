@@ -142,6 +142,10 @@ TEST(GreylistSkip, TrustedAllowListsAndSpf) {
     EXPECT_FALSE(gl::skip_reason(config, spf)) << "skip_spf_pass is off by default";
     config.skip_spf_pass = true;
     EXPECT_EQ(gl::skip_reason(config, spf), "spf_pass");
+    auto unknown = req("192.0.2.1", "a@o.example", "b@d.example");
+    unknown.client.reset();  // XCLIENT ADDR=[UNAVAILABLE]: no network to key the triplet on
+    config.allow_networks = {*gl::Cidr::parse("0.0.0.0/0"), *gl::Cidr::parse("::/0")};
+    EXPECT_EQ(gl::skip_reason(config, unknown), "unknown_client") << "never matches a network";
 }
 
 TEST(GreylistCidr, Parse) {
