@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include <boost/asio/ip/network_v4.hpp>
-#include <boost/asio/ip/network_v6.hpp>
+#include <boost/asio/ip/address_v4.hpp>
 
 namespace mxgate::filters::greylist {
 
@@ -52,12 +51,6 @@ std::optional<Cidr> Cidr::parse(std::string_view text) {
             return std::nullopt;
     }
     return Cidr{addr, prefix};
-}
-
-std::string client_network(const ip::address& client, unsigned ipv4_prefix, unsigned ipv6_prefix) {
-    const ip::address a = unmapped(client);
-    if (a.is_v4()) return ip::make_network_v4(a.to_v4(), std::min(ipv4_prefix, 32u)).canonical().to_string();
-    return ip::make_network_v6(a.to_v6(), std::min(ipv6_prefix, 128u)).canonical().to_string();
 }
 
 std::string lower(std::string_view text) {

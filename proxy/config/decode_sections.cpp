@@ -110,7 +110,8 @@ Tls decode_tls(const YAML::Node& node, Reporter& reporter) {
 Limits decode_limits(const YAML::Node& node, Reporter& reporter) {
     MapReader m(node, "limits", reporter,
                 {"max_command_line_length", "max_text_line_length", "max_recipients", "max_message_size", "max_errors",
-                 "max_junk_commands", "max_connections", "max_connections_per_ip", "max_transactions_per_session"});
+                 "max_junk_commands", "max_connections", "max_connections_per_ip", "connection_limit_ipv4_prefix",
+                 "connection_limit_ipv6_prefix", "max_transactions_per_session"});
     Limits l;
     // RFC 5321 §4.5.3.1.4: a command line of 512 octets must be accepted.
     l.max_command_line_length = m.number("max_command_line_length", 512, 65536, l.max_command_line_length);
@@ -126,6 +127,11 @@ Limits decode_limits(const YAML::Node& node, Reporter& reporter) {
     l.max_connections = static_cast<unsigned>(m.number("max_connections", 1, 1000000, l.max_connections));
     l.max_connections_per_ip =
         static_cast<unsigned>(m.number("max_connections_per_ip", 1, 1000000, l.max_connections_per_ip));
+    // The filters' ipv4_prefix/ipv6_prefix ranges: a shorter prefix would lump whole providers together.
+    l.connection_limit_ipv4_prefix =
+        static_cast<unsigned>(m.number("connection_limit_ipv4_prefix", 8, 32, l.connection_limit_ipv4_prefix));
+    l.connection_limit_ipv6_prefix =
+        static_cast<unsigned>(m.number("connection_limit_ipv6_prefix", 16, 128, l.connection_limit_ipv6_prefix));
     l.max_transactions_per_session =
         static_cast<unsigned>(m.number("max_transactions_per_session", 1, 1000000, l.max_transactions_per_session));
     return l;

@@ -194,6 +194,8 @@ std::string dump_config(const Config& c) {
     w.number("max_junk_commands", l.max_junk_commands);
     w.number("max_connections", l.max_connections);
     w.number("max_connections_per_ip", l.max_connections_per_ip);
+    w.number("connection_limit_ipv4_prefix", l.connection_limit_ipv4_prefix);
+    w.number("connection_limit_ipv6_prefix", l.connection_limit_ipv6_prefix);
     w.number("max_transactions_per_session", l.max_transactions_per_session);
     w.end();
 

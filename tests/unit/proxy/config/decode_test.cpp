@@ -189,6 +189,8 @@ TEST(ConfigErrors, NumbersOutOfRangeOrNotNumbers) {
     expect_error(minimal + "limits: {max_text_line_length: 999}\n",
                  "t.yaml:7:32: limits.max_text_line_length: expected 0 (off) or a whole number from 1000 to 1048576, "
                  "got \"999\"");
+    expect_error(minimal + "limits: {connection_limit_ipv6_prefix: 129}\n",
+                 "t.yaml:7:40: limits.connection_limit_ipv6_prefix: expected a whole number from 16 to 128, got \"129\"");
     expect_error(minimal + "server: {workers: 257}\n",
                  "t.yaml:7:19: server.workers: expected a whole number from 0 to 256, got \"257\"");
     expect_error(minimal + "server: {workers: -1}\n",
@@ -444,7 +446,8 @@ TEST_F(ConfigTls, DumpParsesBackToTheSameConfig) {
 TEST(ConfigDump, RoundTripOfUnusualValues) {
     const std::string yaml =
         "server: {hostname: mx.example.org, banner: \"null\", user: mail, group: mail}\n" + listeners +
-        "limits: {max_message_size: 1000001B, max_text_line_length: 0}\n"
+        "limits: {max_message_size: 1000001B, max_text_line_length: 0, connection_limit_ipv4_prefix: 24,"
+        " connection_limit_ipv6_prefix: 48}\n"
         "timeouts: {command: 1500ms, data: 90s, shutdown: 2h}\n"
         "trusted_networks: [\"192.0.2.7\", \"::ffff:10.0.0.0/104\", \"::/0\"]\n"
         "xclient_networks: [\"10.1.2.0/24\", \"2001:db8::/32\"]\n"
@@ -461,6 +464,7 @@ TEST(ConfigDump, RoundTripOfUnusualValues) {
     ASSERT_EQ(second.config->xclient_networks.size(), 2u);
     EXPECT_EQ(second.config->xclient_networks[1].prefix_length, 32u);
     EXPECT_TRUE(second.config->backends.at("b").allow_untrusted_routing);
+    EXPECT_EQ(second.config->limits.connection_limit_ipv6_prefix, 48u);
 }
 
 // ---- values -------------------------------------------------------------------
