@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,7 +47,9 @@ struct Finding {
 
 // Read-only view of what the session knows so far. Stage tells which fields are set.
 struct TransactionView {
-    boost::asio::ip::address client_address;
+    // nullopt = unknown (a front-end's XCLIENT ADDR=[UNAVAILABLE]): checks of the
+    // address skip, they never fall back to another address.
+    std::optional<boost::asio::ip::address> client_address;
     std::string_view helo;
     bool tls = false;
     bool trusted = false;                      // client in trusted_networks

@@ -4,17 +4,23 @@
 
 #include <boost/asio/ip/address_v4.hpp>
 
+#include "filters/client_network.hpp"
+
 namespace mxgate {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-bool ConnectionLimiter::try_acquire(const asio::ip::address& client, const config::Limits& limits) {
+std::string connection_limit_key(const asio::ip::address& client, const config::Limits& limits) {
+    return filters::client_network(client, limits.connection_limit_ipv4_prefix, limits.connection_limit_ipv6_prefix);
+}
+
+bool ConnectionLimiter::try_acquire(const std::string& client_key, const config::Limits& limits) {
     std::lock_guard lock(mutex_);
     if (total_ >= limits.max_connections) return false;
-    unsigned& count = per_address_[client.to_string()];
+    unsigned& count = per_network_[client_key];
     if (count >= limits.max_connections_per_ip) {
-        if (count == 0) per_address_.erase(client.to_string());
+        if (count == 0) per_network_.erase(client_key);
         return false;
     }
     ++count;
@@ -22,11 +28,11 @@ bool ConnectionLimiter::try_acquire(const asio::ip::address& client, const confi
     return true;
 }
 
-void ConnectionLimiter::release(const asio::ip::address& client) {
+void ConnectionLimiter::release(const std::string& client_key) {
     std::lock_guard lock(mutex_);
-    auto it = per_address_.find(client.to_string());
-    if (it == per_address_.end()) return;
-    if (--it->second == 0) per_address_.erase(it);
+    auto it = per_network_.find(client_key);
+    if (it == per_network_.end()) return;
+    if (--it->second == 0) per_network_.erase(it);
     --total_;
 }
 

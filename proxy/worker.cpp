@@ -77,8 +77,10 @@ asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, config::Liste
         boost::system::error_code peer_ec;
         auto client = normalize(socket.remote_endpoint(peer_ec).address());
         if (peer_ec) continue;
-        if (!limiter_.try_acquire(client, generation->config->limits)) {
-            log::info(log::Line("connection_refused").add("client", client.to_string()).add("reason", "limit"));
+        auto client_key = connection_limit_key(client, generation->config->limits);
+        if (!limiter_.try_acquire(client_key, generation->config->limits)) {
+            log::info(log::Line("connection_refused").add("client", client.to_string()).add("network", client_key)
+                          .add("reason", "limit"));
             asio::co_spawn(io_, refuse(std::move(socket), "421 4.7.0 " + generation->config->server.hostname +
                                                                " Error: too many connections\r\n"),
                            asio::detached);
@@ -88,15 +90,15 @@ asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, config::Liste
                                                           next_session_id());
         sessions_.insert(session.get());
         ++session_count_;
-        asio::co_spawn(io_, run_session(std::move(session), client), asio::detached);
+        asio::co_spawn(io_, run_session(std::move(session), std::move(client_key)), asio::detached);
     }
 }
 
 // The session is a coroutine parameter, so the frame owns it until the end.
-asio::awaitable<void> Worker::run_session(std::shared_ptr<session::Session> session, asio::ip::address client) {
+asio::awaitable<void> Worker::run_session(std::shared_ptr<session::Session> session, std::string client_key) {
     co_await session->run();
     sessions_.erase(session.get());
-    limiter_.release(client);
+    limiter_.release(client_key);
     --session_count_;
 }
 

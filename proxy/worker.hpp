@@ -50,8 +50,7 @@ public:
 
 private:
     boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor, config::Listener listener);
-    boost::asio::awaitable<void> run_session(std::shared_ptr<session::Session> session,
-                                             boost::asio::ip::address client);
+    boost::asio::awaitable<void> run_session(std::shared_ptr<session::Session> session, std::string client_key);
     std::string next_session_id();
 
     unsigned index_;

@@ -22,7 +22,8 @@ namespace {
 // What a list was asked about, as Postfix's reject_rbl_* replies name it.
 std::string listed_thing(const DnsList& list, const TransactionView& view) {
     switch (list.type) {
-        case ListType::ip: return "client [" + unmapped(view.client_address).to_string() + "]";
+        case ListType::ip:
+            return "client [" + (view.client_address ? unmapped(*view.client_address).to_string() : "unknown") + "]";
         case ListType::helo: return "helo [" + log_text(view.helo) + "]";
         case ListType::sender_domain: return "sender domain [" + sender_domain(view.sender).value_or("") + "]";
         case ListType::rdns: {
@@ -64,7 +65,6 @@ bool DnsblFilter::runs_at(Stage stage) const noexcept {
 DnsblFilter::Queries DnsblFilter::queries_for(ListType type, const TransactionView& view,
                                               const std::string& rdns_name) {
     Queries queries;
-    const auto client = unmapped(view.client_address);
     std::optional<std::string> domain;
     if (type == ListType::helo) domain = normalize_domain(view.helo);
     if (type == ListType::sender_domain) domain = sender_domain(view.sender);
@@ -73,7 +73,8 @@ DnsblFilter::Queries DnsblFilter::queries_for(ListType type, const TransactionVi
         const DnsList& list = *lists_[i].list;
         if (list.type != type) continue;
         std::optional<std::string> query;
-        if (type == ListType::ip) {
+        if (type == ListType::ip && view.client_address) {  // an unknown client is looked up in no IP list
+            const auto client = unmapped(*view.client_address);
             if (client.is_v4() || list.ipv6) query = ip_query_name(client, list.zone);
         } else if (domain) {
             query = domain_query_name(*domain, list.zone);
@@ -158,10 +159,16 @@ std::vector<Finding> DnsblFilter::decide(const TransactionView& view) {
     return out;
 }
 
-asio::awaitable<std::vector<Finding>> DnsblFilter::check_rdns(asio::ip::address client, bool lists_too) {
+asio::awaitable<std::vector<Finding>> DnsblFilter::check_rdns(std::optional<asio::ip::address> client,
+                                                             bool lists_too) {
     std::vector<Finding> findings;
     if (!config_->fcrdns.enabled && !lists_too) co_return findings;
-    FcrdnsResult fcrdns = co_await check_fcrdns(resolver_, client, config_->fcrdns);
+    if (!client) {  // no address, no PTR: no name to confirm or to look up in rDNS lists
+        ++counters_.fcrdns_none;
+        if (config_->fcrdns.enabled) findings.push_back(to_finding({Outcome::none, {}, {}, "client address unknown"}));
+        co_return findings;
+    }
+    FcrdnsResult fcrdns = co_await check_fcrdns(resolver_, *client, config_->fcrdns);
     switch (fcrdns.outcome) {
         case Outcome::pass: ++counters_.fcrdns_pass; break;
         case Outcome::fail: ++counters_.fcrdns_fail; break;
@@ -169,7 +176,7 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::check_rdns(asio::ip::address 
         default: ++counters_.fcrdns_temperror; break;
     }
     if (fcrdns.outcome == Outcome::temperror)
-        spdlog::info("event=fcrdns_unanswered client={} reason=\"{}\"", client.to_string(), fcrdns.reason);
+        spdlog::info("event=fcrdns_unanswered client={} reason=\"{}\"", client->to_string(), fcrdns.reason);
     if (config_->fcrdns.enabled) findings.push_back(to_finding(fcrdns));
     if (lists_too) {
         TransactionView view;

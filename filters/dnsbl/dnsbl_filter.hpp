@@ -11,7 +11,8 @@
 //   "dnswl.<name>"  pass = listed, none = not listed, temperror = no usable answer
 //   attrs zone, query, codes (matched answers), listed (yes|no), weight, score
 //   (= weight when listed, else 0); reason holds the list's TXT text when listed.
-//   "fcrdns"        see fcrdns.hpp.
+//   "fcrdns"        see fcrdns.hpp; none for an unknown client (XCLIENT ADDR=[UNAVAILABLE]),
+//                   which is looked up in no IP or rDNS list either.
 //   "dnsbl"         at rcpt, only when the score reaches reject_score: outcome fail,
 //                   attrs score, lists (the listed ones), action=reject, reply.
 // Per-list and fcrdns findings carry action=proceed: alone they never decide, so
@@ -23,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,7 +74,8 @@ private:
 
     Queries queries_for(ListType type, const TransactionView& view, const std::string& rdns_name);
     boost::asio::awaitable<std::vector<Finding>> check_all(Queries queries);
-    boost::asio::awaitable<std::vector<Finding>> check_rdns(boost::asio::ip::address client, bool lists_too);
+    boost::asio::awaitable<std::vector<Finding>> check_rdns(std::optional<boost::asio::ip::address> client,
+                                                            bool lists_too);
     Finding unanswered(const Compiled& compiled, const std::string& query, std::string reason);
     std::vector<Finding> decide(const TransactionView& view);
 

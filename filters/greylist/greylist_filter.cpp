@@ -70,7 +70,7 @@ asio::awaitable<Finding> GreylistFilter::check_at(const GreylistRequest& request
         ++counters_.skipped;
         co_return Finding{"greylist", Outcome::skipped, {{"skip", std::string(*skip)}}, "not greylisted"};
     }
-    const std::string network = client_network(request.client, config.ipv4_prefix, config.ipv6_prefix);
+    const std::string network = client_network(*request.client, config.ipv4_prefix, config.ipv6_prefix);
     const std::string domain = sender_domain(request.sender);
     const bool use_auto_allow = config.auto_allow_after > 0 && !domain.empty();  // never for <>
     const std::string awl_key = auto_allow_key(network, domain);

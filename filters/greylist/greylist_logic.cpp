@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include <boost/asio/ip/network_v4.hpp>
-#include <boost/asio/ip/network_v6.hpp>
+#include <boost/asio/ip/address_v4.hpp>
 
 namespace mxgate::filters::greylist {
 
@@ -54,12 +53,6 @@ std::optional<Cidr> Cidr::parse(std::string_view text) {
     return Cidr{addr, prefix};
 }
 
-std::string client_network(const ip::address& client, unsigned ipv4_prefix, unsigned ipv6_prefix) {
-    const ip::address a = unmapped(client);
-    if (a.is_v4()) return ip::make_network_v4(a.to_v4(), std::min(ipv4_prefix, 32u)).canonical().to_string();
-    return ip::make_network_v6(a.to_v6(), std::min(ipv6_prefix, 128u)).canonical().to_string();
-}
-
 std::string lower(std::string_view text) {
     std::string out(text);
     // ASCII only: SMTPUTF8 local parts are compared as sent (RFC 6531 leaves them to the receiver).
@@ -103,8 +96,9 @@ std::string auto_allow_key(std::string_view network, std::string_view domain) {
 
 std::optional<std::string_view> skip_reason(const GreylistConfig& config, const GreylistRequest& request) {
     if (request.trusted) return "trusted";
+    if (!request.client) return "unknown_client";  // no network to key a triplet on
     for (const auto& net : config.allow_networks)
-        if (net.contains(request.client)) return "allow_network";
+        if (net.contains(*request.client)) return "allow_network";
     if (const auto domain = sender_domain(request.sender); !domain.empty())
         for (const auto& entry : config.allow_sender_domains)
             if (domain_matches(domain, entry)) return "allow_sender_domain";

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "filters/client_network.hpp"
 #include "filters/greylist/greylist_config.hpp"
 #include "filters/state/store.hpp"
 
@@ -17,15 +18,13 @@ using state::GreylistRecord;
 using state::TimePoint;
 
 struct GreylistRequest {
-    boost::asio::ip::address client;
+    std::optional<boost::asio::ip::address> client;  // nullopt = unknown: not greylisted
     bool trusted = false;         // client in trusted_networks
     std::string_view sender;      // "" = <>
     std::string_view recipient;
     bool spf_pass = false;        // an SPF pass for the MAIL FROM identity
 };
 
-// "192.0.2.0/24", "2001:db8:1:2::/64"; a v4-mapped IPv6 client counts as IPv4.
-std::string client_network(const boost::asio::ip::address& client, unsigned ipv4_prefix, unsigned ipv6_prefix);
 std::string lower(std::string_view text);
 std::string sender_domain(std::string_view sender);  // lower-cased; "" for <> or no '@'
 bool domain_matches(std::string_view domain, std::string_view entry);  // entry or a subdomain of it

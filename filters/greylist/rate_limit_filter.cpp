@@ -27,7 +27,12 @@ asio::awaitable<std::vector<Finding>> RateLimitFilter::inspect(Stage stage, cons
         out.push_back({name, Outcome::skipped, {{"skip", "trusted"}}, "trusted client"});
         co_return out;
     }
-    const std::string network = client_network(view.client_address, config.ipv4_prefix, config.ipv6_prefix);
+    if (!view.client_address) {  // nothing to count it under: all unknown clients are not one network
+        ++counters_.skipped;
+        out.push_back({name, Outcome::skipped, {{"skip", "unknown_client"}}, "client address unknown"});
+        co_return out;
+    }
+    const std::string network = client_network(*view.client_address, config.ipv4_prefix, config.ipv6_prefix);
     const std::string key = std::string(connections ? "conn:" : "msg:") + network;
     auto count = co_await store_->increment(key, config.window, clock_());
     std::vector<std::pair<std::string, std::string>> attrs{

@@ -65,7 +65,13 @@ SpfFilter::SpfFilter(std::shared_ptr<const SpfConfig> config, dns::Resolver& res
 asio::awaitable<std::vector<Finding>> SpfFilter::inspect(Stage stage, const TransactionView& view) {
     std::vector<Finding> out;
     if (stage != Stage::mail_from) co_return out;
-    SpfRequest request{view.client_address, std::string(view.helo), std::string(view.sender)};
+    if (!view.client_address) {
+        // RFC 7208 §4.1: check_host() needs the client's IP; no other address may stand in.
+        ++skipped_;
+        out.push_back(Finding{"spf", Outcome::skipped, {{"skip", "unknown_client"}}, "client address unknown"});
+        co_return out;
+    }
+    SpfRequest request{*view.client_address, std::string(view.helo), std::string(view.sender)};
     out.push_back(co_await check(request, view.trusted));
     co_return out;
 }

@@ -1,7 +1,7 @@
 // SpfFilter: the SPF check (RFC 7208) at MAIL FROM, on SpfEvaluator.
 // Emits one Finding named "spf" (docs/filters.md, "SPF"):
 //   outcome  pass|fail|softfail|neutral|none|temperror|permerror, or skipped for a
-//            trusted client (attr skip=trusted)
+//            trusted client (attr skip=trusted) or an unknown one (skip=unknown_client)
 //   attrs    identity=mailfrom|helo (helo when MAIL FROM is <>, RFC 7208 §2.4),
 //            domain, client_ip, explanation (exp= text on fail, peer text),
 //            action=proceed|tempfail|reject and reply="550 5.7.23 ..." (SpfConfig

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,13 +31,17 @@ namespace asio = boost::asio;
 
 // Who the client is, for XCLIENT/XFORWARD and logs.
 struct ClientInfo {
-    asio::ip::address address;
+    // nullopt = unknown: a front-end said XCLIENT ADDR=[UNAVAILABLE] or [TEMPUNAVAIL].
+    // Unknown is never trusted and matches no network (as in Postfix).
+    std::optional<asio::ip::address> address;
     unsigned short port = 0;
     std::string helo;          // as the client sent it
     std::string name;          // host name a front-end gave with XCLIENT NAME; empty = unknown
     bool esmtp = true;         // EHLO (true) or HELO
     bool tls = false;
     std::string session_id;    // our id, for logs
+
+    std::string address_text() const { return address ? address->to_string() : "unknown"; }  // logs, Received
 };
 
 struct Envelope {

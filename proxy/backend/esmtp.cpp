@@ -142,8 +142,7 @@ std::vector<std::string> identity_commands(std::string_view verb, const ClientIn
     std::vector<std::pair<std::string, std::string>> values;
     // mxgate does no reverse lookup of its own: NAME is known only from a front-end's XCLIENT.
     values.emplace_back("NAME", client.name.empty() ? std::string(unavailable) : xtext_encode(client.name));
-    values.emplace_back("ADDR", client.address.is_unspecified() ? std::string(unavailable)
-                                                                : identity_address(client.address));
+    values.emplace_back("ADDR", client.address ? identity_address(*client.address) : std::string(unavailable));
     values.emplace_back("PORT", client.port == 0 ? std::string(unavailable) : std::to_string(client.port));
     values.emplace_back("PROTO", client.esmtp ? "ESMTP" : "SMTP");
     values.emplace_back("HELO", client.helo.empty() ? std::string(unavailable) : xtext_encode(client.helo));

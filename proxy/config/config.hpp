@@ -87,7 +87,9 @@ struct Limits {                                     // yaml: limits:
     unsigned max_errors = 20;                       // protocol errors before 421 (smtpd_hard_error_limit)
     unsigned max_junk_commands = 100;               // NOOP/RSET/VRFY/HELP/repeated EHLO... (smtpd_junk_command_limit)
     unsigned max_connections = 5000;                // open client sessions, whole process
-    unsigned max_connections_per_ip = 50;           // open sessions per client address
+    unsigned max_connections_per_ip = 50;           // open sessions per client network, at these prefixes:
+    unsigned connection_limit_ipv4_prefix = 32;     // per address (Postfix anvil counts per address)
+    unsigned connection_limit_ipv6_prefix = 64;     // one IPv6 host usually owns a whole /64
     unsigned max_transactions_per_session = 1000;   // MAIL commands per session
 
     bool operator==(const Limits&) const = default;  // reload: what changed
@@ -123,6 +125,10 @@ struct Backend {                           // yaml: backends: { <name>: {...} }
     std::string helo_name;                 // our EHLO/LHLO name; empty = server.hostname
     unsigned max_idle_connections = 16;    // per worker thread: pooled connections kept for reuse
     unsigned max_connections = 100;        // open at once, whole process (Postfix default_process_limit)
+    // Local parts with routing syntax (a%b@us, b!a@us, "a@b"@us) from untrusted clients;
+    // off, as Postfix allow_untrusted_routing = no: a backend with the percent hack or
+    // bang paths would relay them on.
+    bool allow_untrusted_routing = false;
 
     bool operator==(const Backend&) const = default;  // reload: what changed
 };

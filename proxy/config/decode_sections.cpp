@@ -110,8 +110,8 @@ Tls decode_tls(const YAML::Node& node, Reporter& reporter) {
 Limits decode_limits(const YAML::Node& node, Reporter& reporter) {
     MapReader m(node, "limits", reporter,
                 {"max_command_line_length", "max_text_line_length", "max_recipients", "recipient_overshoot_limit",
-                 "max_message_size", "max_errors",
-                 "max_junk_commands", "max_connections", "max_connections_per_ip", "max_transactions_per_session"});
+                 "max_message_size", "max_errors", "max_junk_commands", "max_connections", "max_connections_per_ip",
+                 "connection_limit_ipv4_prefix", "connection_limit_ipv6_prefix", "max_transactions_per_session"});
     Limits l;
     // RFC 5321 §4.5.3.1.4: a command line of 512 octets must be accepted.
     l.max_command_line_length = m.number("max_command_line_length", 512, 65536, l.max_command_line_length);
@@ -128,6 +128,11 @@ Limits decode_limits(const YAML::Node& node, Reporter& reporter) {
     l.max_connections = static_cast<unsigned>(m.number("max_connections", 1, 1000000, l.max_connections));
     l.max_connections_per_ip =
         static_cast<unsigned>(m.number("max_connections_per_ip", 1, 1000000, l.max_connections_per_ip));
+    // The filters' ipv4_prefix/ipv6_prefix ranges: a shorter prefix would lump whole providers together.
+    l.connection_limit_ipv4_prefix =
+        static_cast<unsigned>(m.number("connection_limit_ipv4_prefix", 8, 32, l.connection_limit_ipv4_prefix));
+    l.connection_limit_ipv6_prefix =
+        static_cast<unsigned>(m.number("connection_limit_ipv6_prefix", 16, 128, l.connection_limit_ipv6_prefix));
     l.max_transactions_per_session =
         static_cast<unsigned>(m.number("max_transactions_per_session", 1, 1000000, l.max_transactions_per_session));
     return l;
@@ -234,7 +239,7 @@ Backend decode_backend(const std::string& name, const YAML::Node& node, Reporter
     const std::string path = "backends." + name;
     MapReader m(node, path, reporter,
                 {"type", "servers", "path", "tls", "tls_verify", "ca_file", "tls_server_name", "client_identity",
-                 "helo_name", "max_idle_connections", "max_connections"});
+                 "helo_name", "max_idle_connections", "max_connections", "allow_untrusted_routing"});
     Backend b;
     b.name = name;
     if (!m.is_map()) return b;
@@ -245,6 +250,7 @@ Backend decode_backend(const std::string& name, const YAML::Node& node, Reporter
     b.kind = m.choice<BackendKind>(
         "type", {{"smtp", BackendKind::smtp}, {"lmtp", BackendKind::lmtp}, {"maildir", BackendKind::maildir}}, b.kind);
     if (reporter.error_count() != errors_before) return b;
+    b.allow_untrusted_routing = m.boolean("allow_untrusted_routing", b.allow_untrusted_routing);
     const bool is_maildir = b.kind == BackendKind::maildir;
     // Keys that belong to the other kind are mistakes, not silently ignored settings.
     const auto kind_name = is_maildir ? "maildir" : b.kind == BackendKind::smtp ? "smtp" : "lmtp";

@@ -195,6 +195,8 @@ std::string dump_config(const Config& c) {
     w.number("max_junk_commands", l.max_junk_commands);
     w.number("max_connections", l.max_connections);
     w.number("max_connections_per_ip", l.max_connections_per_ip);
+    w.number("connection_limit_ipv4_prefix", l.connection_limit_ipv4_prefix);
+    w.number("connection_limit_ipv6_prefix", l.connection_limit_ipv6_prefix);
     w.number("max_transactions_per_session", l.max_transactions_per_session);
     w.end();
 
@@ -227,6 +229,7 @@ std::string dump_config(const Config& c) {
     for (const auto& [name, b] : c.backends) {
         w.begin(name.c_str());
         w.plain("type", name_of(b.kind));
+        w.flag("allow_untrusted_routing", b.allow_untrusted_routing);
         if (b.kind == BackendKind::maildir) {
             w.text("path", b.path);
             w.end();

@@ -15,6 +15,11 @@ std::string lower(std::string_view s) {
 
 }  // namespace
 
+bool has_routing_syntax(std::string_view local) {
+    // Quotes and quoted-pairs hide nothing: unquoted, "a\@b" is still a@b.
+    return local.find_first_of("%!@") != std::string_view::npos;
+}
+
 Route Router::route(smtp::Address& address, bool trusted_client) const {
     const auto& domains = config_.domains;
     if (address.domain.empty()) {
@@ -38,6 +43,9 @@ Route Router::route(smtp::Address& address, bool trusted_client) const {
         return {nullptr, smtp::make_reply(550, "5.7.1", "Error: relay access denied"), {}};
     }
     auto backend = config_.backends.find(found->second);
+    if (!trusted_client && !backend->second.allow_untrusted_routing && has_routing_syntax(address.local))
+        return {nullptr, smtp::make_reply(550, "5.7.1", "Error: relay access denied: routing in the local part"),
+                found->first, true};
     return {&backend->second, {}, found->first};
 }
 

@@ -1,10 +1,12 @@
 // Chooses the backend for a recipient from config `domains`, and enforces relay
 // control: a domain we do not serve is refused (550 5.7.1) unless the client is
-// in trusted_networks and a "*" route exists. Pure code.
+// in trusted_networks and a "*" route exists; so is a local part with routing
+// syntax from an untrusted client, unless its backend allows it. Pure code.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "proxy/config/config.hpp"
 #include "proxy/smtp/command.hpp"
@@ -16,7 +18,13 @@ struct Route {
     const config::Backend* backend = nullptr;  // set when routed
     smtp::Reply refusal;                       // set when not
     std::string domain;                        // the matched key ("example.org", ".example.org", "*")
+    bool untrusted_routing = false;            // refused for routing syntax in the local part
 };
+
+// True when a local part asks for onward routing: '%' (percent hack), '!' (bang
+// path) or, quoted, '@' (Postfix's test for allow_untrusted_routing). `local` as
+// written: a quoted-string with its quotes and backslashes.
+bool has_routing_syntax(std::string_view local);
 
 class Router {
 public:

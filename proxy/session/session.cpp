@@ -41,9 +41,11 @@ asio::ip::address peer_address(const asio::ip::tcp::socket& socket) {
     return normalize(socket.remote_endpoint(ec).address());
 }
 
-bool in_networks(const std::vector<config::Network>& networks, const asio::ip::address& address) {
+// An unknown address (XCLIENT ADDR=[UNAVAILABLE]) is in no network, as in Postfix.
+bool in_networks(const std::vector<config::Network>& networks, const std::optional<asio::ip::address>& address) {
+    if (!address) return false;
     for (const auto& network : networks)
-        if (network.contains(address)) return true;
+        if (network.contains(*address)) return true;
     return false;
 }
 
@@ -75,7 +77,7 @@ Session::Session(asio::ip::tcp::socket socket, std::shared_ptr<const Generation>
 
 asio::awaitable<void> Session::run() {
     asio::co_spawn(co_await asio::this_coro::executor, watchdog(shared_from_this()), asio::detached);
-    log::info(log::Line("session_open").add("session", client_.session_id).add("client", client_.address.to_string())
+    log::info(log::Line("session_open").add("session", client_.session_id).add("client", client_.address_text())
                   .add("port", client_.port).add("trusted", trusted_ ? "yes" : "no"));
     bool failed = false;
     try {
@@ -274,6 +276,9 @@ asio::awaitable<Step> Session::do_mail() {
 asio::awaitable<Step> Session::do_rcpt() {
     backend::Recipient recipient{state_.pending_rcpt().address, state_.pending_rcpt().params};
     Route route = generation_->router.route(recipient.address, trusted_);
+    if (route.untrusted_routing)
+        log::info(log::Line("rcpt_refused").add("session", client_.session_id).add("reason", "untrusted_routing")
+                      .add("rcpt", recipient.address.str()));
     if (!route.backend) co_return state_.on_rcpt(false, std::move(route.refusal));
     if (transaction_ && transaction_backend_ != route.backend && state_.recipients().empty()) transaction_.reset();
     if (transaction_ && transaction_backend_ != route.backend)
@@ -419,13 +424,16 @@ asio::awaitable<bool> Session::do_starttls(const Step& step) {
 // session starts over as if that client had just connected: its address decides
 // trust and the connect stage, and a refusal there ends the session. Whether
 // XCLIENT stays allowed depends on the connection, not on the new address.
+// ADDR=[UNAVAILABLE] makes the address unknown: never trusted, in no network.
 // ADDR, PORT and NAME not given keep their values (a front-end may split them
 // over several XCLIENT commands when a line would be too long); HELO and PROTO
 // not given are forgotten, as the client has not greeted the new session yet.
 asio::awaitable<void> Session::do_xclient(const Step& step) {
     const smtp::XclientAttributes& given = step.xclient;
-    const std::string previous_address = client_.address.to_string();
-    if (given.address && !given.address->empty()) {
+    const std::string previous_address = client_.address_text();
+    if (given.address && given.address->empty()) {
+        client_.address.reset();  // [UNAVAILABLE]: unknown, never the front-end's own address (Postfix)
+    } else if (given.address) {
         boost::system::error_code ec;
         auto address = asio::ip::make_address(*given.address, ec);
         if (!ec) client_.address = normalize(address);  // decode_xclient checked it with the same parser
@@ -441,7 +449,7 @@ asio::awaitable<void> Session::do_xclient(const Step& step) {
     session_findings_end_ = 0;
     connect_findings_end_ = 0;
     log::info(log::Line("xclient").add("session", client_.session_id).add("from", previous_address)
-                  .add("addr", client_.address.to_string()).add("port", client_.port)
+                  .add("addr", client_.address_text()).add("port", client_.port)
                   .add("name", client_.name.empty() ? std::string("unknown") : client_.name)
                   .add("helo", client_.helo).add("proto", given.proto.value_or(""))
                   .add("trusted", trusted_ ? "yes" : "no"));
@@ -526,7 +534,7 @@ void Session::log_transaction(const smtp::Reply& final_reply, std::uint64_t size
     for (const auto& r : state_.recipients()) recipients += (recipients.empty() ? "<" : ",<") + r + ">";
     log::Line line("transaction");
     line.add("session", client_.session_id).add("txn", state_.transactions())
-        .add("client", client_.address.to_string()).add("helo", client_.helo)
+        .add("client", client_.address_text()).add("helo", client_.helo)
         .add("from", "<" + state_.sender().str() + ">").add("to", recipients)
         .add("size", static_cast<long long>(size))
         .add("tls", stream_.is_tls() ? stream_.tls_version() + "/" + stream_.tls_cipher() : "none")

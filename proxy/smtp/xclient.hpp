@@ -21,7 +21,7 @@ inline constexpr const char* xclient_attribute_names = "ADDR PORT NAME HELO PROT
 // std::nullopt = not given (what then holds is the session's rule: Session::do_xclient);
 // an empty value (or port 0) = given as "[UNAVAILABLE]" or "[TEMPUNAVAIL]", i.e. unknown.
 struct XclientAttributes {
-    std::optional<std::string> address;  // "192.0.2.7" or "2001:db8::1" ("IPV6:" removed); "" = keep the current one
+    std::optional<std::string> address;  // "192.0.2.7" or "2001:db8::1" ("IPV6:" removed); "" = unknown
     std::optional<std::uint16_t> port;
     std::optional<std::string> name;     // the client's host name (for logs)
     std::optional<std::string> helo;     // as if the client had sent HELO with it

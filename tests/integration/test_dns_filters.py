@@ -128,6 +128,17 @@ class Spf(DnsFilterCase):
         self.assertIn(f"[{SPF_CLIENT}]".encode(), received)
         self.assertEqual(rest, lf(msg), "the client's message follows our three header fields unchanged")
 
+    def test_unknown_client_is_not_checked_with_the_front_ends_address(self):
+        # XCLIENT ADDR=[UNAVAILABLE]: no address to check, so no SPF result at all (the front-end's
+        # loopback address would have given a "pass" nobody earned).
+        sink, mx = self.gateway(SPF_ZONES, {"spf": SPF})
+        replies = super().transaction(mx, "a@spf.test", client="[UNAVAILABLE]")
+        content = self.assertDelivered(replies, sink)
+        (received,), _ = self.our_headers(content, 1)
+        self.assertTrue(received.startswith(b"Received: from client.spf.test (unknown [unknown])"), received)
+        self.assertNotIn(b"Received-SPF:", content)
+        self.assertNotIn(b"spf=", content)
+
     def test_fail_is_rejected_at_mail(self):
         sink, mx = self.gateway(SPF_ZONES, {"spf": SPF})
         replies = self.transaction(mx, "a@fail.test")

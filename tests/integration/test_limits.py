@@ -304,11 +304,12 @@ class Deadlines(LimitsBase):
 
 
 class ConnectionLimits(LimitsBase):
-    def _third_refused(self, port: int, held: list[RawSmtp]):
+    def _third_refused(self, port: int, held: list[RawSmtp], **connect):
+        """connect: RawSmtp's host/source for the connection that must be refused."""
         for c in held:
             self.assertReply(c.greeting, 220)
         try:
-            with RawSmtp(port, read_greeting=False) as extra:
+            with RawSmtp(port, read_greeting=False, **connect) as extra:
                 got = extra.wait_closed(3)
         except ConnectionRefusedError:
             self.fail("the listener must accept and answer 421, not refuse the TCP connection")
@@ -327,6 +328,32 @@ class ConnectionLimits(LimitsBase):
             except (ConnectionClosed, HarnessError, OSError):
                 return False
         wait_for(fresh, 3, "a new session to be admitted after one closed")
+
+    def test_ipv4_clients_grouped_by_the_configured_prefix(self):
+        # Clients bind other loopback addresses: 127.0.0.1 and 127.0.0.2 are one /24.
+        mx = self.gateway(limits={"max_connections_per_ip": 2, "connection_limit_ipv4_prefix": 24})
+        with RawSmtp(mx.port(), source="127.0.0.1") as a, RawSmtp(mx.port(), source="127.0.0.2") as b:
+            self._third_refused(mx.port(), [a, b], source="127.0.0.3")
+        refused = mx.wait_log("connection_refused")
+        self.assertEqual((refused["client"], refused["network"]), ("127.0.0.3", "127.0.0.0/24"))
+
+    def test_ipv4_default_counts_each_address(self):
+        mx = self.gateway(limits={"max_connections_per_ip": 2})
+        with RawSmtp(mx.port(), source="127.0.0.1") as a, RawSmtp(mx.port(), source="127.0.0.1") as b:
+            with RawSmtp(mx.port(), source="127.0.0.2") as other:
+                self.assertReply(other.greeting, 220, "another address is another client (Postfix anvil)")
+            self._third_refused(mx.port(), [a, b])
+
+    def test_ipv6_client_counted_per_slash_64(self):
+        # Loopback has one IPv6 address, so this shows the key an IPv6 client counts under (::/64);
+        # that two addresses of one /64 share it: unit test ConnectionLimiter.OneSlash64IsOneClient.
+        sink = self.start_sink()
+        mx = self.start_mxgate(mxgate_config(domains={"example.org": "sink"}, backends={"sink": smtp_backend(sink.address)},
+                                             listeners=(("[::1]:0", "none"),), limits={"max_connections_per_ip": 2}))
+        with RawSmtp(mx.port(), host="::1") as a, RawSmtp(mx.port(), host="::1") as b:
+            self._third_refused(mx.port(), [a, b], host="::1")
+        refused = mx.wait_log("connection_refused")
+        self.assertEqual((refused["client"], refused["network"]), ("::1", "::/64"))
 
     def test_max_connections_total(self):
         mx = self.gateway(limits={"max_connections": 3, "max_connections_per_ip": 10})

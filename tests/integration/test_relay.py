@@ -301,6 +301,40 @@ class RelayControl(RelayBase):
             self.assertReply(c.cmd("RCPT TO:<x@elsewhere.test>"), "5", "no route for the domain")
 
 
+    # Postfix allow_untrusted_routing: a backend with the percent hack or bang paths would relay these on.
+    ROUTED = ("victim%evil.example@example.org", "evil.example!victim@example.org",
+              '"victim@evil.example"@example.org')
+
+    def send_to_routed(self, mx, expected):
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd(f"MAIL FROM:<{SENDER}>"), 250)
+            for rcpt in self.ROUTED:
+                self.assertReply(c.cmd(f"RCPT TO:<{rcpt}>"), expected, rcpt)
+            self.assertReply(c.cmd("RCPT TO:<user@example.org>"), 250)
+            self.assertReply(c.cmd("DATA"), 354)
+            self.assertReply(c.message(simple_message(subject="routing")), 250)
+
+    def test_routing_local_parts_refused_for_untrusted_client(self):
+        sink, mx = self.gateway()
+        self.send_to_routed(mx, "550 5.7.1")
+        self.assertEqual(sink.wait_messages(1)[0].recipients, ["user@example.org"])
+        self.assertNotIn("evil.example", " ".join(sink.commands()), "a routed recipient reached the backend")
+        refused = mx.log_lines("rcpt_refused", reason="untrusted_routing")
+        self.assertEqual(sorted(line["rcpt"] for line in refused), sorted(self.ROUTED))
+
+    def test_backend_switch_allows_routing_local_parts(self):
+        sink, mx = self.gateway(backend_extra={"allow_untrusted_routing": True})
+        self.send_to_routed(mx, 250)
+        self.assertEqual(sorted(sink.wait_messages(1)[0].recipients), sorted(self.ROUTED + ("user@example.org",)))
+        self.assertEqual(mx.log_lines("rcpt_refused"), [])
+
+    def test_trusted_client_may_use_routing_local_parts(self):
+        sink, mx = self.gateway(trusted_networks=["127.0.0.0/8"])
+        self.send_to_routed(mx, 250)
+        self.assertEqual(len(sink.wait_messages(1)[0].recipients), 4)
+
+
 class BackendRepliesPassedThrough(RelayBase):
     def test_backend_rcpt_reject(self):
         sink = self.start_sink(hard_reject=["RCPT"], hard_bounce_reply="550 5.1.1 <x@example.org>: Recipient unknown")

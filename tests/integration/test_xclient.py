@@ -73,6 +73,36 @@ class XclientCase(MxgateTestCase):
             self.assertReply(c.cmd(f"RCPT TO:<{RCPT}>"), 250, "served domains still accepted")
         self.assertEqual(mx.wait_log("xclient")["trusted"], "no")
 
+    def test_unavailable_address_is_unknown_and_never_trusted(self):
+        # Postfix: ADDR=[UNAVAILABLE] or [TEMPUNAVAIL] makes the client unknown; keeping the front-end's
+        # own (trusted) address would turn every client it cannot name into a trusted relay.
+        for unknown in ("[UNAVAILABLE]", "[TEMPUNAVAIL]"):
+            with self.subTest(addr=unknown):
+                sink, mx = self.gateway(domains={"example.org": "sink", "*": "sink"},
+                                        trusted_networks=["127.0.0.0/8"])
+                with RawSmtp(mx.port()) as c:
+                    c.ehlo()
+                    self.assertReply(c.cmd(f"MAIL FROM:<{SENDER}>"), 250)
+                    self.assertReply(c.cmd("RCPT TO:<someone@elsewhere.test>"), 250, "the front-end may relay")
+                    self.assertReply(c.cmd("RSET"), 250)
+                    self.assertReply(c.xclient(addr=unknown, helo="relay.example"), 220)
+                    self.assertReply(c.cmd(f"MAIL FROM:<{SENDER}>"), 250)
+                    self.assertReply(c.cmd("RCPT TO:<someone@elsewhere.test>"), "550 5.7.1",
+                                     "an unknown client is not trusted")
+                    self.assertReply(c.cmd(f"RCPT TO:<{RCPT}>"), 250)
+                    self.assertReply(c.cmd("DATA"), 354)
+                    self.assertReply(c.message(simple_message(subject="unknown client")), 250)
+                [m] = sink.wait_messages(1)
+                self.assertEqual(m.recipients, [RCPT])
+                xforward = sink.commands_starting("XFORWARD")[-1]  # the first is the front-end's relay test
+                self.assertIn("ADDR=[UNAVAILABLE]", xforward, "never the front-end's own address")
+                received = m.content.split(b"\n", 1)[0]
+                self.assertIn(b"(unknown [unknown])", received)
+                line = mx.wait_log("xclient")
+                self.assertEqual((line["addr"], line["trusted"]), ("unknown", "no"))
+                self.assertEqual(mx.wait_log("transaction")["client"], "unknown")
+                mx.stop()
+
     def test_authorization_follows_the_connection_not_the_new_address(self):
         _, mx = self.gateway()
         with RawSmtp(mx.port()) as c:

@@ -61,9 +61,11 @@ class RawSmtp:
     """
 
     def __init__(self, port: int, *, host: str = LOOPBACK, timeout: float = DEFAULT_WAIT, implicit_tls: bool = False,
-                 read_greeting: bool = True):
+                 read_greeting: bool = True, source: str | None = None):
+        """source: the client's own address (any 127.x.y.z works on loopback), to stand for other clients."""
         self.timeout = timeout
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.tls = False
         if implicit_tls:
             self.sock = client_tls_context().wrap_socket(self.sock, server_hostname="mx.test")

@@ -52,11 +52,12 @@ bl::DnsList list(std::string name, std::string zone, bl::ListType type = bl::Lis
 class DnsblFilterTest : public ::testing::Test {
 protected:
     void SetUp() override { config_.fcrdns.enabled = false; }
+    // client nullptr = unknown (XCLIENT ADDR=[UNAVAILABLE])
     Findings inspect(f::Stage stage, const char* client = "192.0.2.99", std::string_view helo = "",
                      std::string_view sender = "", bool trusted = false) {
         filter_ = std::make_unique<bl::DnsblFilter>(std::make_shared<const bl::DnsblConfig>(config_), resolver_);
         f::TransactionView view;
-        view.client_address = ip::make_address(client);
+        if (client != nullptr) view.client_address = ip::make_address(client);
         view.helo = helo;
         view.sender = sender;
         view.trusted = trusted;
@@ -246,6 +247,21 @@ TEST_F(DnsblFilterTest, TrustedClientsAreNotLooked) {
     EXPECT_EQ(names(findings), (std::vector<std::string>{"fcrdns"}));  // still known for Received:
     EXPECT_TRUE(inspect(f::Stage::mail_from, "192.0.2.99", "", "a@b.example", true).empty());
     EXPECT_FALSE(resolver_.was_asked("99.2.0.192.zen.example", RT::a));
+}
+
+TEST_F(DnsblFilterTest, UnknownClientIsLookedUpInNoAddressList) {
+    config_.lists = {list("zen", "zen.example"), list("rdns", "rdns.example", bl::ListType::rdns),
+                     list("helo", "helo.example", bl::ListType::helo)};
+    config_.fcrdns.enabled = true;
+    auto findings = inspect(f::Stage::connect, nullptr);
+    ASSERT_EQ(names(findings), (std::vector<std::string>{"fcrdns"}));
+    EXPECT_EQ(findings[0].outcome, f::Outcome::none);
+    EXPECT_EQ(findings[0].reason, "client address unknown");
+    EXPECT_TRUE(resolver_.asked.empty()) << "no PTR and no list query for an unknown address";
+    resolver_.records("bad.example.helo.example", RT::a, {"127.0.0.2"});
+    findings = inspect(f::Stage::helo, nullptr, "bad.example");
+    ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.helo"}));
+    EXPECT_EQ(findings[0].outcome, f::Outcome::fail) << "name-based lists still apply";
 }
 
 TEST_F(DnsblFilterTest, RdnsListsUseTheConfirmedName) {

@@ -32,9 +32,10 @@ protected:
         filter_ = std::make_unique<gl::RateLimitFilter>(std::make_shared<const gl::RateLimitConfig>(config_), store_,
                                                         [this] { return now_; });
     }
+    // client nullptr = unknown (XCLIENT ADDR=[UNAVAILABLE])
     f::Finding at(f::Stage stage, const char* client, bool trusted = false) {
         f::TransactionView view;
-        view.client_address = ip::make_address(client);
+        if (client != nullptr) view.client_address = ip::make_address(client);
         view.trusted = trusted;
         auto findings = run_sync(io_, filter_->inspect(stage, view));
         EXPECT_EQ(findings.size(), 1u);
@@ -87,6 +88,16 @@ TEST_F(RateLimitFilterTest, TrustedIsSkippedAndZeroTurnsALimitOff) {
     EXPECT_TRUE(filter_->runs_at(f::Stage::connect));
     EXPECT_FALSE(filter_->runs_at(f::Stage::mail_from));
     EXPECT_FALSE(filter_->runs_at(f::Stage::rcpt));
+}
+
+TEST_F(RateLimitFilterTest, UnknownClientIsSkippedNotCountedUnderAnotherAddress) {
+    for (int i = 0; i < 10; ++i) {
+        auto finding = at(f::Stage::connect, nullptr);
+        EXPECT_EQ(finding.outcome, f::Outcome::skipped);
+        EXPECT_EQ(attr(finding, "skip"), "unknown_client");
+    }
+    EXPECT_EQ(store_->calls, 0u);
+    EXPECT_EQ(at(f::Stage::connect, "0.0.0.0").outcome, f::Outcome::pass) << "a real address is counted";
 }
 
 TEST_F(RateLimitFilterTest, StoreUnavailableFailsOpenOrClosed) {

@@ -32,7 +32,7 @@ protected:
                                  bool trusted = false) {
         SpfFilter filter(std::make_shared<const SpfConfig>(config_), dns_);
         TransactionView view;
-        view.client_address = asio::ip::make_address(ip);
+        if (ip != nullptr) view.client_address = asio::ip::make_address(ip);  // nullptr: unknown
         view.helo = helo;
         view.sender = sender;
         view.trusted = trusted;
@@ -124,6 +124,17 @@ TEST_F(SpfFilterTest, TrustedClientSkipped) {
     auto f = inspect(Stage::mail_from, "203.0.113.1", "mail.example.org", "a@example.org", true).at(0);
     EXPECT_EQ(f.outcome, Outcome::skipped);
     EXPECT_EQ(attr(f, "skip"), "trusted");
+    EXPECT_EQ(skipped_, 1u);
+    EXPECT_EQ(dns_.asked(), before);
+}
+
+TEST_F(SpfFilterTest, UnknownClientSkipped) {
+    const int before = dns_.asked();
+    auto findings = inspect(Stage::mail_from, nullptr, "mail.example.org", "a@example.org");
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].outcome, Outcome::skipped);
+    EXPECT_EQ(attr(findings[0], "skip"), "unknown_client");
+    EXPECT_EQ(attr(findings[0], "add_header"), "<none>") << "no Received-SPF about an address nobody knows";
     EXPECT_EQ(skipped_, 1u);
     EXPECT_EQ(dns_.asked(), before);
 }

@@ -70,6 +70,13 @@ TEST(Identity, OnlyListedAttributes) {
     EXPECT_TRUE(identity_commands("XCLIENT", client("192.0.2.1"), {"LOGIN"}).empty());
 }
 
+TEST(Identity, UnknownAddressIsUnavailable) {
+    ClientInfo c = client("192.0.2.1");
+    c.address.reset();  // a front-end's XCLIENT ADDR=[UNAVAILABLE]
+    EXPECT_EQ(identity_commands("XFORWARD", c, {"ADDR"}), (std::vector<std::string>{"XFORWARD ADDR=[UNAVAILABLE]\r\n"}));
+    EXPECT_EQ(c.address_text(), "unknown");
+}
+
 TEST(Identity, NameIsUnknownUnlessAFrontEndGaveIt) {
     ClientInfo c = client("192.0.2.1");
     EXPECT_EQ(identity_commands("XCLIENT", c, {"NAME"}), (std::vector<std::string>{"XCLIENT NAME=[UNAVAILABLE]\r\n"}));

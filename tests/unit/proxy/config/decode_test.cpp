@@ -155,6 +155,7 @@ TEST(ConfigDecode, SmtpBackendKeysAndDefaults) {
     EXPECT_EQ(mx.client_identity, ClientIdentity::xforward);
     EXPECT_EQ(mx.helo_name, "gw.example.org");
     EXPECT_EQ(mx.max_idle_connections, 0u);
+    EXPECT_FALSE(mx.allow_untrusted_routing);  // Postfix allow_untrusted_routing = no
 }
 
 // ---- errors: exact text ---------------------------------------------------
@@ -188,6 +189,8 @@ TEST(ConfigErrors, NumbersOutOfRangeOrNotNumbers) {
     expect_error(minimal + "limits: {max_text_line_length: 999}\n",
                  "t.yaml:7:32: limits.max_text_line_length: expected 0 (off) or a whole number from 1000 to 1048576, "
                  "got \"999\"");
+    expect_error(minimal + "limits: {connection_limit_ipv6_prefix: 129}\n",
+                 "t.yaml:7:40: limits.connection_limit_ipv6_prefix: expected a whole number from 16 to 128, got \"129\"");
     expect_error(minimal + "server: {workers: 257}\n",
                  "t.yaml:7:19: server.workers: expected a whole number from 0 to 256, got \"257\"");
     expect_error(minimal + "server: {workers: -1}\n",
@@ -453,13 +456,14 @@ TEST_F(ConfigTls, DumpParsesBackToTheSameConfig) {
 TEST(ConfigDump, RoundTripOfUnusualValues) {
     const std::string yaml =
         "server: {hostname: mx.example.org, banner: \"null\", user: mail, group: mail}\n" + listeners +
-        "limits: {max_message_size: 1000001B, max_text_line_length: 0}\n"
+        "limits: {max_message_size: 1000001B, max_text_line_length: 0, connection_limit_ipv4_prefix: 24,"
+        " connection_limit_ipv6_prefix: 48}\n"
         "timeouts: {command: 1500ms, data: 90s, shutdown: 2h}\n"
         "trusted_networks: [\"192.0.2.7\", \"::ffff:10.0.0.0/104\", \"::/0\"]\n"
         "xclient_networks: [\"10.1.2.0/24\", \"2001:db8::/32\"]\n"
         "domains: {example.org: b}\nbackends:\n"
         "  b: {type: lmtp, servers: [\"[::1]:24\"], tls: opportunistic, tls_server_name: lmtp.example.org,"
-        " client_identity: none, helo_name: gw.example.org, max_idle_connections: 3}\n";
+        " client_identity: none, helo_name: gw.example.org, max_idle_connections: 3, allow_untrusted_routing: true}\n";
     const Parsed first = parse(yaml);
     ASSERT_NE(first.config, nullptr) << (first.errors.empty() ? "" : first.errors.front());
     EXPECT_EQ(first.config->server.banner, "null");
@@ -469,6 +473,8 @@ TEST(ConfigDump, RoundTripOfUnusualValues) {
     EXPECT_EQ(*second.config, *first.config) << dumped;
     ASSERT_EQ(second.config->xclient_networks.size(), 2u);
     EXPECT_EQ(second.config->xclient_networks[1].prefix_length, 32u);
+    EXPECT_TRUE(second.config->backends.at("b").allow_untrusted_routing);
+    EXPECT_EQ(second.config->limits.connection_limit_ipv6_prefix, 48u);
 }
 
 // ---- values -------------------------------------------------------------------

@@ -56,5 +56,33 @@ TEST_F(RouterTest, PostmasterWithoutDomain) {
     EXPECT_EQ(address.str(), "postmaster@example.org");
 }
 
+TEST(RoutingSyntax, PercentBangAndQuotedAt) {
+    for (const char* local : {"victim%evil.example", "evil.example!victim", "\"victim@evil.example\"",
+                              "\"a\\@b\"", "\"a%b\"", "a!b%c"})
+        EXPECT_TRUE(has_routing_syntax(local)) << local;
+    for (const char* local : {"victim", "first.last", "a+tag", "\"with space\"", "a=b", "postmaster"})
+        EXPECT_FALSE(has_routing_syntax(local)) << local;
+}
+
+TEST_F(RouterTest, RoutingSyntaxRefusedForUntrustedClients) {
+    for (const char* local : {"victim%evil.example", "evil.example!victim", "\"victim@evil.example\""}) {
+        Route r = route(local, "example.org", false);
+        EXPECT_EQ(r.backend, nullptr) << local;
+        EXPECT_TRUE(r.untrusted_routing) << local;
+        EXPECT_EQ(r.refusal.code, 550) << local;
+        EXPECT_EQ(r.refusal.enhanced, "5.7.1") << local;
+    }
+    EXPECT_FALSE(route("victim", "example.org", false).untrusted_routing);
+}
+
+TEST_F(RouterTest, RoutingSyntaxAllowedForTrustedClientsAndByTheBackend) {
+    EXPECT_EQ(route("victim%evil.example", "example.org", true).backend->name, "mx");
+    config_.backends["mx"].allow_untrusted_routing = true;
+    Route allowed = route("victim%evil.example", "example.org", false);
+    ASSERT_NE(allowed.backend, nullptr);
+    EXPECT_EQ(allowed.backend->name, "mx");
+    EXPECT_EQ(route("a!b", "mail.example.net", false).backend, nullptr) << "the switch is per backend";
+}
+
 }  // namespace
 }  // namespace mxgate::session
