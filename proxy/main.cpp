@@ -184,7 +184,6 @@ int run(const std::string& config_path) {
     provide_services(*config, services);
     CurrentGeneration current;
     current.set(std::make_shared<const Generation>(config, services));
-    auto client_tls = tls::make_client_context(*config);
     ConnectionLimiter limiter;
 
     signal(SIGPIPE, SIG_IGN);
@@ -192,7 +191,7 @@ int run(const std::string& config_path) {
     unsigned workers = config->server.workers ? config->server.workers : std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::unique_ptr<Worker>> pool;
     for (unsigned i = 0; i < workers; ++i)
-        pool.push_back(std::make_unique<Worker>(i, *client_tls, limiter, [&current] { return current.get(); }));
+        pool.push_back(std::make_unique<Worker>(i, limiter, [&current] { return current.get(); }));
 
     // Bind every listener in every worker before dropping privileges (port 25).
     for (const auto& listener : config->listeners) {

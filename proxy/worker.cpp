@@ -31,13 +31,12 @@ asio::awaitable<void> refuse(tcp::socket socket, std::string text) {
 
 }  // namespace
 
-Worker::Worker(unsigned index, asio::ssl::context& client_tls, ConnectionLimiter& limiter,
-               GenerationSource current_generation)
+Worker::Worker(unsigned index, ConnectionLimiter& limiter, GenerationSource current_generation)
     : index_(index),
       work_(io_.get_executor()),
       limiter_(limiter),
       current_generation_(std::move(current_generation)),
-      pool_(io_, client_tls),
+      pool_(io_),
       id_prefix_(std::random_device{}()) {}
 
 Worker::~Worker() { stop(); }

@@ -31,8 +31,7 @@ using GenerationSource = std::function<std::shared_ptr<const Generation>()>;
 
 class Worker {
 public:
-    Worker(unsigned index, boost::asio::ssl::context& client_tls, ConnectionLimiter& limiter,
-           GenerationSource current_generation);
+    Worker(unsigned index, ConnectionLimiter& limiter, GenerationSource current_generation);
     ~Worker();
 
     boost::asio::io_context& io() { return io_; }

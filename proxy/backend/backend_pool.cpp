@@ -13,8 +13,7 @@ namespace mxgate::backend {
 
 // ---------------------------------------------------------------- PoolCore
 
-PoolCore::PoolCore(asio::io_context& io, asio::ssl::context& client_tls)
-    : io_(io), client_tls_(client_tls), sweeper_(io) {}
+PoolCore::PoolCore(asio::io_context& io) : io_(io), sweeper_(io) {}
 
 PoolCore::~PoolCore() {
     shutdown();
@@ -125,20 +124,20 @@ struct BackendPool::Impl {
     std::shared_ptr<PoolCore> core;
 };
 
-BackendPool::BackendPool(asio::io_context& io, asio::ssl::context& client_tls)
-    : impl_(std::make_unique<Impl>(Impl{std::make_shared<PoolCore>(io, client_tls)})) {}
+BackendPool::BackendPool(asio::io_context& io) : impl_(std::make_unique<Impl>(Impl{std::make_shared<PoolCore>(io)})) {}
 
 BackendPool::~BackendPool() { impl_->core->shutdown(); }
 
 std::unique_ptr<Transaction> BackendPool::open(std::shared_ptr<const config::Config> config,
-                                               const config::Backend& backend, const ClientInfo& client,
+                                               const config::Backend& backend,
+                                               std::shared_ptr<asio::ssl::context> tls, const ClientInfo& client,
                                                const Envelope& envelope) {
     if (backend.kind == config::BackendKind::maildir)
         return make_maildir_transaction(impl_->core, std::move(config), backend, envelope);
     std::string helo = backend.helo_name;
     if (helo.empty()) helo = config->server.hostname;  // never empty: parse_config fills it
-    return std::make_unique<SmtpTransaction>(impl_->core, std::move(config), backend, client, envelope,
-                                             std::move(helo));
+    return std::make_unique<SmtpTransaction>(impl_->core, std::move(config), backend, std::move(tls), client,
+                                             envelope, std::move(helo));
 }
 
 void BackendPool::clear() { impl_->core->clear(); }

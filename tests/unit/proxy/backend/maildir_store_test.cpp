@@ -13,7 +13,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <gtest/gtest.h>
 
 #include "proxy/backend/backend.hpp"
@@ -46,7 +45,7 @@ protected:
         Envelope envelope;
         const auto at = sender.find('@');
         envelope.sender = smtp::Address{sender.substr(0, at), sender.substr(at + 1)};
-        return pool_.open(config_, backend(), ClientInfo{}, envelope);
+        return pool_.open(config_, backend(), nullptr, ClientInfo{}, envelope);
     }
 
     // Runs `body` as a coroutine on the worker's io_context until it finishes.
@@ -84,8 +83,7 @@ protected:
     fs::path root_;
     std::shared_ptr<const config::Config> config_;
     asio::io_context io_;
-    asio::ssl::context tls_{asio::ssl::context::tls_client};
-    BackendPool pool_{io_, tls_};
+    BackendPool pool_{io_};
 };
 
 Recipient rcpt(const std::string& local, const std::string& domain) {
