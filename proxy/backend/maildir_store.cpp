@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 #include <vector>
 
@@ -61,12 +60,18 @@ int make_dir(const std::string& path) {
     return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
 }
 
+// mkdir -p, every folder it creates 0700 (std::filesystem would make them 0755).
+int make_dirs(const std::string& path) {
+    for (std::size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+        if (int err = make_dir(path.substr(0, slash)); err != 0) return err;
+        if (slash == std::string::npos) return 0;
+    }
+}
+
 // <root>/<domain>/<local>/{tmp,new,cur}, each created when missing, the root
 // too (like mkdir -p), so a fresh install delivers without a setup step.
 int ensure_mailbox(const std::string& root, const std::string& mailbox) {
-    std::error_code ec;
-    std::filesystem::create_directories(root, ec);
-    if (ec) return ec.value();
+    if (int err = make_dirs(root); err != 0) return err;
     const std::size_t domain_end = mailbox.find('/', root.size() + 1);
     for (const std::string& dir : {mailbox.substr(0, domain_end), mailbox, mailbox + "/tmp", mailbox + "/new",
                                    mailbox + "/cur"}) {

@@ -72,6 +72,7 @@ struct Server {                            // yaml: server:
     unsigned workers = 0;                  // threads, each with its own event loop; 0 = one per core
     std::string user;                      // drop privileges to this user after binding; empty = stay
     std::string group;                     // group for `user`; empty = the user's primary group
+    bool allow_root = false;               // run on as root (uid 0 after the drop step) with a warning; else refuse
 
     bool operator==(const Server&) const = default;  // reload: what changed
 };

@@ -39,7 +39,7 @@ std::string lower(std::string text) {
 }  // namespace
 
 Server decode_server(const YAML::Node& node, Reporter& reporter) {
-    MapReader m(node, "server", reporter, {"hostname", "banner", "authserv_id", "workers", "user", "group"});
+    MapReader m(node, "server", reporter, {"hostname", "banner", "authserv_id", "workers", "user", "group", "allow_root"});
     Server s;
     s.hostname = m.hostname("hostname", s.hostname);
     s.banner = m.string("banner", s.banner);
@@ -59,6 +59,7 @@ Server decode_server(const YAML::Node& node, Reporter& reporter) {
         }
         (std::string_view(key) == "user" ? s.user : s.group) = value;
     }
+    s.allow_root = m.boolean("allow_root", s.allow_root);
     if (s.user.empty() && !s.group.empty())
         reporter.error(reporter.mark("server.group"), "server.group: needs server.user");
     return s;

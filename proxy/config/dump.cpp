@@ -167,6 +167,7 @@ std::string dump_config(const Config& c) {
     w.number("workers", c.server.workers);
     w.text("user", c.server.user);
     w.text("group", c.server.group);
+    w.flag("allow_root", c.server.allow_root);
     w.end();
 
     out << YAML::Key << "listeners" << YAML::Value << YAML::BeginSeq;
