@@ -26,6 +26,9 @@ namespace mxgate::backend {
 
 namespace {
 
+// Like a domain's real MX without that user (Postfix unknown_local_recipient_reject_code).
+smtp::Reply user_unknown() { return smtp::make_reply(550, "5.1.1", "Recipient address rejected: User unknown"); }
+
 smtp::Reply storage_failure() {
     return smtp::make_reply(451, "4.3.0", "Temporary failure storing the message, try again later");
 }
@@ -151,9 +154,29 @@ public:
             spdlog::info("backend {}: refused mailbox name {}", describe(), smtp::printable(recipient.address.str()));
             co_return smtp::make_reply(550, "5.1.1", "Mailbox name not allowed");
         }
+        if (!listed(local, domain)) {
+            spdlog::info("backend {}: no mailbox {}", describe(), smtp::printable(recipient.address.str()));
+            co_return user_unknown();
+        }
         std::string mailbox = backend_.path + "/" + domain + "/" + local;
-        if (std::find(mailboxes_.begin(), mailboxes_.end(), mailbox) == mailboxes_.end())
-            mailboxes_.push_back(std::move(mailbox));  // one copy per mailbox, whatever the spelling
+        if (std::find(mailboxes_.begin(), mailboxes_.end(), mailbox) != mailboxes_.end())
+            co_return smtp::make_reply(250, "2.1.5", "Ok");  // one copy per mailbox, whatever the spelling
+        // Answered here, per recipient, so the client keeps the others and retries the rest.
+        struct stat st {};
+        if (::stat(mailbox.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            if (!backend_.create_mailboxes) {
+                spdlog::info("backend {}: no mailbox folder for {}", describe(),
+                             smtp::printable(recipient.address.str()));
+                co_return user_unknown();
+            }
+            if (new_mailboxes_ >= backend_.max_new_mailboxes_per_message) {
+                spdlog::info("backend {}: max_new_mailboxes_per_message reached, deferring {}", describe(),
+                             smtp::printable(recipient.address.str()));
+                co_return smtp::make_reply(452, "4.5.3", "Too many new mailboxes in one message, send the rest later");
+            }
+            ++new_mailboxes_;
+        }
+        mailboxes_.push_back(std::move(mailbox));
         co_return smtp::make_reply(250, "2.1.5", "Ok");
     }
 
@@ -212,6 +235,13 @@ public:
     std::string describe() const override { return backend_.name + " maildir"; }
 
 private:
+    // backends.<name>.mailboxes: empty = every local part; entries are lower case.
+    bool listed(const std::string& local, const std::string& domain) const {
+        const auto& list = backend_.mailboxes;
+        return list.empty() || std::find(list.begin(), list.end(), local) != list.end() ||
+               std::find(list.begin(), list.end(), local + "@" + domain) != list.end();
+    }
+
     bool store(std::string_view data) {
         if (write_all(fd_, data)) {
             size_ += data.size();
@@ -281,6 +311,7 @@ private:
     config::Backend backend_;
     Envelope envelope_;
     std::vector<std::string> mailboxes_;  // first: where the message is written
+    unsigned new_mailboxes_ = 0;          // of mailboxes_, those whose folder does not exist yet
     int fd_ = -1;
     std::string base_name_;
     std::string tmp_path_;

@@ -231,6 +231,9 @@ std::string dump_config(const Config& c) {
         w.plain("type", name_of(b.kind));
         if (b.kind == BackendKind::maildir) {
             w.text("path", b.path);
+            w.texts("mailboxes", b.mailboxes);
+            w.flag("create_mailboxes", b.create_mailboxes);
+            w.number("max_new_mailboxes_per_message", b.max_new_mailboxes_per_message);
             w.end();
             continue;
         }

@@ -196,6 +196,36 @@ TEST_F(MaildirStore, QuotedLocalPartIsTheSameMailbox) {
     EXPECT_EQ(count_all_files(), 1u);
 }
 
+TEST_F(MaildirStore, MailboxListExistingFoldersAndNewFolderCap) {
+    auto config = std::make_shared<config::Config>(*config_);
+    config::Backend& b = config->backends.at("local");
+    b.mailboxes = {"alice", "bob@example.net"};
+    b.max_new_mailboxes_per_message = 1;
+    config_ = config;
+    fs::create_directories(root_ / "example.net" / "alice");
+    run([&]() -> asio::awaitable<void> {
+        auto tx = open();
+        const std::vector<std::pair<std::string, int>> answers{
+            {"alice@example.net", 250},   // listed, folder exists: no new folder
+            {"bob@example.net", 250},     // listed, the one new folder
+            {"alice@example.com", 452},   // listed local part, but a second new folder
+            {"bob@example.com", 550},     // bob is listed for example.net only
+            {"carol@example.net", 550}};
+        for (const auto& [address, code] : answers) {
+            const auto at = address.find('@');
+            const smtp::Reply reply = co_await tx->add_recipient(rcpt(address.substr(0, at), address.substr(at + 1)));
+            EXPECT_EQ(reply.code, code) << address;
+        }
+    });
+    b.create_mailboxes = false;
+    run([&]() -> asio::awaitable<void> {
+        auto tx = open();
+        EXPECT_EQ((co_await tx->add_recipient(rcpt("alice", "example.net"))).code, 250);
+        EXPECT_EQ((co_await tx->add_recipient(rcpt("bob", "example.net"))).code, 550) << "no folder, none created";
+    });
+    EXPECT_FALSE(fs::exists(root_ / "example.net" / "bob"));
+}
+
 TEST_F(MaildirStore, RootNotADirectory) {
     // Running as root ignores permissions, so break the tree with a file.
     const fs::path file_root = root_ / "not-a-dir";
