@@ -224,8 +224,13 @@ int run(const std::string& config_path) {
     drop_privileges(config->server);
     // As server.user: what is created now (state database, later Maildir folders)
     // belongs to it, and a reload can read again whatever a start could.
-    provide_services(*config, services);
-    current.set(std::make_shared<const Generation>(config, services));
+    try {
+        provide_services(*config, services);
+        current.set(std::make_shared<const Generation>(config, services));
+    } catch (const std::exception& e) {
+        if (config->server.user.empty()) throw;
+        throw std::runtime_error(std::string(e.what()) + " (opened as server.user '" + config->server.user + "')");
+    }
     for (auto& worker : pool) worker->start();
     log::info(log::Line("ready").add("workers", workers).add("config", config_path));
 
