@@ -144,6 +144,7 @@ if [[ -x $MXGATE ]]; then
 server:
   hostname: "mx.bench.test"
   workers: $MXGATE_WORKERS
+  allow_root: true    # the benchmark runs as whoever starts it, often root
 listeners:
   - address: "127.0.0.1:$MX_PORT"
     tls: "none"

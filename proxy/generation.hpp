@@ -1,9 +1,11 @@
 // One configuration generation: the config and everything built from it once
-// (router, filter chain, policy, server TLS context). Shared read-only; a reload
+// (router, filter chain, policy, server TLS context, backend TLS contexts). Shared read-only; a reload
 // builds a new one and each session keeps the one it started with (Envoy).
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 
 #include <boost/asio/ssl/context.hpp>
 
@@ -23,6 +25,10 @@ struct Generation {
     filters::Chain chain;
     policy::Policy policy;
     std::unique_ptr<boost::asio::ssl::context> server_tls;  // null when no certificate
+    // Backend name -> its client context (own trust store); absent when it never starts TLS.
+    std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> backend_tls;
+
+    std::shared_ptr<boost::asio::ssl::context> backend_tls_for(const std::string& backend) const;
 };
 
 }  // namespace mxgate

@@ -63,18 +63,32 @@ void raise_file_limit() {
     }
 }
 
+// Switches to server.user once the listeners are bound. Root after this step is
+// refused unless server.allow_root: a parser bug must not hand out uid 0
+// (Postfix refuses a root mail_owner for the same reason).
 void drop_privileges(const config::Server& server) {
-    if (server.user.empty()) return;
-    const passwd* pw = getpwnam(server.user.c_str());
-    if (!pw) throw std::runtime_error("server.user: no such user '" + server.user + "'");
-    gid_t gid = pw->pw_gid;
-    if (!server.group.empty()) {
-        const group* gr = getgrnam(server.group.c_str());
-        if (!gr) throw std::runtime_error("server.group: no such group '" + server.group + "'");
-        gid = gr->gr_gid;
+    if (!server.user.empty()) {
+        const passwd* pw = getpwnam(server.user.c_str());
+        if (!pw) throw std::runtime_error("server.user: no such user '" + server.user + "'");
+        gid_t gid = pw->pw_gid;
+        if (!server.group.empty()) {
+            const group* gr = getgrnam(server.group.c_str());
+            if (!gr) throw std::runtime_error("server.group: no such group '" + server.group + "'");
+            gid = gr->gr_gid;
+        }
+        if (geteuid() != 0) {
+            // Started as that user already (a container's USER): nothing to switch.
+            if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid)
+                throw std::runtime_error("cannot switch to user '" + server.user + "': not started as root");
+        } else if (initgroups(pw->pw_name, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
+            throw std::runtime_error("cannot switch to user '" + server.user + "': " + std::strerror(errno));
+        }
     }
-    if (initgroups(pw->pw_name, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0)
-        throw std::runtime_error("cannot switch to user '" + server.user + "': " + std::strerror(errno));
+    if (geteuid() != 0) return;
+    if (!server.allow_root)
+        throw std::runtime_error("refusing to run as root: set server.user to an unprivileged user "
+                                 "(or server.allow_root: true)");
+    log::warn(log::Line("running_as_root").add("reason", "server.allow_root is true"));
 }
 
 bool same_listeners(const config::Config& a, const config::Config& b) {
@@ -181,10 +195,7 @@ int run(const std::string& config_path) {
     }
     log::configure(config->logging);
     filters::Services services;
-    provide_services(*config, services);
-    CurrentGeneration current;
-    current.set(std::make_shared<const Generation>(config, services));
-    auto client_tls = tls::make_client_context(*config);
+    CurrentGeneration current;  // set once privileges are dropped; no session runs before
     ConnectionLimiter limiter;
     auto backend_slots = std::make_shared<backend::BackendSlots>();  // backends' max_connections, all workers
 
@@ -193,8 +204,7 @@ int run(const std::string& config_path) {
     unsigned workers = config->server.workers ? config->server.workers : std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::unique_ptr<Worker>> pool;
     for (unsigned i = 0; i < workers; ++i)
-        pool.push_back(std::make_unique<Worker>(i, *client_tls, limiter, backend_slots,
-                                                [&current] { return current.get(); }));
+        pool.push_back(std::make_unique<Worker>(i, limiter, backend_slots, [&current] { return current.get(); }));
 
     // Bind every listener in every worker before dropping privileges (port 25).
     for (const auto& listener : config->listeners) {
@@ -213,6 +223,15 @@ int run(const std::string& config_path) {
     asio::io_context control;
     asio::signal_set signals(control, SIGHUP, SIGTERM, SIGINT);
     drop_privileges(config->server);
+    // As server.user: what is created now (state database, later Maildir folders)
+    // belongs to it, and a reload can read again whatever a start could.
+    try {
+        provide_services(*config, services);
+        current.set(std::make_shared<const Generation>(config, services));
+    } catch (const std::exception& e) {
+        if (config->server.user.empty()) throw;
+        throw std::runtime_error(std::string(e.what()) + " (opened as server.user '" + config->server.user + "')");
+    }
     for (auto& worker : pool) worker->start();
     log::info(log::Line("ready").add("workers", workers).add("config", config_path));
 

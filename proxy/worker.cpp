@@ -31,14 +31,13 @@ asio::awaitable<void> refuse(tcp::socket socket, std::string text) {
 
 }  // namespace
 
-Worker::Worker(unsigned index, asio::ssl::context& client_tls, ConnectionLimiter& limiter,
-               std::shared_ptr<backend::BackendSlots> backend_slots,
+Worker::Worker(unsigned index, ConnectionLimiter& limiter, std::shared_ptr<backend::BackendSlots> backend_slots,
                GenerationSource current_generation)
     : index_(index),
       work_(io_.get_executor()),
       limiter_(limiter),
       current_generation_(std::move(current_generation)),
-      pool_(io_, client_tls, std::move(backend_slots)),
+      pool_(io_, std::move(backend_slots)),
       id_prefix_(std::random_device{}()) {}
 
 Worker::~Worker() { stop(); }

@@ -32,8 +32,7 @@ using GenerationSource = std::function<std::shared_ptr<const Generation>()>;
 class Worker {
 public:
     // `backend_slots` is shared by every worker: backend max_connections is per process.
-    Worker(unsigned index, boost::asio::ssl::context& client_tls, ConnectionLimiter& limiter,
-           std::shared_ptr<backend::BackendSlots> backend_slots,
+    Worker(unsigned index, ConnectionLimiter& limiter, std::shared_ptr<backend::BackendSlots> backend_slots,
            GenerationSource current_generation);
     ~Worker();
 

@@ -2,6 +2,9 @@
 
 #include "filters/state/on_thread.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <stdexcept>
 
 #include <type_traits>
@@ -62,6 +65,8 @@ SqliteStore::SqliteStore(const SqliteConfig& config, std::string key_prefix)
     : path_(config.path), prefix_(std::move(key_prefix)), stmts_(std::make_unique<Statements>()) {
     // NOMUTEX: only thread_ touches the connection (the constructor runs before
     // any call can be queued).
+    // Created here, not by SQLite (0644 less umask): its -wal and -shm files copy this mode.
+    if (const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
     int rc = sqlite3_open_v2(path_.c_str(), &db_,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     auto check = [&](int code, const char* what) {

@@ -83,17 +83,17 @@ public:
 // Every worker's pool shares one BackendSlots: max_connections holds per process.
 class BackendPool {
 public:
-    BackendPool(asio::io_context& io, asio::ssl::context& client_tls,
-                std::shared_ptr<BackendSlots> slots = std::make_shared<BackendSlots>());
+    explicit BackendPool(asio::io_context& io, std::shared_ptr<BackendSlots> slots = std::make_shared<BackendSlots>());
     ~BackendPool();
     BackendPool(const BackendPool&) = delete;
     BackendPool& operator=(const BackendPool&) = delete;
 
     // A transaction against `backend`; no I/O happens until add_recipient.
-    // `config` keeps the generation alive while the transaction runs.
+    // `config` keeps the generation alive while the transaction runs; `tls` is the
+    // backend's own client context (Generation::backend_tls_for), null without TLS.
     std::unique_ptr<Transaction> open(std::shared_ptr<const config::Config> config,
-                                      const config::Backend& backend, const ClientInfo& client,
-                                      const Envelope& envelope);
+                                      const config::Backend& backend, std::shared_ptr<asio::ssl::context> tls,
+                                      const ClientInfo& client, const Envelope& envelope);
 
     // Closes idle connections (config reload, shutdown).
     void clear();

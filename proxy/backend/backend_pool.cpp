@@ -15,8 +15,8 @@ namespace mxgate::backend {
 
 // ---------------------------------------------------------------- PoolCore
 
-PoolCore::PoolCore(asio::io_context& io, asio::ssl::context& client_tls, std::shared_ptr<BackendSlots> slots)
-    : io_(io), client_tls_(client_tls), slots_(std::move(slots)), sweeper_(io) {}
+PoolCore::PoolCore(asio::io_context& io, std::shared_ptr<BackendSlots> slots)
+    : io_(io), slots_(std::move(slots)), sweeper_(io) {}
 
 PoolCore::~PoolCore() {
     shutdown();
@@ -138,8 +138,8 @@ struct BackendPool::Impl {
     std::size_t slots_id = 0;  // our entry in the slots' pool list
 };
 
-BackendPool::BackendPool(asio::io_context& io, asio::ssl::context& client_tls, std::shared_ptr<BackendSlots> slots)
-    : impl_(std::make_unique<Impl>(Impl{std::make_shared<PoolCore>(io, client_tls, slots)})) {
+BackendPool::BackendPool(asio::io_context& io, std::shared_ptr<BackendSlots> slots)
+    : impl_(std::make_unique<Impl>(Impl{std::make_shared<PoolCore>(io, slots)})) {
     // Asked from any thread; the idle list is touched only on this worker's thread.
     impl_->slots_id = slots->add_pool([&io, weak = std::weak_ptr<PoolCore>(impl_->core)](const std::string& backend) {
         asio::post(io, [weak, backend] {
@@ -154,14 +154,15 @@ BackendPool::~BackendPool() {
 }
 
 std::unique_ptr<Transaction> BackendPool::open(std::shared_ptr<const config::Config> config,
-                                               const config::Backend& backend, const ClientInfo& client,
+                                               const config::Backend& backend,
+                                               std::shared_ptr<asio::ssl::context> tls, const ClientInfo& client,
                                                const Envelope& envelope) {
     if (backend.kind == config::BackendKind::maildir)
         return make_maildir_transaction(impl_->core, std::move(config), backend, envelope);
     std::string helo = backend.helo_name;
     if (helo.empty()) helo = config->server.hostname;  // never empty: parse_config fills it
-    return std::make_unique<SmtpTransaction>(impl_->core, std::move(config), backend, client, envelope,
-                                             std::move(helo));
+    return std::make_unique<SmtpTransaction>(impl_->core, std::move(config), backend, std::move(tls), client,
+                                             envelope, std::move(helo));
 }
 
 void BackendPool::clear() { impl_->core->clear(); }

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <cassert>
 #include <cerrno>
 #include <vector>
 
@@ -28,14 +29,15 @@ Failure classify(const Connection& connection, const boost::system::error_code& 
 }  // namespace
 
 Connection::Connection(asio::io_context& io, ConversationSettings settings, std::string key, std::string address,
-                       std::string tls_name)
+                       std::string tls_name, std::shared_ptr<asio::ssl::context> tls_context)
     : stream_(tcp::socket(io)),
       resolver_(io),
       watchdog_(io),
       conversation_(std::move(settings)),
       key_(std::move(key)),
       address_(std::move(address)),
-      tls_name_(std::move(tls_name)) {}
+      tls_name_(std::move(tls_name)),
+      tls_context_(std::move(tls_context)) {}
 
 Connection::~Connection() { stream_.close(); }
 
@@ -74,8 +76,7 @@ void Connection::close() {
     slot_.release();
 }
 
-asio::awaitable<void> drive(Connection& connection, Step step, const config::Timeouts& timeouts,
-                            asio::ssl::context& client_tls) {
+asio::awaitable<void> drive(Connection& connection, Step step, const config::Timeouts& timeouts) {
     Conversation& conversation = connection.conversation();
     std::array<char, 4096> buffer;
     while (step.kind != Step::Kind::done) {
@@ -95,7 +96,9 @@ asio::awaitable<void> drive(Connection& connection, Step step, const config::Tim
                 if (n == 0) ec = asio::error::eof;
                 break;
             case Step::Kind::start_tls:
-                co_await connection.stream().handshake(client_tls, asio::ssl::stream_base::client,
+                // The Conversation asks for STARTTLS only when the backend's tls is not none.
+                assert(connection.tls_context() != nullptr);
+                co_await connection.stream().handshake(*connection.tls_context(), asio::ssl::stream_base::client,
                                                        connection.tls_name());
                 verified = connection.stream().peer_verified();
                 break;
@@ -133,11 +136,12 @@ asio::awaitable<std::shared_ptr<Connection>> open_connection(asio::io_context& i
                                                              ConversationSettings settings, std::string key,
                                                              std::string tls_name,
                                                              const config::Timeouts& timeouts,
-                                                             asio::ssl::context& client_tls) {
+                                                             std::shared_ptr<asio::ssl::context> tls_context) {
     const std::string address = server.str();
     const std::string peer = settings.peer;
     auto connection =
-        std::make_shared<Connection>(io, std::move(settings), std::move(key), address, std::move(tls_name));
+        std::make_shared<Connection>(io, std::move(settings), std::move(key), address, std::move(tls_name),
+                                     std::move(tls_context));
     // One deadline for connect, greeting, EHLO and STARTTLS (config::Timeouts::backend_connect).
     connection->arm(timeouts.backend_connect);
 
@@ -179,7 +183,7 @@ asio::awaitable<std::shared_ptr<Connection>> open_connection(asio::io_context& i
     // tls::Stream::read_some tries a synchronous read first: it must not block.
     socket.non_blocking(true, option_ec);
 
-    co_await drive(*connection, connection->conversation().start_connect(), timeouts, client_tls);
+    co_await drive(*connection, connection->conversation().start_connect(), timeouts);
     connection->disarm();
     if (!connection->conversation().connected()) {
         connection->close();

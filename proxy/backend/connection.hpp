@@ -30,7 +30,7 @@ namespace asio = boost::asio;
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
     Connection(asio::io_context& io, ConversationSettings settings, std::string key, std::string address,
-               std::string tls_name);
+               std::string tls_name, std::shared_ptr<asio::ssl::context> tls_context);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -44,6 +44,8 @@ public:
     // Its place under backends.<name>.max_connections, given back by close().
     BackendSlot& slot() { return slot_; }
     void hold(BackendSlot slot) { slot_ = std::move(slot); }
+    // The backend's own client context (its trust store); null when it never starts TLS.
+    asio::ssl::context* tls_context() const { return tls_context_.get(); }
 
     // Closes the stream when `timeout` passes before disarm()/the next arm().
     void arm(std::chrono::milliseconds timeout);
@@ -64,14 +66,14 @@ private:
     std::string key_;
     std::string address_;
     std::string tls_name_;
+    std::shared_ptr<asio::ssl::context> tls_context_;  // kept alive as long as the stream may use it
     bool timed_out_ = false;
     BackendSlot slot_;  // given back by close(), or after ~Connection has closed the stream
 };
 
 // Performs steps until the Conversation is done. `timeouts` gives each step's
 // deadline; Deadline::connect steps run under the deadline the caller armed.
-asio::awaitable<void> drive(Connection& connection, Step step, const config::Timeouts& timeouts,
-                            asio::ssl::context& client_tls);
+asio::awaitable<void> drive(Connection& connection, Step step, const config::Timeouts& timeouts);
 
 // TCP connect (resolving a name if needed), TCP_NODELAY, then greeting,
 // EHLO/LHLO and STARTTLS, all within timeouts.backend_connect.
@@ -80,6 +82,6 @@ asio::awaitable<std::shared_ptr<Connection>> open_connection(asio::io_context& i
                                                              ConversationSettings settings, std::string key,
                                                              std::string tls_name,
                                                              const config::Timeouts& timeouts,
-                                                             asio::ssl::context& client_tls);
+                                                             std::shared_ptr<asio::ssl::context> tls_context);
 
 }  // namespace mxgate::backend

@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 #include <vector>
 
@@ -26,6 +25,9 @@
 namespace mxgate::backend {
 
 namespace {
+
+// Like a domain's real MX without that user (Postfix unknown_local_recipient_reject_code).
+smtp::Reply user_unknown() { return smtp::make_reply(550, "5.1.1", "Recipient address rejected: User unknown"); }
 
 smtp::Reply storage_failure() {
     return smtp::make_reply(451, "4.3.0", "Temporary failure storing the message, try again later");
@@ -61,12 +63,18 @@ int make_dir(const std::string& path) {
     return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
 }
 
+// mkdir -p, every folder it creates 0700 (std::filesystem would make them 0755).
+int make_dirs(const std::string& path) {
+    for (std::size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+        if (int err = make_dir(path.substr(0, slash)); err != 0) return err;
+        if (slash == std::string::npos) return 0;
+    }
+}
+
 // <root>/<domain>/<local>/{tmp,new,cur}, each created when missing, the root
 // too (like mkdir -p), so a fresh install delivers without a setup step.
 int ensure_mailbox(const std::string& root, const std::string& mailbox) {
-    std::error_code ec;
-    std::filesystem::create_directories(root, ec);
-    if (ec) return ec.value();
+    if (int err = make_dirs(root); err != 0) return err;
     const std::size_t domain_end = mailbox.find('/', root.size() + 1);
     for (const std::string& dir : {mailbox.substr(0, domain_end), mailbox, mailbox + "/tmp", mailbox + "/new",
                                    mailbox + "/cur"}) {
@@ -146,9 +154,29 @@ public:
             spdlog::info("backend {}: refused mailbox name {}", describe(), smtp::printable(recipient.address.str()));
             co_return smtp::make_reply(550, "5.1.1", "Mailbox name not allowed");
         }
+        if (!listed(local, domain)) {
+            spdlog::info("backend {}: no mailbox {}", describe(), smtp::printable(recipient.address.str()));
+            co_return user_unknown();
+        }
         std::string mailbox = backend_.path + "/" + domain + "/" + local;
-        if (std::find(mailboxes_.begin(), mailboxes_.end(), mailbox) == mailboxes_.end())
-            mailboxes_.push_back(std::move(mailbox));  // one copy per mailbox, whatever the spelling
+        if (std::find(mailboxes_.begin(), mailboxes_.end(), mailbox) != mailboxes_.end())
+            co_return smtp::make_reply(250, "2.1.5", "Ok");  // one copy per mailbox, whatever the spelling
+        // Answered here, per recipient, so the client keeps the others and retries the rest.
+        struct stat st {};
+        if (::stat(mailbox.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            if (!backend_.create_mailboxes) {
+                spdlog::info("backend {}: no mailbox folder for {}", describe(),
+                             smtp::printable(recipient.address.str()));
+                co_return user_unknown();
+            }
+            if (new_mailboxes_ >= backend_.max_new_mailboxes_per_message) {
+                spdlog::info("backend {}: max_new_mailboxes_per_message reached, deferring {}", describe(),
+                             smtp::printable(recipient.address.str()));
+                co_return smtp::make_reply(452, "4.5.3", "Too many new mailboxes in one message, send the rest later");
+            }
+            ++new_mailboxes_;
+        }
+        mailboxes_.push_back(std::move(mailbox));
         co_return smtp::make_reply(250, "2.1.5", "Ok");
     }
 
@@ -207,6 +235,13 @@ public:
     std::string describe() const override { return backend_.name + " maildir"; }
 
 private:
+    // backends.<name>.mailboxes: empty = every local part; entries are lower case.
+    bool listed(const std::string& local, const std::string& domain) const {
+        const auto& list = backend_.mailboxes;
+        return list.empty() || std::find(list.begin(), list.end(), local) != list.end() ||
+               std::find(list.begin(), list.end(), local + "@" + domain) != list.end();
+    }
+
     bool store(std::string_view data) {
         if (write_all(fd_, data)) {
             size_ += data.size();
@@ -276,6 +311,7 @@ private:
     config::Backend backend_;
     Envelope envelope_;
     std::vector<std::string> mailboxes_;  // first: where the message is written
+    unsigned new_mailboxes_ = 0;          // of mailboxes_, those whose folder does not exist yet
     int fd_ = -1;
     std::string base_name_;
     std::string tmp_path_;

@@ -4,6 +4,9 @@
 // into tmp/ of the first recipient's mailbox; at the end it is fsync'ed, linked
 // (or copied) into every other mailbox, renamed into new/ and the new/
 // directories are fsync'ed - only then 250 (Maildir spec, D. J. Bernstein).
+// Which folders may appear is bounded at RCPT: a recipient not in `mailboxes`, or
+// without a folder when create_mailboxes is false, is 550 5.1.1; one beyond
+// max_new_mailboxes_per_message new folders is 452 4.5.3 (sent again later).
 // Errors are replies: a bad mailbox name is 550 5.1.1 for that recipient, any
 // filesystem error 451 4.3.0 with nothing left in tmp/ or new/. Never throws.
 #pragma once

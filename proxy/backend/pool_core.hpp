@@ -1,5 +1,5 @@
 // The shared part of a BackendPool: idle connections kept for reuse, the
-// worker's io_context and client TLS context, and a small thread pool for
+// worker's io_context, and a small thread pool for
 // blocking disk work (Maildir fsync). Held by shared_ptr so that transactions
 // and their detached RSET coroutines may outlive a pool that is shutting down:
 // after shutdown() every returned connection is closed. Internal; one per
@@ -15,7 +15,6 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
@@ -30,12 +29,11 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
 public:
     using Clock = std::chrono::steady_clock;
 
-    PoolCore(asio::io_context& io, asio::ssl::context& client_tls, std::shared_ptr<BackendSlots> slots);
+    PoolCore(asio::io_context& io, std::shared_ptr<BackendSlots> slots);
     ~PoolCore();
 
     asio::io_context& io() { return io_; }
     BackendSlots& slots() { return *slots_; }
-    asio::ssl::context& client_tls() { return client_tls_; }
     asio::thread_pool& disk();  // created on first use
 
     // The newest idle connection of `backend` whose key is one of `keys`, not
@@ -60,7 +58,6 @@ private:
     void schedule_sweep();
 
     asio::io_context& io_;
-    asio::ssl::context& client_tls_;
     std::shared_ptr<BackendSlots> slots_;
     std::map<std::string, std::deque<Idle>> idle_;  // backend name -> oldest first
     asio::steady_timer sweeper_;

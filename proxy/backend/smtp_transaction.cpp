@@ -13,11 +13,12 @@
 namespace mxgate::backend {
 
 SmtpTransaction::SmtpTransaction(std::shared_ptr<PoolCore> core, std::shared_ptr<const config::Config> config,
-                                 config::Backend backend, ClientInfo client, Envelope envelope,
-                                 std::string helo_name)
+                                 config::Backend backend, std::shared_ptr<asio::ssl::context> tls,
+                                 ClientInfo client, Envelope envelope, std::string helo_name)
     : core_(std::move(core)),
       config_(std::move(config)),
       backend_(std::move(backend)),
+      tls_(std::move(tls)),
       client_(std::move(client)),
       envelope_(std::move(envelope)),
       helo_name_(std::move(helo_name)) {}
@@ -38,6 +39,7 @@ std::string SmtpTransaction::key_for(const config::Endpoint& server) const {
     key += std::to_string(static_cast<int>(backend_.kind));
     key += std::to_string(static_cast<int>(backend_.tls));
     key += backend_.tls_verify ? 'v' : '-';
+    key += backend_.ca_file;
     key += std::to_string(static_cast<int>(backend_.client_identity));
     key += '|';
     key += tls_name_for(server);
@@ -81,7 +83,7 @@ asio::awaitable<void> SmtpTransaction::acquire(bool allow_reuse) {
             std::string key = key_for(server);
             std::string tls_name = tls_name_for(server);
             connection_ = co_await open_connection(core_->io(), server, std::move(settings), std::move(key),
-                                                   std::move(tls_name), config_->timeouts, core_->client_tls());
+                                                   std::move(tls_name), config_->timeouts, tls_);
             if (connection_) break;
         }
         if (connection_)
@@ -97,7 +99,7 @@ asio::awaitable<void> SmtpTransaction::acquire(bool allow_reuse) {
 }
 
 asio::awaitable<void> SmtpTransaction::run(Step step) {
-    co_await drive(*connection_, step, config_->timeouts, core_->client_tls());
+    co_await drive(*connection_, step, config_->timeouts);
 }
 
 asio::awaitable<smtp::Reply> SmtpTransaction::add_recipient(const Recipient& recipient) {
@@ -189,7 +191,7 @@ void SmtpTransaction::release() {
 
 asio::awaitable<void> reset_and_pool(std::shared_ptr<PoolCore> core, std::shared_ptr<Connection> connection,
                                      std::string backend, unsigned max_idle, config::Timeouts timeouts) {
-    co_await drive(*connection, connection->conversation().start_rset(), timeouts, core->client_tls());
+    co_await drive(*connection, connection->conversation().start_rset(), timeouts);
     if (connection->conversation().health() == Health::clean) {
         core->put(std::move(connection), backend, max_idle, timeouts.backend_idle);
     } else {

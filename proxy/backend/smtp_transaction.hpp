@@ -20,7 +20,8 @@ class PoolCore;
 class SmtpTransaction final : public Transaction {
 public:
     SmtpTransaction(std::shared_ptr<PoolCore> core, std::shared_ptr<const config::Config> config,
-                    config::Backend backend, ClientInfo client, Envelope envelope, std::string helo_name);
+                    config::Backend backend, std::shared_ptr<asio::ssl::context> tls, ClientInfo client,
+                    Envelope envelope, std::string helo_name);
     ~SmtpTransaction() override;
 
     asio::awaitable<smtp::Reply> add_recipient(const Recipient& recipient) override;
@@ -42,6 +43,7 @@ private:
     std::shared_ptr<PoolCore> core_;
     std::shared_ptr<const config::Config> config_;
     config::Backend backend_;
+    std::shared_ptr<asio::ssl::context> tls_;  // this backend's trust store; null without TLS
     ClientInfo client_;
     Envelope envelope_;
     std::string helo_name_;

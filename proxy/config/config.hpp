@@ -72,6 +72,7 @@ struct Server {                            // yaml: server:
     unsigned workers = 0;                  // threads, each with its own event loop; 0 = one per core
     std::string user;                      // drop privileges to this user after binding; empty = stay
     std::string group;                     // group for `user`; empty = the user's primary group
+    bool allow_root = false;               // run on as root (uid 0 after the drop step) with a warning; else refuse
 
     bool operator==(const Server&) const = default;  // reload: what changed
 };
@@ -117,6 +118,11 @@ struct Backend {                           // yaml: backends: { <name>: {...} }
     BackendKind kind = BackendKind::smtp;  // key: type
     std::vector<Endpoint> servers;         // smtp/lmtp: tried in order (failover)
     std::string path;                      // maildir: root directory; mailbox = <path>/<domain>/<local>/
+    // maildir: the recipients that have a mailbox, lower case: "alice" (any domain routed
+    // here) or "alice@example.org"; others get 550 5.1.1 at RCPT (Postfix local_recipient_maps).
+    std::vector<std::string> mailboxes;    // [] = any local part
+    bool create_mailboxes = true;          // maildir: create a missing mailbox folder; false = existing ones only
+    unsigned max_new_mailboxes_per_message = 10; // maildir: further new folders in one message get 452 4.5.3
     BackendTls tls = BackendTls::none;     // STARTTLS to the backend
     bool tls_verify = false;               // verify the backend certificate (needs ca_file or system store)
     std::string ca_file;                   // PEM CA bundle; empty = system default

@@ -27,6 +27,9 @@ std::shared_ptr<const Config> load_config(const std::string& path, Diagnostics& 
 std::shared_ptr<const Config> parse_config(const std::string& yaml, const std::string& source,
                                            Diagnostics& diagnostics);
 
+// What every output shows instead of a secret (state.redis.password): the dump,
+// diagnostics and logs. A dump fed back as a config keeps this text as the value.
+inline constexpr const char* redacted = "<redacted>";
 // The effective configuration, every key with its value, as YAML (--check-config).
 std::string dump_config(const Config& config);
 

@@ -219,7 +219,7 @@ filters::state::StateConfig decode_state(const YAML::Node& node, Reporter& repor
         s.redis.port = static_cast<std::uint16_t>(redis.number("port", 1, 65535, s.redis.port));
         // Redis has 16 databases by default (`databases` in redis.conf); the server refuses a bad SELECT.
         s.redis.db = static_cast<int>(redis.number("db", 0, 65535, static_cast<std::uint64_t>(s.redis.db)));
-        s.redis.password = redis.string("password", s.redis.password);
+        s.redis.password = redis.secret("password", s.redis.password);
         s.redis.timeout = redis.duration("timeout", 1ms, 5min, s.redis.timeout);
         s.redis.reconnect_interval = redis.duration("reconnect_interval", 0ms, 1h, s.redis.reconnect_interval);
     }

@@ -39,7 +39,7 @@ std::string lower(std::string text) {
 }  // namespace
 
 Server decode_server(const YAML::Node& node, Reporter& reporter) {
-    MapReader m(node, "server", reporter, {"hostname", "banner", "authserv_id", "workers", "user", "group"});
+    MapReader m(node, "server", reporter, {"hostname", "banner", "authserv_id", "workers", "user", "group", "allow_root"});
     Server s;
     s.hostname = m.hostname("hostname", s.hostname);
     s.banner = m.string("banner", s.banner);
@@ -59,6 +59,7 @@ Server decode_server(const YAML::Node& node, Reporter& reporter) {
         }
         (std::string_view(key) == "user" ? s.user : s.group) = value;
     }
+    s.allow_root = m.boolean("allow_root", s.allow_root);
     if (s.user.empty() && !s.group.empty())
         reporter.error(reporter.mark("server.group"), "server.group: needs server.user");
     return s;
@@ -235,11 +236,38 @@ std::map<std::string, std::string> decode_domains(const YAML::Node& node, Report
 
 namespace {
 
+// "alice" or "alice@example.org", lower-cased (the Maildir store lower-cases both parts).
+std::vector<std::string> decode_mailboxes(const YAML::Node& node, const std::string& path, Reporter& reporter) {
+    std::vector<std::string> mailboxes;
+    if (!expect_list(node, path, "mailboxes like \"alice\" or \"alice@example.org\"", reporter)) return mailboxes;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+        const YAML::Node& item = node[i];
+        std::string entry = item.IsScalar() ? item.Scalar() : std::string();
+        for (char& c : entry) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const auto at = entry.find('@');
+        const std::string local = entry.substr(0, at);
+        const bool local_ok = !local.empty() && local.front() != '.' && local.size() <= 64 &&
+                              std::all_of(local.begin(), local.end(), [](char c) {
+                                  const auto u = static_cast<unsigned char>(c);
+                                  return u > 0x20 && u != 0x7f && c != '/' && c != '@';
+                              });
+        if (!local_ok || (at != std::string::npos && !is_dns_name(entry.substr(at + 1)))) {
+            reporter.error(item.IsNull() ? node.Mark() : item.Mark(),
+                           element_path(path, i) + ": expected a local part like \"alice\" or an address like "
+                                                   "\"alice@example.org\", got " + describe(item));
+            continue;
+        }
+        mailboxes.push_back(std::move(entry));
+    }
+    return mailboxes;
+}
+
 Backend decode_backend(const std::string& name, const YAML::Node& node, Reporter& reporter) {
     const std::string path = "backends." + name;
     MapReader m(node, path, reporter,
-                {"type", "servers", "path", "tls", "tls_verify", "ca_file", "tls_server_name", "client_identity",
-                 "helo_name", "max_idle_connections", "max_connections", "allow_untrusted_routing"});
+                {"type", "servers", "path", "mailboxes", "create_mailboxes", "max_new_mailboxes_per_message", "tls",
+                 "tls_verify", "ca_file", "tls_server_name", "client_identity", "helo_name", "max_idle_connections",
+                 "max_connections", "allow_untrusted_routing"});
     Backend b;
     b.name = name;
     if (!m.is_map()) return b;
@@ -254,9 +282,13 @@ Backend decode_backend(const std::string& name, const YAML::Node& node, Reporter
     const bool is_maildir = b.kind == BackendKind::maildir;
     // Keys that belong to the other kind are mistakes, not silently ignored settings.
     const auto kind_name = is_maildir ? "maildir" : b.kind == BackendKind::smtp ? "smtp" : "lmtp";
-    for (const auto key : {"servers", "path", "tls", "tls_verify", "ca_file", "tls_server_name", "client_identity",
-                           "helo_name", "max_idle_connections", "max_connections"}) {
-        const bool applies = (std::string_view(key) == "path") == is_maildir;
+    const std::initializer_list<std::string_view> maildir_keys{"path", "mailboxes", "create_mailboxes",
+                                                                "max_new_mailboxes_per_message"};
+    for (const auto key : {"servers", "path", "mailboxes", "create_mailboxes", "max_new_mailboxes_per_message", "tls",
+                           "tls_verify", "ca_file", "tls_server_name", "client_identity", "helo_name",
+                           "max_idle_connections", "max_connections"}) {
+        const bool for_maildir = std::find(maildir_keys.begin(), maildir_keys.end(), key) != maildir_keys.end();
+        const bool applies = for_maildir == is_maildir;
         if (!applies && m.has(key))
             reporter.error(reporter.key_mark(m.field_path(key)),
                            "key '" + std::string(key) + "' does not apply to a " + kind_name + " backend (" + path + ")");
@@ -266,6 +298,10 @@ Backend decode_backend(const std::string& name, const YAML::Node& node, Reporter
             b.path = m.file_path("path", "");
             if (b.path.empty()) m.expected("path", "a directory");
         }
+        if (m.has("mailboxes")) b.mailboxes = decode_mailboxes(m.get("mailboxes"), path + ".mailboxes", reporter);
+        b.create_mailboxes = m.boolean("create_mailboxes", b.create_mailboxes);
+        b.max_new_mailboxes_per_message = static_cast<unsigned>(
+            m.number("max_new_mailboxes_per_message", 1, 100000, b.max_new_mailboxes_per_message));
         return b;
     }
 

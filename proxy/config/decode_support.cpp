@@ -7,6 +7,14 @@
 
 namespace mxgate::config::detail {
 
+namespace {
+
+bool has_control_character(std::string_view text) {
+    return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+}  // namespace
+
 void Reporter::error(const YAML::Mark& mark, std::string message) {
     Diagnostic d;
     d.file = file_;
@@ -149,14 +157,21 @@ std::string MapReader::string(std::string_view key, const std::string& fallback)
     if (entry->value.IsNull()) return std::string();  // "key:" with nothing = empty string
     auto text = scalar(key, "a string");
     if (!text) return fallback;
-    const bool has_control = std::any_of(text->begin(), text->end(), [](char c) {
-        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-    });
-    if (has_control) {
+    if (has_control_character(*text)) {
         expected(key, "a string without control characters");
         return fallback;
     }
     return *text;
+}
+
+std::string MapReader::secret(std::string_view key, const std::string& fallback) {
+    const Entry* entry = find(key);
+    if (!entry) return fallback;
+    if (entry->value.IsNull()) return std::string();
+    if (entry->value.IsScalar() && !has_control_character(entry->value.Scalar())) return entry->value.Scalar();
+    expected_exactly(key, "a string without control characters, got " +
+                              (entry->value.IsScalar() ? std::string(redacted) : describe(entry->value)));
+    return fallback;
 }
 
 std::string MapReader::hostname(std::string_view key, const std::string& fallback) {

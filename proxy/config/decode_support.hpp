@@ -75,6 +75,8 @@ public:
     // Typed fields: the decoded value when present and valid; `fallback` when the
     // key is absent or the value is bad (then a Diagnostic has been added).
     std::string string(std::string_view key, const std::string& fallback);
+    // A string that must never be echoed: its errors say what is wrong, not what was written.
+    std::string secret(std::string_view key, const std::string& fallback);
     std::string hostname(std::string_view key, const std::string& fallback);   // "" or a DNS name
     std::string file_path(std::string_view key, const std::string& fallback);  // absolute after this
     bool boolean(std::string_view key, bool fallback);

@@ -65,6 +65,8 @@ public:
         out_ << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
     }
     void plain(const char* key, const std::string& value) { out_ << YAML::Key << key << YAML::Value << value; }
+    // Secrets never leave the process: "" stays "" (it says "none"), anything else is hidden.
+    void secret(const char* key, const std::string& value) { text(key, value.empty() ? value : redacted); }
     void number(const char* key, std::uint64_t value) { out_ << YAML::Key << key << YAML::Value << value; }
     void flag(const char* key, bool value) {
         out_ << YAML::Key << key << YAML::Value << YAML::TrueFalseBool << YAML::LowerCase << value;
@@ -165,6 +167,7 @@ std::string dump_config(const Config& c) {
     w.number("workers", c.server.workers);
     w.text("user", c.server.user);
     w.text("group", c.server.group);
+    w.flag("allow_root", c.server.allow_root);
     w.end();
 
     out << YAML::Key << "listeners" << YAML::Value << YAML::BeginSeq;
@@ -232,6 +235,9 @@ std::string dump_config(const Config& c) {
         w.flag("allow_untrusted_routing", b.allow_untrusted_routing);
         if (b.kind == BackendKind::maildir) {
             w.text("path", b.path);
+            w.texts("mailboxes", b.mailboxes);
+            w.flag("create_mailboxes", b.create_mailboxes);
+            w.number("max_new_mailboxes_per_message", b.max_new_mailboxes_per_message);
             w.end();
             continue;
         }
@@ -290,7 +296,7 @@ std::string dump_config(const Config& c) {
     w.text("host", s.redis.host);
     w.number("port", s.redis.port);
     w.number("db", static_cast<std::uint64_t>(s.redis.db));
-    w.text("password", s.redis.password);
+    w.secret("password", s.redis.password);
     w.duration("timeout", s.redis.timeout);
     w.duration("reconnect_interval", s.redis.reconnect_interval);
     w.end();

@@ -290,8 +290,8 @@ asio::awaitable<Step> Session::do_rcpt() {
         co_return state_.on_rcpt(false, verdict_reply(*verdict));
     }
     if (!transaction_) {
-        transaction_ = pool_.open(generation_->config, *route.backend, client_,
-                                  backend::Envelope{state_.sender(), state_.mail_params()});
+        transaction_ = pool_.open(generation_->config, *route.backend, generation_->backend_tls_for(route.backend->name),
+                                  client_, backend::Envelope{state_.sender(), state_.mail_params()});
         transaction_backend_ = route.backend;
     }
     smtp::Reply answer = co_await transaction_->add_recipient(recipient);

@@ -34,19 +34,14 @@ std::unique_ptr<ssl::context> make_server_context(const config::Tls& tls) {
     return context;
 }
 
-std::unique_ptr<ssl::context> make_client_context(const config::Config& config) {
-    auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
+std::shared_ptr<ssl::context> make_backend_context(const config::Backend& backend) {
+    if (backend.kind == config::BackendKind::maildir || backend.tls == config::BackendTls::none) return nullptr;
+    auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
     context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3);
     SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
     SSL_CTX_set_mode(context->native_handle(), SSL_MODE_RELEASE_BUFFERS);
-    bool loaded_ca = false;
-    for (const auto& [name, backend] : config.backends) {
-        if (!backend.ca_file.empty()) {
-            context->load_verify_file(backend.ca_file);
-            loaded_ca = true;
-        }
-    }
-    if (!loaded_ca) context->set_default_verify_paths();
+    if (backend.ca_file.empty()) context->set_default_verify_paths();
+    else context->load_verify_file(backend.ca_file);
     return context;
 }
 

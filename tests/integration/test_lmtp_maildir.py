@@ -151,5 +151,53 @@ class Maildir(MxgateTestCase):
             self.assertReply(c.cmd("RCPT TO:<x@example.net>"), "550 5.7.1")
 
 
+class MaildirMailboxes(MxgateTestCase):
+    """Bounds on the folders the store creates: a mailbox list, existing folders only, and
+    a cap on new folders per message (answered per recipient at RCPT)."""
+
+    def gateway(self, **maildir):
+        self.root = self.tmp / "maildir"
+        return self.start_mxgate(mxgate_config(domains={"example.com": "local", "example.net": "local"},
+                                               backends={"local": maildir_backend("maildir", **maildir)}))
+
+    def mailboxes(self) -> set[str]:
+        return {f"{box.name}@{domain.name}" for domain in self.root.iterdir() for box in domain.iterdir()}
+
+    def transaction(self, mx, answers: dict[str, str]):
+        """RCPT each address, assert its reply, then send the message to the accepted ones."""
+        with RawSmtp(mx.port()) as c:
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<sender@example.org>"), 250)
+            for rcpt, expected in answers.items():
+                self.assertReply(c.cmd(f"RCPT TO:<{rcpt}>"), expected, rcpt)
+            self.assertReply(c.cmd("DATA"), 354)
+            self.assertReply(c.message(simple_message()), 250)
+
+    def test_only_listed_mailboxes(self):
+        mx = self.gateway(mailboxes=["alice", "Bob@example.com"])
+        self.transaction(mx, {"alice@example.com": 250, "ALICE@example.net": 250, "bob@example.com": 250,
+                              "bob@example.net": "550 5.1.1", "carol@example.com": "550 5.1.1"})
+        self.assertEqual(self.mailboxes(), {"alice@example.com", "alice@example.net", "bob@example.com"})
+
+    def test_existing_folders_only(self):
+        (self.tmp / "maildir" / "example.com" / "alice").mkdir(parents=True)
+        mx = self.gateway(create_mailboxes=False)
+        self.transaction(mx, {"alice@example.com": 250, "carol@example.com": "550 5.1.1"})
+        self.assertEqual(self.mailboxes(), {"alice@example.com"})
+        self.assertEqual(len(list((self.root / "example.com" / "alice" / "new").iterdir())), 1)
+
+    def test_new_folders_per_message_are_capped_and_the_rest_retried(self):
+        (self.tmp / "maildir" / "example.com" / "alice").mkdir(parents=True)
+        mx = self.gateway(max_new_mailboxes_per_message=2)
+        over = "452 4.5.3"
+        self.transaction(mx, {"alice@example.com": 250, "u1@example.com": 250, "u1@EXAMPLE.com": 250,
+                              "u2@example.com": 250, "u3@example.com": over, "u4@example.com": over,
+                              "alice@example.net": over})
+        self.assertEqual(self.mailboxes(), {"alice@example.com", "u1@example.com", "u2@example.com"},
+                         "a recipient answered 452 leaves no folder behind")
+        self.transaction(mx, {"u3@example.com": 250, "u4@example.com": 250, "u1@example.com": 250})
+        self.assertIn("u4@example.com", self.mailboxes(), "the client's retry creates the rest")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -13,7 +13,8 @@ Modules (test files import everything from the package: `from harness import X`)
   faulty     FaultyBackend: in-process SMTP/LMTP server that records exact bytes and misbehaves on request
   dovecot    DovecotLmtp: dovecot's LMTP server, standalone, Maildir under the temp dir
   redis      RedisServer: redis-server for the fleet's shared state
-  certs      the self-signed test certificate and a non-verifying client TLS context
+  certs      the self-signed test certificate, a non-verifying client TLS context, private CAs
+             and server certificates they sign (backend STARTTLS)
   config     mxgate_config() and backend builders, written out by a small YAML writer
   mxgate     Mxgate: the binary under test ($MXGATE_BIN): config writer, log reader, signals
   clients    RawSmtp (byte-exact: pipelining, smuggling, STARTTLS injection), smtp_client(), swaks()
@@ -23,7 +24,7 @@ Only the Python standard library; run with Debian's /usr/bin/python3.
 """
 
 from .case import MxgateTestCase, assert_received_prepended
-from .certs import OPENSSL, client_tls_context, test_certificate
+from .certs import OPENSSL, client_tls_context, make_ca, make_server_certificate, server_tls_context, test_certificate
 from .clients import SWAKS, ConnectionClosed, RawSmtp, Reply, SwaksResult, lmtp_client, smtp_client, swaks
 from .config import lmtp_backend, maildir_backend, mxgate_config, smtp_backend, to_yaml
 from .dovecot import DOVECOT, DovecotLmtp

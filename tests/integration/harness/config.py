@@ -70,9 +70,10 @@ def mxgate_config(*, domains: dict[str, str], backends: dict[str, dict],
                   trusted_networks: Iterable[str] = ("10.99.0.0/16",), limits: dict | None = None,
                   timeouts: dict | None = None, tls: bool = True, hostname: str = "mx.test",
                   server: dict | None = None, logging: dict | None = None, extra: dict | None = None) -> dict:
-    """A config dict with test-friendly short timeouts. Loopback is NOT trusted unless you say so."""
+    """A config dict with test-friendly short timeouts. Loopback is NOT trusted unless you say so.
+    Tests run as root (CI) without server.user, so allow_root is true unless `server` says otherwise."""
     cfg = {
-        "server": {"hostname": hostname, **(server or {})},
+        "server": {"hostname": hostname, "allow_root": True, **(server or {})},
         "listeners": [{"address": addr, "tls": mode} for addr, mode in listeners],
     }
     if tls:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -42,6 +43,10 @@ class FaultyBackend(Peer):
     the recorded raw message), 250 after the dot (LMTP: one reply per accepted recipient),
     221 to QUIT. It does not offer CHUNKING, so a relay must use DATA.
 
+    tls=ssl.SSLContext (certs.server_tls_context): STARTTLS is offered before TLS and
+    answered 220, then the handshake; the session then waits for EHLO again. A failed
+    handshake ends the connection and is recorded as the command "<tls handshake failed>".
+
     Misbehaviour: replies={"MAIL": "354 go ahead"} etc. Keys: GREETING, EHLO, HELO, LHLO,
     MAIL, RCPT, DATA, DOT, RSET, NOOP, QUIT, XFORWARD, XCLIENT. A value is a reply string
     ("\\r\\n" between lines of a multi-line reply), raw bytes (sent as is: garbage), CLOSE,
@@ -69,11 +74,12 @@ class FaultyBackend(Peer):
     def __init__(self, *, name: str = "faulty", fault: str | None = None, lmtp: bool = False,
                  extensions: Iterable[str] | None = None, replies: dict | None = None,
                  rcpt_replies: dict[str, str] | None = None, close_mid_data_after: int | None = None,
-                 hostname: str = "faulty.test", start: bool = True):
+                 hostname: str = "faulty.test", tls: ssl.SSLContext | None = None, start: bool = True):
         preset = dict(self.FAULTS[fault]) if fault else {}
         self.name = name
         self.lmtp = lmtp
         self.hostname = hostname
+        self.tls = tls
         self.extensions = list(self.DEFAULT_EXTENSIONS if extensions is None else extensions)
         self.replies = {**preset.get("replies", {}), **(replies or {})}
         self.rcpt_replies = {k.lower(): v for k, v in (rcpt_replies or {}).items()}
@@ -200,6 +206,22 @@ class FaultyBackend(Peer):
         except OSError:
             return False
 
+    def _start_tls(self, conn: socket.socket, session: BackendSession) -> ssl.SSLSocket | None:
+        """The server side of the handshake; None (connection closed) when it fails."""
+        conn.settimeout(DEFAULT_WAIT)
+        try:
+            tls_conn = self.tls.wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError):
+            with self._lock:
+                session.commands.append("<tls handshake failed>")
+            with contextlib.suppress(OSError):
+                conn.close()
+            return None
+        tls_conn.settimeout(0.1)
+        with self._lock:
+            self._conns.append(tls_conn)
+        return tls_conn
+
     def _serve(self, conn: socket.socket, session: BackendSession):
         conn.settimeout(0.1)
         buf = bytearray()
@@ -282,8 +304,17 @@ class FaultyBackend(Peer):
                 with self._lock:
                     session.commands.append(line)
                 verb = line.split(" ", 1)[0].upper()
+                if verb == "STARTTLS" and self.tls is not None and not isinstance(conn, ssl.SSLSocket):
+                    if not self._send(conn, "220 2.0.0 Ready to start TLS"):
+                        return
+                    buf.clear()  # RFC 3207 section 4: nothing sent before the handshake counts
+                    conn = self._start_tls(conn, session)
+                    if conn is None:
+                        return
+                    continue
                 if verb in ("EHLO", "LHLO"):
-                    lines = [self.hostname] + self.extensions
+                    offer_tls = self.tls is not None and not isinstance(conn, ssl.SSLSocket)
+                    lines = [self.hostname] + self.extensions + (["STARTTLS"] if offer_tls else [])
                     default = "\r\n".join(f"250-{l}" for l in lines[:-1]) + f"\r\n250 {lines[-1]}"
                     value = self._reply_for(verb, session, line, default)
                 elif verb == "HELO":

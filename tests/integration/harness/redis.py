@@ -11,7 +11,8 @@ REDIS_SERVER = "/usr/bin/redis-server"
 
 
 class RedisServer(Peer):
-    def __init__(self, workdir: Path, *, name: str = "redis", start: bool = True):
+    def __init__(self, workdir: Path, *, name: str = "redis", password: str | None = None, start: bool = True):
+        self.password = password  # requirepass: clients must AUTH with it
         self.root = Path(workdir) / name
         self.root.mkdir(exist_ok=True)
         self.name = name
@@ -21,7 +22,7 @@ class RedisServer(Peer):
 
     def _argv(self, port: int) -> list:
         return [REDIS_SERVER, "--port", str(port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no",
-                "--dir", str(self.root), "--protected-mode", "no"]
+                "--dir", str(self.root), "--protected-mode", "no"] + (["--requirepass", self.password] if self.password else [])
 
     def start(self):
         self.proc, self.port = start_listening(self._argv, name=self.name, log_path=self.root / "redis.log",

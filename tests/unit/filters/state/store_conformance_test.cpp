@@ -212,6 +212,18 @@ TEST(SqliteStore, UnopenableFileIsAStartupError) {
     EXPECT_THROW(state::SqliteStore(state::SqliteConfig{"/nonexistent-dir/x/state.db"}, ""), std::runtime_error);
 }
 
+TEST(SqliteStore, NewDatabaseFilesAreOwnerOnly) {
+    SqliteBackend backend;
+    auto store = backend.make("p:");
+    asio::io_context io;
+    ASSERT_TRUE(run_sync(io, store->increment("conn:mode", 60s, t0)).has_value());
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        const auto perms = std::filesystem::status(backend.path.string() + suffix).permissions();
+        EXPECT_EQ(perms & std::filesystem::perms::all, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+            << suffix;
+    }
+}
+
 TEST(SqliteStore, LockedDatabaseIsUnavailableAfterBusyTimeout) {
     SqliteBackend backend;
     auto store = std::make_unique<state::SqliteStore>(state::SqliteConfig{backend.path.string(), 100ms}, "p:");

@@ -13,7 +13,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <gtest/gtest.h>
 
 #include "proxy/backend/backend.hpp"
@@ -46,7 +45,7 @@ protected:
         Envelope envelope;
         const auto at = sender.find('@');
         envelope.sender = smtp::Address{sender.substr(0, at), sender.substr(at + 1)};
-        return pool_.open(config_, backend(), ClientInfo{}, envelope);
+        return pool_.open(config_, backend(), nullptr, ClientInfo{}, envelope);
     }
 
     // Runs `body` as a coroutine on the worker's io_context until it finishes.
@@ -84,8 +83,7 @@ protected:
     fs::path root_;
     std::shared_ptr<const config::Config> config_;
     asio::io_context io_;
-    asio::ssl::context tls_{asio::ssl::context::tls_client};
-    BackendPool pool_{io_, tls_};
+    BackendPool pool_{io_};
 };
 
 Recipient rcpt(const std::string& local, const std::string& domain) {
@@ -196,6 +194,36 @@ TEST_F(MaildirStore, QuotedLocalPartIsTheSameMailbox) {
     });
     EXPECT_EQ(files(root_ / "example.net" / "bob" / "new").size(), 1u);
     EXPECT_EQ(count_all_files(), 1u);
+}
+
+TEST_F(MaildirStore, MailboxListExistingFoldersAndNewFolderCap) {
+    auto config = std::make_shared<config::Config>(*config_);
+    config::Backend& b = config->backends.at("local");
+    b.mailboxes = {"alice", "bob@example.net"};
+    b.max_new_mailboxes_per_message = 1;
+    config_ = config;
+    fs::create_directories(root_ / "example.net" / "alice");
+    run([&]() -> asio::awaitable<void> {
+        auto tx = open();
+        const std::vector<std::pair<std::string, int>> answers{
+            {"alice@example.net", 250},   // listed, folder exists: no new folder
+            {"bob@example.net", 250},     // listed, the one new folder
+            {"alice@example.com", 452},   // listed local part, but a second new folder
+            {"bob@example.com", 550},     // bob is listed for example.net only
+            {"carol@example.net", 550}};
+        for (const auto& [address, code] : answers) {
+            const auto at = address.find('@');
+            const smtp::Reply reply = co_await tx->add_recipient(rcpt(address.substr(0, at), address.substr(at + 1)));
+            EXPECT_EQ(reply.code, code) << address;
+        }
+    });
+    b.create_mailboxes = false;
+    run([&]() -> asio::awaitable<void> {
+        auto tx = open();
+        EXPECT_EQ((co_await tx->add_recipient(rcpt("alice", "example.net"))).code, 250);
+        EXPECT_EQ((co_await tx->add_recipient(rcpt("bob", "example.net"))).code, 550) << "no folder, none created";
+    });
+    EXPECT_FALSE(fs::exists(root_ / "example.net" / "bob"));
 }
 
 TEST_F(MaildirStore, RootNotADirectory) {

@@ -13,7 +13,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -155,7 +154,7 @@ protected:
         envelope.sender = smtp::Address{"alice", "example.org"};
         ClientInfo client;
         client.address = asio::ip::make_address("192.0.2.7");
-        return pool_.open(config_, config_->backends.at("b"), client, envelope);
+        return pool_.open(config_, config_->backends.at("b"), nullptr, client, envelope);
     }
 
     template <class Body>
@@ -192,9 +191,8 @@ protected:
 
     smtp::Reply failure = smtp::make_reply(0, "", "write failed");
     asio::io_context io_;
-    asio::ssl::context tls_{asio::ssl::context::tls_client};
     std::shared_ptr<config::Config> config_;
-    BackendPool pool_{io_, tls_};
+    BackendPool pool_{io_};
 };
 
 TEST_F(SmtpTransactionTest, DeliversAndReusesTheConnection) {

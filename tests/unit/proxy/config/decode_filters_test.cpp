@@ -106,6 +106,15 @@ TEST(ConfigFilters, StateDecodesEveryKey) {
     EXPECT_EQ(s.redis.timeout, 1s);
     EXPECT_EQ(s.redis.reconnect_interval, 0ms);
 
+    // A bad password is reported without being repeated.
+    const Parsed bad = parse(minimal + "state: {redis: {password: \"s3cret\\x01\"}}\n");
+    ASSERT_EQ(bad.errors.size(), 1u);
+    EXPECT_NE(bad.errors.front().find("state.redis.password: expected a string without control characters, got "
+                                      "<redacted>"),
+              std::string::npos)
+        << bad.errors.front();
+    EXPECT_EQ(bad.errors.front().find("s3cret"), std::string::npos) << bad.errors.front();
+
     const Parsed v6 = parse(minimal + "state: {redis: {host: \"::1\"}}\n");
     ASSERT_NE(v6.config, nullptr) << (v6.errors.empty() ? "" : v6.errors.front());
     EXPECT_EQ(v6.config->state.redis.host, "::1");
@@ -540,12 +549,17 @@ TEST(ConfigFiltersDump, NonDefaultValuesRoundTrip) {
     EXPECT_EQ(c.state.redis.password, "p: w#d");
     EXPECT_EQ(c.state.key_prefix, "null");
     const std::string dumped = dump_config(c);
+    // The password is the one value the dump does not repeat.
+    EXPECT_EQ(dumped.find("p: w#d"), std::string::npos) << dumped;
+    EXPECT_NE(dumped.find("password: \"<redacted>\"\n"), std::string::npos) << dumped;
+    Config expected = c;
+    expected.state.redis.password = redacted;
     const Parsed second = parse(dumped, source);
     ASSERT_NE(second.config, nullptr) << (second.errors.empty() ? "" : second.errors.front()) << "\n" << dumped;
     EXPECT_EQ(second.config->dns, c.dns) << dumped;
-    EXPECT_EQ(second.config->state, c.state) << dumped;
+    EXPECT_EQ(second.config->state, expected.state) << dumped;
     EXPECT_EQ(second.config->filters, c.filters) << dumped;
-    EXPECT_EQ(*second.config, c) << dumped;
+    EXPECT_EQ(*second.config, expected) << dumped;
     EXPECT_EQ(dump_config(*second.config), dumped);
     EXPECT_NE(dumped.find("resolv_conf: \"" + (dir.path() / "var/resolv.conf").string() + "\"\n"), std::string::npos)
         << dumped;

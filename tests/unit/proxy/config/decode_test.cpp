@@ -333,6 +333,31 @@ TEST(ConfigErrors, BackendRules) {
                  "t.yaml:5:63: backends.b.client_identity: expected one of auto, xclient, xforward, none, got \"xclent\"");
 }
 
+TEST(ConfigDecode, MaildirMailboxBounds) {
+    const std::string head = listeners + "domains: {example.org: b}\nbackends:\n";
+    const Parsed p = parse(head + "  b: {type: maildir, path: /m, mailboxes: [Alice, \"bob@Example.org\"],"
+                                  " create_mailboxes: false, max_new_mailboxes_per_message: 3}\n");
+    ASSERT_NE(p.config, nullptr) << (p.errors.empty() ? "" : p.errors.front());
+    const Backend& b = p.config->backends.at("b");
+    EXPECT_EQ(b.mailboxes, (std::vector<std::string>{"alice", "bob@example.org"}));
+    EXPECT_FALSE(b.create_mailboxes);
+    EXPECT_EQ(b.max_new_mailboxes_per_message, 3u);
+    const Parsed defaults = parse(head + "  b: {type: maildir, path: /m}\n");
+    ASSERT_NE(defaults.config, nullptr);
+    EXPECT_TRUE(defaults.config->backends.at("b").mailboxes.empty());
+    EXPECT_TRUE(defaults.config->backends.at("b").create_mailboxes);
+    EXPECT_EQ(defaults.config->backends.at("b").max_new_mailboxes_per_message, 10u);
+
+    expect_error(head + "  b: {type: maildir, path: /m, mailboxes: [\"../x\"]}\n",
+                 "t.yaml:5:44: backends.b.mailboxes[0]: expected a local part like \"alice\" or an address like "
+                 "\"alice@example.org\", got \"../x\"");
+    expect_error(head + "  b: {type: maildir, path: /m, max_new_mailboxes_per_message: 0}\n",
+                 "t.yaml:5:63: backends.b.max_new_mailboxes_per_message: expected a whole number from 1 to 100000, "
+                 "got \"0\"");
+    expect_error(head + "  b: {type: smtp, servers: [\"127.0.0.1:25\"], create_mailboxes: false}\n",
+                 "t.yaml:5:46: key 'create_mailboxes' does not apply to a smtp backend (backends.b)");
+}
+
 TEST(ConfigErrors, AllErrorsAreCollectedInFileOrder) {
     const Parsed p = parse(minimal + "limits: {max_errors: 0, max_recipients: x}\ntimeouts: {data: 5}\nbogus: 1\n");
     ASSERT_EQ(p.errors.size(), 4u);
