@@ -219,13 +219,14 @@ TEST_F(DnsUnboundResolver, DeadServerTimesOutAndStallsNothing) {
     ASSERT_TRUE(dead && dead_zone && good);
     EXPECT_EQ(dead->status, Status::timeout);
     EXPECT_GE(dead_after, 600ms);
-    EXPECT_LT(dead_after, 1500ms);
+    EXPECT_LT(dead_after, 3000ms);  // generous: shared machines and the sanitizer build are slow
     EXPECT_EQ(dead_zone->status, Status::timeout);
     EXPECT_GE(dead_zone_after, 800ms);
-    EXPECT_LT(dead_zone_after, 1700ms);
+    EXPECT_LT(dead_zone_after, 3200ms);
     EXPECT_EQ(good->status, Status::ok);
     EXPECT_EQ(good->records, (Records{"192.0.2.25"}));
-    EXPECT_LT(good_after, 500ms) << "a hanging query delayed another one";
+    // Order, not a wall-clock bound: asked after it, answered before the hanging query gave up.
+    EXPECT_LT(good_after, dead_zone_after) << "a hanging query delayed another one";
     EXPECT_EQ(dead_resolver->counters().timeout, 1u);
     EXPECT_EQ(resolver_->counters().timeout, 1u);
     EXPECT_EQ(resolver_->counters().ok, 1u);
