@@ -9,7 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
+
+#include "filters/log.hpp"
 
 namespace mxgate::filters {
 
@@ -119,8 +120,9 @@ asio::awaitable<std::vector<Finding>> Chain::run(Stage stage, const TransactionV
         for (std::size_t i = 0; i < active.size(); ++i) {
             if (in_time[i]) continue;
             ++counters_->stage_timeouts;
-            spdlog::warn("event=filter_timeout filter={} stage={} timeout_ms={}", active[i]->name(), to_string(stage),
-                         stage_timeout_.count());
+            log::warn(log::Line("filter_timeout").add("session", view.session_id).add("filter", active[i]->name())
+                          .add("stage", to_string(stage))
+                          .add("timeout_ms", static_cast<long long>(stage_timeout_.count())));
             run->cancel[i].emit(asio::cancellation_type::terminal);
         }
         run->wake.expires_at(asio::steady_timer::time_point::max());

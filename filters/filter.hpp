@@ -47,6 +47,7 @@ struct Finding {
 
 // Read-only view of what the session knows so far. Stage tells which fields are set.
 struct TransactionView {
+    std::string_view session_id;               // for log lines only
     // nullopt = unknown (a front-end's XCLIENT ADDR=[UNAVAILABLE]): checks of the
     // address skip, they never fall back to another address.
     std::optional<boost::asio::ip::address> client_address;

@@ -245,7 +245,7 @@ int run(const std::string& config_path) {
                    [&control](std::exception_ptr) { control.stop(); });
     control.run();
     log::info(log::Line("stopped"));
-    spdlog::default_logger()->flush();
+    log::flush();
     // Workers' state (pools, acceptors) is torn down by process exit: every session
     // has ended, so nothing is left to finish and no destructor order to get wrong.
     std::fflush(nullptr);
@@ -284,7 +284,11 @@ int main(int argc, char** argv) {
     try {
         return run(config_path);
     } catch (const std::exception& e) {
-        std::cerr << "mxgate: " << e.what() << '\n';
+        if (log::configured()) {
+            log::error(log::Line("start_failed").add("error", e.what()));
+        } else {
+            std::cerr << "mxgate: " << e.what() << '\n';
+        }
         return 1;
     }
 }

@@ -1,5 +1,4 @@
 #include "filters/dns/unbound_resolver.hpp"
-#include "filters/log_text.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -12,11 +11,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 #include <unbound.h>
 #include <unistd.h>
 
 #include "filters/dns/rdata.hpp"
+#include "filters/log.hpp"
 
 namespace mxgate::filters::dns {
 namespace asio = boost::asio;
@@ -33,15 +32,16 @@ struct ResultFree {
 Answer to_answer(std::string_view name, RecordType type, int err, ub_result* raw, DnsCounters& counters) {
     std::unique_ptr<ub_result, ResultFree> result(raw);
     Answer answer;
-    const std::string qname = log_text(name);
+    auto line = [&](std::string_view event) {
+        return log::Line(event).add("qname", name).add("type", to_string(type));
+    };
     if (err != 0 || !result) {
         ++counters.libunbound_errors;
-        spdlog::warn("dns: {} {}: libunbound error: {}", qname, to_string(type), ub_strerror(err));
+        log::warn(line("dns_error").add("error", ub_strerror(err)));
         return answer;  // servfail
     }
     if (result->bogus) {
-        spdlog::warn("dns: {} {}: DNSSEC bogus: {}", qname, to_string(type),
-                     result->why_bogus ? result->why_bogus : "?");
+        log::warn(line("dns_bogus").add("reason", result->why_bogus ? result->why_bogus : "?"));
         return answer;
     }
     answer.ttl = result->ttl > 0 ? static_cast<std::uint32_t>(result->ttl) : 0;
@@ -54,7 +54,7 @@ Answer to_answer(std::string_view name, RecordType type, int err, ub_result* raw
                 answer.records.push_back(std::move(*text));
             } else {
                 ++counters.malformed_rdata;
-                spdlog::info("dns: {} {}: malformed rdata skipped", qname, to_string(type));
+                log::info(line("dns_malformed_rdata").add("action", "skipped"));
             }
         }
         answer.status = answer.records.empty() ? Status::servfail : Status::ok;
@@ -63,7 +63,7 @@ Answer to_answer(std::string_view name, RecordType type, int err, ub_result* raw
     } else if (result->rcode == 0) {
         answer.status = Status::nodata;
     } else {
-        spdlog::debug("dns: {} {}: rcode {}", qname, to_string(type), result->rcode);
+        log::debug(line("dns_rcode").add("rcode", result->rcode));
     }
     return answer;
 }
@@ -230,7 +230,8 @@ void UnboundResolver::start(std::uint64_t serial, std::string name, RecordType t
     const int rc = ub_resolve_async(ctx_, query->name.c_str(), static_cast<int>(type), class_in, query, &on_result, &async_id);
     if (rc != 0) {
         ++counters_.libunbound_errors;
-        spdlog::warn("dns: {} {}: {}", log_text(query->name), to_string(type), ub_strerror(rc));
+        log::warn(log::Line("dns_error").add("qname", query->name).add("type", to_string(type))
+                      .add("error", ub_strerror(rc)));
         finish(serial, Answer{}, false);
         return;
     }
@@ -279,7 +280,7 @@ void UnboundResolver::watch_fd() {
         // ub_process reads every queued result; loop while more arrived meanwhile.
         do {
             if (int rc = ub_process(ctx_); rc != 0) {
-                spdlog::error("dns: ub_process: {}", ub_strerror(rc));
+                log::error(log::Line("dns_process_failed").add("error", ub_strerror(rc)));
                 break;
             }
         } while (ub_poll(ctx_) != 0);

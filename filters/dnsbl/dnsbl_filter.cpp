@@ -8,8 +8,8 @@
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
+#include "filters/log.hpp"
 #include "filters/log_text.hpp"
 #include "filters/dnsbl/deadline_query.hpp"
 
@@ -41,8 +41,8 @@ DnsblFilter::DnsblFilter(std::shared_ptr<const DnsblConfig> config, dns::Resolve
     for (const auto& list : config_->lists) {
         auto matcher = Matcher::compile(list);
         if (!matcher) {
-            spdlog::error("event=dnsbl_list_dropped list={} reason=\"a code is not an IPv4 address\"",
-                          log_text(list.name));
+            log::error(log::Line("dnsbl_list_dropped").add("list", list.name)
+                           .add("reason", "a code is not an IPv4 address"));
             continue;
         }
         lists_.push_back({&list, std::move(*matcher), (list.allow ? "dnswl." : "dnsbl.") + list.name});
@@ -95,7 +95,7 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::inspect(Stage stage, const Tr
     if (stage == Stage::helo || stage == Stage::mail_from) {
         if (!lists_wanted) co_return findings;
         auto queries = queries_for(stage == Stage::helo ? ListType::helo : ListType::sender_domain, view, {});
-        findings = co_await check_all(std::move(queries));
+        findings = co_await check_all(std::move(queries), std::string(view.session_id));
         co_return findings;
     }
     if (stage == Stage::rcpt) co_return decide(view);
@@ -107,8 +107,8 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::inspect(Stage stage, const Tr
                                 return c.list->type == ListType::rdns;
                             });
     // IP lists and FCrDNS (then the rDNS lists) side by side.
-    auto ip_checks = check_all(std::move(ip_queries));
-    auto rdns_checks = check_rdns(view.client_address, rdns_lists);
+    auto ip_checks = check_all(std::move(ip_queries), std::string(view.session_id));
+    auto rdns_checks = check_rdns(view.client_address, rdns_lists, std::string(view.session_id));
     auto both = std::move(ip_checks) && std::move(rdns_checks);  // named: see deadline_query.cpp
     auto [ip_findings, rdns_findings] = co_await std::move(both);
     // FCrDNS first, then the lists in config order.
@@ -160,7 +160,7 @@ std::vector<Finding> DnsblFilter::decide(const TransactionView& view) {
 }
 
 asio::awaitable<std::vector<Finding>> DnsblFilter::check_rdns(std::optional<asio::ip::address> client,
-                                                             bool lists_too) {
+                                                             bool lists_too, std::string session) {
     std::vector<Finding> findings;
     if (!config_->fcrdns.enabled && !lists_too) co_return findings;
     if (!client) {  // no address, no PTR: no name to confirm or to look up in rDNS lists
@@ -176,26 +176,27 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::check_rdns(std::optional<asio
         default: ++counters_.fcrdns_temperror; break;
     }
     if (fcrdns.outcome == Outcome::temperror)
-        spdlog::info("event=fcrdns_unanswered client={} reason=\"{}\"", client->to_string(), fcrdns.reason);
+        log::info(log::Line("fcrdns_unanswered").add("session", session).add("client", client->to_string())
+                      .add("reason", fcrdns.reason));
     if (config_->fcrdns.enabled) findings.push_back(to_finding(fcrdns));
     if (lists_too) {
         TransactionView view;
         view.client_address = client;
         auto queries = queries_for(ListType::rdns, view, fcrdns.outcome == Outcome::pass ? fcrdns.name : "");
-        auto listed = co_await check_all(std::move(queries));
+        auto listed = co_await check_all(std::move(queries), session);
         findings.insert(findings.end(), std::make_move_iterator(listed.begin()), std::make_move_iterator(listed.end()));
     }
     co_return findings;
 }
 
-asio::awaitable<std::vector<Finding>> DnsblFilter::check_all(Queries queries) {
+asio::awaitable<std::vector<Finding>> DnsblFilter::check_all(Queries queries, std::string session) {
     std::vector<Finding> findings;
     if (queries.empty()) co_return findings;
     const auto executor = co_await asio::this_coro::executor;
-    using Op = decltype(asio::co_spawn(executor, check_list(0, {}), asio::deferred));
+    using Op = decltype(asio::co_spawn(executor, check_list(0, {}, {}), asio::deferred));
     std::vector<Op> checks;
     for (auto& [index, query] : queries)
-        checks.push_back(asio::co_spawn(executor, check_list(index, query), asio::deferred));
+        checks.push_back(asio::co_spawn(executor, check_list(index, query, session), asio::deferred));
     auto group = asio::experimental::make_parallel_group(std::move(checks));
     auto [order, errors, results] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
     (void)order;
@@ -208,7 +209,7 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::check_all(Queries queries) {
                 what = e.what();
             } catch (...) {
             }
-            findings.push_back(unanswered(lists_[queries[i].first], queries[i].second, what));
+            findings.push_back(unanswered(lists_[queries[i].first], queries[i].second, what, session));
             continue;
         }
         findings.push_back(std::move(results[i]));
@@ -216,10 +217,11 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::check_all(Queries queries) {
     co_return findings;
 }
 
-Finding DnsblFilter::unanswered(const Compiled& compiled, const std::string& query, std::string reason) {
+Finding DnsblFilter::unanswered(const Compiled& compiled, const std::string& query, std::string reason,
+                                std::string_view session) {
     const DnsList& list = *compiled.list;
-    spdlog::warn("event=dnsbl_unanswered list={} zone={} query={} reason=\"{}\"", compiled.finding_name, list.zone, query,
-                 log_text(reason));
+    log::warn(log::Line("dnsbl_unanswered").add("session", session).add("list", compiled.finding_name)
+                  .add("zone", list.zone).add("query", query).add("reason", reason));
     return Finding{compiled.finding_name,
                    Outcome::temperror,
                    {{"zone", list.zone},
@@ -232,7 +234,7 @@ Finding DnsblFilter::unanswered(const Compiled& compiled, const std::string& que
                    std::move(reason)};
 }
 
-asio::awaitable<Finding> DnsblFilter::check_list(std::size_t list_index, std::string query) {
+asio::awaitable<Finding> DnsblFilter::check_list(std::size_t list_index, std::string query, std::string session) {
     const Compiled& compiled = lists_.at(list_index);
     const DnsList& list = *compiled.list;
     const Deadline deadline = std::chrono::steady_clock::now() + list.timeout;
@@ -246,19 +248,21 @@ asio::awaitable<Finding> DnsblFilter::check_list(std::size_t list_index, std::st
         case dns::Status::timeout:
         case dns::Status::servfail:
             ++counters_.unanswered;
-            co_return unanswered(compiled, query, std::string("no answer: ") + std::string(dns::to_string(answer.status)));
+            co_return unanswered(compiled, query,
+                                 std::string("no answer: ") + std::string(dns::to_string(answer.status)), session);
         case dns::Status::ok: match = match_answers(answer.records, compiled.matcher); break;
     }
     if (!match.ignored.empty())
-        spdlog::warn("event=dnsbl_bad_answer list={} zone={} query={} ignored={}", compiled.finding_name, list.zone,
-                     query, log_text(join(match.ignored)));
+        log::warn(log::Line("dnsbl_bad_answer").add("session", session).add("list", compiled.finding_name)
+                      .add("zone", list.zone).add("query", query).add("ignored", join(match.ignored)));
     if (match.kind == MatchResult::Kind::broken) {
         ++counters_.broken;
-        co_return unanswered(compiled, query, "no answer in 127.0.0.0/8: the list looks broken (RFC 5782 section 2.1)");
+        co_return unanswered(compiled, query, "no answer in 127.0.0.0/8: the list looks broken (RFC 5782 section 2.1)",
+                             session);
     }
     if (match.kind == MatchResult::Kind::refused) {
         ++counters_.refused;
-        co_return unanswered(compiled, query, "the list refused to answer (127.255.255.x)");
+        co_return unanswered(compiled, query, "the list refused to answer (127.255.255.x)", session);
     }
 
     const bool listed = match.kind == MatchResult::Kind::listed;

@@ -1,6 +1,7 @@
 #include "filters/greylist/greylist_filter.hpp"
 
-#include <spdlog/spdlog.h>
+#include "filters/log.hpp"
+
 
 namespace mxgate::filters::greylist {
 
@@ -47,8 +48,8 @@ asio::awaitable<Finding> GreylistFilter::check(const GreylistRequest& request) {
 
 Finding GreylistFilter::unavailable(std::string_view op, const boost::system::error_code& ec) {
     ++counters_.store_unavailable;
-    spdlog::warn("event=greylist_store_unavailable op={} backend={} error=\"{}\" action={}", op,
-                 store_->backend_name(), ec.message(), config_->fail_open ? "pass" : "temperror");
+    log::warn(log::Line("greylist_store_unavailable").add("op", op).add("backend", store_->backend_name())
+                  .add("error", ec.message()).add("action", config_->fail_open ? "pass" : "temperror"));
     if (config_->fail_open)
         return {"greylist", Outcome::pass, {{"store", "unavailable"}, {"fail_open", "true"}}, ec.message()};
     return {"greylist", Outcome::temperror, {{"store", "unavailable"}}, ec.message()};

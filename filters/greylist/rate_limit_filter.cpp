@@ -1,6 +1,7 @@
 #include "filters/greylist/rate_limit_filter.hpp"
 
-#include <spdlog/spdlog.h>
+#include "filters/log.hpp"
+
 
 namespace mxgate::filters::greylist {
 
@@ -39,8 +40,9 @@ asio::awaitable<std::vector<Finding>> RateLimitFilter::inspect(Stage stage, cons
         {"limit", std::to_string(limit)}, {"window", std::to_string(config.window.count())}, {"network", network}};
     if (!count) {
         ++counters_.store_unavailable;
-        spdlog::warn("event=ratelimit_store_unavailable backend={} error=\"{}\" action={}", store_->backend_name(),
-                     count.error().message(), config.fail_open ? "pass" : "temperror");
+        log::warn(log::Line("ratelimit_store_unavailable").add("session", view.session_id)
+                      .add("backend", store_->backend_name()).add("error", count.error().message())
+                      .add("action", config.fail_open ? "pass" : "temperror"));
         attrs.emplace_back("store", "unavailable");
         out.push_back({name, config.fail_open ? Outcome::pass : Outcome::temperror, std::move(attrs),
                        count.error().message()});

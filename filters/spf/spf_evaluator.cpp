@@ -1,4 +1,5 @@
 #include "filters/spf/spf_evaluator.hpp"
+#include "filters/log.hpp"
 #include "filters/log_text.hpp"
 
 #include <arpa/inet.h>
@@ -30,7 +31,6 @@ extern "C" {
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 namespace mxgate::filters::spf {
 
@@ -148,13 +148,13 @@ SPF_dns_rr_t* try_again(SPF_dns_server_t* server, const char* domain, ns_type ty
     return SPF_dns_rr_new_init(server, domain, type, 0, TRY_AGAIN);
 }
 
-// libspf2 logs through globals; route them to spdlog once. Its error handler
+// libspf2 logs through globals; route them to our log once. Its error handler
 // (fatal, noreturn) stays libspf2's own.
 void route_spf_logs() {
     static std::once_flag once;
     std::call_once(once, [] {
         SPF_warning_handler = [](const char* file, int line, const char* message) {
-            spdlog::debug("spf: libspf2 warning {}:{}: {}", file ? file : "?", line, log_text(message ? message : ""));
+            log::debug(log::Line("spf_library_warning").add("file", file).add("line", line).add("message", message));
         };
         SPF_info_handler = nullptr;
         SPF_debug_handler = nullptr;
@@ -276,8 +276,10 @@ std::optional<dns::Answer> SpfEvaluator::ask(Evaluation& state, const char* doma
                                    state.ptr_names.contains(dns::canonical_name(domain));
         if (type != dns::RecordType::txt && type != dns::RecordType::ptr && !validates_ptr) ++state.voids;
     }
-    spdlog::debug("spf: dns {} {} -> {} {}", log_text(domain), dns::to_string(type), dns::to_string(answer.status),
-                  answer.records.empty() ? std::string() : log_text(answer.records.front()));
+    if (log::debug_enabled())
+        log::debug(log::Line("spf_dns").add("qname", domain).add("type", dns::to_string(type))
+                       .add("status", dns::to_string(answer.status))
+                       .add("record", answer.records.empty() ? std::string() : answer.records.front()));
     if (type == dns::RecordType::ptr && answer.status == dns::Status::ok)
         for (const auto& name : answer.records) state.ptr_names.insert(dns::canonical_name(name));
     if (type == dns::RecordType::txt &&

@@ -44,6 +44,7 @@ struct SpfRequest {
     boost::asio::ip::address client_address;
     std::string helo;    // as given by the client (may be an address literal)
     std::string sender;  // MAIL FROM address without <>; "" = null reverse-path -> HELO identity
+    std::string session_id;  // for log lines only
 };
 
 struct SpfVerdict {

@@ -4,8 +4,7 @@
 
 #include <climits>
 
-#include <spdlog/spdlog.h>
-
+#include "filters/log.hpp"
 #include "filters/log_text.hpp"
 #include "filters/spf/spf_headers.hpp"
 
@@ -71,7 +70,8 @@ asio::awaitable<std::vector<Finding>> SpfFilter::inspect(Stage stage, const Tran
         out.push_back(Finding{"spf", Outcome::skipped, {{"skip", "unknown_client"}}, "client address unknown"});
         co_return out;
     }
-    SpfRequest request{*view.client_address, std::string(view.helo), std::string(view.sender)};
+    SpfRequest request{*view.client_address, std::string(view.helo), std::string(view.sender),
+                       std::string(view.session_id)};
     out.push_back(co_await check(request, view.trusted));
     co_return out;
 }
@@ -84,9 +84,10 @@ asio::awaitable<Finding> SpfFilter::check(const SpfRequest& request, bool truste
     }
     const SpfVerdict verdict = co_await evaluator_->evaluate(request);
     if (verdict.result == SpfResult::temperror || verdict.result == SpfResult::permerror)
-        spdlog::info("event=spf_{} identity={} domain=\"{}\" client={} problem=\"{}\"", to_string(verdict.result),
-                     to_string(verdict.identity), verdict.domain.substr(0, 100), request.client_address.to_string(),
-                     verdict.problem.substr(0, 200));
+        log::info(log::Line("spf_" + std::string(to_string(verdict.result))).add("session", request.session_id)
+                      .add("identity", to_string(verdict.identity)).add("domain", verdict.domain.substr(0, 100))
+                      .add("client", request.client_address.to_string())
+                      .add("problem", verdict.problem.substr(0, 200)));
     co_return to_finding(verdict, request, config);
 }
 

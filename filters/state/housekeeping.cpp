@@ -3,7 +3,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
+
+#include "filters/log.hpp"
 
 namespace mxgate::filters::state {
 
@@ -17,10 +18,11 @@ asio::awaitable<void> housekeeping_loop(Store& store, std::chrono::milliseconds 
         co_await timer.async_wait(asio::use_awaitable);
         auto removed = co_await store.expire(clock());
         if (!removed)
-            spdlog::warn("event=state_store_expire_failed backend={} error=\"{}\"", store.backend_name(),
-                         removed.error().message());
+            log::warn(log::Line("state_store_expire_failed").add("backend", store.backend_name())
+                          .add("error", removed.error().message()));
         else if (*removed > 0)
-            spdlog::debug("event=state_store_expired backend={} removed={}", store.backend_name(), *removed);
+            log::debug(log::Line("state_store_expired").add("backend", store.backend_name())
+                           .add("removed", static_cast<long long>(*removed)));
     }
 }
 

@@ -1,5 +1,6 @@
 #include "filters/state/redis_store.hpp"
 
+#include "filters/log.hpp"
 #include "filters/state/on_thread.hpp"
 
 #include <cerrno>
@@ -14,7 +15,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <hiredis/hiredis.h>
-#include <spdlog/spdlog.h>
 
 namespace mxgate::filters::state {
 
@@ -84,9 +84,10 @@ void RedisStore::drop(const char* what) {
     const bool timed_out = ctx_ && ctx_->err == REDIS_ERR_IO &&
                            (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK ||
                             std::string_view(ctx_->errstr).find("temporarily unavailable") != std::string_view::npos);
-    spdlog::warn("event=state_store_error backend=redis op={} server={}:{} error=\"{}\" retry_in_ms={}", what,
-                 config_.host, config_.port, ctx_ ? ctx_->errstr : "connect failed",
-                 config_.reconnect_interval.count());
+    log::warn(log::Line("state_store_error").add("backend", "redis").add("op", what)
+                  .add("server", config_.host + ":" + std::to_string(config_.port))
+                  .add("error", ctx_ ? ctx_->errstr : "connect failed")
+                  .add("retry_in_ms", static_cast<long long>(config_.reconnect_interval.count())));
     last_error_ = timed_out ? store_error::timeout : store_error::unavailable;
     if (ctx_) redisFree(ctx_);
     ctx_ = nullptr;
@@ -115,7 +116,8 @@ bool RedisStore::connect() {
         drop("auth/select");
         return false;
     }
-    spdlog::info("event=state_store_connected backend=redis server={}:{}", config_.host, config_.port);
+    log::info(log::Line("state_store_connected").add("backend", "redis")
+                  .add("server", config_.host + ":" + std::to_string(config_.port)));
     return true;
 }
 
@@ -142,8 +144,8 @@ StoreResult<RedisStore::Reply> RedisStore::command(const std::vector<std::string
         return last_error_;
     }
     if (reply->type == REDIS_REPLY_ERROR) {  // LOADING, NOAUTH, OOM, a script error
-        spdlog::warn("event=state_store_error backend=redis op={} error=\"{:.100}\"", argv.front(),
-                     std::string_view(reply->str, reply->len));
+        log::warn(log::Line("state_store_error").add("backend", "redis").add("op", argv.front())
+                      .add("error", std::string_view(reply->str, reply->len).substr(0, 100)));
         return store_error::unavailable;
     }
     return reply;

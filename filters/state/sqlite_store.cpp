@@ -1,5 +1,6 @@
 #include "filters/state/sqlite_store.hpp"
 
+#include "filters/log.hpp"
 #include "filters/state/on_thread.hpp"
 
 #include <fcntl.h>
@@ -11,7 +12,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 namespace mxgate::filters::state {
@@ -113,8 +113,8 @@ SqliteStore::~SqliteStore() {
 }
 
 boost::system::error_code SqliteStore::fail(const char* what, int rc) {
-    spdlog::warn("event=state_store_error backend=sqlite op={} path={} rc={} error=\"{}\"", what, path_, rc,
-                 sqlite3_errmsg(db_));
+    log::warn(log::Line("state_store_error").add("backend", "sqlite").add("op", what).add("path", path_)
+                  .add("rc", rc).add("error", sqlite3_errmsg(db_)));
     return store_error::unavailable;
 }
 

@@ -3,9 +3,8 @@
 
 #include <boost/asio/post.hpp>
 
-#include <spdlog/spdlog.h>
-
 #include "proxy/backend/backend.hpp"
+#include "proxy/backend/backend_log.hpp"
 #include "proxy/backend/connection.hpp"
 #include "proxy/backend/maildir_store.hpp"
 #include "proxy/backend/pool_core.hpp"
@@ -46,7 +45,8 @@ std::shared_ptr<Connection> PoolCore::take(const std::string& backend, const std
         it = decltype(it)(list.erase(std::next(it).base()));
         if (fresh && connection->alive()) {
             connection->slot().set_idle(false);
-            spdlog::debug("backend {}: reusing idle connection", connection->conversation().settings().peer);
+            if (log::debug_enabled())
+                log::debug(backend_line("backend_reuse", connection->conversation().settings().peer));
             return connection;
         }
         connection->close();

@@ -8,7 +8,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
+
+#include "proxy/log.hpp"
 
 namespace mxgate::backend {
 
@@ -149,11 +150,12 @@ asio::awaitable<BackendSlot> BackendSlots::acquire(const std::string& backend, u
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
     if (!got) {
         ++counters_.wait_timeouts;
-        spdlog::warn("event=backend_busy backend={} max_connections={} waited_ms={}", backend, max_connections, waited);
+        log::warn(log::Line("backend_busy").add("backend", backend)
+                      .add("max_connections", static_cast<long long>(max_connections)).add("waited_ms", waited));
         co_return BackendSlot();
     }
-    spdlog::info("event=backend_slot_wait backend={} max_connections={} waited_ms={}", backend, max_connections,
-                 waited);
+    log::info(log::Line("backend_slot_wait").add("backend", backend)
+                  .add("max_connections", static_cast<long long>(max_connections)).add("waited_ms", waited));
     co_return BackendSlot(state);
 }
 

@@ -12,7 +12,8 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
+
+#include "proxy/backend/backend_log.hpp"
 
 namespace mxgate::backend {
 
@@ -122,8 +123,10 @@ asio::awaitable<void> drive(Connection& connection, Step step, const config::Tim
         case Step::Kind::write: step = conversation.resume_written(); break;
         case Step::Kind::read: step = conversation.resume_read(std::string_view(buffer.data(), n)); break;
         case Step::Kind::start_tls:
-            spdlog::debug("backend {}: {} {} verified={}", conversation.settings().peer,
-                          connection.stream().tls_version(), connection.stream().tls_cipher(), verified);
+            log::debug(backend_line("backend_tls", conversation.settings().peer)
+                           .add("version", connection.stream().tls_version())
+                           .add("cipher", connection.stream().tls_cipher())
+                           .add("verified", verified ? "yes" : "no"));
             step = conversation.resume_tls(verified);
             break;
         case Step::Kind::done: break;
@@ -156,8 +159,8 @@ asio::awaitable<std::shared_ptr<Connection>> open_connection(asio::io_context& i
                                                                      asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             connection->disarm();
-            spdlog::warn("backend {}: cannot resolve {}: {}", peer, server.host,
-                         connection->timed_out() ? "timeout" : ec.message());
+            log::warn(backend_line("backend_resolve_failed", peer).add("host", server.host)
+                          .add("error", connection->timed_out() ? "timeout" : ec.message()));
             co_return nullptr;
         }
         for (const auto& entry : results) endpoints.push_back(entry.endpoint());
@@ -175,7 +178,8 @@ asio::awaitable<std::shared_ptr<Connection>> open_connection(asio::io_context& i
     }
     if (ec || connection->timed_out()) {
         connection->disarm();
-        spdlog::warn("backend {}: cannot connect: {}", peer, connection->timed_out() ? "timeout" : ec.message());
+        log::warn(backend_line("backend_connect_failed", peer)
+                      .add("error", connection->timed_out() ? "timeout" : ec.message()));
         co_return nullptr;
     }
     boost::system::error_code option_ec;
@@ -189,7 +193,7 @@ asio::awaitable<std::shared_ptr<Connection>> open_connection(asio::io_context& i
         connection->close();
         co_return nullptr;
     }
-    spdlog::debug("backend {}: connected{}", peer, connection->stream().is_tls() ? " with TLS" : "");
+    log::debug(backend_line("backend_connected", peer).add("tls", connection->stream().is_tls() ? "yes" : "no"));
     co_return connection;
 }
 

@@ -2,9 +2,7 @@
 // expects (Postfix smtpd_proxy: a surprise reply is never passed to the client).
 #include "proxy/backend/conversation.hpp"
 
-#include <spdlog/spdlog.h>
-
-#include "proxy/smtp/printable.hpp"
+#include "proxy/backend/backend_log.hpp"
 
 namespace mxgate::backend {
 
@@ -78,7 +76,7 @@ bool Conversation::start(Op op) {
         return false;
     }
     if (!inbuf_.empty()) {  // the backend spoke out of turn: we are out of sync
-        fail("unsolicited data", smtp::printable(inbuf_));
+        fail("unsolicited data", inbuf_);
         return false;
     }
     return true;
@@ -162,7 +160,7 @@ Step Conversation::start_recipient(const Recipient& recipient) {
             return advance();
         }
     } else if (mode == config::ClientIdentity::xclient && !caps_.xclient) {
-        spdlog::debug("backend {}: XCLIENT configured but not offered", settings_.peer);
+        log::debug(line("backend_xclient_not_offered"));
     }
     queue_transaction_start();
     return advance();
@@ -228,7 +226,7 @@ Step Conversation::start_rset() {
 Step Conversation::start_quit() {
     if (!start(Op::quit)) return Step{};
     outbuf_ = "QUIT\r\n";
-    spdlog::debug("backend {}: > QUIT", settings_.peer);
+    log::debug(line("backend_send").add("command", "QUIT"));
     return Step{Step::Kind::write, outbuf_, Deadline::reply};
 }
 
@@ -282,11 +280,11 @@ Step Conversation::advance() {
             const bool enhanced = expect != Expect::greeting && expect != Expect::ehlo &&
                                   expect != Expect::xclient && expect != Expect::xclient_ehlo;
             smtp::ReplyParse parsed = smtp::parse_reply(inbuf_, enhanced, max_reply_line, max_reply_lines);
-            if (parsed.status == smtp::ReplyStatus::malformed) return fail("malformed reply", smtp::printable(inbuf_));
+            if (parsed.status == smtp::ReplyStatus::malformed) return fail("malformed reply", inbuf_);
             if (parsed.status == smtp::ReplyStatus::need_more) return Step{Step::Kind::read, {}, deadline_for(expect)};
             inbuf_.erase(0, parsed.consumed);
             awaiting_.pop_front();
-            spdlog::debug("backend {}: < {}", settings_.peer, parsed.reply.summary(100));
+            if (log::debug_enabled()) log::debug(line("backend_reply").add("reply", parsed.reply.summary(100)));
             first_reply_ = !answered_;
             if (op_ != Op::connect) answered_ = true;
             handle(expect, parsed.reply);
@@ -296,7 +294,8 @@ Step Conversation::advance() {
             outbuf_.clear();
             const Expect first = unsent_.front().expect;
             do {
-                spdlog::debug("backend {}: > {}", settings_.peer, smtp::printable(trim_crlf(unsent_.front().line)));
+                if (log::debug_enabled())
+                    log::debug(line("backend_send").add("command", trim_crlf(unsent_.front().line).substr(0, 100)));
                 outbuf_ += unsent_.front().line;
                 in_flight_.push_back(unsent_.front().expect);
                 unsent_.pop_front();
@@ -326,7 +325,9 @@ Step Conversation::finish() {
 }
 
 Step Conversation::fail(std::string_view what, std::string_view detail) {
-    spdlog::warn("backend {}: {}{}{}", settings_.peer, what, detail.empty() ? "" : ": ", detail);
+    log::Line failure = line("backend_failed").add("error", what);
+    if (!detail.empty()) failure.add("detail", detail.substr(0, 200));  // the backend's bytes: enough to diagnose
+    log::warn(failure);
     health_ = Health::broken;
     unsent_.clear();
     in_flight_.clear();
@@ -373,8 +374,12 @@ smtp::Reply Conversation::pass(const smtp::Reply& reply, std::string_view defaul
     return out;
 }
 
+log::Line Conversation::line(std::string_view event) const {
+    return backend_line(event, settings_.peer, client_.session_id);
+}
+
 void Conversation::log_unexpected(std::string_view step, const smtp::Reply& reply) const {
-    spdlog::warn("backend {}: unexpected reply to {}: {}", settings_.peer, step, reply.summary(100));
+    log::warn(line("backend_unexpected_reply").add("step", step).add("reply", reply.summary(100)));
 }
 
 void Conversation::handle(Expect expect, const smtp::Reply& reply) {
@@ -409,13 +414,12 @@ void Conversation::handle(Expect expect, const smtp::Reply& reply) {
             // Bytes already behind the 220 were sent in plaintext and would be read
             // as if protected (STARTTLS command injection, CVE-2011-0411 family).
             if (!inbuf_.empty()) {
-                fail("data after the STARTTLS reply", smtp::printable(inbuf_));
+                fail("data after the STARTTLS reply", inbuf_);
             } else {
                 want_tls_handshake_ = true;
             }
         } else if (refusal && settings_.tls == config::BackendTls::opportunistic) {
-            spdlog::info("backend {}: STARTTLS refused, going on without TLS: {}", settings_.peer,
-                         reply.summary(100));
+            log::info(line("backend_starttls_refused").add("action", "plaintext").add("reply", reply.summary(100)));
         } else {
             fail("STARTTLS refused", reply.summary(100));
         }

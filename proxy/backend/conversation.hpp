@@ -19,6 +19,7 @@
 #include "proxy/backend/backend.hpp"
 #include "proxy/backend/esmtp.hpp"
 #include "proxy/config/config.hpp"
+#include "proxy/log.hpp"
 #include "proxy/smtp/reply.hpp"
 
 namespace mxgate::backend {
@@ -121,6 +122,8 @@ private:
     Deadline deadline_for(Expect expect) const;
     smtp::Reply pass(const smtp::Reply& reply, std::string_view default_success) const;
     void log_unexpected(std::string_view step, const smtp::Reply& reply) const;
+    // A line about this backend and, during a transaction, the session it serves.
+    log::Line line(std::string_view event) const;
 
     ConversationSettings settings_;
 

@@ -16,9 +16,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
-#include "proxy/smtp/printable.hpp"
+#include "proxy/backend/backend_log.hpp"
 #include "proxy/backend/pool_core.hpp"
 #include "proxy/smtp/data_reader.hpp"
 
@@ -151,7 +150,7 @@ public:
         const std::string domain = lower_ascii(recipient.address.domain);
         const std::string local = lower_ascii(unquote(recipient.address.local));
         if (!valid_mailbox_component(domain) || !valid_mailbox_component(local)) {
-            spdlog::info("backend {}: refused mailbox name {}", describe(), smtp::printable(recipient.address.str()));
+            log::info(backend_line("backend_mailbox_refused", describe()).add("recipient", recipient.address.str()));
             co_return smtp::make_reply(550, "5.1.1", "Mailbox name not allowed");
         }
         if (!listed(local, domain)) {
@@ -184,7 +183,8 @@ public:
         if (mailboxes_.empty()) co_return smtp::make_reply(554, "5.5.1", "No valid recipients");
         if (fd_ >= 0 || failed_) co_return storage_failure();
         if (int err = ensure_mailbox(backend_.path, mailboxes_.front()); err != 0) {
-            spdlog::warn("backend {}: cannot create {}: {}", describe(), mailboxes_.front(), error_text(err));
+            log::warn(backend_line("backend_store_failed", describe()).add("op", "mkdir")
+                          .add("path", mailboxes_.front()).add("error", error_text(err)));
             failed_ = true;
             co_return storage_failure();
         }
@@ -192,7 +192,8 @@ public:
         tmp_path_ = mailboxes_.front() + "/tmp/" + base_name_;
         fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd_ < 0) {
-            spdlog::warn("backend {}: cannot create {}: {}", describe(), tmp_path_, error_text(errno));
+            log::warn(backend_line("backend_store_failed", describe()).add("op", "create").add("path", tmp_path_)
+                          .add("error", error_text(errno)));
             tmp_path_.clear();
             failed_ = true;
             co_return storage_failure();
@@ -222,12 +223,13 @@ public:
         auto work = [this, &error]() -> asio::awaitable<std::string> { co_return deliver(error); };
         std::string name = co_await asio::co_spawn(core_->disk(), std::move(work), asio::use_awaitable);
         if (name.empty()) {
-            spdlog::warn("backend {}: delivery failed: {}", describe(), error);
+            log::warn(backend_line("backend_store_failed", describe()).add("op", "deliver").add("error", error));
             discard();
             co_return storage_failure();
         }
         delivered_ = true;
-        spdlog::debug("backend {}: delivered {} to {} mailbox(es)", describe(), name, mailboxes_.size());
+        log::debug(backend_line("backend_delivered", describe()).add("file", name)
+                       .add("mailboxes", static_cast<long long>(mailboxes_.size())));
         co_return smtp::make_reply(250, "2.0.0", "Ok: delivered as " + name);
     }
 
@@ -247,7 +249,8 @@ private:
             size_ += data.size();
             return true;
         }
-        spdlog::warn("backend {}: cannot write {}: {}", describe(), tmp_path_, error_text(errno));
+        log::warn(backend_line("backend_store_failed", describe()).add("op", "write").add("path", tmp_path_)
+                      .add("error", error_text(errno)));
         failed_ = true;
         discard();
         return false;

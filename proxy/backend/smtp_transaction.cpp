@@ -5,8 +5,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <spdlog/spdlog.h>
 
+#include "proxy/backend/backend_log.hpp"
 #include "proxy/backend/connection.hpp"
 #include "proxy/backend/pool_core.hpp"
 
@@ -89,7 +89,8 @@ asio::awaitable<void> SmtpTransaction::acquire(bool allow_reuse) {
         if (connection_)
             connection_->hold(std::move(slot));
         else
-            spdlog::warn("backend {}: no server available", backend_.name);
+            log::warn(backend_line("backend_unavailable", backend_.name, client_.session_id)
+                          .add("reason", "no server available"));
     }
     if (connection_) {
         address_ = connection_->address();
@@ -116,7 +117,8 @@ asio::awaitable<smtp::Reply> SmtpTransaction::add_recipient(const Recipient& rec
     co_await run(connection_->conversation().start_recipient(recipient));
     if (first && reused_ && connection_->conversation().retryable()) {
         // The backend closed the pooled connection while it was idle: once more, fresh.
-        spdlog::info("backend {}: pooled connection failed on first use, reconnecting", describe());
+        log::info(backend_line("backend_reconnect", describe(), client_.session_id)
+                      .add("reason", "pooled connection failed on first use"));
         connection_->close();
         connection_.reset();
         co_await acquire(false);

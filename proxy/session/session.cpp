@@ -237,6 +237,7 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(filters::Stag
     }
     if (generation_->chain.idle_at(stage)) co_return std::nullopt;
     filters::TransactionView view;
+    view.session_id = client_.session_id;
     view.client_address = client_.address;
     view.helo = state_.helo();
     view.tls = stream_.is_tls();

@@ -31,6 +31,17 @@ def parse_logfmt(line: str) -> dict[str, str]:
     return out
 
 
+def parse_log_line(line: str) -> dict[str, str]:
+    """One mxgate log line in either logging.format: a JSON object, or logfmt."""
+    if line.startswith("{"):
+        try:
+            fields = json.loads(line)
+        except ValueError:
+            return {}
+        return fields if isinstance(fields, dict) else {}
+    return parse_logfmt(line)
+
+
 # Lines an AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer build prints on a finding.
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error: ",
                      "SUMMARY: UndefinedBehaviorSanitizer")
@@ -38,7 +49,7 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
 class Mxgate:
     """The binary under test, started as `$MXGATE_BIN -c <workdir>/<name>.yaml` in the foreground.
 
-    Reads its stderr (logfmt) in a thread. start() waits for one `event=listening
+    Reads its stderr (logfmt or JSON lines, per logging.format) in a thread. start() waits for one `event=listening
     address=A:P tls=T` per listener and `event=ready`. Ports in the config may be 0; the
     real ones come from those lines (port(tls)). Listeners cannot change on reload, so a
     reload test rewrites everything but `listeners`; pin_ports() gives a config with the real
@@ -100,11 +111,11 @@ class Mxgate:
         self.listeners = []
         seen = 0
         for _ in range(expected):
-            i, line = self.proc.wait_line(lambda l: parse_logfmt(l).get("event") == "listening",
+            i, line = self.proc.wait_line(lambda l: parse_log_line(l).get("event") == "listening",
                                           self.ready_timeout, "an event=listening line", start=seen)
             seen = i + 1
-            self._add_listener(parse_logfmt(line), line)
-        self.proc.wait_line(lambda l: parse_logfmt(l).get("event") == "ready", self.ready_timeout,
+            self._add_listener(parse_log_line(line), line)
+        self.proc.wait_line(lambda l: parse_log_line(l).get("event") == "ready", self.ready_timeout,
                             "event=ready")
         return self
 
@@ -142,9 +153,9 @@ class Mxgate:
         if not wait_log:
             return None
         try:
-            _, line = self.proc.wait_line(lambda l: "reload" in parse_logfmt(l).get("event", ""), timeout,
+            _, line = self.proc.wait_line(lambda l: "reload" in parse_log_line(l).get("event", ""), timeout,
                                           "a log line with event=*reload* after SIGHUP", start=start)
-            return parse_logfmt(line)
+            return parse_log_line(line)
         except HarnessError:
             return None
 
@@ -202,7 +213,7 @@ class Mxgate:
     def log_lines(self, event: str | None = None, **match: str) -> list[dict]:
         out = []
         for line in self.lines():
-            fields = parse_logfmt(line)
+            fields = parse_log_line(line)
             if event is not None and fields.get("event") != event:
                 continue
             if all(fields.get(k) == v for k, v in match.items()):
@@ -211,9 +222,9 @@ class Mxgate:
 
     def wait_log(self, event: str, timeout: float = DEFAULT_WAIT, **match: str) -> dict:
         _, line = self.proc.wait_line(
-            lambda l: (f := parse_logfmt(l)).get("event") == event and all(f.get(k) == v for k, v in match.items()),
+            lambda l: (f := parse_log_line(l)).get("event") == event and all(f.get(k) == v for k, v in match.items()),
             timeout, f"event={event} {match}")
-        return parse_logfmt(line)
+        return parse_log_line(line)
 
 
 def run_check_config(path: Path, binary: str | None = None, timeout: float = 30.0) -> subprocess.CompletedProcess:
