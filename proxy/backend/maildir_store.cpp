@@ -154,7 +154,7 @@ public:
             co_return smtp::make_reply(550, "5.1.1", "Mailbox name not allowed");
         }
         if (!listed(local, domain)) {
-            spdlog::info("backend {}: no mailbox {}", describe(), smtp::printable(recipient.address.str()));
+            log::info(backend_line("backend_no_mailbox", describe()).add("recipient", recipient.address.str()));
             co_return user_unknown();
         }
         std::string mailbox = backend_.path + "/" + domain + "/" + local;
@@ -164,13 +164,12 @@ public:
         struct stat st {};
         if (::stat(mailbox.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
             if (!backend_.create_mailboxes) {
-                spdlog::info("backend {}: no mailbox folder for {}", describe(),
-                             smtp::printable(recipient.address.str()));
+                log::info(backend_line("backend_no_mailbox_folder", describe()).add("recipient", recipient.address.str()));
                 co_return user_unknown();
             }
             if (new_mailboxes_ >= backend_.max_new_mailboxes_per_message) {
-                spdlog::info("backend {}: max_new_mailboxes_per_message reached, deferring {}", describe(),
-                             smtp::printable(recipient.address.str()));
+                log::info(backend_line("backend_new_mailboxes_limit", describe()).add("recipient", recipient.address.str())
+                              .add("limit", static_cast<long long>(backend_.max_new_mailboxes_per_message)));
                 co_return smtp::make_reply(452, "4.5.3", "Too many new mailboxes in one message, send the rest later");
             }
             ++new_mailboxes_;
