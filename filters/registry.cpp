@@ -5,6 +5,7 @@
 #include "filters/dnsbl/dnsbl_filter.hpp"
 #include "filters/greylist/greylist_filter.hpp"
 #include "filters/greylist/rate_limit_filter.hpp"
+#include "filters/helo/helo_filter.hpp"
 #include "filters/spf/spf_filter.hpp"
 
 namespace mxgate::filters {
@@ -25,6 +26,10 @@ Chain build_chain(const FilterSettings& settings, const Services& services) {
     if (settings.rate_limit.enabled)
         filters.push_back(std::make_unique<greylist::RateLimitFilter>(
             std::make_shared<const greylist::RateLimitConfig>(settings.rate_limit.config), services.store));
+    // Before the DNS lists' HELO checks: a malformed name is refused without asking DNS.
+    if (settings.helo.enabled)
+        filters.push_back(
+            std::make_unique<helo::HeloFilter>(std::make_shared<const helo::HeloConfig>(settings.helo.config)));
     if (settings.dnsbl.enabled)
         filters.push_back(std::make_unique<dnsbl::DnsblFilter>(
             std::make_shared<const dnsbl::DnsblConfig>(settings.dnsbl.config), *services.resolver));

@@ -363,7 +363,7 @@ filters::DnsblSettings decode_dnsbl(const YAML::Node& node, Reporter& reporter) 
 }  // namespace
 
 filters::FilterSettings decode_filters(const YAML::Node& node, Reporter& reporter) {
-    MapReader m(node, "filters", reporter, {"stage_timeout", "greylist", "rate_limit", "spf", "dnsbl"});
+    MapReader m(node, "filters", reporter, {"stage_timeout", "greylist", "rate_limit", "helo", "spf", "dnsbl"});
     filters::FilterSettings f;
     if (!m.is_map()) return f;
     f.stage_timeout = m.duration("stage_timeout", 100ms, 1h, f.stage_timeout);
@@ -411,6 +411,15 @@ filters::FilterSettings decode_filters(const YAML::Node& node, Reporter& reporte
         c.ipv4_prefix = prefix(r, "ipv4_prefix", 8, 32, c.ipv4_prefix);
         c.ipv6_prefix = prefix(r, "ipv6_prefix", 16, 128, c.ipv6_prefix);
         c.fail_open = r.boolean("fail_open", c.fail_open);
+    }
+    MapReader h(m.get("helo"), "filters.helo", reporter,
+                {"enabled", "reject_invalid_hostname", "reject_non_fqdn_hostname", "skip_trusted"});
+    if (h.is_map()) {
+        auto& c = f.helo.config;
+        f.helo.enabled = h.boolean("enabled", f.helo.enabled);
+        c.reject_invalid_hostname = h.boolean("reject_invalid_hostname", c.reject_invalid_hostname);
+        c.reject_non_fqdn_hostname = h.boolean("reject_non_fqdn_hostname", c.reject_non_fqdn_hostname);
+        c.skip_trusted = h.boolean("skip_trusted", c.skip_trusted);
     }
     f.spf = decode_spf(m.get("spf"), reporter);
     f.dnsbl = decode_dnsbl(m.get("dnsbl"), reporter);

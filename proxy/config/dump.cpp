@@ -331,6 +331,13 @@ std::string dump_config(const Config& c) {
     w.number("ipv6_prefix", rl.ipv6_prefix);
     w.flag("fail_open", rl.fail_open);
     w.end();
+    const filters::helo::HeloConfig& h = c.filters.helo.config;
+    w.begin("helo");
+    w.flag("enabled", c.filters.helo.enabled);
+    w.flag("reject_invalid_hostname", h.reject_invalid_hostname);
+    w.flag("reject_non_fqdn_hostname", h.reject_non_fqdn_hostname);
+    w.flag("skip_trusted", h.skip_trusted);
+    w.end();
     dump_spf(w, c.filters.spf);
     dump_dnsbl(w, out, c.filters.dnsbl);
     w.end();

@@ -1,0 +1,31 @@
+// HeloFilter: Postfix's HELO name restrictions at the helo stage, no DNS, no state.
+// Emits one Finding named "helo" (docs/filters.md, "HELO name checks"):
+//   outcome  fail (refused), pass, or skipped for a trusted client (attr skip=trusted)
+//   attrs    check=invalid_hostname|non_fqdn_hostname on fail; action=reject|proceed;
+//            reply="501 5.5.2 ..." or "504 5.5.2 ..." with the name made printable
+// A refused greeting leaves the session ungreeted (SessionState::on_helo_done).
+#pragma once
+
+#include <memory>
+
+#include "filters/filter.hpp"
+#include "filters/helo/helo_config.hpp"
+
+namespace mxgate::filters::helo {
+
+class HeloFilter final : public Filter {
+public:
+    explicit HeloFilter(std::shared_ptr<const HeloConfig> config) : config_(std::move(config)) {}
+
+    std::string_view name() const noexcept override { return "helo"; }
+    bool runs_at(Stage stage) const noexcept override { return stage == Stage::helo; }
+    boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) override;
+
+    // The Finding for one greeting (pure; inspect() and the tests use it).
+    static Finding check(std::string_view helo, bool trusted, const HeloConfig& config);
+
+private:
+    std::shared_ptr<const HeloConfig> config_;
+};
+
+}  // namespace mxgate::filters::helo

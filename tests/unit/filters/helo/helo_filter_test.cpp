@@ -1,0 +1,96 @@
+// HeloFilter as policy sees it: the "helo" Finding, its Postfix-like replies,
+// which switch refuses what, trusted clients skipped, the stage it runs at.
+#include "filters/helo/helo_filter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "tests/unit/filters/finding_attr.hpp"
+
+namespace mxgate::filters::helo {
+namespace {
+
+using mxgate::test::attr;
+
+HeloConfig both_checks() {
+    HeloConfig config;
+    config.reject_non_fqdn_hostname = true;
+    return config;
+}
+
+TEST(HeloFilter, InvalidNameIsRefusedWith501) {
+    const Finding f = HeloFilter::check("x(bad)", false, HeloConfig{});
+    EXPECT_EQ(f.name, "helo");
+    EXPECT_EQ(f.outcome, Outcome::fail);
+    EXPECT_EQ(attr(f, "check"), "invalid_hostname");
+    EXPECT_EQ(attr(f, "action"), "reject");
+    EXPECT_EQ(attr(f, "reply"), "501 5.5.2 <x(bad)>: Helo command rejected: Invalid name");
+    EXPECT_FALSE(f.reason.empty());
+}
+
+TEST(HeloFilter, EchoedNameIsMadePrintableAndShort) {
+    const Finding f = HeloFilter::check("bad\x01name" + std::string(300, 'a'), false, HeloConfig{});
+    const std::string reply = attr(f, "reply");
+    EXPECT_EQ(reply.rfind("501 5.5.2 <bad\\x01name", 0), 0u) << reply;
+    EXPECT_LT(reply.size(), 200u) << reply;
+}
+
+TEST(HeloFilter, SingleLabelPassesUnlessNonFqdnIsRefused) {
+    EXPECT_EQ(HeloFilter::check("localhost", false, HeloConfig{}).outcome, Outcome::pass);
+    const Finding f = HeloFilter::check("localhost", false, both_checks());
+    EXPECT_EQ(f.outcome, Outcome::fail);
+    EXPECT_EQ(attr(f, "check"), "non_fqdn_hostname");
+    EXPECT_EQ(attr(f, "reply"), "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname");
+}
+
+TEST(HeloFilter, NonFqdnAloneAlsoRefusesInvalidNames) {
+    HeloConfig config = both_checks();
+    config.reject_invalid_hostname = false;
+    EXPECT_EQ(attr(HeloFilter::check("x(bad)", false, config), "reply").substr(0, 9), "504 5.5.2");
+    config.reject_non_fqdn_hostname = false;
+    const Finding f = HeloFilter::check("x(bad)", false, config);
+    EXPECT_EQ(f.outcome, Outcome::pass);
+    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(attr(f, "reply"), "<none>");
+}
+
+TEST(HeloFilter, FqdnAndLiteralsPass) {
+    for (const char* name : {"mail.example.org", "mail.example.org.", "[192.0.2.1]", "[IPv6:2001:db8::1]"})
+        EXPECT_EQ(HeloFilter::check(name, false, both_checks()).outcome, Outcome::pass) << name;
+}
+
+TEST(HeloFilter, TrustedClientsAreSkippedUnlessSaidOtherwise) {
+    const Finding f = HeloFilter::check("x(bad)", true, both_checks());
+    EXPECT_EQ(f.outcome, Outcome::skipped);
+    EXPECT_EQ(attr(f, "skip"), "trusted");
+    EXPECT_EQ(attr(f, "action"), "<none>");
+    HeloConfig config = both_checks();
+    config.skip_trusted = false;
+    EXPECT_EQ(HeloFilter::check("x(bad)", true, config).outcome, Outcome::fail);
+}
+
+TEST(HeloFilter, RunsAtTheHeloStageOnly) {
+    HeloFilter filter(std::make_shared<const HeloConfig>());
+    for (Stage stage : {Stage::connect, Stage::mail_from, Stage::rcpt, Stage::end_of_data})
+        EXPECT_FALSE(filter.runs_at(stage));
+    ASSERT_TRUE(filter.runs_at(Stage::helo));
+    TransactionView view;
+    view.helo = "a..b";
+    boost::asio::io_context io;
+    std::optional<std::vector<Finding>> out;
+    boost::asio::co_spawn(io, filter.inspect(Stage::helo, view), [&](std::exception_ptr e, std::vector<Finding> f) {
+        if (e) std::rethrow_exception(e);
+        out = std::move(f);
+    });
+    io.run();
+    ASSERT_TRUE(out.has_value());
+    ASSERT_EQ(out->size(), 1u);
+    EXPECT_EQ((*out)[0].outcome, Outcome::fail);
+}
+
+}  // namespace
+}  // namespace mxgate::filters::helo
