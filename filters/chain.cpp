@@ -65,10 +65,6 @@ void append(std::vector<Finding>& to, std::vector<Finding> found) {
     to.insert(to.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
 }
 
-}  // namespace
-
-namespace {
-
 // What the filters of one stage share with their completion handlers. Shared,
 // so a handler never outlives what it writes to.
 struct StageRun {

@@ -2,6 +2,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "filters/header_text.hpp"
+
 namespace mxgate::filters::helo {
 
 namespace {
@@ -39,10 +41,8 @@ bool is_hostname(std::string_view name) {
 bool is_address_literal(std::string_view name) {
     if (name.size() < 3 || name.front() != '[' || name.back() != ']') return false;
     std::string_view inside = name.substr(1, name.size() - 2);
-    constexpr std::string_view tag = "ipv6:";
-    bool v6 = inside.size() > tag.size();
-    for (std::size_t i = 0; v6 && i < tag.size(); ++i)  // RFC 5321 §4.1.3: "IPv6:", case-insensitive
-        v6 = (inside[i] >= 'A' && inside[i] <= 'Z' ? inside[i] - 'A' + 'a' : inside[i]) == tag[i];
+    constexpr std::string_view tag = "IPv6:";  // RFC 5321 §4.1.3, case-insensitive
+    const bool v6 = inside.size() > tag.size() && header_text::iequals(inside.substr(0, tag.size()), tag);
     if (v6) inside.remove_prefix(tag.size());
     if (inside.find('%') != std::string_view::npos) return false;  // no scope ids
     boost::system::error_code ec;

@@ -188,14 +188,12 @@ asio::awaitable<void> Session::perform(Step& step) {
             if (end_ == End::none) end_ = step.reply.code == 221 ? End::quit : End::error;
             break;
         case Action::helo: {
-            client_.helo = state_.helo();
-            client_.esmtp = state_.esmtp();
             auto verdict = co_await run_stage(filters::Stage::helo);
             Step next = !verdict ? state_.on_helo_done(true, std::move(step.reply))
                         : verdict->action == policy::Verdict::Action::disconnect
                             ? state_.on_disconnect(verdict_reply(*verdict))
                             : state_.on_helo_done(false, verdict_reply(*verdict));
-            client_.helo = state_.helo();  // a refused greeting is forgotten
+            client_.helo = state_.helo();  // what the backend is told; a refused greeting is forgotten
             client_.esmtp = state_.esmtp();
             co_await perform(next);
             break;
