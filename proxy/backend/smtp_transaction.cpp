@@ -99,7 +99,7 @@ asio::awaitable<void> SmtpTransaction::acquire(bool allow_reuse) {
     }
 }
 
-asio::awaitable<void> SmtpTransaction::run(Step step) {
+asio::awaitable<void> SmtpTransaction::run(ConversationStep step) {
     co_await drive(*connection_, step, config_->timeouts);
 }
 

@@ -33,7 +33,7 @@ public:
 
 private:
     asio::awaitable<void> acquire(bool allow_reuse);
-    asio::awaitable<void> run(Step step);
+    asio::awaitable<void> run(ConversationStep step);
     void release();
     smtp::Reply refusal() const;  // for every step once no connection could be had
     std::string key_for(const config::Endpoint& server) const;
