@@ -29,19 +29,23 @@ namespace mxgate::backend {
 
 namespace asio = boost::asio;
 
-// Who the client is, for XCLIENT/XFORWARD and logs.
-struct ClientInfo {
+// Who the client is: where it connects from (or who a front-end named with XCLIENT).
+struct Client {
     // nullopt = unknown: a front-end said XCLIENT ADDR=[UNAVAILABLE] or [TEMPUNAVAIL].
     // Unknown is never trusted and matches no network (as in Postfix).
     std::optional<asio::ip::address> address;
     unsigned short port = 0;
-    std::string helo;          // as the client sent it
     std::string name;          // host name a front-end gave with XCLIENT NAME; empty = unknown
-    bool esmtp = true;         // EHLO (true) or HELO
-    bool tls = false;
     std::string session_id;    // our id, for logs
 
     std::string address_text() const { return address ? address->to_string() : "unknown"; }  // logs, Received
+};
+
+// What the backend is told of the client (XCLIENT/XFORWARD), taken when the
+// transaction opens: who it is and how it greeted (the session's SessionState owns that).
+struct ClientInfo : Client {
+    std::string helo;          // as the client sent it; empty = unknown
+    bool esmtp = true;         // EHLO (true) or HELO
 };
 
 struct Envelope {

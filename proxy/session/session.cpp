@@ -136,7 +136,6 @@ asio::awaitable<void> Session::serve() {
             end_ = End::error;
             co_return;
         }
-        client_.tls = true;
     }
     if (auto verdict = co_await run_stage(filters::Stage::connect)) {
         say_goodbye(verdict_reply(*verdict));
@@ -193,8 +192,6 @@ asio::awaitable<void> Session::perform(Step& step) {
                         : verdict->action == policy::Verdict::Action::disconnect
                             ? state_.on_disconnect(verdict_reply(*verdict))
                             : state_.on_helo_done(false, verdict_reply(*verdict));
-            client_.helo = state_.helo();  // what the backend is told; a refused greeting is forgotten
-            client_.esmtp = state_.esmtp();
             co_await perform(next);
             break;
         }
@@ -238,7 +235,7 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(filters::Stag
     view.session_id = client_.session_id;
     view.client_address = client_.address;
     view.helo = state_.helo();
-    view.tls = stream_.is_tls();
+    view.tls = state_.tls();
     view.trusted = trusted_;
     std::string sender = state_.sender().str();
     view.sender = sender;
@@ -290,7 +287,7 @@ asio::awaitable<Step> Session::do_rcpt() {
     }
     if (!transaction_) {
         transaction_ = pool_.open(generation_->config, *route.backend, generation_->backend_tls_for(route.backend->name),
-                                  client_, backend::Envelope{state_.sender(), state_.mail_params()});
+                                  backend_client_info(), backend::Envelope{state_.sender(), state_.mail_params()});
         transaction_backend_ = route.backend;
     }
     smtp::Reply answer = co_await transaction_->add_recipient(recipient);
@@ -413,8 +410,6 @@ asio::awaitable<bool> Session::do_starttls(const Step& step) {
         log::info(log::Line("tls_failed").add("session", client_.session_id).add("error", e.what()));
         co_return false;
     }
-    client_.tls = true;
-    client_.helo.clear();
     state_.on_tls_started();
     co_return true;
 }
@@ -425,8 +420,8 @@ asio::awaitable<bool> Session::do_starttls(const Step& step) {
 // XCLIENT stays allowed depends on the connection, not on the new address.
 // ADDR=[UNAVAILABLE] makes the address unknown: never trusted, in no network.
 // ADDR, PORT and NAME not given keep their values (a front-end may split them
-// over several XCLIENT commands when a line would be too long); HELO and PROTO
-// not given are forgotten, as the client has not greeted the new session yet.
+// over several XCLIENT commands when a line would be too long); the greeting
+// (HELO, PROTO) is SessionState's: on_xclient_done.
 asio::awaitable<void> Session::do_xclient(const Step& step) {
     const smtp::XclientAttributes& given = step.xclient;
     const std::string previous_address = client_.address_text();
@@ -439,10 +434,8 @@ asio::awaitable<void> Session::do_xclient(const Step& step) {
     }
     if (given.port) client_.port = *given.port;
     if (given.name) client_.name = *given.name;
-    client_.helo = given.helo.value_or("");  // a HELO name belongs to the old session (Postfix: got_helo)
-    client_.esmtp = given.proto == "ESMTP";  // what the backend is told, until the client sends EHLO
     trusted_ = in_networks(config_.trusted_networks, client_.address);
-    state_.on_xclient_done(client_.helo);
+    state_.on_xclient_done(given);
     transaction_.reset();
     findings_.clear();
     session_findings_end_ = 0;
@@ -450,7 +443,7 @@ asio::awaitable<void> Session::do_xclient(const Step& step) {
     log::info(log::Line("xclient").add("session", client_.session_id).add("from", previous_address)
                   .add("addr", client_.address_text()).add("port", client_.port)
                   .add("name", client_.name.empty() ? std::string("unknown") : client_.name)
-                  .add("helo", client_.helo).add("proto", given.proto.value_or(""))
+                  .add("helo", state_.helo()).add("proto", given.proto.value_or(""))
                   .add("trusted", trusted_ ? "yes" : "no"));
     auto verdict = co_await run_stage(filters::Stage::connect);
     if (verdict) {
@@ -528,15 +521,19 @@ void Session::say_goodbye(const smtp::Reply& r) {
     deadline_.expires_after(config_.timeouts.command);  // bounds the final flush
 }
 
+backend::ClientInfo Session::backend_client_info() const {
+    return {client_, state_.helo(), state_.client_esmtp()};
+}
+
 void Session::log_transaction(const smtp::Reply& final_reply, std::uint64_t size) {
     std::string recipients;
     for (const auto& r : state_.recipients()) recipients += (recipients.empty() ? "<" : ",<") + r + ">";
     log::Line line("transaction");
     line.add("session", client_.session_id).add("txn", state_.transactions())
-        .add("client", client_.address_text()).add("helo", client_.helo)
+        .add("client", client_.address_text()).add("helo", state_.helo())
         .add("from", "<" + state_.sender().str() + ">").add("to", recipients)
         .add("size", static_cast<long long>(size))
-        .add("tls", stream_.is_tls() ? stream_.tls_version() + "/" + stream_.tls_cipher() : "none")
+        .add("tls", state_.tls() ? stream_.tls_version() + "/" + stream_.tls_cipher() : "none")
         .add("backend", transaction_ ? transaction_->describe() : std::string("none"))
         .add("reply", final_reply.summary())
         .add("backend_reply", backend_reply_.empty() ? std::string("none") : backend_reply_)

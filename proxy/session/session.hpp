@@ -67,6 +67,7 @@ private:
         if (r.code != 0) out_ += r.wire();  // code 0: nothing to say (the session is ending)
     }
     std::string trace_headers();
+    backend::ClientInfo backend_client_info() const;
     void log_transaction(const smtp::Reply& reply, std::uint64_t size);
 
     std::shared_ptr<const Generation> generation_;
@@ -79,7 +80,7 @@ private:
     smtp::LineReader lines_;
     InputBuffer in_;
     std::string out_;
-    backend::ClientInfo client_;
+    backend::Client client_;  // its greeting and TLS are state_'s
     bool trusted_ = false;
     std::unique_ptr<backend::Transaction> transaction_;
     const config::Backend* transaction_backend_ = nullptr;

@@ -114,6 +114,7 @@ Step SessionState::on_ehlo(smtp::Command&& command, bool esmtp) {
     const bool repeated = greeted_;
     greeted_ = false;  // until the helo stage accepts: on_helo_done()
     esmtp_ = esmtp;
+    client_esmtp_ = esmtp;
     helo_ = std::move(command.argument);
     Step step{Step::Action::helo, esmtp ? ehlo_reply() : smtp::make_reply(250, "", settings_.hostname)};
     return repeated ? junk(std::move(step)) : step;
@@ -127,6 +128,7 @@ Step SessionState::on_helo_done(bool accepted, smtp::Reply r) {
     // Refused: as if no HELO had been sent, so MAIL gets 503; a refusal is an
     // error (Postfix smtpd_helo_restrictions), which also bounds the retries.
     esmtp_ = false;
+    client_esmtp_ = false;
     helo_.clear();
     return counted(std::move(r));
 }
@@ -296,12 +298,13 @@ Step SessionState::on_xclient_command(smtp::Command&& command) {
     return step;
 }
 
-void SessionState::on_xclient_done(const std::string& helo) {
+void SessionState::on_xclient_done(const smtp::XclientAttributes& given) {
     // Postfix: the session starts over as if the named client had connected.
     // The error and junk counts stay: they limit this connection, whoever it speaks for.
-    greeted_ = !helo.empty();
+    helo_ = given.helo.value_or("");  // a HELO name belongs to the old session (Postfix: got_helo)
+    greeted_ = !helo_.empty();
     esmtp_ = false;
-    helo_ = helo;
+    client_esmtp_ = given.proto == "ESMTP";
     reset_transaction();
 }
 

@@ -69,17 +69,26 @@ public:
     Step on_message_done(smtp::Reply reply);
     void on_tls_started();
     // XCLIENT was carried out: back to the just-connected state, greeted when
-    // the new identity includes a HELO name (as if the client had sent HELO).
-    void on_xclient_done(const std::string& helo);
+    // the front-end named a HELO name (as if the client had sent HELO). HELO and
+    // PROTO not given are forgotten: the client has not greeted the new session.
+    void on_xclient_done(const smtp::XclientAttributes& given);
     // A stage verdict that ends the session (421).
     Step on_disconnect(smtp::Reply reply);
 
     // What the session needs to know.
+    // EHLO (not HELO) in this session: ESMTP parameters are accepted, Received says ESMTP.
     bool esmtp() const { return esmtp_; }
+    // TLS is active (implicit or after STARTTLS). The one record of it: the
+    // filters' view and the log ask here, the stream only knows cipher and version.
     bool tls() const { return tls_; }
     bool in_transaction() const { return mail_given_; }
     bool receiving_bdat() const { return bdat_started_; }
+    // The client's greeting, the one record of it: the name given with HELO/EHLO
+    // (or XCLIENT HELO), empty before a greeting and after a refused one or STARTTLS.
     const std::string& helo() const { return helo_; }
+    // The protocol the backend is told (XCLIENT/XFORWARD PROTO): the client's own
+    // EHLO or HELO, or what a front-end named with XCLIENT PROTO.
+    bool client_esmtp() const { return client_esmtp_; }
     const smtp::Address& sender() const { return sender_; }
     const std::vector<smtp::EsmtpParam>& mail_params() const { return mail_params_; }
     const std::vector<std::string>& recipients() const { return recipients_; }
@@ -110,6 +119,7 @@ private:
     bool xclient_allowed_ = false;
     bool greeted_ = false;
     bool esmtp_ = false;
+    bool client_esmtp_ = true;
     std::string helo_;
     unsigned errors_ = 0;
     unsigned junk_ = 0;

@@ -409,18 +409,47 @@ TEST_F(SessionStateTest, XclientRefusedDuringMailTransaction) {
 TEST_F(SessionStateTest, XclientDoneRestartsTheSession) {
     SessionState s = make(true, true);
     send(s, "EHLO frontend.example");
-    s.on_xclient_done("");  // no HELO given: as if just connected
+    s.on_xclient_done({});  // no HELO given: as if just connected
     EXPECT_EQ(s.helo(), "");
     EXPECT_FALSE(s.esmtp());
     EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").reply.code, 503) << "HELO/EHLO first, as after connecting";
     EXPECT_NE(send(s, "EHLO c").reply.wire().find("XCLIENT"), std::string::npos)
         << "still allowed: authorization follows the connection, not the new address";
 
-    s.on_xclient_done("relay.example");  // HELO given: as if the client had sent HELO
+    smtp::XclientAttributes named;
+    named.helo = "relay.example";
+    s.on_xclient_done(named);  // HELO given: as if the client had sent HELO
     EXPECT_EQ(s.helo(), "relay.example");
     EXPECT_FALSE(s.esmtp());
     EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").action, Action::mail);
     EXPECT_EQ(send(s, "XCLIENT ADDR=192.0.2.8").action, Action::xclient) << "MAIL not accepted yet: no transaction";
+}
+
+// The greeting has one owner: what XCLIENT names replaces the old session's,
+// and the backend is told the front-end's PROTO until the client greets again.
+TEST_F(SessionStateTest, HeloAfterXclientIsTheFrontEndsUntilTheClientGreets) {
+    SessionState s = make(true, true);
+    send(s, "EHLO frontend.example");
+    EXPECT_TRUE(s.client_esmtp());
+
+    smtp::XclientAttributes given;
+    given.helo = "relay.example";
+    given.proto = "SMTP";
+    s.on_xclient_done(given);
+    EXPECT_EQ(s.helo(), "relay.example");
+    EXPECT_FALSE(s.client_esmtp()) << "PROTO=SMTP";
+
+    s.on_xclient_done(smtp::XclientAttributes{});
+    EXPECT_EQ(s.helo(), "") << "a HELO name not given is forgotten";
+
+    given.proto = "ESMTP";
+    s.on_xclient_done(given);
+    EXPECT_TRUE(s.client_esmtp()) << "PROTO=ESMTP";
+    EXPECT_FALSE(s.esmtp()) << "ESMTP parameters wait for the client's own EHLO";
+
+    send(s, "HELO client.example");
+    EXPECT_EQ(s.helo(), "client.example");
+    EXPECT_FALSE(s.client_esmtp()) << "the client's own HELO replaces the front-end's PROTO";
 }
 
 }  // namespace
