@@ -76,9 +76,6 @@ public:
     // Final dot and the backend's verdict. LMTP: the reply for the (single) recipient.
     virtual asio::awaitable<smtp::Reply> end_data() = 0;
 
-    // LMTP answers per recipient after DATA; mxgate allows one recipient per
-    // transaction there so the client's single reply is never a half-truth.
-    virtual std::size_t max_recipients() const = 0;
     // "name 127.0.0.1:2526" (or "name maildir") for the transaction log line.
     virtual std::string describe() const = 0;
 };

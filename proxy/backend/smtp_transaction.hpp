@@ -28,7 +28,6 @@ public:
     asio::awaitable<smtp::Reply> begin_data() override;
     asio::awaitable<bool> write(std::string_view content) override;
     asio::awaitable<smtp::Reply> end_data() override;
-    std::size_t max_recipients() const override;
     std::string describe() const override;
 
 private:

@@ -200,6 +200,11 @@ asio::awaitable<void> Session::perform(Step& step) {
             co_await perform(next);
             break;
         }
+        case Action::route_rcpt: {
+            Step next = route_rcpt();
+            co_await perform(next);
+            break;
+        }
         case Action::rcpt: {
             Step next = co_await do_rcpt();
             co_await perform(next);
@@ -269,27 +274,29 @@ asio::awaitable<Step> Session::do_mail() {
     co_return state_.on_mail(true, make_reply(250, "2.1.0", "Ok"));
 }
 
-asio::awaitable<Step> Session::do_rcpt() {
-    backend::Recipient recipient{state_.pending_rcpt().address, state_.pending_rcpt().params};
-    Route route = generation_->router.route(recipient.address, trusted_);
+Step Session::route_rcpt() {
+    Route route = generation_->router.route(state_.pending_rcpt().address, trusted_);
     if (route.untrusted_routing)
         log::info(log::Line("rcpt_refused").add("session", client_.session_id).add("reason", "untrusted_routing")
-                      .add("rcpt", recipient.address.str()));
-    if (!route.backend) co_return state_.on_rcpt(false, std::move(route.refusal));
-    if (transaction_ && transaction_backend_ != route.backend && state_.recipients().empty()) transaction_.reset();
-    if (transaction_ && transaction_backend_ != route.backend)
-        co_return state_.on_rcpt(false, make_reply(452, "4.5.3", "Error: recipient for another destination, send it in a separate transaction"));
-    if (transaction_ && state_.recipients().size() >= transaction_->max_recipients())
-        co_return state_.on_rcpt(false, make_reply(452, "4.5.3", "Error: too many recipients for this destination, send the rest separately"));
+                      .add("rcpt", route.recipient.str()));
+    return state_.on_rcpt_routed(std::move(route));
+}
+
+asio::awaitable<Step> Session::do_rcpt() {
+    const config::Backend& destination = state_.pending_destination();
+    // SessionState allows another destination only before any recipient was
+    // accepted: the transaction opened for the refused ones is dropped.
+    if (transaction_ && transaction_backend_ != &destination) transaction_.reset();
     if (auto verdict = co_await run_stage(filters::Stage::rcpt)) {
         if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict_reply(*verdict));
         co_return state_.on_rcpt(false, verdict_reply(*verdict));
     }
     if (!transaction_) {
-        transaction_ = pool_.open(generation_->config, *route.backend, generation_->backend_tls_for(route.backend->name),
+        transaction_ = pool_.open(generation_->config, destination, generation_->backend_tls_for(destination.name),
                                   backend_client_info(), backend::Envelope{state_.sender(), state_.mail_params()});
-        transaction_backend_ = route.backend;
+        transaction_backend_ = &destination;
     }
+    const backend::Recipient recipient{state_.pending_rcpt().address, state_.pending_rcpt().params};
     smtp::Reply answer = co_await transaction_->add_recipient(recipient);
     co_return state_.on_rcpt(answer.klass() == 2, std::move(answer));
 }

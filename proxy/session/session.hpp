@@ -49,6 +49,7 @@ private:
     boost::asio::awaitable<void> perform(Step& step);
     boost::asio::awaitable<Step> handle_line(const smtp::LineEvent& event);
     boost::asio::awaitable<Step> do_mail();
+    Step route_rcpt();
     boost::asio::awaitable<Step> do_rcpt();
     boost::asio::awaitable<Step> do_data();
     boost::asio::awaitable<Step> do_bdat(const Step& command);

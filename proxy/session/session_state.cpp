@@ -219,6 +219,20 @@ Step SessionState::on_rcpt_command(smtp::Command&& command) {
     if (command.address.utf8 && !smtputf8_)
         return error(553, "5.6.7", "Error: UTF-8 address without SMTPUTF8");
     pending_rcpt_ = std::move(command);
+    return {Step::Action::route_rcpt, {}};
+}
+
+Step SessionState::on_rcpt_routed(Route route) {
+    if (!route.backend) return on_rcpt(false, std::move(route.refusal));
+    // The message goes to the backend once, so all its recipients must share it.
+    if (!recipients_.empty() && route.backend != destination_)
+        return on_rcpt(false, smtp::make_reply(452, "4.5.3",
+                                               "Error: recipient for another destination, send it in a separate transaction"));
+    if (recipients_.size() >= route.recipients_per_transaction)
+        return on_rcpt(false, smtp::make_reply(452, "4.5.3",
+                                               "Error: too many recipients for this destination, send the rest separately"));
+    pending_rcpt_.address = std::move(route.recipient);
+    pending_destination_ = route.backend;
     return {Step::Action::rcpt, {}};
 }
 
@@ -226,6 +240,7 @@ Step SessionState::on_rcpt(bool accepted, smtp::Reply r) {
     if (!accepted && r.code == 452 && r.enhanced == "4.5.3") return recipient_deferred(std::move(r));
     if (!accepted) return counted(std::move(r));
     recipients_.push_back(pending_rcpt_.address.str());
+    destination_ = pending_destination_;
     return {Step::Action::reply, std::move(r)};
 }
 
@@ -317,6 +332,7 @@ void SessionState::reset_transaction() {
     sender_ = {};
     mail_params_.clear();
     recipients_.clear();
+    destination_ = nullptr;
     deferred_recipients_ = 0;
 }
 

@@ -1,7 +1,8 @@
 // The SMTP server dialogue as a pure state machine: a parsed command in, a step
 // out (a reply, or an action the session coroutine must carry out and report
 // back). It owns the RFC 5321 sequencing rules, ESMTP parameter checks and the
-// per-session limits; it never does I/O and never sees sockets or backends.
+// per-session and per-transaction limits, and the facts they rest on (greeting,
+// TLS, envelope); it never does I/O and never sees sockets or backends.
 // Impossible transitions are asserts; client mistakes are replies.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "proxy/config/config.hpp"
+#include "proxy/session/router.hpp"
 #include "proxy/smtp/command.hpp"
 #include "proxy/smtp/reply.hpp"
 #include "proxy/smtp/xclient.hpp"
@@ -22,7 +24,8 @@ struct Step {
         close,           // send `reply` (221 or 421), then close the connection
         helo,            // run the helo stage; report with on_helo_done() (`reply` if accepted)
         mail,            // run the mail stage; report with on_mail()
-        rcpt,            // route, run the rcpt stage, ask the backend; report with on_rcpt()
+        route_rcpt,      // route pending_rcpt() (Router::route); report with on_rcpt_routed()
+        rcpt,            // run the rcpt stage, ask pending_destination(); report with on_rcpt()
         data,            // ask the backend for DATA; report a refusal with on_data_refused()
         bdat,            // read `chunk_size` bytes into the message; report with on_bdat_chunk()
         bdat_discard,    // read and drop `chunk_size` bytes, then send `reply` (keeps the stream in sync)
@@ -60,6 +63,9 @@ public:
     // The helo stage's outcome: the client is greeted only when it accepted.
     Step on_helo_done(bool accepted, smtp::Reply reply);
     Step on_mail(bool accepted, smtp::Reply reply);
+    // The route of pending_rcpt(): a refusal, or a recipient that this transaction
+    // takes (one destination per transaction, up to its recipients_per_transaction).
+    Step on_rcpt_routed(Route route);
     // A refusal `452 4.5.3` (this transaction takes no more recipients: a limit,
     // LMTP, another route) is not an error, up to limits.recipient_overshoot_limit.
     Step on_rcpt(bool accepted, smtp::Reply reply);
@@ -94,8 +100,11 @@ public:
     const std::vector<std::string>& recipients() const { return recipients_; }
     bool smtputf8() const { return smtputf8_; }
     unsigned transactions() const { return transactions_; }
-    // The RCPT currently being decided (valid between Action::rcpt and on_rcpt).
+    // The RCPT currently being decided (valid from Action::route_rcpt to on_rcpt);
+    // once routed, its address is the one to deliver to (<Postmaster> rewritten).
     const smtp::Command& pending_rcpt() const { return pending_rcpt_; }
+    // Where it goes (valid from Action::rcpt to on_rcpt).
+    const config::Backend& pending_destination() const { return *pending_destination_; }
 
 private:
     Step reply(int code, const char* enhanced, std::string text);
@@ -132,8 +141,10 @@ private:
     smtp::Address sender_;
     std::vector<smtp::EsmtpParam> mail_params_;
     std::vector<std::string> recipients_;
+    const config::Backend* destination_ = nullptr;  // of the accepted recipients
     std::size_t deferred_recipients_ = 0;  // 452 4.5.3 replies in this transaction
     smtp::Command pending_rcpt_;
+    const config::Backend* pending_destination_ = nullptr;
 };
 
 }  // namespace mxgate::session
