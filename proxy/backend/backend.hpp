@@ -44,7 +44,7 @@ struct Client {
 // What the backend is told of the client (XCLIENT/XFORWARD), taken when the
 // transaction opens: who it is and how it greeted (the session's SessionState owns that).
 struct ClientInfo : Client {
-    std::string helo;          // as the client sent it; empty = unknown
+    std::string helo;          // as the client (or a front-end's XCLIENT) gave it; empty = unknown
     bool esmtp = true;         // EHLO (true) or HELO
 };
 
@@ -73,7 +73,8 @@ public:
     // Message content, dot-stuffed with CRLF line endings, in order, without the
     // final "."; false when the backend failed (end_data will then say 451).
     virtual asio::awaitable<bool> write(std::string_view content) = 0;
-    // Final dot and the backend's verdict. LMTP: the reply for the (single) recipient.
+    // Final dot and the backend's verdict. LMTP: the reply for the single recipient
+    // (the session's Route::recipients_per_transaction).
     virtual asio::awaitable<smtp::Reply> end_data() = 0;
 
     // "name 127.0.0.1:2526" (or "name maildir") for the transaction log line.

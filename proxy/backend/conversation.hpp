@@ -1,6 +1,6 @@
 // The SMTP/LMTP client for one backend connection as a sans-I/O algorithm
 // (Boost.MySQL style): it decides what to write and judges every reply; a
-// driver (smtp_transaction.cpp) moves the bytes, runs TLS and the deadlines.
+// driver (drive() in connection.cpp) moves the bytes, runs TLS and the deadlines.
 // Never does I/O, never reads a clock, never throws.
 //
 // Use: call a start_*() operation, perform the returned ConversationStep (write these bytes /

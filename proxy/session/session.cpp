@@ -318,7 +318,8 @@ asio::awaitable<Step> Session::do_data() {
         if (chunk.done) break;
         if (!co_await fill(data_read_size)) {
             // The client went away or ran out of time: the backend never sees a
-            // final dot, and the 421 that ends the session is the only reply.
+            // final dot, and the 421 that ends the session (if anyone is still
+            // there to read it) is the only reply.
             state_.on_message_done(make_reply(451, "4.4.2", "Error: timeout or connection lost during DATA"));
             co_return Step{};
         }

@@ -2,7 +2,8 @@
 // what to do, runs the filter stages, drives the backend transaction and writes
 // replies. It is the only place where client sockets, deadlines and TLS meet.
 // Errors: I/O failures end the session quietly (logged); everything the client
-// did wrong is a reply chosen by SessionState; a backend failure is a 4xx.
+// did wrong is a reply (SessionState chooses those to commands, this coroutine
+// those to content, and SessionState counts both); a backend failure is a 4xx.
 #pragma once
 
 #include <chrono>
