@@ -26,8 +26,10 @@ struct Step {
         mail,            // run the mail stage; report with on_mail()
         route_rcpt,      // route pending_rcpt() (Router::route); report with on_rcpt_routed()
         rcpt,            // run the rcpt stage, ask pending_destination(); report with on_rcpt()
-        data,            // ask the backend for DATA; report a refusal with on_data_refused()
-        bdat,            // read `chunk_size` bytes into the message; report with on_bdat_chunk()
+        data,            // ask the backend for DATA, read the message; report with on_data_refused()
+                         // or, at the end, on_message_done()
+        bdat,            // read `chunk_size` bytes into the message; report LAST or a failure
+                         // with on_message_done()
         bdat_discard,    // read and drop `chunk_size` bytes, then send `reply` (keeps the stream in sync)
         starttls,        // send `reply` (220), then handshake; report with on_tls_started()
         xclient,         // take `xclient` as the client's identity, restart the session; report with on_xclient_done()
