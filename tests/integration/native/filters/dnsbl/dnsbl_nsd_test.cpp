@@ -11,7 +11,7 @@
 
 #include "filters/dns/unbound_resolver.hpp"
 #include "filters/dnsbl/dnsbl_filter.hpp"
-#include "tests/unit/filters/dns/nsd_fixture.hpp"
+#include "tests/integration/native/filters/dns/nsd_fixture.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
 
 namespace {
