@@ -5,7 +5,7 @@ next server; the backend's own text is not shown to the client for synthesized e
 import time
 import unittest
 
-from harness import (MxgateTestCase, RawSmtp, closed_port, mxgate_config, simple_message,
+from harness import (MxgateTestCase, RawSmtp, mxgate_config, simple_message,
                      smtp_backend)
 
 SLACK = 1.5
@@ -44,7 +44,7 @@ class FaultBase(MxgateTestCase):
 class BackendDown(FaultBase):
     def test_connection_refused_gives_451_at_rcpt(self):
         healthy = self.start_sink(name="healthy")
-        mx = self.gateway(f"127.0.0.1:{closed_port()}", healthy=healthy)
+        mx = self.gateway(f"127.0.0.1:{self.closed_port()}", healthy=healthy)
         with RawSmtp(mx.port()) as c:
             r = self.begin(c)
             self.assertReply(r, "451 4.", "backend down")
@@ -54,7 +54,7 @@ class BackendDown(FaultBase):
 
     def test_failover_to_second_server(self):
         sink = self.start_sink()
-        mx = self.gateway(f"127.0.0.1:{closed_port()}", sink.address)
+        mx = self.gateway(f"127.0.0.1:{self.closed_port()}", sink.address)
         with RawSmtp(mx.port()) as c:
             self.assertReply(self.begin(c), 250, "second server takes over")
             self.assertReply(c.cmd("DATA"), 354)
