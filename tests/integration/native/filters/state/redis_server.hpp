@@ -2,7 +2,6 @@
 // test in its own temp dir, remembered by PID and stopped by it (never a system
 // service). redis-server takes port 0 to mean "no TCP", so it starts on a
 // candidate port and, when another process took that port first, on a new one.
-// Also ClosedPort: a loopback port that refuses connections for a test's life.
 #pragma once
 
 #include <chrono>
@@ -18,40 +17,16 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "tests/unit/closed_port.hpp"
 
 extern char** environ;
 
 namespace mxgate::test {
-
-// A TCP socket bound to a loopback port and never listening: connecting to it
-// is refused, and no other process can take the port while this object lives.
-class ClosedPort {
-public:
-    ClosedPort() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0)
-            port_ = ntohs(address.sin_port);
-    }
-    ~ClosedPort() { ::close(fd_); }
-    ClosedPort(const ClosedPort&) = delete;
-    ClosedPort& operator=(const ClosedPort&) = delete;
-    std::uint16_t port() const { return port_; }
-
-private:
-    int fd_;
-    std::uint16_t port_ = 0;
-};
 
 class RedisServer {
 public:
