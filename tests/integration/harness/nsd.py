@@ -22,8 +22,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .process import (LOOPBACK, START_ATTEMPTS, HarnessError, ManagedProcess, Peer, candidate_port, log_retry, tail,
-                      wait_for)
+from .process import (LOOPBACK, START_ATTEMPTS, HarnessError, ManagedProcess, Peer, candidate_port, log_port_taken,
+                      tail, wait_for)
 
 NSD = "/usr/sbin/nsd"
 START_WAIT = 10.0          # seconds for nsd to load its zones and answer
@@ -191,7 +191,7 @@ class Nsd(Peer):
             self.proc.stop()
             if "in use" not in log:
                 break
-            log_retry(self.name, self.port, attempt, START_ATTEMPTS, "was taken before it bound it")
+            log_port_taken(self.name, self.port, attempt)
         status = self.proc.proc.returncode
         self.stop()
         raise HarnessError(f"{self.name} did not start (exit status {status}); log:\n{log}")

@@ -19,6 +19,7 @@ from typing import Callable
 LOOPBACK = "127.0.0.1"
 DEFAULT_WAIT = 5.0        # seconds; every wait in the harness is bounded
 STOP_WAIT = 5.0           # SIGTERM -> SIGKILL grace for helper processes
+START_ATTEMPTS = 5        # candidate ports tried before a peer that cannot bind port 0 is given up
 
 
 class HarnessError(AssertionError):
@@ -56,9 +57,10 @@ def candidate_port() -> int:
         return s.getsockname()[1]
 
 
-def log_retry(name: str, port: int, attempt: int, attempts: int, reason: str):
-    sys.stderr.write(f"[harness] {name}: port {port} {reason} (attempt {attempt} of {attempts}), "
-                     f"retrying on another port\n")
+def log_port_taken(name: str, port: int, attempt: int):
+    """Why a peer is started again: the candidate port was lost to another process."""
+    sys.stderr.write(f"[harness] {name}: port {port} was taken before it bound it "
+                     f"(attempt {attempt} of {START_ATTEMPTS}), retrying on another port\n")
 
 
 def _socket_inodes(pid: int) -> set[str]:
@@ -267,13 +269,10 @@ class ManagedProcess:
         return ""
 
 
-START_ATTEMPTS = 5         # candidate ports tried before a peer that cannot bind port 0 is given up
-
-
 def start_on_port_zero(argv: list, *, name: str, log_path: Path, timeout: float,
                        details: Callable[[], str] | None = None) -> tuple[ManagedProcess, int]:
-    """Start a server whose argv makes it bind port 0 and learn its port from /proc: the first
-    TCP port that process listens on. Returns (process, port)."""
+    """Start a server whose argv makes it bind port 0 and learn its port from /proc, where that
+    PID's listening socket shows it (smtp-sink opens one). Returns (process, port)."""
     proc = ManagedProcess(argv, name=name, log_path=log_path)
     try:
         ports = wait_for(lambda: listening_ports(proc.pid) or not proc.alive(), timeout,
@@ -314,5 +313,5 @@ def start_on_candidate_port(make_argv: Callable[[int], list], *, name: str, log_
         proc.stop()
         if "in use" not in last_output:
             break
-        log_retry(name, port, attempt, START_ATTEMPTS, "was taken before it bound it")
+        log_port_taken(name, port, attempt)
     raise HarnessError(f"{name} did not start: {' '.join(str(a) for a in argv)}\n{last_output}")
