@@ -29,7 +29,7 @@ Chain build_chain(const FilterSettings& settings, const Services& services) {
     // Before the DNS lists' HELO checks: a malformed name is refused without asking DNS.
     if (settings.helo.enabled)
         filters.push_back(
-            std::make_unique<helo::HeloFilter>(std::make_shared<const helo::HeloConfig>(settings.helo.config)));
+            std::make_unique<helo::HeloFilter>(std::make_shared<const helo::HeloConfig>(settings.helo)));
     if (settings.dnsbl.enabled)
         filters.push_back(std::make_unique<dnsbl::DnsblFilter>(
             std::make_shared<const dnsbl::DnsblConfig>(settings.dnsbl.config), *services.resolver));

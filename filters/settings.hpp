@@ -36,18 +36,12 @@ struct DnsblSettings {                     // yaml: filters.dnsbl:
     bool operator==(const DnsblSettings&) const = default;
 };
 
-struct HeloSettings {                      // yaml: filters.helo:
-    bool enabled = false;
-    helo::HeloConfig config;
-    bool operator==(const HeloSettings&) const = default;
-};
-
 struct FilterSettings {                    // yaml: filters:
     // The chain's deadline per stage, over every filter's own timeout: a filter
     // still running then is cancelled and reported as a temperror (chain.hpp).
     std::chrono::milliseconds stage_timeout = std::chrono::seconds(30);
     RateLimitSettings rate_limit;
-    HeloSettings helo;
+    helo::HeloConfig helo;
     DnsblSettings dnsbl;
     SpfSettings spf;
     GreylistSettings greylist;

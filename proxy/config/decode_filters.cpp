@@ -12,6 +12,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "proxy/config/decode_support.hpp"
+#include "proxy/core/settings/describe.hpp"
 
 namespace mxgate::config::detail {
 
@@ -21,29 +22,6 @@ using Seconds = std::chrono::seconds;
 
 constexpr std::string_view dns_server_syntax =
     "an IP address or \"address@port\" with a port from 1 to 65535 like \"127.0.0.1@5353\"";
-
-std::string element_path(const std::string& list, std::size_t index) {
-    return list + "[" + std::to_string(index) + "]";
-}
-
-// An optional list field: absent or empty ("key:") is an empty list; anything
-// but a list is reported. Calls `item(node, mark, path)` for each element.
-template <class Item>
-void for_each_item(MapReader& m, std::string_view key, std::string_view what, Reporter& reporter, Item item) {
-    if (!m.has(key)) return;
-    const YAML::Node list = m.get(key);
-    if (list.IsNull()) return;
-    const std::string path = m.field_path(key);
-    if (!list.IsSequence()) {
-        reporter.error(list, path + ": expected a list of " + std::string(what) + ", got " + describe(list));
-        return;
-    }
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        const YAML::Node element = list[i];
-        // An empty element ("- ") has no mark of its own: point at the list.
-        item(element, element.IsNull() ? list.Mark() : element.Mark(), element_path(path, i));
-    }
-}
 
 // "addr" or "addr@port" as libunbound's ub_ctx_set_fwd / ub_ctx_set_stub take them.
 bool is_dns_server(const std::string& text) {
@@ -77,20 +55,6 @@ std::vector<std::string> decode_dns_servers(MapReader& m, Reporter& reporter) {
     return servers;
 }
 
-// A zone or domain name: a host name, with an optional leading '.' (`leading_dot`)
-// or trailing '.' (`trailing_dot`, the root-relative form unbound also takes).
-bool is_domain(std::string_view name, bool leading_dot, bool trailing_dot) {
-    if (leading_dot && name.size() > 1 && name.front() == '.') name.remove_prefix(1);
-    if (trailing_dot && name.size() > 1 && name.back() == '.') name.remove_suffix(1);
-    return is_dns_name(name);
-}
-
-std::string lower(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
-
 std::vector<filters::dns::DnsConfig::StubZone> decode_stub_zones(MapReader& parent, Reporter& reporter) {
     std::vector<filters::dns::DnsConfig::StubZone> zones;
     for_each_item(parent, "stub_zones", "{zone: ..., servers: [...]}", reporter,
@@ -104,8 +68,8 @@ std::vector<filters::dns::DnsConfig::StubZone> decode_stub_zones(MapReader& pare
                       filters::dns::DnsConfig::StubZone zone;
                       if (m.require("zone")) {
                           const auto errors_before = reporter.error_count();
-                          zone.zone = lower(m.string("zone", ""));
-                          if (reporter.error_count() == errors_before && !is_domain(zone.zone, false, true)) {
+                          zone.zone = settings::lower(m.string("zone", ""));
+                          if (reporter.error_count() == errors_before && !settings::is_domain(zone.zone, false, true)) {
                               m.expected("zone", "a DNS zone like \"bl.example\"");
                               zone.zone.clear();
                           }
@@ -129,31 +93,8 @@ std::vector<filters::dns::DnsConfig::StubZone> decode_stub_zones(MapReader& pare
     return zones;
 }
 
-std::vector<std::string> decode_domain_list(MapReader& m, std::string_view key, Reporter& reporter) {
-    std::vector<std::string> domains;
-    for_each_item(m, key, "domains", reporter,
-                  [&](const YAML::Node& item, const YAML::Mark& mark, const std::string& path) {
-                      if (item.IsScalar() && is_domain(item.Scalar(), true, false)) {
-                          domains.push_back(lower(item.Scalar()));  // RFC 5321 §2.4: case-insensitive
-                          return;
-                      }
-                      reporter.error(mark, path + ": expected a domain like \"example.org\" (subdomains match too), "
-                                                  "got " + describe(item));
-                  });
-    return domains;
-}
-
 unsigned prefix(MapReader& m, std::string_view key, unsigned min, unsigned max, unsigned fallback) {
     return static_cast<unsigned>(m.number(key, min, max, fallback));
-}
-
-// The first remembered mark among `paths`: the most precise place that exists.
-YAML::Mark first_mark(const Reporter& r, std::initializer_list<std::string> paths) {
-    for (const auto& path : paths) {
-        const YAML::Mark mark = r.mark(path);
-        if (!mark.is_null()) return mark;
-    }
-    return YAML::Mark::null_mark();
 }
 
 }  // namespace
@@ -171,7 +112,7 @@ filters::dns::DnsConfig decode_dns(const YAML::Node& node, Reporter& reporter) {
         d.resolv_conf = filters::dns::DnsConfig{}.resolv_conf;
     }
     d.stub_zones = decode_stub_zones(m, reporter);
-    d.transparent_local_zones = decode_domain_list(m, "transparent_local_zones", reporter);
+    settings::domains().decode(m, "transparent_local_zones", d.transparent_local_zones);
     d.timeout = m.duration("timeout", 1ms, 5min, d.timeout);
     d.dnssec = m.boolean("dnssec", d.dnssec);
     d.dnssec_trust_anchor_file = m.file_path("dnssec_trust_anchor_file", d.dnssec_trust_anchor_file);
@@ -299,7 +240,7 @@ filters::dnsbl::DnsList decode_dns_list(const YAML::Node& item, const std::strin
                 {"name", "zone", "type", "allow", "codes", "bitmask", "weight", "timeout", "ipv6", "fetch_reason"});
     filters::dnsbl::DnsList list;
     if (m.require("name")) list.name = m.string("name", "");
-    if (m.require("zone")) list.zone = lower(m.string("zone", ""));
+    if (m.require("zone")) list.zone = settings::lower(m.string("zone", ""));
     list.type = m.choice<ListType>("type",
                                    {{"ip", ListType::ip}, {"helo", ListType::helo},
                                     {"sender_domain", ListType::sender_domain}, {"rdns", ListType::rdns}},
@@ -392,8 +333,8 @@ filters::FilterSettings decode_filters(const YAML::Node& node, Reporter& reporte
                                                         reporter))
                 c.allow_networks.push_back(filters::greylist::Cidr{n.address, n.prefix_length});
         }
-        c.allow_sender_domains = decode_domain_list(g, "allow_sender_domains", reporter);
-        c.allow_recipient_domains = decode_domain_list(g, "allow_recipient_domains", reporter);
+        settings::domains().decode(g, "allow_sender_domains", c.allow_sender_domains);
+        settings::domains().decode(g, "allow_recipient_domains", c.allow_recipient_domains);
         c.skip_spf_pass = g.boolean("skip_spf_pass", c.skip_spf_pass);
         c.fail_open = g.boolean("fail_open", c.fail_open);
     }
@@ -412,15 +353,7 @@ filters::FilterSettings decode_filters(const YAML::Node& node, Reporter& reporte
         c.ipv6_prefix = prefix(r, "ipv6_prefix", 16, 128, c.ipv6_prefix);
         c.fail_open = r.boolean("fail_open", c.fail_open);
     }
-    MapReader h(m.get("helo"), "filters.helo", reporter,
-                {"enabled", "reject_invalid_hostname", "reject_non_fqdn_hostname", "skip_trusted"});
-    if (h.is_map()) {
-        auto& c = f.helo.config;
-        f.helo.enabled = h.boolean("enabled", f.helo.enabled);
-        c.reject_invalid_hostname = h.boolean("reject_invalid_hostname", c.reject_invalid_hostname);
-        c.reject_non_fqdn_hostname = h.boolean("reject_non_fqdn_hostname", c.reject_non_fqdn_hostname);
-        c.skip_trusted = h.boolean("skip_trusted", c.skip_trusted);
-    }
+    f.helo = settings::decode_section<filters::helo::HeloConfig>(m.get("helo"), "filters.helo", reporter);
     f.spf = decode_spf(m.get("spf"), reporter);
     f.dnsbl = decode_dnsbl(m.get("dnsbl"), reporter);
     return f;
@@ -433,7 +366,7 @@ void check_filters(const Config& c, Reporter& r) {
         const std::string& path = c.dns.dnssec_trust_anchor_file;
         if (auto reason = check_readable(path); !reason.empty()) {
             const std::string written = r.written(field).empty() ? path : r.written(field);
-            r.error(first_mark(r, {field, "dns.dnssec"}),
+            r.error(r.first_mark({field, "dns.dnssec"}),
                     field + ": cannot read \"" + escaped(written) + "\": " + reason + " (needed by dns.dnssec: true)");
         }
     }
@@ -441,7 +374,7 @@ void check_filters(const Config& c, Reporter& r) {
     if (!c.filters.need_state() || c.state.backend != filters::state::Backend::sqlite) return;
     const std::string user = c.filters.greylist.enabled ? "filters.greylist" : "filters.rate_limit";
     const std::string field = "state.sqlite.path";
-    const YAML::Mark mark = first_mark(r, {field, "state.sqlite", "state.backend", user + ".enabled"});
+    const YAML::Mark mark = r.first_mark({field, "state.sqlite", "state.backend", user + ".enabled"});
     const std::string& path = c.state.sqlite.path;
     if (path.empty()) {
         r.error(mark, field + ": expected the path of the SQLite file (" + user + " needs the state store), got \"\"");

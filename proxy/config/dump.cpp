@@ -8,6 +8,7 @@
 
 #include "proxy/config/decode.hpp"
 #include "proxy/config/decode_support.hpp"
+#include "proxy/core/settings/describe.hpp"
 
 namespace mxgate::config {
 
@@ -58,32 +59,7 @@ const char* name_of(filters::state::Backend v) {
     return "sqlite";
 }
 
-class Writer {
-public:
-    explicit Writer(YAML::Emitter& out) : out_(out) {}
-    void text(const char* key, const std::string& value) {
-        out_ << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
-    }
-    void plain(const char* key, const std::string& value) { out_ << YAML::Key << key << YAML::Value << value; }
-    // Secrets never leave the process: "" stays "" (it says "none"), anything else is hidden.
-    void secret(const char* key, const std::string& value) { text(key, value.empty() ? value : redacted); }
-    void number(const char* key, std::uint64_t value) { out_ << YAML::Key << key << YAML::Value << value; }
-    void flag(const char* key, bool value) {
-        out_ << YAML::Key << key << YAML::Value << YAML::TrueFalseBool << YAML::LowerCase << value;
-    }
-    void duration(const char* key, Duration value) { plain(key, detail::format_duration(value)); }
-    void size(const char* key, ByteSize value) { plain(key, detail::format_byte_size(value)); }
-    void texts(const char* key, const std::vector<std::string>& values) {
-        out_ << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
-        for (const auto& value : values) out_ << YAML::DoubleQuoted << value;
-        out_ << YAML::EndSeq;
-    }
-    void begin(const char* key) { out_ << YAML::Key << key << YAML::Value << YAML::BeginMap; }
-    void end() { out_ << YAML::EndMap; }
-
-private:
-    YAML::Emitter& out_;
-};
+using settings::Writer;
 
 const char* name_of(filters::dnsbl::ListType v) {
     switch (v) {
@@ -331,13 +307,7 @@ std::string dump_config(const Config& c) {
     w.number("ipv6_prefix", rl.ipv6_prefix);
     w.flag("fail_open", rl.fail_open);
     w.end();
-    const filters::helo::HeloConfig& h = c.filters.helo.config;
-    w.begin("helo");
-    w.flag("enabled", c.filters.helo.enabled);
-    w.flag("reject_invalid_hostname", h.reject_invalid_hostname);
-    w.flag("reject_non_fqdn_hostname", h.reject_non_fqdn_hostname);
-    w.flag("skip_trusted", h.skip_trusted);
-    w.end();
+    settings::dump_section(w, "helo", c.filters.helo);
     dump_spf(w, c.filters.spf);
     dump_dnsbl(w, out, c.filters.dnsbl);
     w.end();

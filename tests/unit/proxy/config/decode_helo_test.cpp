@@ -16,9 +16,9 @@ TEST(ConfigHelo, DefaultsAreOffWithTheInvalidNameCheckReady) {
     const Parsed p = parse(minimal);
     ASSERT_NE(p.config, nullptr);
     EXPECT_FALSE(p.config->filters.helo.enabled);
-    EXPECT_TRUE(p.config->filters.helo.config.reject_invalid_hostname);
-    EXPECT_FALSE(p.config->filters.helo.config.reject_non_fqdn_hostname);
-    EXPECT_TRUE(p.config->filters.helo.config.skip_trusted);
+    EXPECT_TRUE(p.config->filters.helo.reject_invalid_hostname);
+    EXPECT_FALSE(p.config->filters.helo.reject_non_fqdn_hostname);
+    EXPECT_TRUE(p.config->filters.helo.skip_trusted);
     EXPECT_FALSE(p.config->filters.need_resolver());
     EXPECT_FALSE(p.config->filters.need_state());
 }
@@ -31,9 +31,9 @@ TEST(ConfigHelo, DecodesEveryKeyAndRoundTrips) {
     ASSERT_NE(p.config, nullptr) << (p.errors.empty() ? "" : p.errors.front());
     const auto& h = p.config->filters.helo;
     EXPECT_TRUE(h.enabled);
-    EXPECT_FALSE(h.config.reject_invalid_hostname);
-    EXPECT_TRUE(h.config.reject_non_fqdn_hostname);
-    EXPECT_FALSE(h.config.skip_trusted);
+    EXPECT_FALSE(h.reject_invalid_hostname);
+    EXPECT_TRUE(h.reject_non_fqdn_hostname);
+    EXPECT_FALSE(h.skip_trusted);
     const std::string dumped = dump_config(*p.config);
     EXPECT_NE(dumped.find("reject_non_fqdn_hostname: true\n"), std::string::npos) << dumped;
     const Parsed again = parse(dumped);
