@@ -128,7 +128,7 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     c.logging = detail::decode_logging(m.get("logging"), r);
     c.dns = detail::decode_dns(m.get("dns"), r);
     c.state = detail::decode_state(m.get("state"), r);
-    c.filters = detail::decode_filters(m.get("filters"), r);
+    c.filters = filters::decode_filter_settings(m.get("filters"), r);
 
     check_listeners(c, r);
     check_tls(c, r);
@@ -164,7 +164,7 @@ std::shared_ptr<const Config> parse_config(const std::string& yaml, const std::s
     }
     if (config.server.hostname.empty()) config.server.hostname = local_hostname();
     if (config.server.authserv_id.empty()) config.server.authserv_id = config.server.hostname;
-    if (config.filters.spf.config.receiver.empty()) config.filters.spf.config.receiver = config.server.hostname;
+    config.filters.apply_defaults(filters::FilterDefaults{config.server.hostname});
     return std::make_shared<const Config>(std::move(config));
 }
 

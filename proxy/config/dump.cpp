@@ -61,73 +61,6 @@ const char* name_of(filters::state::Backend v) {
 
 using settings::Writer;
 
-const char* name_of(filters::dnsbl::ListType v) {
-    switch (v) {
-        case filters::dnsbl::ListType::ip: return "ip";
-        case filters::dnsbl::ListType::helo: return "helo";
-        case filters::dnsbl::ListType::sender_domain: return "sender_domain";
-        case filters::dnsbl::ListType::rdns: return "rdns";
-    }
-    return "ip";
-}
-
-void dump_spf(Writer& w, const filters::SpfSettings& spf) {
-    const filters::spf::SpfConfig& c = spf.config;
-    w.begin("spf");
-    w.flag("enabled", spf.enabled);
-    w.duration("timeout", c.timeout);
-    w.number("threads", c.threads);
-    w.text("receiver", c.receiver);
-    w.flag("skip_trusted", c.skip_trusted);
-    w.number("max_dns_mechanisms", static_cast<std::uint64_t>(c.max_dns_mechanisms));
-    w.number("max_dns_mx", static_cast<std::uint64_t>(c.max_dns_mx));
-    w.number("max_dns_ptr", static_cast<std::uint64_t>(c.max_dns_ptr));
-    w.number("max_void_lookups", static_cast<std::uint64_t>(c.max_void_lookups));
-    w.number("max_queries", static_cast<std::uint64_t>(c.max_queries));
-    w.plain("on_pass", std::string(filters::spf::to_string(c.on_pass.kind)));
-    w.plain("on_fail", std::string(filters::spf::to_string(c.on_fail.kind)));
-    w.plain("on_softfail", std::string(filters::spf::to_string(c.on_softfail.kind)));
-    w.plain("on_neutral", std::string(filters::spf::to_string(c.on_neutral.kind)));
-    w.plain("on_none", std::string(filters::spf::to_string(c.on_none.kind)));
-    w.plain("on_temperror", std::string(filters::spf::to_string(c.on_temperror.kind)));
-    w.plain("on_permerror", std::string(filters::spf::to_string(c.on_permerror.kind)));
-    w.end();
-}
-
-void dump_dnsbl(Writer& w, YAML::Emitter& out, const filters::DnsblSettings& dnsbl) {
-    const filters::dnsbl::DnsblConfig& c = dnsbl.config;
-    w.begin("dnsbl");
-    w.flag("enabled", dnsbl.enabled);
-    w.flag("skip_trusted", c.skip_trusted);
-    w.plain("reject_score", std::to_string(c.reject_score));
-    out << YAML::Key << "lists" << YAML::Value;
-    if (c.lists.empty()) out << YAML::Flow;
-    out << YAML::BeginSeq;
-    for (const auto& list : c.lists) {
-        out << YAML::Flow << YAML::BeginMap;
-        w.text("name", list.name);
-        w.text("zone", list.zone);
-        w.plain("type", name_of(list.type));
-        w.flag("allow", list.allow);
-        w.texts("codes", list.codes);
-        char mask[16];
-        std::snprintf(mask, sizeof mask, "0x%08x", static_cast<unsigned>(list.bitmask));
-        w.plain("bitmask", mask);
-        w.plain("weight", std::to_string(list.weight));
-        w.duration("timeout", list.timeout);
-        w.flag("ipv6", list.ipv6);
-        w.flag("fetch_reason", list.fetch_reason);
-        out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-    w.begin("fcrdns");
-    w.flag("enabled", c.fcrdns.enabled);
-    w.duration("timeout", c.fcrdns.timeout);
-    w.number("max_names", c.fcrdns.max_names);
-    w.end();
-    w.end();
-}
-
 }  // namespace
 
 std::string dump_config(const Config& c) {
@@ -278,39 +211,7 @@ std::string dump_config(const Config& c) {
     w.end();
     w.end();
 
-    w.begin("filters");
-    w.duration("stage_timeout", c.filters.stage_timeout);
-    const filters::greylist::GreylistConfig& g = c.filters.greylist.config;
-    w.begin("greylist");
-    w.flag("enabled", c.filters.greylist.enabled);
-    w.number("ipv4_prefix", g.ipv4_prefix);
-    w.number("ipv6_prefix", g.ipv6_prefix);
-    w.duration("delay", g.delay);
-    w.duration("window", g.window);
-    w.duration("pass_lifetime", g.pass_lifetime);
-    w.number("auto_allow_after", g.auto_allow_after);
-    std::vector<std::string> networks;
-    for (const auto& n : g.allow_networks) networks.push_back(n.address.to_string() + "/" + std::to_string(n.prefix_length));
-    w.texts("allow_networks", networks);
-    w.texts("allow_sender_domains", g.allow_sender_domains);
-    w.texts("allow_recipient_domains", g.allow_recipient_domains);
-    w.flag("skip_spf_pass", g.skip_spf_pass);
-    w.flag("fail_open", g.fail_open);
-    w.end();
-    const filters::greylist::RateLimitConfig& rl = c.filters.rate_limit.config;
-    w.begin("rate_limit");
-    w.flag("enabled", c.filters.rate_limit.enabled);
-    w.number("max_connections_per_window", rl.max_connections_per_window);
-    w.number("max_messages_per_window", rl.max_messages_per_window);
-    w.duration("window", rl.window);
-    w.number("ipv4_prefix", rl.ipv4_prefix);
-    w.number("ipv6_prefix", rl.ipv6_prefix);
-    w.flag("fail_open", rl.fail_open);
-    w.end();
-    settings::dump_section(w, "helo", c.filters.helo);
-    dump_spf(w, c.filters.spf);
-    dump_dnsbl(w, out, c.filters.dnsbl);
-    w.end();
+    filters::dump_filter_settings(w, c.filters);
 
     out << YAML::EndMap;
     return std::string(out.c_str()) + "\n";
