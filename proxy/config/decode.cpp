@@ -15,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "filters/dns/dns_settings.hpp"
+#include "filters/state/state_settings.hpp"
 #include "proxy/config/decode_support.hpp"
 
 namespace mxgate::config {
@@ -126,8 +128,8 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     if (m.require("domains")) c.domains = detail::decode_domains(m.get("domains"), r);
     if (m.require("backends")) c.backends = detail::decode_backends(m.get("backends"), r);
     c.logging = detail::decode_logging(m.get("logging"), r);
-    c.dns = detail::decode_dns(m.get("dns"), r);
-    c.state = detail::decode_state(m.get("state"), r);
+    c.dns = filters::dns::decode_dns_settings(m.get("dns"), r);
+    c.state = filters::state::decode_state_settings(m.get("state"), r);
     c.filters = filters::decode_filter_settings(m.get("filters"), r);
 
     check_listeners(c, r);

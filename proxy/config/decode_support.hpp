@@ -50,11 +50,7 @@ std::vector<Network> decode_xclient_networks(const YAML::Node& node, Reporter& r
 std::map<std::string, std::string> decode_domains(const YAML::Node& node, Reporter& reporter);
 std::map<std::string, Backend> decode_backends(const YAML::Node& node, Reporter& reporter);
 Logging decode_logging(const YAML::Node& node, Reporter& reporter);
-// decode_filters.cpp: the shared resolver and the state store (filters: is decoded by
-// filters::decode_filter_settings, from each filter's own description).
-filters::dns::DnsConfig decode_dns(const YAML::Node& node, Reporter& reporter);
-filters::state::StateConfig decode_state(const YAML::Node& node, Reporter& reporter);
-// Checks across dns/state/filters (after decoding): files that must exist.
+// check_filters.cpp: checks across dns/state/filters (after decoding): files that must exist.
 void check_filters(const Config& config, Reporter& reporter);
 
 // Checks that need OpenSSL (tls_check.cpp): "" when fine, else the reason.

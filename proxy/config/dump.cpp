@@ -2,13 +2,13 @@
 // unit ("30s", "50MiB"), paths absolute. parse_config() reads it back to an equal
 // Config, which the unit tests check. Free text is double-quoted so that values
 // like "null" or "yes" stay strings.
-#include <cstdio>
-
 #include <yaml-cpp/yaml.h>
 
+#include "filters/dns/dns_settings.hpp"
+#include "filters/state/state_settings.hpp"
 #include "proxy/config/decode.hpp"
 #include "proxy/config/decode_support.hpp"
-#include "proxy/core/settings/describe.hpp"
+#include "proxy/core/settings/writer.hpp"
 
 namespace mxgate::config {
 
@@ -49,14 +49,6 @@ const char* name_of(ClientIdentity v) {
         case ClientIdentity::none: return "none";
     }
     return "auto";
-}
-
-const char* name_of(filters::state::Backend v) {
-    switch (v) {
-        case filters::state::Backend::sqlite: return "sqlite";
-        case filters::state::Backend::redis: return "redis";
-    }
-    return "sqlite";
 }
 
 using settings::Writer;
@@ -170,47 +162,8 @@ std::string dump_config(const Config& c) {
     w.plain("format", c.logging.format);
     w.end();
 
-    const filters::dns::DnsConfig& d = c.dns;
-    w.begin("dns");
-    w.texts("servers", d.servers);
-    w.text("resolv_conf", d.resolv_conf);
-    out << YAML::Key << "stub_zones" << YAML::Value;
-    if (d.stub_zones.empty()) out << YAML::Flow;  // "stub_zones: []" on one line
-    out << YAML::BeginSeq;
-    for (const auto& zone : d.stub_zones) {
-        out << YAML::Flow << YAML::BeginMap;
-        w.text("zone", zone.zone);
-        w.texts("servers", zone.servers);
-        out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-    w.texts("transparent_local_zones", d.transparent_local_zones);
-    w.duration("timeout", d.timeout);
-    w.flag("dnssec", d.dnssec);
-    w.text("dnssec_trust_anchor_file", d.dnssec_trust_anchor_file);
-    w.size("cache_size", ByteSize{d.cache_size});
-    w.duration("max_cache_ttl", d.max_cache_ttl);
-    w.duration("max_negative_cache_ttl", d.max_negative_cache_ttl);
-    w.end();
-
-    const filters::state::StateConfig& s = c.state;
-    w.begin("state");
-    w.plain("backend", name_of(s.backend));
-    w.text("key_prefix", s.key_prefix);
-    w.begin("sqlite");
-    w.text("path", s.sqlite.path);
-    w.duration("busy_timeout", s.sqlite.busy_timeout);
-    w.end();
-    w.begin("redis");
-    w.text("host", s.redis.host);
-    w.number("port", s.redis.port);
-    w.number("db", static_cast<std::uint64_t>(s.redis.db));
-    w.secret("password", s.redis.password);
-    w.duration("timeout", s.redis.timeout);
-    w.duration("reconnect_interval", s.redis.reconnect_interval);
-    w.end();
-    w.end();
-
+    filters::dns::dump_dns_settings(w, c.dns);
+    filters::state::dump_state_settings(w, c.state);
     filters::dump_filter_settings(w, c.filters);
 
     out << YAML::EndMap;
