@@ -10,13 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace YAML {
-class Node;
-}
-namespace mxgate::settings {
-class Reporter;
-class Writer;
-}  // namespace mxgate::settings
+#include "proxy/core/settings/fwd.hpp"
 
 namespace mxgate::filters {
 

@@ -3,14 +3,7 @@
 #pragma once
 
 #include "filters/dns/dns_config.hpp"
-
-namespace YAML {
-class Node;
-}
-namespace mxgate::settings {
-class Reporter;
-class Writer;
-}  // namespace mxgate::settings
+#include "proxy/core/settings/fwd.hpp"
 
 namespace mxgate::filters::dns {
 

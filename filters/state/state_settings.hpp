@@ -3,14 +3,7 @@
 #pragma once
 
 #include "filters/state/state_config.hpp"
-
-namespace YAML {
-class Node;
-}
-namespace mxgate::settings {
-class Reporter;
-class Writer;
-}  // namespace mxgate::settings
+#include "proxy/core/settings/fwd.hpp"
 
 namespace mxgate::filters::state {
 
