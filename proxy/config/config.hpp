@@ -16,17 +16,14 @@
 #include "filters/dns/dns_config.hpp"
 #include "filters/settings.hpp"
 #include "filters/state/state_config.hpp"
+#include "proxy/core/settings/values.hpp"
 
 namespace mxgate::config {
 
-using Duration = std::chrono::milliseconds;  // YAML: "300ms", "30s", "5m", "1h"
+using settings::Duration;  // YAML: "300ms", "30s", "5m", "1h"
+using settings::ByteSize;  // YAML: "1000", "64KiB", "10MiB", "1GiB", also "kB"/"MB" (powers of 1000)
+using settings::Network;   // YAML: "10.0.0.0/8", "::1/128", "192.0.2.7" (= /32)
 using namespace std::chrono_literals;
-
-struct ByteSize {  // YAML: "1000", "64KiB", "10MiB", "1GiB", also "kB"/"MB" (powers of 1000)
-    std::uint64_t bytes = 0;
-
-    bool operator==(const ByteSize&) const = default;  // reload: what changed
-};
 
 struct Endpoint {           // YAML: "127.0.0.1:25", "[::1]:25", "localhost:25"
     std::string host;       // literal address or name (resolved at startup)
@@ -34,14 +31,6 @@ struct Endpoint {           // YAML: "127.0.0.1:25", "[::1]:25", "localhost:25"
     std::string str() const;
 
     bool operator==(const Endpoint&) const = default;  // reload: what changed
-};
-
-struct Network {            // YAML: "10.0.0.0/8", "::1/128", "192.0.2.7" (= /32)
-    boost::asio::ip::address address;
-    unsigned prefix_length = 0;
-    bool contains(const boost::asio::ip::address& a) const;  // v4-mapped v6 matches v4
-
-    bool operator==(const Network&) const = default;  // reload: what changed
 };
 
 enum class ListenerTls { none, starttls, implicit };  // YAML: none | starttls | implicit

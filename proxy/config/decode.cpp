@@ -15,18 +15,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "filters/dns/dns_settings.hpp"
+#include "filters/state/state_settings.hpp"
 #include "proxy/config/decode_support.hpp"
 
 namespace mxgate::config {
-
-std::string Diagnostic::str() const {
-    std::string out = file;
-    if (line > 0) {
-        out += ":" + std::to_string(line);
-        if (column > 0) out += ":" + std::to_string(column);
-    }
-    return out + ": " + message;
-}
 
 namespace {
 
@@ -135,9 +128,9 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     if (m.require("domains")) c.domains = detail::decode_domains(m.get("domains"), r);
     if (m.require("backends")) c.backends = detail::decode_backends(m.get("backends"), r);
     c.logging = detail::decode_logging(m.get("logging"), r);
-    c.dns = detail::decode_dns(m.get("dns"), r);
-    c.state = detail::decode_state(m.get("state"), r);
-    c.filters = detail::decode_filters(m.get("filters"), r);
+    c.dns = filters::dns::decode_dns_settings(m.get("dns"), r);
+    c.state = filters::state::decode_state_settings(m.get("state"), r);
+    c.filters = filters::decode_filter_settings(m.get("filters"), r);
 
     check_listeners(c, r);
     check_tls(c, r);
@@ -173,7 +166,7 @@ std::shared_ptr<const Config> parse_config(const std::string& yaml, const std::s
     }
     if (config.server.hostname.empty()) config.server.hostname = local_hostname();
     if (config.server.authserv_id.empty()) config.server.authserv_id = config.server.hostname;
-    if (config.filters.spf.config.receiver.empty()) config.filters.spf.config.receiver = config.server.hostname;
+    config.filters.apply_defaults(filters::FilterDefaults{config.server.hostname});
     return std::make_shared<const Config>(std::move(config));
 }
 

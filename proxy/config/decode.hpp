@@ -8,18 +8,12 @@
 #include <vector>
 
 #include "proxy/config/config.hpp"
+#include "proxy/core/settings/reporter.hpp"
 
 namespace mxgate::config {
 
-struct Diagnostic {
-    std::string file;
-    int line = 0;    // 1-based; 0 when the whole file is meant
-    int column = 0;  // 1-based
-    std::string message;
-    std::string str() const;  // "conf/mxgate.yaml:12:7: unknown key 'acton' in limits"
-};
-
-using Diagnostics = std::vector<Diagnostic>;
+using settings::Diagnostic;   // "conf/mxgate.yaml:12:7: unknown key 'acton' in limits"
+using settings::Diagnostics;
 
 // nullptr and at least one Diagnostic when the file is unreadable or invalid.
 std::shared_ptr<const Config> load_config(const std::string& path, Diagnostics& diagnostics);
@@ -27,19 +21,17 @@ std::shared_ptr<const Config> load_config(const std::string& path, Diagnostics& 
 std::shared_ptr<const Config> parse_config(const std::string& yaml, const std::string& source,
                                            Diagnostics& diagnostics);
 
-// What every output shows instead of a secret (state.redis.password): the dump,
-// diagnostics and logs. A dump fed back as a config keeps this text as the value.
-inline constexpr const char* redacted = "<redacted>";
+using settings::redacted;     // what every output shows instead of a secret
 // The effective configuration, every key with its value, as YAML (--check-config).
 std::string dump_config(const Config& config);
 
 // "30s" -> Duration; "10MiB" -> bytes. Exposed for tests; nullopt when malformed.
-std::optional<Duration> parse_duration(const std::string& text);
-std::optional<ByteSize> parse_byte_size(const std::string& text);
+using settings::parse_byte_size;
+using settings::parse_duration;
 // "host:port", "[v6]:port" -> Endpoint (port 0-65535); nullopt when malformed.
 std::optional<Endpoint> parse_endpoint(const std::string& text);
 // "10.0.0.0/8", "::1/128", "192.0.2.7" (= /32) -> Network; nullopt when malformed
 // or when bits after the prefix are set ("10.0.0.1/8").
-std::optional<Network> parse_network(const std::string& text);
+using settings::parse_network;
 
 }  // namespace mxgate::config

@@ -14,18 +14,6 @@ namespace {
 constexpr std::string_view endpoint_any_port = "\"host:port\" or \"[IPv6]:port\" with a port from 0 to 65535";
 constexpr std::string_view endpoint_real_port = "\"host:port\" or \"[IPv6]:port\" with a port from 1 to 65535";
 
-std::string element_path(const std::string& list, std::size_t index) {
-    return list + "[" + std::to_string(index) + "]";
-}
-
-// A list section: reports a non-list and returns false.
-bool expect_list(const YAML::Node& node, const std::string& path, std::string_view what, Reporter& reporter) {
-    if (node.IsSequence()) return true;
-    reporter.error(node.IsNull() ? reporter.key_mark(path) : node.Mark(),
-                   path + ": expected a list of " + std::string(what) + ", got " + describe(node));
-    return false;
-}
-
 bool is_name_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
 }
@@ -165,32 +153,6 @@ std::vector<Network> decode_trusted_networks(const YAML::Node& node, Reporter& r
 std::vector<Network> decode_xclient_networks(const YAML::Node& node, Reporter& reporter) {
     if (!node.IsDefined() || node.IsNull()) return {};
     return decode_network_list(node, "xclient_networks", reporter);
-}
-
-std::vector<Network> decode_network_list(const YAML::Node& node, const std::string& list, Reporter& reporter) {
-    std::vector<Network> networks;
-    if (!expect_list(node, list, "networks", reporter)) return networks;
-    for (std::size_t i = 0; i < node.size(); ++i) {
-        const YAML::Node& item = node[i];
-        const std::string path = element_path(list, i);
-        const std::string text = item.IsScalar() ? item.Scalar() : std::string();
-        auto network = item.IsScalar() ? parse_network_with_host_bits(text) : std::nullopt;
-        if (!network) {
-            reporter.error(item.IsNull() ? node.Mark() : item.Mark(),
-                           path + ": expected a network like \"192.0.2.0/24\", \"2001:db8::/32\" or an address, got " +
-                               describe(item));
-            continue;
-        }
-        if (const Network base = masked(*network); base.address != network->address) {
-            // Almost always a typo for the network address; refusing it beats guessing.
-            reporter.error(item, path + ": \"" + escaped(text) + "\" has bits set after the /" +
-                                     std::to_string(network->prefix_length) + " prefix; did you mean \"" +
-                                     base.address.to_string() + "/" + std::to_string(base.prefix_length) + "\"?");
-            continue;
-        }
-        networks.push_back(*network);
-    }
-    return networks;
 }
 
 std::map<std::string, std::string> decode_domains(const YAML::Node& node, Reporter& reporter) {

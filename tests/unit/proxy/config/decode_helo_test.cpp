@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "filters/helo/helo_config.hpp"
 #include "proxy/config/decode.hpp"
 #include "tests/unit/proxy/config/config_test_support.hpp"
 
@@ -15,10 +16,10 @@ using namespace test;
 TEST(ConfigHelo, DefaultsAreOffWithTheInvalidNameCheckReady) {
     const Parsed p = parse(minimal);
     ASSERT_NE(p.config, nullptr);
-    EXPECT_FALSE(p.config->filters.helo.enabled);
-    EXPECT_TRUE(p.config->filters.helo.config.reject_invalid_hostname);
-    EXPECT_FALSE(p.config->filters.helo.config.reject_non_fqdn_hostname);
-    EXPECT_TRUE(p.config->filters.helo.config.skip_trusted);
+    EXPECT_FALSE(p.config->filters.get<filters::helo::HeloConfig>().enabled);
+    EXPECT_TRUE(p.config->filters.get<filters::helo::HeloConfig>().reject_invalid_hostname);
+    EXPECT_FALSE(p.config->filters.get<filters::helo::HeloConfig>().reject_non_fqdn_hostname);
+    EXPECT_TRUE(p.config->filters.get<filters::helo::HeloConfig>().skip_trusted);
     EXPECT_FALSE(p.config->filters.need_resolver());
     EXPECT_FALSE(p.config->filters.need_state());
 }
@@ -29,11 +30,11 @@ TEST(ConfigHelo, DecodesEveryKeyAndRoundTrips) {
                            "  helo: {enabled: true, reject_invalid_hostname: false, reject_non_fqdn_hostname: true, "
                            "skip_trusted: false}\n");
     ASSERT_NE(p.config, nullptr) << (p.errors.empty() ? "" : p.errors.front());
-    const auto& h = p.config->filters.helo;
+    const auto& h = p.config->filters.get<filters::helo::HeloConfig>();
     EXPECT_TRUE(h.enabled);
-    EXPECT_FALSE(h.config.reject_invalid_hostname);
-    EXPECT_TRUE(h.config.reject_non_fqdn_hostname);
-    EXPECT_FALSE(h.config.skip_trusted);
+    EXPECT_FALSE(h.reject_invalid_hostname);
+    EXPECT_TRUE(h.reject_non_fqdn_hostname);
+    EXPECT_FALSE(h.skip_trusted);
     const std::string dumped = dump_config(*p.config);
     EXPECT_NE(dumped.find("reject_non_fqdn_hostname: true\n"), std::string::npos) << dumped;
     const Parsed again = parse(dumped);

@@ -1,11 +1,9 @@
-// Reporter and MapReader: located diagnostics and typed, range-checked fields
-// for the section decoders (see decode_support.hpp).
-#include "proxy/config/decode_support.hpp"
+// MapReader: typed, range-checked fields of one YAML map (map_reader.hpp).
+#include "proxy/core/settings/map_reader.hpp"
 
 #include <algorithm>
-#include <filesystem>
 
-namespace mxgate::config::detail {
+namespace mxgate::settings {
 
 namespace {
 
@@ -15,51 +13,11 @@ bool has_control_character(std::string_view text) {
 
 }  // namespace
 
-void Reporter::error(const YAML::Mark& mark, std::string message) {
-    Diagnostic d;
-    d.file = file_;
-    // yaml-cpp marks are 0-based; an unknown position (-1) means "the whole file".
-    d.line = mark.line >= 0 ? mark.line + 1 : 0;
-    d.column = mark.line >= 0 && mark.column >= 0 ? mark.column + 1 : 0;
-    d.message = std::move(message);
-    out_.push_back(std::move(d));
-}
-
-void Reporter::remember(const std::string& path, const YAML::Mark& key, const YAML::Mark& value) {
-    marks_[path] = {key, value};
-}
-
-YAML::Mark Reporter::mark(const std::string& path) const {
-    const auto it = marks_.find(path);
-    return it == marks_.end() ? YAML::Mark::null_mark() : it->second.second;
-}
-
-YAML::Mark Reporter::key_mark(const std::string& path) const {
-    const auto it = marks_.find(path);
-    return it == marks_.end() ? YAML::Mark::null_mark() : it->second.first;
-}
-
-std::string Reporter::written(const std::string& path) const {
-    const auto it = written_.find(path);
-    return it == written_.end() ? std::string() : it->second;
-}
-
-std::string describe(const YAML::Node& node) {
-    if (!node.IsDefined() || node.IsNull()) return "nothing";
-    if (node.IsMap()) return "a map";
-    if (node.IsSequence()) return "a list";
-    return "\"" + escaped(node.Scalar()) + "\"";
-}
-
-std::string resolve_path(const std::string& base_dir, const std::string& path) {
-    if (path.empty()) return path;
-    const std::filesystem::path p(path);
-    if (p.is_absolute()) return p.lexically_normal().string();
-    return (std::filesystem::path(base_dir) / p).lexically_normal().string();
-}
-
 MapReader::MapReader(const YAML::Node& node, std::string path, Reporter& reporter,
                      std::initializer_list<std::string_view> known_keys)
+    : MapReader(node, std::move(path), reporter, std::vector<std::string>(known_keys.begin(), known_keys.end())) {}
+
+MapReader::MapReader(const YAML::Node& node, std::string path, Reporter& reporter, std::vector<std::string> known)
     : node_(node), path_(std::move(path)), reporter_(reporter) {
     if (!node.IsDefined() || node.IsNull()) {
         is_map_ = true;  // an empty section: all defaults
@@ -72,7 +30,6 @@ MapReader::MapReader(const YAML::Node& node, std::string path, Reporter& reporte
     }
     is_map_ = true;
     const std::string where = path_.empty() ? "at the top level" : "in " + path_;
-    std::vector<std::string> known(known_keys.begin(), known_keys.end());
     for (auto it = node.begin(); it != node.end(); ++it) {
         const YAML::Node key = it->first;  // a copy: the iterator hands out temporaries
         if (!key.IsScalar()) {
@@ -277,4 +234,42 @@ std::string MapReader::choice(std::string_view key, std::initializer_list<std::s
     return fallback;
 }
 
-}  // namespace mxgate::config::detail
+std::string element_path(const std::string& list, std::size_t index) {
+    return list + "[" + std::to_string(index) + "]";
+}
+
+// A list section: reports a non-list and returns false.
+bool expect_list(const YAML::Node& node, const std::string& path, std::string_view what, Reporter& reporter) {
+    if (node.IsSequence()) return true;
+    reporter.error(node.IsNull() ? reporter.key_mark(path) : node.Mark(),
+                   path + ": expected a list of " + std::string(what) + ", got " + describe(node));
+    return false;
+}
+
+std::vector<Network> decode_network_list(const YAML::Node& node, const std::string& list, Reporter& reporter) {
+    std::vector<Network> networks;
+    if (!expect_list(node, list, "networks", reporter)) return networks;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+        const YAML::Node& item = node[i];
+        const std::string path = element_path(list, i);
+        const std::string text = item.IsScalar() ? item.Scalar() : std::string();
+        auto network = item.IsScalar() ? parse_network_with_host_bits(text) : std::nullopt;
+        if (!network) {
+            reporter.error(item.IsNull() ? node.Mark() : item.Mark(),
+                           path + ": expected a network like \"192.0.2.0/24\", \"2001:db8::/32\" or an address, got " +
+                               describe(item));
+            continue;
+        }
+        if (const Network base = masked(*network); base.address != network->address) {
+            // Almost always a typo for the network address; refusing it beats guessing.
+            reporter.error(item, path + ": \"" + escaped(text) + "\" has bits set after the /" +
+                                     std::to_string(network->prefix_length) + " prefix; did you mean \"" +
+                                     base.address.to_string() + "/" + std::to_string(base.prefix_length) + "\"?");
+            continue;
+        }
+        networks.push_back(*network);
+    }
+    return networks;
+}
+
+}  // namespace mxgate::settings
