@@ -1,5 +1,5 @@
 // load_config / parse_config: YAML text -> validated Config. Runs the section
-// decoders (decode_sections.cpp), then the checks that span sections: TLS files
+// decoders (described sections: sections.hpp; the others: decode_sections.cpp), then the checks that span sections: TLS files
 // for TLS listeners, domain -> backend references, unused backends, duplicate
 // listener addresses. All problems are collected, sorted by position, and
 // returned as Diagnostics; the Config is returned only when there are none.
@@ -15,7 +15,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "proxy/config/decode_support.hpp"
+#include "proxy/config/sections.hpp"
 
 namespace mxgate::config {
 
@@ -116,16 +116,16 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
                         {"server", "listeners", "tls", "limits", "timeouts", "trusted_networks", "xclient_networks",
                          "domains", "backends", "logging", "dns", "state", "filters"});
     if (!m.is_map()) return c;
-    c.server = detail::decode_server(m.get("server"), r);
+    c.server = settings::decode_section<Server>(m.get("server"), "server", r);
     if (m.require("listeners")) c.listeners = detail::decode_listeners(m.get("listeners"), r);
-    c.tls = detail::decode_tls(m.get("tls"), r);
-    c.limits = detail::decode_limits(m.get("limits"), r);
-    c.timeouts = detail::decode_timeouts(m.get("timeouts"), r);
+    c.tls = settings::decode_section<Tls>(m.get("tls"), "tls", r);
+    c.limits = settings::decode_section<Limits>(m.get("limits"), "limits", r);
+    c.timeouts = settings::decode_section<Timeouts>(m.get("timeouts"), "timeouts", r);
     c.trusted_networks = detail::decode_trusted_networks(m.get("trusted_networks"), r);
     c.xclient_networks = detail::decode_xclient_networks(m.get("xclient_networks"), r);
     if (m.require("domains")) c.domains = detail::decode_domains(m.get("domains"), r);
     if (m.require("backends")) c.backends = detail::decode_backends(m.get("backends"), r);
-    c.logging = detail::decode_logging(m.get("logging"), r);
+    c.logging = settings::decode_section<Logging>(m.get("logging"), "logging", r);
     c.dns = detail::decode_dns(m.get("dns"), r);
     c.state = detail::decode_state(m.get("state"), r);
     c.filters = detail::decode_filters(m.get("filters"), r);
