@@ -121,8 +121,8 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     c.tls = settings::decode_section<Tls>(m.get("tls"), "tls", r);
     c.limits = settings::decode_section<Limits>(m.get("limits"), "limits", r);
     c.timeouts = settings::decode_section<Timeouts>(m.get("timeouts"), "timeouts", r);
-    c.trusted_networks = detail::decode_trusted_networks(m.get("trusted_networks"), r);
-    c.xclient_networks = detail::decode_xclient_networks(m.get("xclient_networks"), r);
+    settings::networks().decode(m, "trusted_networks", c.trusted_networks);
+    settings::networks().decode(m, "xclient_networks", c.xclient_networks);
     if (m.require("domains")) c.domains = detail::decode_domains(m.get("domains"), r);
     if (m.require("backends")) c.backends = detail::decode_backends(m.get("backends"), r);
     c.logging = settings::decode_section<Logging>(m.get("logging"), "logging", r);

@@ -1,8 +1,8 @@
 // The decoders of the proxy's sections that are not one described map: the
-// listeners list, the network lists, domains and backends (server, tls, limits,
-// timeouts and logging are derived from their description, sections.hpp). Checks
-// that span sections (TLS files for listeners, domain -> backend references) are
-// in decode.cpp. Every problem is reported through the Reporter; a bad field keeps its default.
+// listeners list, domains and backends (server, tls, limits, timeouts and logging
+// are derived from their description, sections.hpp). Checks that span sections
+// (TLS files for listeners, domain -> backend references) are in decode.cpp.
+// Every problem is reported through the Reporter; a bad field keeps its default.
 #include <algorithm>
 #include <cctype>
 
@@ -32,16 +32,6 @@ std::vector<Listener> decode_listeners(const YAML::Node& node, Reporter& reporte
         listeners.push_back(std::move(listener));
     }
     return listeners;
-}
-
-std::vector<Network> decode_trusted_networks(const YAML::Node& node, Reporter& reporter) {
-    if (!node.IsDefined() || node.IsNull()) return {};
-    return decode_network_list(node, "trusted_networks", reporter);
-}
-
-std::vector<Network> decode_xclient_networks(const YAML::Node& node, Reporter& reporter) {
-    if (!node.IsDefined() || node.IsNull()) return {};
-    return decode_network_list(node, "xclient_networks", reporter);
 }
 
 std::map<std::string, std::string> decode_domains(const YAML::Node& node, Reporter& reporter) {

@@ -42,8 +42,6 @@ using settings::resolve_path;
 // are settings::decode_section<T>). A missing section is an undefined node and
 // yields the defaults.
 std::vector<Listener> decode_listeners(const YAML::Node& node, Reporter& reporter);
-std::vector<Network> decode_trusted_networks(const YAML::Node& node, Reporter& reporter);
-std::vector<Network> decode_xclient_networks(const YAML::Node& node, Reporter& reporter);
 std::map<std::string, std::string> decode_domains(const YAML::Node& node, Reporter& reporter);
 std::map<std::string, Backend> decode_backends(const YAML::Node& node, Reporter& reporter);
 // decode_filters.cpp: the shared resolver, the state store and the filters.

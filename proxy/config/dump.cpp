@@ -138,13 +138,8 @@ std::string dump_config(const Config& c) {
     settings::dump_section(w, "limits", c.limits);
     settings::dump_section(w, "timeouts", c.timeouts);
 
-    for (const auto& [key, networks] : {std::pair{"trusted_networks", &c.trusted_networks},
-                                        std::pair{"xclient_networks", &c.xclient_networks}}) {
-        out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
-        for (const auto& network : *networks)
-            out << YAML::DoubleQuoted << network.address.to_string() + "/" + std::to_string(network.prefix_length);
-        out << YAML::EndSeq;
-    }
+    settings::networks().dump(w, "trusted_networks", c.trusted_networks);
+    settings::networks().dump(w, "xclient_networks", c.xclient_networks);
 
     w.begin("domains");
     for (const auto& [domain, backend] : c.domains)
