@@ -114,9 +114,13 @@ BOOST_DESCRIBE_STRUCT(Timeouts, (),
                        backend_idle))
 
 enum class BackendKind { smtp, lmtp, maildir };         // YAML: smtp | lmtp | maildir
+BOOST_DESCRIBE_ENUM(BackendKind, smtp, lmtp, maildir)
 enum class BackendTls { none, opportunistic, required }; // YAML: none | opportunistic | required
+BOOST_DESCRIBE_ENUM(BackendTls, none, opportunistic, required)
 enum class ClientIdentity { auto_, xclient, xforward, none }; // YAML: auto | xclient | xforward | none
 
+// Described without `name` (the map key) and `kind` (the key `type`, read first:
+// which of the other keys apply depends on it, sections.hpp).
 struct Backend {                           // yaml: backends: { <name>: {...} }
     std::string name;                      // the map key
     BackendKind kind = BackendKind::smtp;  // key: type
@@ -142,6 +146,10 @@ struct Backend {                           // yaml: backends: { <name>: {...} }
 
     bool operator==(const Backend&) const = default;  // reload: what changed
 };
+BOOST_DESCRIBE_STRUCT(Backend, (),
+                      (allow_untrusted_routing, servers, path, mailboxes, create_mailboxes,
+                       max_new_mailboxes_per_message, tls, tls_verify, ca_file, tls_server_name, client_identity,
+                       helo_name, max_idle_connections, max_connections))
 
 struct Logging {                 // yaml: logging:
     std::string level = "info";  // trace | debug | info | warn | error

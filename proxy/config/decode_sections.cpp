@@ -1,20 +1,16 @@
 // The decoders of the proxy's sections that are not one described map: the
-// listeners list, domains and backends (server, tls, limits, timeouts and logging
-// are derived from their description, sections.hpp). Checks that span sections
+// listeners list, domains and the backends map (server, tls, limits, timeouts,
+// logging and each backend's keys are derived from their description, sections.hpp). Checks that span sections
 // (TLS files for listeners, domain -> backend references) are in decode.cpp.
 // Every problem is reported through the Reporter; a bad field keeps its default.
 #include <algorithm>
 #include <cctype>
 
+#include <boost/describe/enum_to_string.hpp>
+
 #include "proxy/config/sections.hpp"
 
 namespace mxgate::config::detail {
-
-namespace {
-
-constexpr std::string_view endpoint_real_port = "\"host:port\" or \"[IPv6]:port\" with a port from 1 to 65535";
-
-}  // namespace
 
 std::vector<Listener> decode_listeners(const YAML::Node& node, Reporter& reporter) {
     std::vector<Listener> listeners;
@@ -75,16 +71,37 @@ std::map<std::string, std::string> decode_domains(const YAML::Node& node, Report
     return domains;
 }
 
-namespace {
+void ServerListCodec::decode(MapReader& m, std::string_view key, std::vector<Endpoint>& value) const {
+    Reporter& reporter = m.reporter();
+    const YAML::Node servers = m.get(key);
+    const std::string servers_path = m.field_path(key);
+    if (!expect_list(servers, servers_path, "servers \"host:port\"", reporter)) return;
+    if (servers.size() == 0)
+        reporter.error(servers, servers_path + ": expected at least one server \"host:port\", got an empty list");
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+        const YAML::Node& item = servers[i];
+        auto endpoint = item.IsScalar() ? parse_endpoint(item.Scalar()) : std::nullopt;
+        if (!endpoint || endpoint->port == 0) {
+            reporter.error(item.IsNull() ? servers.Mark() : item.Mark(),
+                           element_path(servers_path, i) +
+                               ": expected \"host:port\" or \"[IPv6]:port\" with a port from 1 to 65535, got " +
+                               describe(item));
+            continue;
+        }
+        value.push_back(*endpoint);
+    }
+}
 
-// "alice" or "alice@example.org", lower-cased (the Maildir store lower-cases both parts).
-std::vector<std::string> decode_mailboxes(const YAML::Node& node, const std::string& path, Reporter& reporter) {
-    std::vector<std::string> mailboxes;
-    if (!expect_list(node, path, "mailboxes like \"alice\" or \"alice@example.org\"", reporter)) return mailboxes;
+void MailboxListCodec::decode(MapReader& m, std::string_view key, std::vector<std::string>& value) const {
+    if (!m.has(key)) return;
+    Reporter& reporter = m.reporter();
+    const YAML::Node node = m.get(key);
+    const std::string path = m.field_path(key);
+    if (!expect_list(node, path, "mailboxes like \"alice\" or \"alice@example.org\"", reporter)) return;
     for (std::size_t i = 0; i < node.size(); ++i) {
         const YAML::Node& item = node[i];
-        std::string entry = item.IsScalar() ? item.Scalar() : std::string();
-        for (char& c : entry) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        // The Maildir store lower-cases both parts.
+        std::string entry = settings::lower(item.IsScalar() ? item.Scalar() : std::string());
         const auto at = entry.find('@');
         const std::string local = entry.substr(0, at);
         const bool local_ok = !local.empty() && local.front() != '.' && local.size() <= 64 &&
@@ -98,17 +115,17 @@ std::vector<std::string> decode_mailboxes(const YAML::Node& node, const std::str
                                                    "\"alice@example.org\", got " + describe(item));
             continue;
         }
-        mailboxes.push_back(std::move(entry));
+        value.push_back(std::move(entry));
     }
-    return mailboxes;
 }
+
+namespace {
 
 Backend decode_backend(const std::string& name, const YAML::Node& node, Reporter& reporter) {
     const std::string path = "backends." + name;
-    MapReader m(node, path, reporter,
-                {"type", "servers", "path", "mailboxes", "create_mailboxes", "max_new_mailboxes_per_message", "tls",
-                 "tls_verify", "ca_file", "tls_server_name", "client_identity", "helo_name", "max_idle_connections",
-                 "max_connections", "allow_untrusted_routing"});
+    std::vector<std::string> keys = settings::key_names<Backend>();
+    keys.insert(keys.begin(), "type");
+    MapReader m(node, path, reporter, std::move(keys));
     Backend b;
     b.name = name;
     if (!m.is_map()) return b;
@@ -116,74 +133,18 @@ Backend decode_backend(const std::string& name, const YAML::Node& node, Reporter
     // would only add confusing follow-up errors.
     if (!m.require("type")) return b;
     const auto errors_before = reporter.error_count();
-    b.kind = m.choice<BackendKind>(
-        "type", {{"smtp", BackendKind::smtp}, {"lmtp", BackendKind::lmtp}, {"maildir", BackendKind::maildir}}, b.kind);
+    settings::ChoiceCodec<BackendKind>{}.decode(m, "type", b.kind);
     if (reporter.error_count() != errors_before) return b;
-    b.allow_untrusted_routing = m.boolean("allow_untrusted_routing", b.allow_untrusted_routing);
-    const bool is_maildir = b.kind == BackendKind::maildir;
-    // Keys that belong to the other kind are mistakes, not silently ignored settings.
-    const auto kind_name = is_maildir ? "maildir" : b.kind == BackendKind::smtp ? "smtp" : "lmtp";
-    const std::initializer_list<std::string_view> maildir_keys{"path", "mailboxes", "create_mailboxes",
-                                                                "max_new_mailboxes_per_message"};
-    for (const auto key : {"servers", "path", "mailboxes", "create_mailboxes", "max_new_mailboxes_per_message", "tls",
-                           "tls_verify", "ca_file", "tls_server_name", "client_identity", "helo_name",
-                           "max_idle_connections", "max_connections"}) {
-        const bool for_maildir = std::find(maildir_keys.begin(), maildir_keys.end(), key) != maildir_keys.end();
-        const bool applies = for_maildir == is_maildir;
-        if (!applies && m.has(key))
-            reporter.error(reporter.key_mark(m.field_path(key)),
-                           "key '" + std::string(key) + "' does not apply to a " + kind_name + " backend (" + path + ")");
-    }
-    if (is_maildir) {
-        if (m.require("path")) {
-            b.path = m.file_path("path", "");
-            if (b.path.empty()) m.expected("path", "a directory");
-        }
-        if (m.has("mailboxes")) b.mailboxes = decode_mailboxes(m.get("mailboxes"), path + ".mailboxes", reporter);
-        b.create_mailboxes = m.boolean("create_mailboxes", b.create_mailboxes);
-        b.max_new_mailboxes_per_message = static_cast<unsigned>(
-            m.number("max_new_mailboxes_per_message", 1, 100000, b.max_new_mailboxes_per_message));
-        return b;
-    }
-
-    if (m.require("servers")) {
-        const YAML::Node servers = m.get("servers");
-        const std::string servers_path = path + ".servers";
-        if (expect_list(servers, servers_path, "servers \"host:port\"", reporter)) {
-            if (servers.size() == 0)
-                reporter.error(servers, servers_path + ": expected at least one server \"host:port\", got an empty list");
-            for (std::size_t i = 0; i < servers.size(); ++i) {
-                const YAML::Node& item = servers[i];
-                auto endpoint = item.IsScalar() ? parse_endpoint(item.Scalar()) : std::nullopt;
-                if (!endpoint || endpoint->port == 0) {
-                    reporter.error(item.IsNull() ? servers.Mark() : item.Mark(),
-                                   element_path(servers_path, i) + ": expected " + std::string(endpoint_real_port) +
-                                       ", got " + describe(item));
-                    continue;
-                }
-                b.servers.push_back(*endpoint);
-            }
-        }
-    }
-    b.tls = m.choice<BackendTls>(
-        "tls",
-        {{"none", BackendTls::none}, {"opportunistic", BackendTls::opportunistic}, {"required", BackendTls::required}},
-        b.tls);
-    b.tls_verify = m.boolean("tls_verify", b.tls_verify);
+    const auto takes = [&](std::string_view key) { return backend_takes(b.kind, key); };
+    for (const auto& key : settings::key_names<Backend>())
+        if (!takes(key) && m.has(key))
+            reporter.error(reporter.key_mark(m.field_path(key)), "key '" + key + "' does not apply to a " +
+                                                                     boost::describe::enum_to_string(b.kind, "") +
+                                                                     " backend (" + path + ")");
+    settings::decode_fields_if(m, b, takes);
     if (b.tls_verify && b.tls == BackendTls::none)
         reporter.error(reporter.mark(path + ".tls_verify"),
                        path + ".tls_verify: needs tls: opportunistic or required (tls is none)");
-    b.ca_file = m.file_path("ca_file", b.ca_file);
-    b.tls_server_name = m.hostname("tls_server_name", b.tls_server_name);
-    b.client_identity = m.choice<ClientIdentity>("client_identity",
-                                                 {{"auto", ClientIdentity::auto_},
-                                                  {"xclient", ClientIdentity::xclient},
-                                                  {"xforward", ClientIdentity::xforward},
-                                                  {"none", ClientIdentity::none}},
-                                                 b.client_identity);
-    b.helo_name = m.hostname("helo_name", b.helo_name);
-    b.max_idle_connections = static_cast<unsigned>(m.number("max_idle_connections", 0, 1024, b.max_idle_connections));
-    b.max_connections = static_cast<unsigned>(m.number("max_connections", 1, 100000, b.max_connections));
     return b;
 }
 

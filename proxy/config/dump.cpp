@@ -13,34 +13,6 @@ namespace mxgate::config {
 
 namespace {
 
-const char* name_of(BackendKind v) {
-    switch (v) {
-        case BackendKind::smtp: return "smtp";
-        case BackendKind::lmtp: return "lmtp";
-        case BackendKind::maildir: return "maildir";
-    }
-    return "smtp";
-}
-
-const char* name_of(BackendTls v) {
-    switch (v) {
-        case BackendTls::none: return "none";
-        case BackendTls::opportunistic: return "opportunistic";
-        case BackendTls::required: return "required";
-    }
-    return "none";
-}
-
-const char* name_of(ClientIdentity v) {
-    switch (v) {
-        case ClientIdentity::auto_: return "auto";
-        case ClientIdentity::xclient: return "xclient";
-        case ClientIdentity::xforward: return "xforward";
-        case ClientIdentity::none: return "none";
-    }
-    return "auto";
-}
-
 const char* name_of(filters::state::Backend v) {
     switch (v) {
         case filters::state::Backend::sqlite: return "sqlite";
@@ -149,27 +121,8 @@ std::string dump_config(const Config& c) {
     w.begin("backends");
     for (const auto& [name, b] : c.backends) {
         w.begin(name.c_str());
-        w.plain("type", name_of(b.kind));
-        w.flag("allow_untrusted_routing", b.allow_untrusted_routing);
-        if (b.kind == BackendKind::maildir) {
-            w.text("path", b.path);
-            w.texts("mailboxes", b.mailboxes);
-            w.flag("create_mailboxes", b.create_mailboxes);
-            w.number("max_new_mailboxes_per_message", b.max_new_mailboxes_per_message);
-            w.end();
-            continue;
-        }
-        out << YAML::Key << "servers" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-        for (const auto& server : b.servers) out << YAML::DoubleQuoted << server.str();
-        out << YAML::EndSeq;
-        w.plain("tls", name_of(b.tls));
-        w.flag("tls_verify", b.tls_verify);
-        w.text("ca_file", b.ca_file);
-        w.text("tls_server_name", b.tls_server_name);
-        w.plain("client_identity", name_of(b.client_identity));
-        w.text("helo_name", b.helo_name);
-        w.number("max_idle_connections", b.max_idle_connections);
-        w.number("max_connections", b.max_connections);
+        settings::ChoiceCodec<BackendKind>{}.dump(w, "type", b.kind);
+        settings::dump_members_if(w, b, [&](std::string_view key) { return detail::backend_takes(b.kind, key); });
         w.end();
     }
     w.end();

@@ -1,5 +1,5 @@
 // The rules of the proxy's own sections (server, listeners, tls, limits, timeouts,
-// logging): the fields that need more than their type says, and the checks across
+// backends, logging): the fields that need more than their type says, and the checks across
 // fields. The keys themselves are the described members in config.hpp; decoding
 // and the --check-config dump are derived from both (proxy/core/settings/describe.hpp).
 // Internal to proxy/config; checks across sections stay in decode.cpp.
@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "proxy/config/decode_support.hpp"
 #include "proxy/core/settings/describe.hpp"
@@ -51,14 +53,21 @@ struct AccountNameCodec {
     void dump(settings::Writer& w, const char* key, const std::string& value) const { w.text(key, value); }
 };
 
+// "one of a, b, c" for the message of a bad choice.
+template <class Names, class NameOf>
+std::string one_of_text(const Names& names, NameOf name_of) {
+    std::string what = "one of ";
+    for (const auto& name : names) what += (what.size() > 7 ? ", " : "") + std::string(name_of(name));
+    return what;
+}
+
 // One of a few fixed words, kept as text (tls.min_version, logging.level).
 template <std::size_t N>
 struct WordCodec {
     std::array<std::string_view, N> words;
     void decode(MapReader& m, std::string_view key, std::string& value) const {
         if (!m.has(key)) return;
-        std::string what = "one of ";
-        for (const auto word : words) what += (what.size() > 7 ? ", " : "") + std::string(word);
+        const std::string what = one_of_text(words, [](std::string_view word) { return word; });
         const YAML::Node node = m.get(key);
         if (node.IsScalar() && std::find(words.begin(), words.end(), node.Scalar()) != words.end())
             value = node.Scalar();
@@ -123,6 +132,67 @@ struct ReservedFlagCodec {
     }
     void dump(settings::Writer& w, const char* key, bool value) const { w.flag(key, value); }
 };
+
+// backends.*.client_identity: the word `auto` cannot be the enumerator's name.
+struct ClientIdentityCodec {
+    static constexpr std::array<std::pair<std::string_view, ClientIdentity>, 4> names{{
+        {"auto", ClientIdentity::auto_},
+        {"xclient", ClientIdentity::xclient},
+        {"xforward", ClientIdentity::xforward},
+        {"none", ClientIdentity::none},
+    }};
+    void decode(MapReader& m, std::string_view key, ClientIdentity& value) const {
+        if (!m.has(key)) return;
+        const YAML::Node node = m.get(key);
+        for (const auto& [name, identity] : names)
+            if (node.IsScalar() && node.Scalar() == name) {
+                value = identity;
+                return;
+            }
+        m.expected(key, one_of_text(names, [](const auto& entry) { return entry.first; }));
+    }
+    void dump(settings::Writer& w, const char* key, ClientIdentity value) const {
+        for (const auto& [name, identity] : names)
+            if (identity == value) w.plain(key, std::string(name));
+    }
+};
+
+// A directory that must be given (maildir path): absolute after decoding.
+struct DirectoryCodec {
+    void decode(MapReader& m, std::string_view key, std::string& value) const {
+        value = m.file_path(key, "");
+        if (value.empty()) m.expected(key, "a directory");
+    }
+    void dump(settings::Writer& w, const char* key, const std::string& value) const { w.text(key, value); }
+};
+
+// smtp/lmtp servers, tried in order: at least one "host:port" with a port other than 0.
+struct ServerListCodec {
+    void decode(MapReader& m, std::string_view key, std::vector<Endpoint>& value) const;  // decode_sections.cpp
+    void dump(settings::Writer& w, const char* key, const std::vector<Endpoint>& value) const {
+        std::vector<std::string> texts;
+        for (const auto& server : value) texts.push_back(server.str());
+        w.texts(key, texts);
+    }
+};
+
+// Maildir recipients: "alice" or "alice@example.org", lower-cased.
+struct MailboxListCodec {
+    void decode(MapReader& m, std::string_view key, std::vector<std::string>& value) const;  // decode_sections.cpp
+    void dump(settings::Writer& w, const char* key, const std::vector<std::string>& value) const {
+        w.texts(key, value);
+    }
+};
+
+// Whether a backend of `kind` takes `key`: a key of the other kind is a mistake,
+// not a silently ignored setting.
+inline bool backend_takes(BackendKind kind, std::string_view key) {
+    constexpr std::array<std::string_view, 4> maildir_keys{"path", "mailboxes", "create_mailboxes",
+                                                           "max_new_mailboxes_per_message"};
+    if (key == "allow_untrusted_routing") return true;
+    const bool maildir_key = std::find(maildir_keys.begin(), maildir_keys.end(), key) != maildir_keys.end();
+    return maildir_key == (kind == BackendKind::maildir);
+}
 
 }  // namespace detail
 
@@ -196,6 +266,22 @@ inline auto settings_fields(const Timeouts*) {
         field<&Timeouts::backend_reply>(any_deadline),
         field<&Timeouts::backend_data_done>(any_deadline),
         field<&Timeouts::backend_idle>(any_deadline),
+    };
+}
+
+inline auto settings_fields(const Backend*) {
+    using namespace settings;
+    return std::tuple{
+        field<&Backend::servers>(required(detail::ServerListCodec{})),
+        field<&Backend::path>(required(detail::DirectoryCodec{})),
+        field<&Backend::mailboxes>(detail::MailboxListCodec{}),
+        field<&Backend::max_new_mailboxes_per_message>(number(1, 100000)),
+        field<&Backend::ca_file>(file_path()),
+        field<&Backend::tls_server_name>(hostname()),
+        field<&Backend::client_identity>(detail::ClientIdentityCodec{}),
+        field<&Backend::helo_name>(hostname()),
+        field<&Backend::max_idle_connections>(number(0, 1024)),
+        field<&Backend::max_connections>(number(1, 100000)),
     };
 }
 
