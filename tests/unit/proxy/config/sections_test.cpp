@@ -31,6 +31,10 @@ TEST(ConfigSections, DumpWritesEveryDescribedKeyInOrder) {
     EXPECT_EQ(dumped_keys(dumped["limits"]), settings::key_names<Limits>());
     EXPECT_EQ(dumped_keys(dumped["timeouts"]), settings::key_names<Timeouts>());
     EXPECT_EQ(dumped_keys(dumped["logging"]), settings::key_names<Logging>());
+    // A backend shows its type and then only the keys of that type.
+    EXPECT_EQ(dumped_keys(dumped["backends"]["local"]),
+              (std::vector<std::string>{"type", "allow_untrusted_routing", "path", "mailboxes", "create_mailboxes",
+                                        "max_new_mailboxes_per_message"}));
 }
 
 TEST(ConfigSections, NonDefaultValuesSurviveTheDump) {
