@@ -1,45 +1,38 @@
 #include "filters/registry.hpp"
 
+#include <algorithm>
 #include <cassert>
 
-#include "filters/dnsbl/dnsbl_filter.hpp"
-#include "filters/greylist/greylist_filter.hpp"
-#include "filters/greylist/rate_limit_filter.hpp"
-#include "filters/helo/helo_filter.hpp"
-#include "filters/spf/spf_filter.hpp"
+#include "filters/dnsbl/dnsbl_registration.hpp"
+#include "filters/greylist/greylist_registration.hpp"
+#include "filters/helo/helo_registration.hpp"
+#include "filters/spf/spf_registration.hpp"
 
 namespace mxgate::filters {
 
-namespace {
-
-// SPF runs before greylisting, so an SPF pass is among the earlier findings.
-bool spf_passed_in(const TransactionView& view) {
-    return view.findings != nullptr && greylist::spf_passed(*view.findings);
+const std::vector<RegistryRow>& registry() {
+    // Rows in the order --check-config has always shown them.
+    static const std::vector<RegistryRow> table = {
+        {greylist::greylist_registration(), 5},    // after spf: reads its finding (greylist_registration.hpp)
+        {greylist::rate_limit_registration(), 1},  // first: an over-limit client costs no DNS
+        {helo::registration(), 2},                 // before the DNS lists: a malformed name is refused without DNS
+        {spf::registration(), 4},
+        {dnsbl::registration(), 3},
+    };
+    return table;
 }
-
-}  // namespace
 
 Chain build_chain(const FilterSettings& settings, const Services& services) {
     assert(!settings.need_state() || services.store != nullptr);
     assert(!settings.need_resolver() || services.resolver != nullptr);
+    const auto& rows = registry();
+    std::vector<std::size_t> order(rows.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return rows[a].chain_position < rows[b].chain_position; });
     std::vector<std::unique_ptr<Filter>> filters;
-    if (settings.rate_limit.enabled)
-        filters.push_back(std::make_unique<greylist::RateLimitFilter>(
-            std::make_shared<const greylist::RateLimitConfig>(settings.rate_limit.config), services.store));
-    // Before the DNS lists' HELO checks: a malformed name is refused without asking DNS.
-    if (settings.helo.enabled)
-        filters.push_back(
-            std::make_unique<helo::HeloFilter>(std::make_shared<const helo::HeloConfig>(settings.helo)));
-    if (settings.dnsbl.enabled)
-        filters.push_back(std::make_unique<dnsbl::DnsblFilter>(
-            std::make_shared<const dnsbl::DnsblConfig>(settings.dnsbl.config), *services.resolver));
-    if (settings.spf.enabled)
-        filters.push_back(std::make_unique<spf::SpfFilter>(
-            std::make_shared<const spf::SpfConfig>(settings.spf.config), *services.resolver));
-    if (settings.greylist.enabled)
-        filters.push_back(std::make_unique<greylist::GreylistFilter>(
-            std::make_shared<const greylist::GreylistConfig>(settings.greylist.config), services.store,
-            greylist::system_now, spf_passed_in));
+    for (const std::size_t i : order)
+        if (settings.by_filter[i].enabled()) filters.push_back(rows[i].filter.build(settings.by_filter[i], services));
     return Chain(std::move(filters), settings.stage_timeout);
 }
 

@@ -1,21 +1,22 @@
 // The one table of filters (like Postfix's smtpd_cmd_table): adding a filter is
-// one folder under filters/ plus one line in registry.cpp. No self-registration.
+// one folder under filters/ plus one row (and its #include) in registry.cpp. No
+// self-registration.
 #pragma once
 
-#include <memory>
+#include <vector>
 
 #include "filters/chain.hpp"
-#include "filters/dns/resolver.hpp"
-#include "filters/settings.hpp"
-#include "filters/state/store.hpp"
+#include "filters/registration.hpp"
 
 namespace mxgate::filters {
 
-// Process-wide services filters share; they outlive every config generation.
-struct Services {
-    std::shared_ptr<dns::Resolver> resolver;  // the one resolver (dns:); null unless settings.need_resolver()
-    std::shared_ptr<state::Store> store;      // null unless settings.need_state()
+struct RegistryRow {
+    Registration filter;
+    unsigned chain_position;  // the order filters run and report findings in (1 = first)
 };
+
+// Every filter, in the order of the filters: section of the config and of --check-config.
+const std::vector<RegistryRow>& registry();
 
 // Builds the chain for one config generation, in the order findings are reported.
 Chain build_chain(const FilterSettings& settings, const Services& services);

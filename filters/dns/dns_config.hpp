@@ -1,12 +1,15 @@
-// Settings of the shared resolver (yaml: dns:). Defaults are the member
-// initializers, so this struct is the documentation. No YAML here: the config
-// decoder fills it; UnboundResolver::create reports values libunbound refuses.
+// Settings of the shared resolver (yaml: dns:), described once: the YAML keys are
+// the member names, the defaults their initializers, so this struct is the
+// documentation. The field rules are in dns_settings.cpp; UnboundResolver::create
+// reports values libunbound refuses.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
+
+#include <boost/describe/class.hpp>
 
 namespace mxgate::filters::dns {
 
@@ -21,6 +24,7 @@ struct DnsConfig {
         std::string zone;
         std::vector<std::string> servers;
         bool operator==(const StubZone&) const = default;
+        BOOST_DESCRIBE_CLASS(StubZone, (), (zone, servers), (), ())
     };
     std::vector<StubZone> stub_zones;
     // Zones libunbound otherwise answers itself as locally served (RFC 6303: the
@@ -39,5 +43,7 @@ struct DnsConfig {
     std::chrono::seconds max_negative_cache_ttl = std::chrono::hours(1);  // unbound cache-max-negative-ttl
     bool operator==(const DnsConfig&) const = default;
 };
+BOOST_DESCRIBE_STRUCT(DnsConfig, (), (servers, resolv_conf, stub_zones, transparent_local_zones, timeout, dnssec,
+                                      dnssec_trust_anchor_file, cache_size, max_cache_ttl, max_negative_cache_ttl))
 
 }  // namespace mxgate::filters::dns

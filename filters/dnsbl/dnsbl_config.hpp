@@ -1,8 +1,8 @@
 // Settings of the DNS list checks (yaml: filters.dnsbl:) and of forward-confirmed
-// reverse DNS (yaml: filters.dnsbl.fcrdns:). Plain structs; defaults are member
-// initializers, so this header is the documentation. No YAML here: the decoder in
-// proxy/config fills them and calls validate(), which returns every problem as a
-// "filters.dnsbl.lists[2].codes: ..." message (filters/ never includes proxy/).
+// reverse DNS (yaml: filters.dnsbl.fcrdns:), each described once: the YAML keys
+// are the member names, the defaults their initializers, so this header is the
+// documentation. The field rules are in dnsbl_registration.cpp; after decoding,
+// validate() returns every problem as a "filters.dnsbl.lists[2].codes: ..." message.
 #pragma once
 
 #include <chrono>
@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <boost/describe/class.hpp>
+#include <boost/describe/enum.hpp>
 
 namespace mxgate::filters::dnsbl {
 
@@ -22,6 +25,7 @@ enum class ListType : std::uint8_t {
     sender_domain,  // the domain of MAIL FROM (<> is not queried)
     rdns,           // the client's forward-confirmed reverse DNS name (no confirmed name: not queried)
 };
+BOOST_DESCRIBE_ENUM(ListType, ip, helo, sender_domain, rdns)
 
 struct DnsList {                      // yaml: filters.dnsbl.lists[]
     std::string name;                 // finding "dnsbl.<name>", or "dnswl.<name>" when allow is set
@@ -41,6 +45,7 @@ struct DnsList {                      // yaml: filters.dnsbl.lists[]
     bool fetch_reason = true;         // when listed, read the TXT record (§2.1) into the finding's reason
     bool operator==(const DnsList&) const = default;
 };
+BOOST_DESCRIBE_STRUCT(DnsList, (), (name, zone, type, allow, codes, bitmask, weight, timeout, ipv6, fetch_reason))
 
 struct FcrdnsConfig {                          // yaml: filters.dnsbl.fcrdns:
     bool enabled = true;                       // emit the "fcrdns" finding at connect
@@ -48,8 +53,10 @@ struct FcrdnsConfig {                          // yaml: filters.dnsbl.fcrdns:
     std::size_t max_names = 10;                // PTR names checked at most (a hostile PTR set can be large)
     bool operator==(const FcrdnsConfig&) const = default;
 };
+BOOST_DESCRIBE_STRUCT(FcrdnsConfig, (), (enabled, timeout, max_names))
 
 struct DnsblConfig {                  // yaml: filters.dnsbl:
+    bool enabled = false;
     std::vector<DnsList> lists;       // checked concurrently per stage, each on its own budget
     FcrdnsConfig fcrdns;
     bool skip_trusted = true;         // no DNS list queries for clients in trusted_networks
@@ -59,6 +66,8 @@ struct DnsblConfig {                  // yaml: filters.dnsbl:
     int reject_score = 1;
     bool operator==(const DnsblConfig&) const = default;
 };
+// In --check-config order.
+BOOST_DESCRIBE_STRUCT(DnsblConfig, (), (enabled, skip_trusted, reject_score, lists, fcrdns))
 
 // Every problem of the settings, each prefixed with its key; empty when usable.
 std::vector<std::string> validate(const DnsblConfig& config);

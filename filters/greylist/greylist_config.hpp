@@ -1,7 +1,7 @@
 // Settings of greylisting (yaml: filters.greylist:) and of the connection-stage
-// rate limits (yaml: filters.rate_limit:). Plain structs; defaults are member
-// initializers and follow common greylisting practice (RFC 6647 §6). The YAML
-// decoder belongs to proxy/config; filters/ never includes proxy/.
+// rate limits (yaml: filters.rate_limit:), each described once: the YAML keys are
+// the member names, the defaults their initializers (common greylisting practice,
+// RFC 6647 §6). The field rules and checks are in greylist_registration.cpp.
 #pragma once
 
 #include <chrono>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/describe/class.hpp>
 
 namespace mxgate::filters::greylist {
 
@@ -28,6 +29,7 @@ struct Cidr {
 };
 
 struct GreylistConfig {                                 // yaml: filters.greylist:
+    bool enabled = false;
     unsigned ipv4_prefix = 24;                          // retries from a pool of outbound hosts share a key
     unsigned ipv6_prefix = 64;
     Seconds delay = 5min;                               // a retry earlier than this is deferred again
@@ -41,8 +43,12 @@ struct GreylistConfig {                                 // yaml: filters.greylis
     bool fail_open = true;                              // store unavailable: pass (true) or temperror (false)
     bool operator==(const GreylistConfig&) const = default;
 };
+BOOST_DESCRIBE_STRUCT(GreylistConfig, (), (enabled, ipv4_prefix, ipv6_prefix, delay, window, pass_lifetime,
+                                           auto_allow_after, allow_networks, allow_sender_domains,
+                                           allow_recipient_domains, skip_spf_pass, fail_open))
 
 struct RateLimitConfig {                                // yaml: filters.rate_limit:
+    bool enabled = false;
     std::uint64_t max_connections_per_window = 60;      // per client network at connect; 0 = off -> 421
     std::uint64_t max_messages_per_window = 120;        // per client network at MAIL FROM; 0 = off -> 451
     Seconds window = 60s;                               // fixed windows aligned to multiples of this
@@ -51,5 +57,7 @@ struct RateLimitConfig {                                // yaml: filters.rate_li
     bool fail_open = true;                              // store unavailable: pass (true) or temperror (false)
     bool operator==(const RateLimitConfig&) const = default;
 };
+BOOST_DESCRIBE_STRUCT(RateLimitConfig, (), (enabled, max_connections_per_window, max_messages_per_window, window,
+                                            ipv4_prefix, ipv6_prefix, fail_open))
 
 }  // namespace mxgate::filters::greylist

@@ -1,6 +1,7 @@
-// Settings of the SPF filter (yaml: filters.spf:). A plain struct: defaults are
-// the member initializers, so this struct is the documentation. No YAML here:
-// the config decoder (proxy/config) fills it; filters/ never includes proxy/.
+// Settings of the SPF filter (yaml: filters.spf:), described once: the YAML keys are
+// the member names, the defaults their initializers; the rules of the fields that
+// need one (ranges, the actions) are in spf_registration.cpp, from which decoding
+// and the --check-config dump are derived.
 // The actions are the defaults the issue asks for until policy/ generalizes them.
 #pragma once
 
@@ -9,13 +10,19 @@
 #include <string>
 #include <string_view>
 
+#include <boost/describe/class.hpp>
+#include <boost/describe/enum.hpp>
+
 namespace mxgate::filters::spf {
 
 using namespace std::chrono_literals;
 
-// What the session does with one SPF result (read by policy, not by the filter).
+// What to do with one SPF result. The filter reads the configured action for the
+// result and writes it into the finding's `action` and `reply` attributes; policy
+// applies it.
 struct SpfAction {
     enum class Kind : unsigned char { proceed, tempfail, reject };
+    BOOST_DESCRIBE_NESTED_ENUM(Kind, proceed, tempfail, reject)
     Kind kind = Kind::proceed;
     unsigned code = 0;          // 550, 451; 0 with proceed
     std::string enhanced;       // "5.7.23" (RFC 7372 §3.2), "4.7.24"
@@ -49,6 +56,7 @@ inline SpfAction spf_action(SpfAction::Kind kind, bool validation_error) {
 }
 
 struct SpfConfig {                                     // yaml: filters.spf:
+    bool enabled = false;
     std::chrono::milliseconds timeout = 10s;           // whole evaluation; over budget -> temperror
     std::size_t threads = 2;                           // evaluations run here, off the Asio workers
     // RFC 7208 §4.6.4: at most 10 DNS-querying terms (include, a, mx, ptr, exists,
@@ -63,7 +71,7 @@ struct SpfConfig {                                     // yaml: filters.spf:
     // the exp= TXT): a malicious record cannot turn one check into a flood.
     int max_queries = 40;
     // Our name in Received-SPF (receiver=), in %{r} and in the default explanation.
-    // Empty: server.hostname (the config decoder fills it in).
+    // Empty: server.hostname (filled in by the defaults hook in spf_registration.cpp).
     std::string receiver;
     bool skip_trusted = true;                          // trusted_networks: Outcome::skipped
 
@@ -76,5 +84,9 @@ struct SpfConfig {                                     // yaml: filters.spf:
     SpfAction on_permerror{};  // RFC 7208 §8.7 allows 550 5.7.24; off by default (many broken records)
     bool operator==(const SpfConfig&) const = default;
 };
+// In --check-config order.
+BOOST_DESCRIBE_STRUCT(SpfConfig, (), (enabled, timeout, threads, receiver, skip_trusted, max_dns_mechanisms, max_dns_mx,
+                                      max_dns_ptr, max_void_lookups, max_queries, on_pass, on_fail, on_softfail,
+                                      on_neutral, on_none, on_temperror, on_permerror))
 
 }  // namespace mxgate::filters::spf

@@ -1,9 +1,5 @@
 #include "filters/spf/spf_filter.hpp"
 
-#include <unistd.h>
-
-#include <climits>
-
 #include "filters/log.hpp"
 #include "filters/log_text.hpp"
 #include "filters/spf/spf_headers.hpp"
@@ -13,12 +9,6 @@ namespace mxgate::filters::spf {
 namespace asio = boost::asio;
 
 namespace {
-
-SpfConfig effective(const SpfConfig& config) {
-    SpfConfig out = config;
-    if (out.receiver.empty()) out.receiver = local_hostname();
-    return out;
-}
 
 Outcome to_outcome(SpfResult result) {
     switch (result) {
@@ -52,14 +42,8 @@ std::string reply_of(const SpfAction& action) {
 
 }  // namespace
 
-std::string local_hostname() {
-    char name[HOST_NAME_MAX + 1] = {};
-    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-    return name;
-}
-
 SpfFilter::SpfFilter(std::shared_ptr<const SpfConfig> config, dns::Resolver& resolver)
-    : evaluator_(std::make_unique<SpfEvaluator>(resolver, effective(*config))) {}
+    : evaluator_(std::make_unique<SpfEvaluator>(resolver, *config)) {}
 
 asio::awaitable<std::vector<Finding>> SpfFilter::inspect(Stage stage, const TransactionView& view) {
     std::vector<Finding> out;

@@ -21,9 +21,6 @@
 
 namespace mxgate::filters::spf {
 
-// The receiver name used when the config leaves it empty: this host's name.
-std::string local_hostname();
-
 class SpfFilter final : public Filter {
 public:
     // Builds its own evaluator (and thread pool); `resolver` must outlive the filter.

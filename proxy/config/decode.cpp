@@ -15,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "filters/dns/dns_settings.hpp"
+#include "filters/state/state_settings.hpp"
 #include "proxy/config/sections.hpp"
 
 namespace mxgate::config {
@@ -126,9 +128,9 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     if (m.require("domains")) c.domains = detail::decode_domains(m.get("domains"), r);
     if (m.require("backends")) c.backends = detail::decode_backends(m.get("backends"), r);
     c.logging = settings::decode_section<Logging>(m.get("logging"), "logging", r);
-    c.dns = detail::decode_dns(m.get("dns"), r);
-    c.state = detail::decode_state(m.get("state"), r);
-    c.filters = detail::decode_filters(m.get("filters"), r);
+    c.dns = filters::dns::decode_dns_settings(m.get("dns"), r);
+    c.state = filters::state::decode_state_settings(m.get("state"), r);
+    c.filters = filters::decode_filter_settings(m.get("filters"), r);
 
     check_listeners(c, r);
     check_tls(c, r);
@@ -164,7 +166,7 @@ std::shared_ptr<const Config> parse_config(const std::string& yaml, const std::s
     }
     if (config.server.hostname.empty()) config.server.hostname = local_hostname();
     if (config.server.authserv_id.empty()) config.server.authserv_id = config.server.hostname;
-    if (config.filters.spf.config.receiver.empty()) config.filters.spf.config.receiver = config.server.hostname;
+    config.filters.apply_defaults(filters::FilterDefaults{config.server.hostname});
     return std::make_shared<const Config>(std::move(config));
 }
 

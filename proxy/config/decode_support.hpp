@@ -44,11 +44,7 @@ using settings::resolve_path;
 std::vector<Listener> decode_listeners(const YAML::Node& node, Reporter& reporter);
 std::map<std::string, std::string> decode_domains(const YAML::Node& node, Reporter& reporter);
 std::map<std::string, Backend> decode_backends(const YAML::Node& node, Reporter& reporter);
-// decode_filters.cpp: the shared resolver, the state store and the filters.
-filters::dns::DnsConfig decode_dns(const YAML::Node& node, Reporter& reporter);
-filters::state::StateConfig decode_state(const YAML::Node& node, Reporter& reporter);
-filters::FilterSettings decode_filters(const YAML::Node& node, Reporter& reporter);
-// Checks across dns/state/filters (after decoding): files that must exist.
+// check_filters.cpp: checks across dns/state/filters (after decoding): files that must exist.
 void check_filters(const Config& config, Reporter& reporter);
 
 // Checks that need OpenSSL (tls_check.cpp): "" when fine, else the reason.

@@ -1,6 +1,7 @@
 // SpfFilter as policy sees it: the "spf" Finding, its attrs and default actions,
 // the HELO identity for <>, trusted clients skipped, the stage it runs at.
 #include "filters/spf/spf_filter.hpp"
+#include "filters/spf/spf_registration.hpp"
 
 #include <gtest/gtest.h>
 
@@ -139,10 +140,14 @@ TEST_F(SpfFilterTest, UnknownClientSkipped) {
     EXPECT_EQ(dns_.asked(), before);
 }
 
-TEST_F(SpfFilterTest, EmptyReceiverBecomesHostname) {
+// The receiver gets its default in one place, the defaults hook, from server.hostname.
+TEST_F(SpfFilterTest, EmptyReceiverBecomesServerHostname) {
     config_.receiver.clear();
-    SpfFilter filter(std::make_shared<const SpfConfig>(config_), dns_);
-    EXPECT_EQ(filter.config().receiver, local_hostname());
+    apply_defaults(config_, FilterDefaults{"mx.example.net"});
+    EXPECT_EQ(config_.receiver, "mx.example.net");
+    config_.receiver = "spf.example.net";
+    apply_defaults(config_, FilterDefaults{"mx.example.net"});
+    EXPECT_EQ(config_.receiver, "spf.example.net");
 }
 
 }  // namespace

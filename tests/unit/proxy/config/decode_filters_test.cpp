@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "filters/dnsbl/dnsbl_config.hpp"
+#include "filters/greylist/greylist_config.hpp"
+#include "filters/spf/spf_config.hpp"
 #include "proxy/config/decode.hpp"
 #include "tests/unit/proxy/config/config_test_support.hpp"
 
@@ -28,7 +31,9 @@ using namespace test;
 // The defaults, with the one value filled in after decoding: SPF's receiver name.
 filters::FilterSettings default_filters(const Parsed& p) {
     filters::FilterSettings f;
-    f.spf.config.receiver = p.config->server.hostname;
+    auto spf = f.get<filters::spf::SpfConfig>();
+    spf.receiver = p.config->server.hostname;
+    f.set(spf);
     return f;
 }
 
@@ -151,8 +156,8 @@ TEST(ConfigFilters, GreylistAndRateLimitDecodeEveryKey) {
     ASSERT_NE(p.config, nullptr) << (p.errors.empty() ? "" : p.errors.front());
     const auto& f = p.config->filters;
     EXPECT_TRUE(f.need_state());
-    EXPECT_TRUE(f.greylist.enabled);
-    const auto& g = f.greylist.config;
+    EXPECT_TRUE(f.get<filters::greylist::GreylistConfig>().enabled);
+    const auto& g = f.get<filters::greylist::GreylistConfig>();
     EXPECT_EQ(g.ipv4_prefix, 32u);
     EXPECT_EQ(g.ipv6_prefix, 48u);
     EXPECT_EQ(g.delay, std::chrono::seconds(90));
@@ -168,8 +173,8 @@ TEST(ConfigFilters, GreylistAndRateLimitDecodeEveryKey) {
     EXPECT_TRUE(g.allow_recipient_domains.empty());
     EXPECT_TRUE(g.skip_spf_pass);
     EXPECT_FALSE(g.fail_open);
-    EXPECT_TRUE(f.rate_limit.enabled);
-    const auto& r = f.rate_limit.config;
+    EXPECT_TRUE(f.get<filters::greylist::RateLimitConfig>().enabled);
+    const auto& r = f.get<filters::greylist::RateLimitConfig>();
     EXPECT_EQ(r.max_connections_per_window, 0u);
     EXPECT_EQ(r.max_messages_per_window, 30u);
     EXPECT_EQ(r.window, std::chrono::minutes(5));
@@ -219,8 +224,8 @@ TEST(ConfigFilters, SpfAndDnsblDecodeEveryKey) {
     EXPECT_TRUE(f.need_resolver());
     EXPECT_FALSE(f.need_state());
     using Kind = filters::spf::SpfAction::Kind;
-    const auto& spf = f.spf.config;
-    EXPECT_TRUE(f.spf.enabled);
+    const auto& spf = f.get<filters::spf::SpfConfig>();
+    EXPECT_TRUE(f.get<filters::spf::SpfConfig>().enabled);
     EXPECT_EQ(spf.timeout, std::chrono::seconds(3));
     EXPECT_EQ(spf.threads, 4u);
     EXPECT_EQ(spf.receiver, "spf.example.net");
@@ -237,8 +242,8 @@ TEST(ConfigFilters, SpfAndDnsblDecodeEveryKey) {
     EXPECT_EQ(spf.on_temperror.kind, Kind::proceed);
     EXPECT_EQ(spf.on_permerror, filters::spf::spf_action(Kind::reject, true));
     EXPECT_EQ(spf.on_permerror.enhanced, "5.7.24");
-    const auto& bl = f.dnsbl.config;
-    EXPECT_TRUE(f.dnsbl.enabled);
+    const auto& bl = f.get<filters::dnsbl::DnsblConfig>();
+    EXPECT_TRUE(f.get<filters::dnsbl::DnsblConfig>().enabled);
     EXPECT_FALSE(bl.skip_trusted);
     EXPECT_EQ(bl.reject_score, 3);
     ASSERT_EQ(bl.lists.size(), 5u);
@@ -264,7 +269,7 @@ TEST(ConfigFilters, ReceiverAndAuthservIdDefaultToTheHostname) {
     const Parsed p = parse(minimal + "server: {hostname: mx.example.net}\n");
     ASSERT_NE(p.config, nullptr);
     EXPECT_EQ(p.config->server.authserv_id, "mx.example.net");
-    EXPECT_EQ(p.config->filters.spf.config.receiver, "mx.example.net");
+    EXPECT_EQ(p.config->filters.get<filters::spf::SpfConfig>().receiver, "mx.example.net");
 }
 
 // ---- errors: exact text ------------------------------------------------------

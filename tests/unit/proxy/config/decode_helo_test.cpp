@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "filters/helo/helo_config.hpp"
 #include "proxy/config/decode.hpp"
 #include "tests/unit/proxy/config/config_test_support.hpp"
 
@@ -15,10 +16,10 @@ using namespace test;
 TEST(ConfigHelo, DefaultsAreOffWithTheInvalidNameCheckReady) {
     const Parsed p = parse(minimal);
     ASSERT_NE(p.config, nullptr);
-    EXPECT_FALSE(p.config->filters.helo.enabled);
-    EXPECT_TRUE(p.config->filters.helo.reject_invalid_hostname);
-    EXPECT_FALSE(p.config->filters.helo.reject_non_fqdn_hostname);
-    EXPECT_TRUE(p.config->filters.helo.skip_trusted);
+    EXPECT_FALSE(p.config->filters.get<filters::helo::HeloConfig>().enabled);
+    EXPECT_TRUE(p.config->filters.get<filters::helo::HeloConfig>().reject_invalid_hostname);
+    EXPECT_FALSE(p.config->filters.get<filters::helo::HeloConfig>().reject_non_fqdn_hostname);
+    EXPECT_TRUE(p.config->filters.get<filters::helo::HeloConfig>().skip_trusted);
     EXPECT_FALSE(p.config->filters.need_resolver());
     EXPECT_FALSE(p.config->filters.need_state());
 }
@@ -29,7 +30,7 @@ TEST(ConfigHelo, DecodesEveryKeyAndRoundTrips) {
                            "  helo: {enabled: true, reject_invalid_hostname: false, reject_non_fqdn_hostname: true, "
                            "skip_trusted: false}\n");
     ASSERT_NE(p.config, nullptr) << (p.errors.empty() ? "" : p.errors.front());
-    const auto& h = p.config->filters.helo;
+    const auto& h = p.config->filters.get<filters::helo::HeloConfig>();
     EXPECT_TRUE(h.enabled);
     EXPECT_FALSE(h.reject_invalid_hostname);
     EXPECT_TRUE(h.reject_non_fqdn_hostname);

@@ -1,0 +1,84 @@
+// filters.greylist and filters.rate_limit: the field rules the descriptions in
+// greylist_config.hpp cannot infer, greylisting's delay/window check, and both
+// registrations.
+#include "filters/greylist/greylist_registration.hpp"
+
+#include "filters/greylist/greylist_filter.hpp"
+#include "filters/greylist/rate_limit_filter.hpp"
+#include "filters/register_filter.hpp"
+
+namespace mxgate::filters::greylist {
+
+namespace {
+
+// Networks as everywhere in the config (settings::NetworkListCodec), kept as Cidr.
+struct CidrListCodec {
+    void decode(settings::MapReader& m, std::string_view key, std::vector<Cidr>& value) const {
+        std::vector<settings::Network> networks;
+        settings::networks().decode(m, key, networks);
+        for (const auto& n : networks) value.push_back(Cidr{n.address, n.prefix_length});
+    }
+    void dump(settings::Writer& w, const char* key, const std::vector<Cidr>& value) const {
+        std::vector<settings::Network> networks;
+        for (const auto& c : value) networks.push_back(settings::Network{c.address, c.prefix_length});
+        settings::networks().dump(w, key, networks);
+    }
+};
+
+// SPF runs before greylisting, so an SPF pass is among the earlier findings.
+bool spf_passed_in(const TransactionView& view) { return view.findings != nullptr && spf_passed(*view.findings); }
+
+}  // namespace
+
+auto settings_fields(const GreylistConfig*) {
+    using settings::field;
+    return std::tuple{
+        field<&GreylistConfig::ipv4_prefix>(settings::number(8, 32)),
+        field<&GreylistConfig::ipv6_prefix>(settings::number(16, 128)),
+        field<&GreylistConfig::delay>(settings::whole_seconds(0s, 24h)),
+        field<&GreylistConfig::window>(settings::whole_seconds(1s, 720h)),
+        field<&GreylistConfig::pass_lifetime>(settings::whole_seconds(1s, 8760h)),
+        field<&GreylistConfig::auto_allow_after>(settings::number(0, 1000000)),
+        field<&GreylistConfig::allow_networks>(CidrListCodec{}),
+        field<&GreylistConfig::allow_sender_domains>(settings::domains()),
+        field<&GreylistConfig::allow_recipient_domains>(settings::domains()),
+    };
+}
+
+// A delay of at least the window would defer every retry forever. Only compare
+// two values that were read without an error.
+void settings_check(GreylistConfig& c, const settings::Section& section) {
+    if (!section.clean("delay") || !section.clean("window") || c.delay < c.window) return;
+    const std::string at = section.path(section.map().has("delay") ? "delay" : "window");
+    section.reporter().error(section.reporter().mark(at), at + ": delay (" + settings::format_duration(c.delay) +
+                                                              ") must be less than window (" +
+                                                              settings::format_duration(c.window) + ")");
+}
+
+auto settings_fields(const RateLimitConfig*) {
+    using settings::field;
+    return std::tuple{
+        field<&RateLimitConfig::max_connections_per_window>(settings::number(0, 1'000'000'000)),
+        field<&RateLimitConfig::max_messages_per_window>(settings::number(0, 1'000'000'000)),
+        field<&RateLimitConfig::window>(settings::whole_seconds(1s, 24h)),
+        field<&RateLimitConfig::ipv4_prefix>(settings::number(8, 32)),
+        field<&RateLimitConfig::ipv6_prefix>(settings::number(16, 128)),
+    };
+}
+
+Registration greylist_registration() {
+    return register_filter<GreylistConfig>(
+        "greylist", Needs{.state = true}, [](std::shared_ptr<const GreylistConfig> config, const Services& services) {
+            return std::unique_ptr<Filter>(
+                std::make_unique<GreylistFilter>(std::move(config), services.store, system_now, spf_passed_in));
+        });
+}
+
+Registration rate_limit_registration() {
+    return register_filter<RateLimitConfig>(
+        "rate_limit", Needs{.state = true}, [](std::shared_ptr<const RateLimitConfig> config, const Services& services) {
+            return std::unique_ptr<Filter>(std::make_unique<RateLimitFilter>(std::move(config), services.store));
+        });
+}
+
+}  // namespace mxgate::filters::greylist

@@ -1,0 +1,64 @@
+// filters.spf: the rules of the fields the description in spf_config.hpp cannot
+// infer (ranges, the receiver's syntax, the actions), and the filter's registration.
+#include "filters/spf/spf_registration.hpp"
+
+#include "filters/register_filter.hpp"
+#include "filters/spf/spf_filter.hpp"
+
+namespace mxgate::filters::spf {
+
+namespace {
+
+// "proceed", "tempfail" or "reject", with the RFC 7372 reply that belongs to the
+// result: X.7.24 for the results where validation could not be done.
+struct ActionCodec {
+    bool validation_error;
+    void decode(settings::MapReader& m, std::string_view key, SpfAction& value) const {
+        if (!m.has(key)) return;
+        SpfAction::Kind kind = value.kind;
+        settings::ChoiceCodec<SpfAction::Kind>{}.decode(m, key, kind);
+        value = spf_action(kind, validation_error);
+    }
+    void dump(settings::Writer& w, const char* key, const SpfAction& value) const {
+        w.plain(key, std::string(to_string(value.kind)));
+    }
+};
+
+}  // namespace
+
+auto settings_fields(const SpfConfig*) {
+    using settings::field;
+    return std::tuple{
+        field<&SpfConfig::timeout>(settings::duration(100ms, 5min)),
+        field<&SpfConfig::threads>(settings::number(1, 64)),
+        field<&SpfConfig::receiver>(settings::hostname()),
+        // RFC 7208 §4.6.4 fixes 10 and 2; raising them only helps broken records.
+        field<&SpfConfig::max_dns_mechanisms>(settings::number(1, 100)),
+        field<&SpfConfig::max_dns_mx>(settings::number(1, 100)),
+        field<&SpfConfig::max_dns_ptr>(settings::number(1, 100)),
+        field<&SpfConfig::max_void_lookups>(settings::number(0, 100)),
+        field<&SpfConfig::max_queries>(settings::number(1, 1000)),
+        field<&SpfConfig::on_pass>(ActionCodec{false}),
+        field<&SpfConfig::on_fail>(ActionCodec{false}),
+        field<&SpfConfig::on_softfail>(ActionCodec{false}),
+        field<&SpfConfig::on_neutral>(ActionCodec{false}),
+        field<&SpfConfig::on_none>(ActionCodec{false}),
+        field<&SpfConfig::on_temperror>(ActionCodec{true}),
+        field<&SpfConfig::on_permerror>(ActionCodec{true}),
+    };
+}
+
+void apply_defaults(SpfConfig& config, const FilterDefaults& proxy) {
+    if (config.receiver.empty()) config.receiver = proxy.hostname;
+}
+
+Registration registration() {
+    return register_filter<SpfConfig>(
+        "spf", Needs{.resolver = true},
+        [](std::shared_ptr<const SpfConfig> config, const Services& services) {
+            return std::unique_ptr<Filter>(std::make_unique<SpfFilter>(std::move(config), *services.resolver));
+        },
+        apply_defaults);
+}
+
+}  // namespace mxgate::filters::spf
