@@ -1,5 +1,7 @@
 // The whole configuration as plain structs, one per YAML section: the key equals
 // the field name, defaults are member initializers, so this file documents them.
+// The proxy's own sections are described once (BOOST_DESCRIBE_STRUCT, in dump
+// order); their field rules are in sections.hpp, decoding and dump derive from both.
 // Built once per config generation and shared read-only (shared_ptr<const Config>).
 // Decoding errors are collected as Diagnostics with file:line:column (decode.hpp).
 #pragma once
@@ -12,6 +14,8 @@
 #include <vector>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/describe/class.hpp>
+#include <boost/describe/enum.hpp>
 
 #include "filters/dns/dns_config.hpp"
 #include "filters/settings.hpp"
@@ -34,6 +38,7 @@ struct Endpoint {           // YAML: "127.0.0.1:25", "[::1]:25", "localhost:25"
 };
 
 enum class ListenerTls { none, starttls, implicit };  // YAML: none | starttls | implicit
+BOOST_DESCRIBE_ENUM(ListenerTls, none, starttls, implicit)
 
 struct Listener {                          // yaml: listeners: [ ... ]
     Endpoint address;                      // required
@@ -42,6 +47,7 @@ struct Listener {                          // yaml: listeners: [ ... ]
 
     bool operator==(const Listener&) const = default;  // reload: what changed
 };
+BOOST_DESCRIBE_STRUCT(Listener, (), (address, tls, proxy_protocol))
 
 struct Tls {                               // yaml: tls:
     std::string certificate;               // PEM chain file; empty = no TLS offered
@@ -51,6 +57,7 @@ struct Tls {                               // yaml: tls:
 
     bool operator==(const Tls&) const = default;  // reload: what changed
 };
+BOOST_DESCRIBE_STRUCT(Tls, (), (certificate, private_key, min_version, ciphers))
 
 struct Server {                            // yaml: server:
     std::string hostname;                  // greeting/Received name; empty = gethostname(), filled in by parse_config
@@ -65,6 +72,7 @@ struct Server {                            // yaml: server:
 
     bool operator==(const Server&) const = default;  // reload: what changed
 };
+BOOST_DESCRIBE_STRUCT(Server, (), (hostname, banner, authserv_id, workers, user, group, allow_root))
 
 struct Limits {                                     // yaml: limits:
     std::size_t max_command_line_length = 2048;     // RFC 5321 §4.5.3.1.4 minimum is 512
@@ -84,6 +92,10 @@ struct Limits {                                     // yaml: limits:
 
     bool operator==(const Limits&) const = default;  // reload: what changed
 };
+BOOST_DESCRIBE_STRUCT(Limits, (),
+                      (max_command_line_length, max_text_line_length, max_recipients, recipient_overshoot_limit,
+                       max_message_size, max_errors, max_junk_commands, max_connections, max_connections_per_ip,
+                       connection_limit_ipv4_prefix, connection_limit_ipv6_prefix, max_transactions_per_session))
 
 struct Timeouts {                       // yaml: timeouts:  (deadlines, not idle timers)
     Duration command = 5min;            // to receive one complete command line (RFC 5321 §4.5.3.2.7)
@@ -97,11 +109,18 @@ struct Timeouts {                       // yaml: timeouts:  (deadlines, not idle
 
     bool operator==(const Timeouts&) const = default;  // reload: what changed
 };
+BOOST_DESCRIBE_STRUCT(Timeouts, (),
+                      (command, data, tls_handshake, shutdown, backend_connect, backend_reply, backend_data_done,
+                       backend_idle))
 
 enum class BackendKind { smtp, lmtp, maildir };         // YAML: smtp | lmtp | maildir
+BOOST_DESCRIBE_ENUM(BackendKind, smtp, lmtp, maildir)
 enum class BackendTls { none, opportunistic, required }; // YAML: none | opportunistic | required
+BOOST_DESCRIBE_ENUM(BackendTls, none, opportunistic, required)
 enum class ClientIdentity { auto_, xclient, xforward, none }; // YAML: auto | xclient | xforward | none
 
+// Described without `name` (the map key) and `kind` (the key `type`, read first:
+// which of the other keys apply depends on it, sections.hpp).
 struct Backend {                           // yaml: backends: { <name>: {...} }
     std::string name;                      // the map key
     BackendKind kind = BackendKind::smtp;  // key: type
@@ -127,6 +146,10 @@ struct Backend {                           // yaml: backends: { <name>: {...} }
 
     bool operator==(const Backend&) const = default;  // reload: what changed
 };
+BOOST_DESCRIBE_STRUCT(Backend, (),
+                      (allow_untrusted_routing, servers, path, mailboxes, create_mailboxes,
+                       max_new_mailboxes_per_message, tls, tls_verify, ca_file, tls_server_name, client_identity,
+                       helo_name, max_idle_connections, max_connections))
 
 struct Logging {                 // yaml: logging:
     std::string level = "info";  // trace | debug | info | warn | error
@@ -134,6 +157,7 @@ struct Logging {                 // yaml: logging:
 
     bool operator==(const Logging&) const = default;  // reload: what changed
 };
+BOOST_DESCRIBE_STRUCT(Logging, (), (level, format))
 
 struct Config {
     std::string source;                        // file path, for messages

@@ -1,5 +1,5 @@
 // load_config / parse_config: YAML text -> validated Config. Runs the section
-// decoders (decode_sections.cpp), then the checks that span sections: TLS files
+// decoders (described sections: sections.hpp; the others: decode_sections.cpp), then the checks that span sections: TLS files
 // for TLS listeners, domain -> backend references, unused backends, duplicate
 // listener addresses. All problems are collected, sorted by position, and
 // returned as Diagnostics; the Config is returned only when there are none.
@@ -17,7 +17,7 @@
 
 #include "filters/dns/dns_settings.hpp"
 #include "filters/state/state_settings.hpp"
-#include "proxy/config/decode_support.hpp"
+#include "proxy/config/sections.hpp"
 
 namespace mxgate::config {
 
@@ -118,16 +118,16 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
                         {"server", "listeners", "tls", "limits", "timeouts", "trusted_networks", "xclient_networks",
                          "domains", "backends", "logging", "dns", "state", "filters"});
     if (!m.is_map()) return c;
-    c.server = detail::decode_server(m.get("server"), r);
+    c.server = settings::decode_section<Server>(m.get("server"), "server", r);
     if (m.require("listeners")) c.listeners = detail::decode_listeners(m.get("listeners"), r);
-    c.tls = detail::decode_tls(m.get("tls"), r);
-    c.limits = detail::decode_limits(m.get("limits"), r);
-    c.timeouts = detail::decode_timeouts(m.get("timeouts"), r);
-    c.trusted_networks = detail::decode_trusted_networks(m.get("trusted_networks"), r);
-    c.xclient_networks = detail::decode_xclient_networks(m.get("xclient_networks"), r);
+    c.tls = settings::decode_section<Tls>(m.get("tls"), "tls", r);
+    c.limits = settings::decode_section<Limits>(m.get("limits"), "limits", r);
+    c.timeouts = settings::decode_section<Timeouts>(m.get("timeouts"), "timeouts", r);
+    settings::networks().decode(m, "trusted_networks", c.trusted_networks);
+    settings::networks().decode(m, "xclient_networks", c.xclient_networks);
     if (m.require("domains")) c.domains = detail::decode_domains(m.get("domains"), r);
     if (m.require("backends")) c.backends = detail::decode_backends(m.get("backends"), r);
-    c.logging = detail::decode_logging(m.get("logging"), r);
+    c.logging = settings::decode_section<Logging>(m.get("logging"), "logging", r);
     c.dns = filters::dns::decode_dns_settings(m.get("dns"), r);
     c.state = filters::state::decode_state_settings(m.get("state"), r);
     c.filters = filters::decode_filter_settings(m.get("filters"), r);

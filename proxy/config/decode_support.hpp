@@ -38,18 +38,12 @@ using settings::parse_network_with_host_bits;
 using settings::Reporter;
 using settings::resolve_path;
 
-// One decoder per section (decode_sections.cpp). A missing section is an
-// undefined node and yields the defaults.
-Server decode_server(const YAML::Node& node, Reporter& reporter);
+// The sections that are not one described map (decode_sections.cpp; the others
+// are settings::decode_section<T>). A missing section is an undefined node and
+// yields the defaults.
 std::vector<Listener> decode_listeners(const YAML::Node& node, Reporter& reporter);
-Tls decode_tls(const YAML::Node& node, Reporter& reporter);
-Limits decode_limits(const YAML::Node& node, Reporter& reporter);
-Timeouts decode_timeouts(const YAML::Node& node, Reporter& reporter);
-std::vector<Network> decode_trusted_networks(const YAML::Node& node, Reporter& reporter);
-std::vector<Network> decode_xclient_networks(const YAML::Node& node, Reporter& reporter);
 std::map<std::string, std::string> decode_domains(const YAML::Node& node, Reporter& reporter);
 std::map<std::string, Backend> decode_backends(const YAML::Node& node, Reporter& reporter);
-Logging decode_logging(const YAML::Node& node, Reporter& reporter);
 // check_filters.cpp: checks across dns/state/filters (after decoding): files that must exist.
 void check_filters(const Config& config, Reporter& reporter);
 

@@ -214,15 +214,24 @@ auto codec_of() {
 
 }  // namespace detail
 
-// Decodes every described field of `value` present in `map`, then the struct's check hook.
-template <class T>
-void decode_into(MapReader& map, T& value) {
+// Decodes the described fields of `value` whose key `wanted(key)` selects (a
+// backend's keys depend on its type); returns the keys that reported an error.
+template <class T, class Wanted>
+std::vector<std::string> decode_fields_if(MapReader& map, T& value, Wanted wanted) {
     std::vector<std::string> failed;
     boost::mp11::mp_for_each<members_of<T>>([&](auto member) {
+        if (!wanted(std::string_view(member.name))) return;
         const std::size_t errors_before = map.reporter().error_count();
         detail::codec_of<T, decltype(member)>().decode(map, member.name, value.*member.pointer);
         if (map.reporter().error_count() != errors_before) failed.emplace_back(member.name);
     });
+    return failed;
+}
+
+// Decodes every described field of `value` present in `map`, then the struct's check hook.
+template <class T>
+void decode_into(MapReader& map, T& value) {
+    std::vector<std::string> failed = decode_fields_if(map, value, [](std::string_view) { return true; });
     settings_check(value, Section(map, std::move(failed)));
 }
 
@@ -235,11 +244,18 @@ T decode_section(const YAML::Node& node, const std::string& path, Reporter& repo
     return value;
 }
 
+// Writes the described fields of `value` whose key `wanted(key)` selects.
+template <class T, class Wanted>
+void dump_members_if(Writer& w, const T& value, Wanted wanted) {
+    boost::mp11::mp_for_each<members_of<T>>([&](auto member) {
+        if (wanted(std::string_view(member.name)))
+            detail::codec_of<T, decltype(member)>().dump(w, member.name, value.*member.pointer);
+    });
+}
+
 template <class T>
 void dump_members(Writer& w, const T& value) {
-    boost::mp11::mp_for_each<members_of<T>>([&](auto member) {
-        detail::codec_of<T, decltype(member)>().dump(w, member.name, value.*member.pointer);
-    });
+    dump_members_if(w, value, [](std::string_view) { return true; });
 }
 
 // "key:" and every field of `value`, in description order.
