@@ -13,7 +13,7 @@ namespace mxgate::policy {
 
 class Policy {
 public:
-    Verdict decide(filters::Stage stage, const std::vector<filters::Finding>& findings) const;
+    Verdict decide(core::Stage stage, const std::vector<core::Finding>& findings) const;
 };
 
 }  // namespace mxgate::policy

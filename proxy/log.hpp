@@ -2,7 +2,7 @@
 // logging config. Lines themselves are built with log::Line from there.
 #pragma once
 
-#include "filters/log.hpp"
+#include "proxy/core/log.hpp"
 #include "proxy/config/config.hpp"
 
 namespace mxgate::log {

@@ -1,5 +1,5 @@
 #include "filters/spf/spf_evaluator.hpp"
-#include "filters/log.hpp"
+#include "proxy/core/log.hpp"
 #include "filters/log_text.hpp"
 
 #include <arpa/inet.h>

@@ -103,7 +103,7 @@ asio::awaitable<void> SmtpTransaction::run(Step step) {
     co_await drive(*connection_, step, config_->timeouts);
 }
 
-asio::awaitable<smtp::Reply> SmtpTransaction::add_recipient(const Recipient& recipient) {
+asio::awaitable<core::Reply> SmtpTransaction::add_recipient(const Recipient& recipient) {
     if (unavailable_) co_return refusal();
     if (!connection_) {
         co_await acquire(true);
@@ -131,7 +131,7 @@ asio::awaitable<smtp::Reply> SmtpTransaction::add_recipient(const Recipient& rec
     co_return connection_->conversation().reply();
 }
 
-asio::awaitable<smtp::Reply> SmtpTransaction::begin_data() {
+asio::awaitable<core::Reply> SmtpTransaction::begin_data() {
     if (unavailable_) co_return refusal();
     if (!connection_) co_return no_recipients_reply();
     co_await run(connection_->conversation().start_data());
@@ -144,16 +144,16 @@ asio::awaitable<bool> SmtpTransaction::write(std::string_view content) {
     co_return connection_->conversation().health() == Health::mid_data;
 }
 
-asio::awaitable<smtp::Reply> SmtpTransaction::end_data() {
+asio::awaitable<core::Reply> SmtpTransaction::end_data() {
     if (unavailable_) co_return refusal();
     if (!connection_) co_return failure_reply();
     co_await run(connection_->conversation().start_dot());
-    smtp::Reply reply = connection_->conversation().reply();
+    core::Reply reply = connection_->conversation().reply();
     release();  // the transaction is over: clean connections go back to the pool now
     co_return reply;
 }
 
-smtp::Reply SmtpTransaction::refusal() const { return busy_ ? busy_reply() : unavailable_reply(); }
+core::Reply SmtpTransaction::refusal() const { return busy_ ? busy_reply() : unavailable_reply(); }
 
 std::size_t SmtpTransaction::max_recipients() const {
     // LMTP answers per recipient after the dot; one recipient keeps the client's single reply true.

@@ -20,13 +20,13 @@ bool has_routing_syntax(std::string_view local) {
     return local.find_first_of("%!@") != std::string_view::npos;
 }
 
-Route Router::route(smtp::Address& address, bool trusted_client) const {
+Route Router::route(core::Address& address, bool trusted_client) const {
     const auto& domains = config_.domains;
     if (address.domain.empty()) {
         // <Postmaster>: deliver to the postmaster of the first served domain.
         auto first = std::find_if(domains.begin(), domains.end(),
                                   [](const auto& entry) { return entry.first != "*" && entry.first[0] != '.'; });
-        if (first == domains.end()) return {nullptr, smtp::make_reply(550, "5.1.1", "Error: no postmaster here"), {}};
+        if (first == domains.end()) return {nullptr, core::make_reply(550, "5.1.1", "Error: no postmaster here"), {}};
         address.local = "postmaster";
         address.domain = first->first;
     }
@@ -39,12 +39,12 @@ Route Router::route(smtp::Address& address, bool trusted_client) const {
     if (found == domains.end() && trusted_client) found = domains.find("*");
     if (found == domains.end()) {
         if (trusted_client)
-            return {nullptr, smtp::make_reply(550, "5.4.4", "Error: no route to that domain"), {}};
-        return {nullptr, smtp::make_reply(550, "5.7.1", "Error: relay access denied"), {}};
+            return {nullptr, core::make_reply(550, "5.4.4", "Error: no route to that domain"), {}};
+        return {nullptr, core::make_reply(550, "5.7.1", "Error: relay access denied"), {}};
     }
     auto backend = config_.backends.find(found->second);
     if (!trusted_client && !backend->second.allow_untrusted_routing && has_routing_syntax(address.local))
-        return {nullptr, smtp::make_reply(550, "5.7.1", "Error: relay access denied: routing in the local part"),
+        return {nullptr, core::make_reply(550, "5.7.1", "Error: relay access denied: routing in the local part"),
                 found->first, true};
     return {&backend->second, {}, found->first};
 }

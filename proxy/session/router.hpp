@@ -10,13 +10,13 @@
 
 #include "proxy/config/config.hpp"
 #include "proxy/smtp/command.hpp"
-#include "proxy/smtp/reply.hpp"
+#include "proxy/core/reply.hpp"
 
 namespace mxgate::session {
 
 struct Route {
     const config::Backend* backend = nullptr;  // set when routed
-    smtp::Reply refusal;                       // set when not
+    core::Reply refusal;                       // set when not
     std::string domain;                        // the matched key ("example.org", ".example.org", "*")
     bool untrusted_routing = false;            // refused for routing syntax in the local part
 };
@@ -31,7 +31,7 @@ public:
     explicit Router(const config::Config& config) : config_(config) {}
     // `address` may be rewritten: <Postmaster> becomes postmaster@<first served domain>
     // (RFC 5321 §4.5.1 requires accepting it without a domain).
-    Route route(smtp::Address& address, bool trusted_client) const;
+    Route route(core::Address& address, bool trusted_client) const;
 
 private:
     const config::Config& config_;

@@ -293,7 +293,7 @@ private:
 
 struct PathResult {
     bool ok = false;
-    Address address;
+    core::Address address;
     std::size_t length = 0;  // bytes of the path, "<" through ">"
 };
 

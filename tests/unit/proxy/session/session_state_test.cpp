@@ -38,9 +38,9 @@ protected:
         SessionState s = make();
         send(s, "EHLO client.test");
         EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").action, Action::mail);
-        s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+        s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
         EXPECT_EQ(send(s, "RCPT TO:<x@example.org>").action, Action::rcpt);
-        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+        s.on_rcpt(true, core::make_reply(250, "2.1.5", "Ok"));
         return s;
     }
 
@@ -88,9 +88,9 @@ TEST_F(SessionStateTest, DataWithoutAcceptedRecipientIs554) {
     SessionState s = make();
     send(s, "EHLO c");
     send(s, "MAIL FROM:<>");
-    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
     send(s, "RCPT TO:<x@example.org>");
-    s.on_rcpt(false, smtp::make_reply(550, "5.1.1", "no such user"));
+    s.on_rcpt(false, core::make_reply(550, "5.1.1", "no such user"));
     EXPECT_EQ(send(s, "DATA").reply.code, 554);
 }
 
@@ -113,7 +113,7 @@ TEST_F(SessionStateTest, RecipientLimitIs452) {
     SessionState s = in_transaction();
     for (int i = 0; i < 2; ++i) {
         ASSERT_EQ(send(s, "RCPT TO:<y@example.org>").action, Action::rcpt);
-        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+        s.on_rcpt(true, core::make_reply(250, "2.1.5", "Ok"));
     }
     Step over = send(s, "RCPT TO:<z@example.org>");
     EXPECT_EQ(over.reply.code, 452);
@@ -127,7 +127,7 @@ TEST_F(SessionStateTest, RecipientsOverTheLimitAreNotErrorsUpToTheOvershootLimit
     SessionState s = in_transaction();
     for (int i = 0; i < 2; ++i) {
         ASSERT_EQ(send(s, "RCPT TO:<y@example.org>").action, Action::rcpt);
-        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+        s.on_rcpt(true, core::make_reply(250, "2.1.5", "Ok"));
     }
     for (int i = 0; i < 10; ++i) {
         Step over = send(s, "RCPT TO:<z@example.org>");
@@ -145,24 +145,24 @@ TEST_F(SessionStateTest, RouteDeferralsAreNotErrorsAndTheCountIsPerTransaction) 
     SessionState s = in_transaction();
     for (int i = 0; i < 2; ++i) {
         send(s, "RCPT TO:<other@example.net>");
-        EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
+        EXPECT_EQ(s.on_rcpt(false, core::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
     }
     EXPECT_EQ(send(s, "DATA").action, Action::data) << "the accepted recipient keeps the transaction going";
-    ASSERT_EQ(s.on_message_done(smtp::make_reply(250, "2.0.0", "queued")).action, Action::reply);
+    ASSERT_EQ(s.on_message_done(core::make_reply(250, "2.0.0", "queued")).action, Action::reply);
     // A new transaction starts with a fresh overshoot allowance.
     send(s, "MAIL FROM:<a@b.test>");
-    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
     for (int i = 0; i < 2; ++i) {
         send(s, "RCPT TO:<other@example.net>");
-        EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
+        EXPECT_EQ(s.on_rcpt(false, core::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
     }
     // Past it, and other refusals always, count toward max_errors (5).
     for (int i = 0; i < 4; ++i) {
         send(s, "RCPT TO:<other@example.net>");
-        EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
+        EXPECT_EQ(s.on_rcpt(false, core::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
     }
     send(s, "RCPT TO:<nobody@example.org>");
-    EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(550, "5.1.1", "no such user")).action, Action::close);
+    EXPECT_EQ(s.on_rcpt(false, core::make_reply(550, "5.1.1", "no such user")).action, Action::close);
 }
 
 TEST_F(SessionStateTest, NoOvershootAllowanceCountsEveryDeferral) {
@@ -197,7 +197,7 @@ TEST_F(SessionStateTest, Utf8NeedsSmtputf8) {
     EXPECT_EQ(refused.reply.code, 553);
     EXPECT_EQ(refused.reply.enhanced, "5.6.7");
     EXPECT_EQ(send(s, "MAIL FROM:<j\xc3\xb6rg@b.test> SMTPUTF8").action, Action::mail);
-    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
     EXPECT_TRUE(s.smtputf8());
     EXPECT_EQ(send(s, "RCPT TO:<m\xc3\xbcller@example.org>").action, Action::rcpt);
 }
@@ -241,10 +241,10 @@ TEST_F(SessionStateTest, DeliveredMailResetsTheErrorCount) {
     for (int round = 0; round < 3; ++round) {
         for (int i = 0; i < 4; ++i) ASSERT_EQ(send(s, "FOO").action, Action::reply);
         send(s, "MAIL FROM:<a@b.test>");
-        s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+        s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
         send(s, "RCPT TO:<x@example.org>");
-        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
-        ASSERT_EQ(s.on_message_done(smtp::make_reply(250, "2.0.0", "queued")).action, Action::reply);
+        s.on_rcpt(true, core::make_reply(250, "2.1.5", "Ok"));
+        ASSERT_EQ(s.on_message_done(core::make_reply(250, "2.0.0", "queued")).action, Action::reply);
     }
     for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, "FOO").action, Action::reply);
     EXPECT_EQ(send(s, "FOO").action, Action::close);
@@ -260,7 +260,7 @@ TEST_F(SessionStateTest, JunkLimitCloses) {
 TEST_F(SessionStateTest, RepeatedGreetingsAreJunk) {
     SessionState s = make();
     EXPECT_EQ(command(s, "EHLO c").action, Action::helo) << "the first greeting is no junk";
-    s.on_helo_done(true, smtp::make_reply(250, "", "mx.test"));
+    s.on_helo_done(true, core::make_reply(250, "", "mx.test"));
     for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, i % 2 ? "HELO c" : "EHLO c").action, Action::reply) << i;
     Step last = command(s, "EHLO c");
     EXPECT_EQ(last.action, Action::close) << "no helo stage for a greeting over the limit";
@@ -283,7 +283,7 @@ TEST_F(SessionStateTest, RefusedGreetingLeavesTheSessionUngreeted) {
     SessionState s = make();
     ASSERT_EQ(command(s, "EHLO bad.example").action, Action::helo);
     EXPECT_EQ(s.helo(), "bad.example") << "the helo stage sees the name";
-    Step refused = s.on_helo_done(false, smtp::make_reply(550, "5.7.1", "Go away"));
+    Step refused = s.on_helo_done(false, core::make_reply(550, "5.7.1", "Go away"));
     EXPECT_EQ(refused.action, Action::reply);
     EXPECT_EQ(refused.reply.wire(), "550 5.7.1 Go away\r\n");
     EXPECT_EQ(s.helo(), "") << "a refused name is forgotten";
@@ -293,7 +293,7 @@ TEST_F(SessionStateTest, RefusedGreetingLeavesTheSessionUngreeted) {
 
     // An accepted greeting after a refused one greets, and is no junk.
     ASSERT_EQ(command(s, "EHLO good.example").action, Action::helo);
-    EXPECT_EQ(s.on_helo_done(true, smtp::make_reply(250, "", "mx.test")).reply.code, 250);
+    EXPECT_EQ(s.on_helo_done(true, core::make_reply(250, "", "mx.test")).reply.code, 250);
     EXPECT_TRUE(s.esmtp());
     EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").action, Action::mail);
 }
@@ -302,7 +302,7 @@ TEST_F(SessionStateTest, RefusedGreetingAfterAnAcceptedOneUngreetsToo) {
     SessionState s = make();
     send(s, "EHLO good.example");
     ASSERT_EQ(command(s, "HELO bad.example").action, Action::helo);
-    s.on_helo_done(false, smtp::make_reply(550, "5.7.1", "Go away"));
+    s.on_helo_done(false, core::make_reply(550, "5.7.1", "Go away"));
     EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").reply.code, 503);
 }
 
@@ -310,10 +310,10 @@ TEST_F(SessionStateTest, RefusedGreetingsCountAsErrors) {
     SessionState s = make();  // max_errors = 5
     for (int i = 0; i < 4; ++i) {
         ASSERT_EQ(command(s, "EHLO bad.example").action, Action::helo) << "ungreeted: no junk";
-        EXPECT_EQ(s.on_helo_done(false, smtp::make_reply(550, "5.7.1", "Go away")).action, Action::reply);
+        EXPECT_EQ(s.on_helo_done(false, core::make_reply(550, "5.7.1", "Go away")).action, Action::reply);
     }
     command(s, "EHLO bad.example");
-    EXPECT_EQ(s.on_helo_done(false, smtp::make_reply(550, "5.7.1", "Go away")).action, Action::close);
+    EXPECT_EQ(s.on_helo_done(false, core::make_reply(550, "5.7.1", "Go away")).action, Action::close);
 }
 
 TEST_F(SessionStateTest, BdatFlow) {
@@ -327,14 +327,14 @@ TEST_F(SessionStateTest, BdatFlow) {
     Step last = send(s, "BDAT 0 LAST");
     EXPECT_EQ(last.action, Action::bdat);
     EXPECT_TRUE(last.last_chunk);
-    Step done = s.on_message_done(smtp::make_reply(250, "2.0.0", "queued"));
+    Step done = s.on_message_done(core::make_reply(250, "2.0.0", "queued"));
     EXPECT_EQ(done.reply.code, 250);
     EXPECT_FALSE(s.in_transaction());
 }
 
 TEST_F(SessionStateTest, BackendRefusalIsPassedThroughAndCounted) {
     SessionState s = in_transaction();
-    smtp::Reply refusal;
+    core::Reply refusal;
     refusal.code = 550;
     refusal.enhanced = "5.1.1";
     refusal.lines = {"no such user", "really"};
@@ -347,7 +347,7 @@ TEST_F(SessionStateTest, TransactionLimitCloses) {
     SessionState s = make();
     send(s, "EHLO c");
     send(s, "MAIL FROM:<a@b.test>");
-    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
     send(s, "RSET");
     Step over = send(s, "MAIL FROM:<a@b.test>");
     EXPECT_EQ(over.action, Action::close);
@@ -400,7 +400,7 @@ TEST_F(SessionStateTest, XclientRefusedDuringMailTransaction) {
     SessionState s(ServerSettings{"mx.test", true, &limits_}, false, true);
     send(s, "EHLO c");
     ASSERT_EQ(send(s, "MAIL FROM:<a@b.test>").action, Action::mail);
-    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
     Step refused = send(s, "XCLIENT ADDR=192.0.2.7");
     EXPECT_EQ(refused.reply.wire(), "503 5.5.1 Error: MAIL transaction in progress\r\n");
     EXPECT_TRUE(s.in_transaction()) << "the transaction goes on";

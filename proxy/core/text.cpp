@@ -1,6 +1,6 @@
-#include "proxy/smtp/printable.hpp"
+#include "proxy/core/text.hpp"
 
-namespace mxgate::smtp {
+namespace mxgate::core {
 
 std::string printable(std::string_view text, std::size_t max_chars) {
     static constexpr char hex[] = "0123456789abcdef";
@@ -25,4 +25,4 @@ std::string printable(std::string_view text, std::size_t max_chars) {
     return out;
 }
 
-}  // namespace mxgate::smtp
+}  // namespace mxgate::core

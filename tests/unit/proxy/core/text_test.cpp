@@ -1,8 +1,8 @@
-#include "proxy/smtp/printable.hpp"
+#include "proxy/core/text.hpp"
 
 #include <gtest/gtest.h>
 
-namespace mxgate::smtp {
+namespace mxgate::core {
 namespace {
 
 TEST(Printable, EscapesWhatCouldForgeALogLine) {
@@ -19,4 +19,4 @@ TEST(Printable, CutsToTheLimitAndSaysSo) {
 }
 
 }  // namespace
-}  // namespace mxgate::smtp
+}  // namespace mxgate::core

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-namespace mxgate::smtp {
+namespace mxgate::core {
 
 std::string printable(std::string_view text, std::size_t max_chars = 100);
 
-}  // namespace mxgate::smtp
+}  // namespace mxgate::core
