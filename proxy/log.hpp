@@ -1,4 +1,4 @@
-// The proxy's side of the structured logger (filters/log.hpp): applying the
+// The proxy's side of the structured logger (proxy/core/log.hpp): applying the
 // logging config. Lines themselves are built with log::Line from there.
 #pragma once
 

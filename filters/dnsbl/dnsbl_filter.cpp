@@ -10,7 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "proxy/core/log.hpp"
-#include "filters/log_text.hpp"
+#include "proxy/core/text.hpp"
 #include "filters/dnsbl/deadline_query.hpp"
 
 namespace mxgate::filters::dnsbl {
@@ -24,11 +24,11 @@ std::string listed_thing(const DnsList& list, const TransactionView& view) {
     switch (list.type) {
         case ListType::ip:
             return "client [" + (view.client_address ? unmapped(*view.client_address).to_string() : "unknown") + "]";
-        case ListType::helo: return "helo [" + log_text(view.helo) + "]";
+        case ListType::helo: return "helo [" + core::printable(view.helo) + "]";
         case ListType::sender_domain: return "sender domain [" + sender_domain(view.sender).value_or("") + "]";
         case ListType::rdns: {
             const auto name = view.findings ? confirmed_name(*view.findings) : std::nullopt;
-            return "client name [" + log_text(name.value_or("")) + "]";
+            return "client name [" + core::printable(name.value_or("")) + "]";
         }
     }
     return "client";
@@ -284,7 +284,7 @@ asio::awaitable<core::Finding> DnsblFilter::check_list(std::size_t list_index, s
     if (list.fetch_reason) {
         // The reason text is best effort within what is left of this list's budget.
         dns::Answer txt = co_await query_until(resolver_, query, dns::RecordType::txt, deadline);
-        if (txt.status == dns::Status::ok && !txt.records.empty()) finding.reason = "listed: " + log_text(txt.records.front());
+        if (txt.status == dns::Status::ok && !txt.records.empty()) finding.reason = "listed: " + core::printable(txt.records.front());
     }
     co_return finding;
 }

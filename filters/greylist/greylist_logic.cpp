@@ -5,6 +5,8 @@
 
 #include <boost/asio/ip/address_v4.hpp>
 
+#include "proxy/core/text.hpp"
+
 namespace mxgate::filters::greylist {
 
 namespace ip = boost::asio::ip;
@@ -53,23 +55,15 @@ std::optional<Cidr> Cidr::parse(std::string_view text) {
     return Cidr{addr, prefix};
 }
 
-std::string lower(std::string_view text) {
-    std::string out(text);
-    // ASCII only: SMTPUTF8 local parts are compared as sent (RFC 6531 leaves them to the receiver).
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 std::string sender_domain(std::string_view sender) {
     const auto at = sender.rfind('@');
     if (at == std::string_view::npos) return {};
-    return lower(sender.substr(at + 1));
+    return core::ascii_lower(sender.substr(at + 1));
 }
 
 bool domain_matches(std::string_view domain, std::string_view entry) {
-    const std::string d = lower(domain);
-    std::string e = lower(entry);
+    const std::string d = core::ascii_lower(domain);
+    std::string e = core::ascii_lower(entry);
     if (!e.empty() && e.front() == '.') e.erase(0, 1);
     if (d.empty() || e.empty()) return false;
     if (d == e) return true;
@@ -80,9 +74,9 @@ std::string triplet_key(std::string_view network, std::string_view sender, std::
     std::string key = "gl:";
     key += network;
     key += '|';
-    key += sender.empty() ? std::string("<>") : lower(sender);
+    key += sender.empty() ? std::string("<>") : core::ascii_lower(sender);
     key += '|';
-    key += lower(recipient);
+    key += core::ascii_lower(recipient);
     return key;
 }
 
@@ -90,7 +84,7 @@ std::string auto_allow_key(std::string_view network, std::string_view domain) {
     std::string key = "awl:";
     key += network;
     key += '|';
-    key += lower(domain);
+    key += core::ascii_lower(domain);
     return key;
 }
 

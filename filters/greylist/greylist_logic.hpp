@@ -25,7 +25,6 @@ struct GreylistRequest {
     bool spf_pass = false;        // an SPF pass for the MAIL FROM identity
 };
 
-std::string lower(std::string_view text);
 std::string sender_domain(std::string_view sender);  // lower-cased; "" for <> or no '@'
 bool domain_matches(std::string_view domain, std::string_view entry);  // entry or a subdomain of it
 

@@ -1,7 +1,7 @@
 #include "filters/helo/helo_filter.hpp"
 
 #include "filters/helo/helo_syntax.hpp"
-#include "filters/log_text.hpp"
+#include "proxy/core/text.hpp"
 
 namespace mxgate::filters::helo {
 
@@ -9,7 +9,7 @@ namespace {
 
 // Postfix's words; the name is peer text, so made printable and short.
 core::Finding refusal(std::string_view helo, std::string_view check, std::string_view code, std::string_view text) {
-    const std::string shown = log_text(helo, 100);
+    const std::string shown = core::printable(helo, 100);
     return core::Finding{"helo", core::Outcome::fail,
                    {{"check", std::string(check)}, {"action", "reject"},
                     {"reply", std::string(code) + " 5.5.2 <" + shown + ">: Helo command rejected: " + std::string(text)}},

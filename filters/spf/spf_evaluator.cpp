@@ -1,6 +1,6 @@
 #include "filters/spf/spf_evaluator.hpp"
 #include "proxy/core/log.hpp"
-#include "filters/log_text.hpp"
+#include "proxy/core/text.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -287,7 +287,7 @@ std::optional<dns::Answer> SpfEvaluator::ask(Evaluation& state, const char* doma
         state.txt_failed = true;
     if ((answer.status == dns::Status::servfail || answer.status == dns::Status::timeout) &&
         state.dns_problem.empty())
-        state.dns_problem = fmt::format("dns {} {}: {}", log_text(domain), dns::to_string(type),
+        state.dns_problem = fmt::format("dns {} {}: {}", core::printable(domain), dns::to_string(type),
                                         dns::to_string(answer.status));
     return answer;
 }

@@ -5,7 +5,7 @@
 #include <climits>
 
 #include "proxy/core/log.hpp"
-#include "filters/log_text.hpp"
+#include "proxy/core/text.hpp"
 #include "filters/spf/spf_headers.hpp"
 
 namespace mxgate::filters::spf {
@@ -113,7 +113,7 @@ core::Finding SpfFilter::to_finding(const SpfVerdict& verdict, const SpfRequest&
         std::string reply = reply_of(action);
         // RFC 7208 §8.4: say whose words the explanation is; it is peer text, so made printable and short.
         if (verdict.result == SpfResult::fail && !verdict.explanation.empty())
-            reply += "; " + log_text(verdict.domain, 100) + " explains: " + log_text(verdict.explanation, 200);
+            reply += "; " + core::printable(verdict.domain, 100) + " explains: " + core::printable(verdict.explanation, 200);
         finding.attrs.emplace_back("reply", std::move(reply));
     }
     finding.attrs.emplace_back("add_header",

@@ -1,19 +1,10 @@
 #include "proxy/session/router.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "proxy/core/text.hpp"
 
 namespace mxgate::session {
-
-namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-    return out;
-}
-
-}  // namespace
 
 bool has_routing_syntax(std::string_view local) {
     // Quotes and quoted-pairs hide nothing: unquoted, "a\@b" is still a@b.
@@ -30,7 +21,7 @@ Route Router::route(core::Address& address, bool trusted_client) const {
         address.local = "postmaster";
         address.domain = first->first;
     }
-    std::string domain = lower(address.domain);
+    std::string domain = core::ascii_lower(address.domain);
     auto found = domains.find(domain);
     // ".example.org" serves every subdomain of example.org (Postfix parent_domain_matches_subdomains style).
     for (auto dot = domain.find('.'); found == domains.end() && dot != std::string::npos;

@@ -3,26 +3,21 @@
 #include <cassert>
 #include <string_view>
 
+#include "proxy/core/text.hpp"
+
 namespace mxgate::session {
 
 using smtp::Verb;
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
-    return true;
-}
-
 // RFC 3461 §4.1: NOTIFY=NEVER or any of SUCCESS,FAILURE,DELAY.
 bool valid_notify(std::string_view value) {
-    if (iequals(value, "NEVER")) return true;
+    if (core::iequals(value, "NEVER")) return true;
     while (!value.empty()) {
         auto comma = value.find(',');
         auto item = value.substr(0, comma);
-        if (!iequals(item, "SUCCESS") && !iequals(item, "FAILURE") && !iequals(item, "DELAY")) return false;
+        if (!core::iequals(item, "SUCCESS") && !core::iequals(item, "FAILURE") && !core::iequals(item, "DELAY")) return false;
         if (comma == std::string_view::npos) break;
         value.remove_prefix(comma + 1);
     }
@@ -159,13 +154,13 @@ Step SessionState::on_mail_command(smtp::Command&& command) {
             if (std::stoull(value) > settings_.limits->max_message_size.bytes)
                 return error(552, "5.3.4", "Error: message size exceeds fixed limit");
         } else if (key == "BODY") {
-            if (!iequals(value, "7BIT") && !iequals(value, "8BITMIME"))
+            if (!core::iequals(value, "7BIT") && !core::iequals(value, "8BITMIME"))
                 return error(501, "5.5.4", "Error: BODY must be 7BIT or 8BITMIME");
         } else if (key == "SMTPUTF8") {
             if (!value.empty()) return error(501, "5.5.4", "Error: SMTPUTF8 takes no value");
             smtputf8 = true;
         } else if (key == "RET") {
-            if (!iequals(value, "FULL") && !iequals(value, "HDRS")) return error(501, "5.5.4", "Error: bad RET value");
+            if (!core::iequals(value, "FULL") && !core::iequals(value, "HDRS")) return error(501, "5.5.4", "Error: bad RET value");
         } else if (key == "ENVID") {
             if (value.empty() || value.size() > 100 || !smtp::decode_xtext(value))
                 return error(501, "5.5.4", "Error: bad ENVID value");
