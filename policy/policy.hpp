@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "filters/filter.hpp"
 #include "policy/verdict.hpp"
+#include "proxy/core/finding.hpp"
 
 namespace mxgate::policy {
 

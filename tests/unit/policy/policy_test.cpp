@@ -7,7 +7,6 @@
 
 namespace {
 
-namespace f = mxgate::filters;
 namespace core = mxgate::core;
 using mxgate::policy::Policy;
 using Action = mxgate::policy::Verdict::Action;
