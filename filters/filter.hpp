@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include "proxy/core/address.hpp"
 #include "proxy/core/finding.hpp"
 
 namespace mxgate::filters {
@@ -30,8 +31,9 @@ struct TransactionView {
     std::string_view helo;
     bool tls = false;
     bool trusted = false;                      // client in trusted_networks
-    std::string_view sender;                   // from MAIL (stage >= mail_from); "" = <>
-    std::string_view recipient;                // the RCPT being checked (stage rcpt)
+    // Addresses as the client wrote them, local part and domain apart.
+    core::Address sender;                      // from MAIL (stage >= mail_from); empty() = <>
+    core::Address recipient;                   // the RCPT being checked (stage rcpt); <Postmaster> has no domain
     const std::vector<std::string>* recipients = nullptr; // accepted so far
     const std::vector<core::Finding>* findings = nullptr;       // earlier stages' findings (session and transaction)
 };

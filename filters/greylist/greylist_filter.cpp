@@ -72,7 +72,7 @@ asio::awaitable<core::Finding> GreylistFilter::check_at(const GreylistRequest& r
         co_return core::Finding{"greylist", core::Outcome::skipped, {{"skip", std::string(*skip)}}, "not greylisted"};
     }
     const std::string network = client_network(*request.client, config.ipv4_prefix, config.ipv6_prefix);
-    const std::string domain = sender_domain(request.sender);
+    const std::string domain = mail_domain(request.sender);
     const bool use_auto_allow = config.auto_allow_after > 0 && !domain.empty();  // never for <>
     const std::string awl_key = auto_allow_key(network, domain);
 
@@ -89,7 +89,7 @@ asio::awaitable<core::Finding> GreylistFilter::check_at(const GreylistRequest& r
         }
     }
 
-    const std::string key = triplet_key(network, request.sender, request.recipient);
+    const std::string key = triplet_key(network, request.sender.str(), request.recipient.str());
     TripletDecision decision;
     for (int attempt = 0; attempt < max_store_attempts; ++attempt) {
         auto current = co_await store_->greylist_get(key, now);

@@ -55,11 +55,7 @@ std::optional<Cidr> Cidr::parse(std::string_view text) {
     return Cidr{addr, prefix};
 }
 
-std::string sender_domain(std::string_view sender) {
-    const auto at = sender.rfind('@');
-    if (at == std::string_view::npos) return {};
-    return core::ascii_lower(sender.substr(at + 1));
-}
+std::string mail_domain(const core::Address& address) { return core::ascii_lower(address.domain); }
 
 bool domain_matches(std::string_view domain, std::string_view entry) {
     const std::string d = core::ascii_lower(domain);
@@ -93,10 +89,10 @@ std::optional<std::string_view> skip_reason(const GreylistConfig& config, const 
     if (!request.client) return "unknown_client";  // no network to key a triplet on
     for (const auto& net : config.allow_networks)
         if (net.contains(*request.client)) return "allow_network";
-    if (const auto domain = sender_domain(request.sender); !domain.empty())
+    if (const auto domain = mail_domain(request.sender); !domain.empty())
         for (const auto& entry : config.allow_sender_domains)
             if (domain_matches(domain, entry)) return "allow_sender_domain";
-    if (const auto domain = sender_domain(request.recipient); !domain.empty())
+    if (const auto domain = mail_domain(request.recipient); !domain.empty())
         for (const auto& entry : config.allow_recipient_domains)
             if (domain_matches(domain, entry)) return "allow_recipient_domain";
     if (config.skip_spf_pass && request.spf_pass) return "spf_pass";

@@ -338,10 +338,11 @@ SpfVerdict SpfEvaluator::run(const SpfRequest& request, Evaluation& state) {
         verdict.sender = "postmaster@" + request.helo;
     } else {
         verdict.identity = Identity::mailfrom;
-        verdict.sender = request.sender;
-        const auto at = request.sender.rfind('@');
-        verdict.domain = at == std::string::npos ? request.sender : request.sender.substr(at + 1);
-        if (at == 0 || at == std::string::npos) verdict.sender = "postmaster@" + verdict.domain;  // RFC 7208 §4.3
+        verdict.sender = request.sender.str();
+        const std::string& local = request.sender.local;
+        const std::string& domain = request.sender.domain;
+        verdict.domain = domain.empty() ? local : domain;
+        if (local.empty() || domain.empty()) verdict.sender = "postmaster@" + verdict.domain;  // RFC 7208 §4.3
     }
     if (!valid_domain(verdict.domain)) {
         verdict.result = SpfResult::none;

@@ -70,7 +70,7 @@ asio::awaitable<std::vector<core::Finding>> SpfFilter::inspect(core::Stage stage
         out.push_back(core::Finding{"spf", core::Outcome::skipped, {{"skip", "unknown_client"}}, "client address unknown"});
         co_return out;
     }
-    SpfRequest request{*view.client_address, std::string(view.helo), std::string(view.sender),
+    SpfRequest request{*view.client_address, std::string(view.helo), view.sender,
                        std::string(view.session_id)};
     out.push_back(co_await check(request, view.trusted));
     co_return out;

@@ -240,10 +240,8 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
     view.helo = state_.helo();
     view.tls = stream_.is_tls();
     view.trusted = trusted_;
-    std::string sender = state_.sender().str();
-    view.sender = sender;
-    std::string recipient = state_.pending_rcpt().address.str();
-    if (stage == core::Stage::rcpt) view.recipient = recipient;
+    view.sender = state_.sender();
+    if (stage == core::Stage::rcpt) view.recipient = state_.pending_rcpt().address;
     view.recipients = &state_.recipients();
     view.findings = &findings_;  // untouched while the chain runs
     auto findings = co_await generation_->chain.run(stage, view);

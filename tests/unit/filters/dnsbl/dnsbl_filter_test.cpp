@@ -12,6 +12,7 @@
 
 #include "tests/unit/filters/dnsbl/fake_resolver.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
+#include "tests/unit/filters/mailbox.hpp"
 
 namespace {
 
@@ -60,7 +61,7 @@ protected:
         f::TransactionView view;
         if (client != nullptr) view.client_address = ip::make_address(client);
         view.helo = helo;
-        view.sender = sender;
+        view.sender = mxgate::test::mailbox(sender);
         view.trusted = trusted;
         return run(filter_->inspect(stage, view));
     }
@@ -409,7 +410,7 @@ protected:
         filter_ = std::make_unique<bl::DnsblFilter>(std::make_shared<const bl::DnsblConfig>(config_), resolver_);
         f::TransactionView view;
         view.client_address = ip::make_address("192.0.2.99");
-        view.sender = sender;
+        view.sender = mxgate::test::mailbox(sender);
         view.findings = &earlier;
         return run(filter_->inspect(core::Stage::rcpt, view));
     }

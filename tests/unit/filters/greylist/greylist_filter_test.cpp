@@ -11,6 +11,7 @@
 #include "tests/unit/filters/finding_attr.hpp"
 #include "tests/unit/filters/greylist/memory_store.hpp"
 #include "tests/unit/filters/state/test_support.hpp"
+#include "tests/unit/filters/mailbox.hpp"
 
 namespace {
 
@@ -34,7 +35,7 @@ protected:
                                                        std::move(store), [this] { return now_; });
     }
     core::Finding check(const char* client, const char* sender, const char* rcpt) {
-        return run_sync(io_, filter_->check({ip::make_address(client), false, sender, rcpt, false}));
+        return run_sync(io_, filter_->check({ip::make_address(client), false, mxgate::test::mailbox(sender), mxgate::test::mailbox(rcpt), false}));
     }
 
     boost::asio::io_context io_;
@@ -182,8 +183,8 @@ TEST_F(GreylistFilterTest, InspectRunsAtRcptWithTheView) {
     EXPECT_FALSE(filter_->runs_at(core::Stage::mail_from));
     f::TransactionView view;
     view.client_address = ip::make_address("192.0.2.10");
-    view.sender = "alice@example.org";
-    view.recipient = "bob@dest.example";
+    view.sender = mxgate::test::mailbox("alice@example.org");
+    view.recipient = mxgate::test::mailbox("bob@dest.example");
     auto findings = run_sync(io_, filter_->inspect(core::Stage::rcpt, view));
     ASSERT_EQ(findings.size(), 1u);
     EXPECT_EQ(findings[0].outcome, core::Outcome::softfail);
@@ -196,8 +197,8 @@ TEST_F(GreylistFilterTest, SpfPassSkipsWhenConfiguredThroughTheViewHook) {
                                                    [](const f::TransactionView&) { return true; });
     f::TransactionView view;
     view.client_address = ip::make_address("192.0.2.10");
-    view.sender = "alice@example.org";
-    view.recipient = "bob@dest.example";
+    view.sender = mxgate::test::mailbox("alice@example.org");
+    view.recipient = mxgate::test::mailbox("bob@dest.example");
     auto findings = run_sync(io_, filter_->inspect(core::Stage::rcpt, view));
     ASSERT_EQ(findings.size(), 1u);
     EXPECT_EQ(attr(findings[0], "skip"), "spf_pass");

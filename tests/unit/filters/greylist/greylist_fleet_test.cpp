@@ -9,6 +9,7 @@
 #include "filters/greylist/rate_limit_filter.hpp"
 #include "filters/state/redis_store.hpp"
 #include "tests/unit/filters/state/test_support.hpp"
+#include "tests/unit/filters/mailbox.hpp"
 
 namespace {
 
@@ -32,7 +33,7 @@ TEST(GreylistFleet, DeferredOnOneNodePassesOnAnother) {
     gl::GreylistFilter node_a(config, std::make_shared<state::RedisStore>(redis, prefix), clock);
     gl::GreylistFilter node_b(config, std::make_shared<state::RedisStore>(redis, prefix), clock);
     boost::asio::io_context io;
-    const gl::GreylistRequest request{ip::make_address("203.0.113.5"), false, "a@example.org", "b@dest.example"};
+    const gl::GreylistRequest request{ip::make_address("203.0.113.5"), false, mxgate::test::mailbox("a@example.org"), mxgate::test::mailbox("b@dest.example")};
 
     EXPECT_EQ(run_sync(io, node_a.check(request)).outcome, core::Outcome::softfail);
     now += 1min;

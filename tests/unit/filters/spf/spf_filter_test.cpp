@@ -11,6 +11,7 @@
 
 #include "tests/unit/filters/finding_attr.hpp"
 #include "tests/unit/filters/spf/spf_fake_resolver.hpp"
+#include "tests/unit/filters/mailbox.hpp"
 
 namespace mxgate::filters::spf {
 namespace {
@@ -34,7 +35,7 @@ protected:
         TransactionView view;
         if (ip != nullptr) view.client_address = asio::ip::make_address(ip);  // nullptr: unknown
         view.helo = helo;
-        view.sender = sender;
+        view.sender = test::mailbox(sender);
         view.trusted = trusted;
         asio::io_context io;
         std::optional<std::vector<core::Finding>> out;
