@@ -11,7 +11,7 @@
 
 namespace {
 
-using namespace mxgate::smtp;
+using namespace mxgate::core;
 
 void check(bool ok) {
     if (!ok) std::abort();
