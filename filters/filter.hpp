@@ -3,8 +3,9 @@
 // Filters never see sockets or the session. A filter bounds its own waits with its
 // config's timeouts; the chain also cuts every stage off at filters.stage_timeout,
 // cancels a filter still running then and reports its timed_out() finding. A
-// filter that throws yields a temperror Finding (chain.cpp). Neither hangs nor
-// crashes the session.
+// filter that throws yields a temperror Finding (chain.cpp), so neither crashes
+// the session; the chain waits for a cancelled filter to unwind, so one that
+// ignores cancellation would hold the session until it ends by itself.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +36,9 @@ struct TransactionView {
     core::Address sender;                      // from MAIL (stage >= mail_from); empty() = <>
     core::Address recipient;                   // the RCPT being checked (stage rcpt); <Postmaster> has no domain
     const std::vector<std::string>* recipients = nullptr; // accepted so far
-    const std::vector<core::Finding>* findings = nullptr;       // earlier stages' findings (session and transaction)
+    // Found so far: the session's (connect, helo), then this transaction's,
+    // earlier recipients' rcpt findings included.
+    const std::vector<core::Finding>* findings = nullptr;
 };
 
 class Filter {

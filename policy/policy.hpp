@@ -1,7 +1,8 @@
 // Turns the findings of a stage into a verdict. Policy sees only findings (names,
-// outcomes, attributes), never filter classes. With no rules configured every
-// stage proceeds; the YAML rule engine (RE2 conditions, scores, actions) grows
-// here without touching the session or the filters.
+// outcomes, attributes), never filter classes. The rules are built in (policy.cpp:
+// rate limits, greylisting, each filter's stated action, fail closed on a temperror
+// that states none); a YAML rule engine is to make them editable here, without
+// touching the session or the filters.
 #pragma once
 
 #include <vector>

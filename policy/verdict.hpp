@@ -11,8 +11,8 @@ struct Verdict {
     Action action = Action::proceed;
     int code = 0;             // 4xx / 5xx for tempfail, reject, disconnect (421)
     std::string enhanced;     // RFC 3463 code
-    std::string text;         // client-visible text: from config, never a filter's raw reason
-    std::string rule;         // rule id, "default" when nothing matched
+    std::string text;         // client-visible: a built-in rule's or a filter's configured reply, never its reason
+    std::string rule;         // rule id ("default.greylist", "filter.spf"); "default" when nothing matched
 };
 
 }  // namespace mxgate::policy

@@ -3,8 +3,8 @@
 //   pass      known triplet, retry after the delay, or auto-allowed network+domain
 //             (attr via=triplet|auto_allow); also a fail-open pass (attr store=unavailable)
 //   softfail  deferred: attrs action=defer, retry_after=<seconds>; policy answers 451 4.7.1
-//   skipped   trusted client, allow-list or SPF pass (attr skip=<reason>)
-//   temperror the store was unavailable and fail_open is off
+//   skipped   trusted or unknown client, allow-list or SPF pass (attr skip=<reason>)
+//   temperror the store was unavailable and fail_open is off (or the stage deadline passed: timed_out)
 // Never answers the client and never throws for a store failure.
 #pragma once
 
@@ -31,8 +31,9 @@ struct GreylistCounters {  // mxgate_greylist_<name>_total
 
 class GreylistFilter final : public Filter {
 public:
-    // Reads the SPF result for a transaction; until TransactionView carries the
-    // stage's earlier findings this defaults to "no SPF pass".
+    // Whether the view shows an SPF pass for MAIL FROM; the registry reads
+    // spf_passed() from view.findings (the mail_from stage ran before rcpt).
+    // Not given: never an SPF pass.
     using SpfPass = std::function<bool(const TransactionView&)>;
 
     GreylistFilter(std::shared_ptr<const GreylistConfig> config, std::shared_ptr<state::Store> store,

@@ -29,19 +29,23 @@ namespace mxgate::backend {
 
 namespace asio = boost::asio;
 
-// Who the client is, for XCLIENT/XFORWARD and logs.
-struct ClientInfo {
+// Who the client is: where it connects from (or who a front-end named with XCLIENT).
+struct Client {
     // nullopt = unknown: a front-end said XCLIENT ADDR=[UNAVAILABLE] or [TEMPUNAVAIL].
     // Unknown is never trusted and matches no network (as in Postfix).
     std::optional<asio::ip::address> address;
     unsigned short port = 0;
-    std::string helo;          // as the client sent it
     std::string name;          // host name a front-end gave with XCLIENT NAME; empty = unknown
-    bool esmtp = true;         // EHLO (true) or HELO
-    bool tls = false;
     std::string session_id;    // our id, for logs
 
     std::string address_text() const { return address ? address->to_string() : "unknown"; }  // logs, Received
+};
+
+// What the backend is told of the client (XCLIENT/XFORWARD), taken when the
+// transaction opens: who it is and how it greeted (the session's SessionState owns that).
+struct ClientInfo : Client {
+    std::string helo;          // as the client (or a front-end's XCLIENT) gave it; empty = unknown
+    bool esmtp = true;         // EHLO (true) or HELO
 };
 
 struct Envelope {
@@ -69,12 +73,10 @@ public:
     // Message content, dot-stuffed with CRLF line endings, in order, without the
     // final "."; false when the backend failed (end_data will then say 451).
     virtual asio::awaitable<bool> write(std::string_view content) = 0;
-    // Final dot and the backend's verdict. LMTP: the reply for the (single) recipient.
+    // Final dot and the backend's verdict. LMTP: the reply for the single recipient
+    // (the session's Route::recipients_per_transaction).
     virtual asio::awaitable<core::Reply> end_data() = 0;
 
-    // LMTP answers per recipient after DATA; mxgate allows one recipient per
-    // transaction there so the client's single reply is never a half-truth.
-    virtual std::size_t max_recipients() const = 0;
     // "name 127.0.0.1:2526" (or "name maildir") for the transaction log line.
     virtual std::string describe() const = 0;
 };

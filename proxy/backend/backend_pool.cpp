@@ -160,7 +160,7 @@ std::unique_ptr<Transaction> BackendPool::open(std::shared_ptr<const config::Con
     if (backend.kind == config::BackendKind::maildir)
         return make_maildir_transaction(impl_->core, std::move(config), backend, envelope);
     std::string helo = backend.helo_name;
-    if (helo.empty()) helo = config->server.hostname;  // never empty: parse_config fills it
+    if (helo.empty()) helo = config->server.hostname;  // which parse_config never leaves empty
     return std::make_unique<SmtpTransaction>(impl_->core, std::move(config), backend, std::move(tls), client,
                                              envelope, std::move(helo));
 }

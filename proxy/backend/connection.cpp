@@ -77,33 +77,33 @@ void Connection::close() {
     slot_.release();
 }
 
-asio::awaitable<void> drive(Connection& connection, Step step, const config::Timeouts& timeouts) {
+asio::awaitable<void> drive(Connection& connection, ConversationStep step, const config::Timeouts& timeouts) {
     Conversation& conversation = connection.conversation();
     std::array<char, 4096> buffer;
-    while (step.kind != Step::Kind::done) {
-        if (step.deadline == Deadline::reply) connection.arm(timeouts.backend_reply);
-        if (step.deadline == Deadline::data_done) connection.arm(timeouts.backend_data_done);
+    while (step.kind != ConversationStep::Kind::done) {
+        if (step.timeout == BackendTimeout::reply) connection.arm(timeouts.backend_reply);
+        if (step.timeout == BackendTimeout::data_done) connection.arm(timeouts.backend_data_done);
         boost::system::error_code ec;
         std::string what;
         std::size_t n = 0;
         bool verified = false;
         try {
             switch (step.kind) {
-            case Step::Kind::write:
+            case ConversationStep::Kind::write:
                 co_await connection.stream().write(asio::buffer(step.data.data(), step.data.size()));
                 break;
-            case Step::Kind::read:
+            case ConversationStep::Kind::read:
                 n = co_await connection.stream().read_some(asio::buffer(buffer));
                 if (n == 0) ec = asio::error::eof;
                 break;
-            case Step::Kind::start_tls:
+            case ConversationStep::Kind::start_tls:
                 // The Conversation asks for STARTTLS only when the backend's tls is not none.
                 assert(connection.tls_context() != nullptr);
                 co_await connection.stream().handshake(*connection.tls_context(), asio::ssl::stream_base::client,
                                                        connection.tls_name());
                 verified = connection.stream().peer_verified();
                 break;
-            case Step::Kind::done: break;
+            case ConversationStep::Kind::done: break;
             }
         } catch (const boost::system::system_error& e) {
             ec = e.code();
@@ -113,26 +113,26 @@ asio::awaitable<void> drive(Connection& connection, Step step, const config::Tim
             what = e.what();
         }
         if (ec) {
-            const Failure failure = step.kind == Step::Kind::start_tls && !connection.timed_out()
+            const Failure failure = step.kind == ConversationStep::Kind::start_tls && !connection.timed_out()
                                         ? Failure::tls_error
                                         : classify(connection, ec);
             step = conversation.resume_failure(failure, what.empty() ? ec.message() : what);
             continue;
         }
         switch (step.kind) {
-        case Step::Kind::write: step = conversation.resume_written(); break;
-        case Step::Kind::read: step = conversation.resume_read(std::string_view(buffer.data(), n)); break;
-        case Step::Kind::start_tls:
+        case ConversationStep::Kind::write: step = conversation.resume_written(); break;
+        case ConversationStep::Kind::read: step = conversation.resume_read(std::string_view(buffer.data(), n)); break;
+        case ConversationStep::Kind::start_tls:
             log::debug(backend_line("backend_tls", conversation.settings().peer)
                            .add("version", connection.stream().tls_version())
                            .add("cipher", connection.stream().tls_cipher())
                            .add("verified", verified ? "yes" : "no"));
             step = conversation.resume_tls(verified);
             break;
-        case Step::Kind::done: break;
+        case ConversationStep::Kind::done: break;
         }
     }
-    if (step.deadline != Deadline::connect) connection.disarm();
+    if (step.timeout != BackendTimeout::connect) connection.disarm();
 }
 
 asio::awaitable<std::shared_ptr<Connection>> open_connection(asio::io_context& io, const config::Endpoint& server,

@@ -72,8 +72,8 @@ private:
 };
 
 // Performs steps until the Conversation is done. `timeouts` gives each step's
-// deadline; Deadline::connect steps run under the deadline the caller armed.
-asio::awaitable<void> drive(Connection& connection, Step step, const config::Timeouts& timeouts);
+// deadline; BackendTimeout::connect steps run under the deadline the caller armed.
+asio::awaitable<void> drive(Connection& connection, ConversationStep step, const config::Timeouts& timeouts);
 
 // TCP connect (resolving a name if needed), TCP_NODELAY, then greeting,
 // EHLO/LHLO and STARTTLS, all within timeouts.backend_connect.

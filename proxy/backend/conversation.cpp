@@ -82,7 +82,7 @@ bool Conversation::start(Op op) {
     return true;
 }
 
-Step Conversation::start_connect() {
+ConversationStep Conversation::start_connect() {
     op_ = Op::connect;
     done_ = false;
     retryable_ = false;
@@ -113,8 +113,8 @@ void Conversation::begin_transaction(const ClientInfo& client, const Envelope& e
     content_tail_.clear();
 }
 
-Step Conversation::start_recipient(const Recipient& recipient) {
-    if (!start(Op::recipient)) return Step{};
+ConversationStep Conversation::start_recipient(const Recipient& recipient) {
+    if (!start(Op::recipient)) return ConversationStep{};
     if (mail_failed_) {
         reply_ = tx_reply_;
         return finish();
@@ -180,8 +180,8 @@ void Conversation::queue_transaction_start() {
     health_ = Health::needs_rset;
 }
 
-Step Conversation::start_data() {
-    if (!start(Op::data)) return Step{};
+ConversationStep Conversation::start_data() {
+    if (!start(Op::data)) return ConversationStep{};
     if (health_ == Health::mid_data) return fail("DATA while in DATA", "");
     if (mail_failed_ || accepted_ == 0) {
         reply_ = no_recipients_reply();
@@ -191,8 +191,8 @@ Step Conversation::start_data() {
     return advance();
 }
 
-Step Conversation::start_content(std::string_view content) {
-    if (!start(Op::content)) return Step{};
+ConversationStep Conversation::start_content(std::string_view content) {
+    if (!start(Op::content)) return ConversationStep{};
     if (health_ != Health::mid_data) return fail("content outside DATA", "");
     if (content.empty()) return finish();
     if (content.size() >= 2) {
@@ -201,11 +201,11 @@ Step Conversation::start_content(std::string_view content) {
         content_tail_ += content;
         if (content_tail_.size() > 2) content_tail_.erase(0, content_tail_.size() - 2);
     }
-    return Step{Step::Kind::write, content, Deadline::reply};
+    return ConversationStep{ConversationStep::Kind::write, content, BackendTimeout::reply};
 }
 
-Step Conversation::start_dot() {
-    if (!start(Op::dot)) return Step{};
+ConversationStep Conversation::start_dot() {
+    if (!start(Op::dot)) return ConversationStep{};
     if (health_ != Health::mid_data) return fail("final dot outside DATA", "");
     // The dot must start a line (RFC 5321 §4.1.1.4); content normally ends with CRLF already.
     const bool at_line_start = content_tail_.empty() || content_tail_ == "\r\n";
@@ -216,37 +216,37 @@ Step Conversation::start_dot() {
     return advance();
 }
 
-Step Conversation::start_rset() {
-    if (!start(Op::rset)) return Step{};
+ConversationStep Conversation::start_rset() {
+    if (!start(Op::rset)) return ConversationStep{};
     if (health_ == Health::mid_data) return fail("RSET while in DATA", "");
     queue("RSET\r\n", Expect::rset);
     return advance();
 }
 
-Step Conversation::start_quit() {
-    if (!start(Op::quit)) return Step{};
+ConversationStep Conversation::start_quit() {
+    if (!start(Op::quit)) return ConversationStep{};
     outbuf_ = "QUIT\r\n";
     log::debug(line("backend_send").add("command", "QUIT"));
-    return Step{Step::Kind::write, outbuf_, Deadline::reply};
+    return ConversationStep{ConversationStep::Kind::write, outbuf_, BackendTimeout::reply};
 }
 
 // ---------------------------------------------------------------- resumption
 
-Step Conversation::resume_written() {
-    if (done_) return Step{};
+ConversationStep Conversation::resume_written() {
+    if (done_) return ConversationStep{};
     for (Expect e : in_flight_) awaiting_.push_back(e);
     in_flight_.clear();
     return advance();
 }
 
-Step Conversation::resume_read(std::string_view bytes) {
-    if (done_) return Step{};
+ConversationStep Conversation::resume_read(std::string_view bytes) {
+    if (done_) return ConversationStep{};
     inbuf_.append(bytes);
     return advance();
 }
 
-Step Conversation::resume_tls(bool peer_verified) {
-    if (done_) return Step{};
+ConversationStep Conversation::resume_tls(bool peer_verified) {
+    if (done_) return ConversationStep{};
     if (settings_.tls_verify && !peer_verified) return fail("backend certificate not verified", "");
     tls_ = true;
     caps_ = Capabilities{};  // RFC 3207 §4.2: forget what was learned before TLS
@@ -254,23 +254,23 @@ Step Conversation::resume_tls(bool peer_verified) {
     return advance();
 }
 
-Step Conversation::resume_failure(Failure failure, std::string_view detail) {
-    if (done_) return Step{};
+ConversationStep Conversation::resume_failure(Failure failure, std::string_view detail) {
+    if (done_) return ConversationStep{};
     // A pooled connection the backend closed while idle fails on its first
     // command; the driver may then try once on a fresh connection.
     retryable_ = op_ == Op::recipient && !answered_ && (failure == Failure::eof || failure == Failure::io_error);
     const bool retry = retryable_;
     fail(failure_text(failure), detail);
     retryable_ = retry;
-    return Step{};
+    return ConversationStep{};
 }
 
-Step Conversation::advance() {
+ConversationStep Conversation::advance() {
     for (;;) {
-        if (done_) return Step{};
+        if (done_) return ConversationStep{};
         if (want_tls_handshake_) {
             want_tls_handshake_ = false;
-            return Step{Step::Kind::start_tls, {}, Deadline::connect};
+            return ConversationStep{ConversationStep::Kind::start_tls, {}, BackendTimeout::connect};
         }
         if (!awaiting_.empty()) {
             const Expect expect = awaiting_.front();
@@ -281,7 +281,8 @@ Step Conversation::advance() {
                                   expect != Expect::xclient && expect != Expect::xclient_ehlo;
             core::ReplyParse parsed = core::parse_reply(inbuf_, enhanced, max_reply_line, max_reply_lines);
             if (parsed.status == core::ReplyStatus::malformed) return fail("malformed reply", inbuf_);
-            if (parsed.status == core::ReplyStatus::need_more) return Step{Step::Kind::read, {}, deadline_for(expect)};
+            if (parsed.status == core::ReplyStatus::need_more)
+                return ConversationStep{ConversationStep::Kind::read, {}, timeout_for(expect)};
             inbuf_.erase(0, parsed.consumed);
             awaiting_.pop_front();
             if (log::debug_enabled()) log::debug(line("backend_reply").add("reply", parsed.reply.summary(100)));
@@ -300,13 +301,13 @@ Step Conversation::advance() {
                 in_flight_.push_back(unsent_.front().expect);
                 unsent_.pop_front();
             } while (pipeline_batch_ && !unsent_.empty());
-            return Step{Step::Kind::write, outbuf_, deadline_for(first)};
+            return ConversationStep{ConversationStep::Kind::write, outbuf_, timeout_for(first)};
         }
         return finish();
     }
 }
 
-Step Conversation::finish() {
+ConversationStep Conversation::finish() {
     done_ = true;
     switch (op_) {
     case Op::connect:
@@ -321,10 +322,10 @@ Step Conversation::finish() {
     case Op::quit: health_ = Health::broken; break;
     default: break;
     }
-    return Step{};
+    return ConversationStep{};
 }
 
-Step Conversation::fail(std::string_view what, std::string_view detail) {
+ConversationStep Conversation::fail(std::string_view what, std::string_view detail) {
     log::Line failure = line("backend_failed").add("error", what);
     if (!detail.empty()) failure.add("detail", detail.substr(0, 200));  // the backend's bytes: enough to diagnose
     log::warn(failure);
@@ -341,7 +342,7 @@ Step Conversation::fail(std::string_view what, std::string_view detail) {
     } else {
         reply_ = failure_reply();
     }
-    return Step{};
+    return ConversationStep{};
 }
 
 // ---------------------------------------------------------------- replies
@@ -352,9 +353,9 @@ void Conversation::queue_ehlo(Expect expect) {
     pipeline_batch_ = false;
 }
 
-Deadline Conversation::deadline_for(Expect expect) const {
-    if (expect == Expect::dot) return Deadline::data_done;
-    return op_ == Op::connect ? Deadline::connect : Deadline::reply;
+BackendTimeout Conversation::timeout_for(Expect expect) const {
+    if (expect == Expect::dot) return BackendTimeout::data_done;
+    return op_ == Op::connect ? BackendTimeout::connect : BackendTimeout::reply;
 }
 
 core::Reply Conversation::pass(const core::Reply& reply, std::string_view default_success) const {

@@ -1,11 +1,11 @@
 // The SMTP/LMTP client for one backend connection as a sans-I/O algorithm
 // (Boost.MySQL style): it decides what to write and judges every reply; a
-// driver (smtp_transaction.cpp) moves the bytes, runs TLS and the deadlines.
+// driver (drive() in connection.cpp) moves the bytes, runs TLS and the deadlines.
 // Never does I/O, never reads a clock, never throws.
 //
-// Use: call a start_*() operation, perform the returned Step (write these bytes /
+// Use: call a start_*() operation, perform the returned ConversationStep (write these bytes /
 // read some bytes / TLS handshake), report the outcome with resume_*(), repeat
-// until Step::Kind::done, then read reply() and health().
+// until ConversationStep::Kind::done, then read reply() and health().
 // Backend misbehaviour - EOF, timeout, malformed or unexpected reply, 421 - ends
 // the operation with the synthesized "451 4.3.0" (backend text only in the log)
 // and Health::broken, which tells the driver to close the connection.
@@ -27,7 +27,7 @@ namespace mxgate::backend {
 enum class Protocol { smtp, lmtp };
 
 // Which configured timeout covers a step (config::Timeouts::backend_*).
-enum class Deadline { connect, reply, data_done };
+enum class BackendTimeout { connect, reply, data_done };
 
 // What went wrong with a step, as the driver saw it.
 enum class Failure { eof, timeout, io_error, tls_error };
@@ -40,11 +40,11 @@ enum class Health {
     broken,      // out of sync or dead: close
 };
 
-struct Step {
+struct ConversationStep {
     enum class Kind { write, read, start_tls, done };
     Kind kind = Kind::done;
     std::string_view data;               // write: the bytes; valid until the next call
-    Deadline deadline = Deadline::reply;
+    BackendTimeout timeout = BackendTimeout::reply;  // which configured timeout covers it
 };
 
 struct ConversationSettings {
@@ -68,25 +68,25 @@ public:
     explicit Conversation(ConversationSettings settings);
 
     // Greeting, EHLO/LHLO, [STARTTLS, TLS handshake, EHLO again]. connected() tells the result.
-    Step start_connect();
+    ConversationStep start_connect();
     // A new mail transaction on this connection; no I/O.
     void begin_transaction(const ClientInfo& client, const Envelope& envelope);
     // First call: [XCLIENT.. EHLO] [XFORWARD..] MAIL RCPT (pipelined if offered); later calls: RCPT.
-    Step start_recipient(const Recipient& recipient);
+    ConversationStep start_recipient(const Recipient& recipient);
     // DATA, or 554 5.5.1 without I/O when no recipient was accepted.
-    Step start_data();
+    ConversationStep start_data();
     // One piece of message content (dot-stuffed CRLF) after 354; written as given, not copied.
-    Step start_content(std::string_view content);
+    ConversationStep start_content(std::string_view content);
     // The final dot; SMTP: one reply, LMTP: one per accepted recipient.
-    Step start_dot();
-    Step start_rset();
+    ConversationStep start_dot();
+    ConversationStep start_rset();
     // QUIT without waiting for the reply; the driver closes afterwards.
-    Step start_quit();
+    ConversationStep start_quit();
 
-    Step resume_written();
-    Step resume_read(std::string_view bytes);
-    Step resume_tls(bool peer_verified);
-    Step resume_failure(Failure failure, std::string_view detail);
+    ConversationStep resume_written();
+    ConversationStep resume_read(std::string_view bytes);
+    ConversationStep resume_tls(bool peer_verified);
+    ConversationStep resume_failure(Failure failure, std::string_view detail);
 
     // Results of the last operation.
     const core::Reply& reply() const { return reply_; }
@@ -112,14 +112,14 @@ private:
     };
 
     bool start(Op op);
-    Step advance();
-    Step finish();
-    Step fail(std::string_view what, std::string_view detail);
+    ConversationStep advance();
+    ConversationStep finish();
+    ConversationStep fail(std::string_view what, std::string_view detail);
     void handle(Expect expect, const core::Reply& reply);
     void queue(std::string line, Expect expect) { unsent_.push_back(Command{std::move(line), expect}); }
     void queue_ehlo(Expect expect);
     void queue_transaction_start();
-    Deadline deadline_for(Expect expect) const;
+    BackendTimeout timeout_for(Expect expect) const;
     core::Reply pass(const core::Reply& reply, std::string_view default_success) const;
     void log_unexpected(std::string_view step, const core::Reply& reply) const;
     // A line about this backend and, during a transaction, the session it serves.

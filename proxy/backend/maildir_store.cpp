@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <limits>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -232,7 +231,6 @@ public:
         co_return core::make_reply(250, "2.0.0", "Ok: delivered as " + name);
     }
 
-    std::size_t max_recipients() const override { return std::numeric_limits<std::size_t>::max(); }
     std::string describe() const override { return backend_.name + " maildir"; }
 
 private:

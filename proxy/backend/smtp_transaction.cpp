@@ -1,8 +1,6 @@
 // The coroutine side of an SMTP/LMTP transaction: connection choice, retry and release.
 #include "proxy/backend/smtp_transaction.hpp"
 
-#include <limits>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
@@ -99,7 +97,7 @@ asio::awaitable<void> SmtpTransaction::acquire(bool allow_reuse) {
     }
 }
 
-asio::awaitable<void> SmtpTransaction::run(Step step) {
+asio::awaitable<void> SmtpTransaction::run(ConversationStep step) {
     co_await drive(*connection_, step, config_->timeouts);
 }
 
@@ -154,11 +152,6 @@ asio::awaitable<core::Reply> SmtpTransaction::end_data() {
 }
 
 core::Reply SmtpTransaction::refusal() const { return busy_ ? busy_reply() : unavailable_reply(); }
-
-std::size_t SmtpTransaction::max_recipients() const {
-    // LMTP answers per recipient after the dot; one recipient keeps the client's single reply true.
-    return backend_.kind == config::BackendKind::lmtp ? 1 : std::numeric_limits<std::size_t>::max();
-}
 
 std::string SmtpTransaction::describe() const {
     if (!address_.empty()) return backend_.name + " " + address_;

@@ -28,12 +28,11 @@ public:
     asio::awaitable<core::Reply> begin_data() override;
     asio::awaitable<bool> write(std::string_view content) override;
     asio::awaitable<core::Reply> end_data() override;
-    std::size_t max_recipients() const override;
     std::string describe() const override;
 
 private:
     asio::awaitable<void> acquire(bool allow_reuse);
-    asio::awaitable<void> run(Step step);
+    asio::awaitable<void> run(ConversationStep step);
     void release();
     core::Reply refusal() const;  // for every step once no connection could be had
     std::string key_for(const config::Endpoint& server) const;

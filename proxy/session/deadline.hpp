@@ -21,9 +21,8 @@ public:
 
     void expires_after(clock::duration d) { expires_at(clock::now() + d); }
     void expires_at(clock::time_point at);
-    void clear() { at_ = clock::time_point::max(); }
     bool passed() const { return clock::now() >= at_; }
-    // The watchdog fired since the last expires_after(): the guarded I/O was cancelled for it.
+    // The watchdog fired since the deadline was last set: the guarded I/O was cancelled for it.
     bool fired() const { return fired_; }
 
     // Runs until stop(); calls on_expire (which cancels the guarded I/O) whenever

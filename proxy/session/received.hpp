@@ -11,9 +11,9 @@
 namespace mxgate::session {
 
 struct ReceivedInfo {
-    std::string helo;           // as the client sent it
+    std::string helo;           // as the client (or a front-end's XCLIENT HELO) gave it
     std::string client_address; // "192.0.2.1" or "2001:db8::1"
-    std::string client_name;    // forward-confirmed reverse DNS name; empty = "unknown"
+    std::string client_name;    // forward-confirmed reverse DNS name, else XCLIENT NAME; empty = "unknown"
     std::string hostname;       // ours
     bool esmtp = true;
     bool smtputf8 = false;

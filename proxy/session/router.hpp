@@ -1,10 +1,12 @@
 // Chooses the backend for a recipient from config `domains`, and enforces relay
 // control: a domain we do not serve is refused (550 5.7.1) unless the client is
 // in trusted_networks and a "*" route exists; so is a local part with routing
-// syntax from an untrusted client, unless its backend allows it. Pure code.
+// syntax from an untrusted client, unless its backend allows it. Pure code; the
+// RCPT rules of sequencing and limits are SessionState's (on_rcpt_routed).
 #pragma once
 
-#include <optional>
+#include <cstddef>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -17,8 +19,13 @@ namespace mxgate::session {
 struct Route {
     const config::Backend* backend = nullptr;  // set when routed
     core::Reply refusal;                       // set when not
-    std::string domain;                        // the matched key ("example.org", ".example.org", "*")
     bool untrusted_routing = false;            // refused for routing syntax in the local part
+    // The address to deliver to, as given but for <Postmaster>, which becomes
+    // postmaster@<first served domain> (RFC 5321 §4.5.1 requires accepting it without a domain).
+    core::Address recipient;
+    // LMTP answers per recipient after the final dot: one recipient per
+    // transaction keeps the client's single reply true.
+    std::size_t recipients_per_transaction = std::numeric_limits<std::size_t>::max();
 };
 
 // True when a local part asks for onward routing: '%' (percent hack), '!' (bang
@@ -29,9 +36,7 @@ bool has_routing_syntax(std::string_view local);
 class Router {
 public:
     explicit Router(const config::Config& config) : config_(config) {}
-    // `address` may be rewritten: <Postmaster> becomes postmaster@<first served domain>
-    // (RFC 5321 §4.5.1 requires accepting it without a domain).
-    Route route(core::Address& address, bool trusted_client) const;
+    Route route(const core::Address& address, bool trusted_client) const;
 
 private:
     const config::Config& config_;

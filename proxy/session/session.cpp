@@ -136,7 +136,6 @@ asio::awaitable<void> Session::serve() {
             end_ = End::error;
             co_return;
         }
-        client_.tls = true;
     }
     if (auto verdict = co_await run_stage(core::Stage::connect)) {
         say_goodbye(verdict_reply(*verdict));
@@ -193,13 +192,16 @@ asio::awaitable<void> Session::perform(Step& step) {
                         : verdict->action == policy::Verdict::Action::disconnect
                             ? state_.on_disconnect(verdict_reply(*verdict))
                             : state_.on_helo_done(false, verdict_reply(*verdict));
-            client_.helo = state_.helo();  // what the backend is told; a refused greeting is forgotten
-            client_.esmtp = state_.esmtp();
             co_await perform(next);
             break;
         }
         case Action::mail: {
             Step next = co_await do_mail();
+            co_await perform(next);
+            break;
+        }
+        case Action::route_rcpt: {
+            Step next = route_rcpt();
             co_await perform(next);
             break;
         }
@@ -238,7 +240,7 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
     view.session_id = client_.session_id;
     view.client_address = client_.address;
     view.helo = state_.helo();
-    view.tls = stream_.is_tls();
+    view.tls = state_.tls();
     view.trusted = trusted_;
     view.sender = state_.sender();
     if (stage == core::Stage::rcpt) view.recipient = state_.pending_rcpt().address;
@@ -270,27 +272,29 @@ asio::awaitable<Step> Session::do_mail() {
     co_return state_.on_mail(true, make_reply(250, "2.1.0", "Ok"));
 }
 
-asio::awaitable<Step> Session::do_rcpt() {
-    backend::Recipient recipient{state_.pending_rcpt().address, state_.pending_rcpt().params};
-    Route route = generation_->router.route(recipient.address, trusted_);
+Step Session::route_rcpt() {
+    Route route = generation_->router.route(state_.pending_rcpt().address, trusted_);
     if (route.untrusted_routing)
         log::info(log::Line("rcpt_refused").add("session", client_.session_id).add("reason", "untrusted_routing")
-                      .add("rcpt", recipient.address.str()));
-    if (!route.backend) co_return state_.on_rcpt(false, std::move(route.refusal));
-    if (transaction_ && transaction_backend_ != route.backend && state_.recipients().empty()) transaction_.reset();
-    if (transaction_ && transaction_backend_ != route.backend)
-        co_return state_.on_rcpt(false, make_reply(452, "4.5.3", "Error: recipient for another destination, send it in a separate transaction"));
-    if (transaction_ && state_.recipients().size() >= transaction_->max_recipients())
-        co_return state_.on_rcpt(false, make_reply(452, "4.5.3", "Error: too many recipients for this destination, send the rest separately"));
+                      .add("rcpt", route.recipient.str()));
+    return state_.on_rcpt_routed(std::move(route));
+}
+
+asio::awaitable<Step> Session::do_rcpt() {
+    const config::Backend& destination = state_.pending_destination();
+    // SessionState allows another destination only before any recipient was
+    // accepted: the transaction opened for the refused ones is dropped.
+    if (transaction_ && transaction_backend_ != &destination) transaction_.reset();
     if (auto verdict = co_await run_stage(core::Stage::rcpt)) {
         if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict_reply(*verdict));
         co_return state_.on_rcpt(false, verdict_reply(*verdict));
     }
     if (!transaction_) {
-        transaction_ = pool_.open(generation_->config, *route.backend, generation_->backend_tls_for(route.backend->name),
-                                  client_, backend::Envelope{state_.sender(), state_.mail_params()});
-        transaction_backend_ = route.backend;
+        transaction_ = pool_.open(generation_->config, destination, generation_->backend_tls_for(destination.name),
+                                  backend_client_info(), backend::Envelope{state_.sender(), state_.mail_params()});
+        transaction_backend_ = &destination;
     }
+    const backend::Recipient recipient{state_.pending_rcpt().address, state_.pending_rcpt().params};
     core::Reply answer = co_await transaction_->add_recipient(recipient);
     co_return state_.on_rcpt(answer.klass() == 2, std::move(answer));
 }
@@ -312,7 +316,8 @@ asio::awaitable<Step> Session::do_data() {
         if (chunk.done) break;
         if (!co_await fill(data_read_size)) {
             // The client went away or ran out of time: the backend never sees a
-            // final dot, and the 421 that ends the session is the only reply.
+            // final dot, and the 421 that ends the session (if anyone is still
+            // there to read it) is the only reply.
             state_.on_message_done(make_reply(451, "4.4.2", "Error: timeout or connection lost during DATA"));
             co_return Step{};
         }
@@ -411,8 +416,6 @@ asio::awaitable<bool> Session::do_starttls(const Step& step) {
         log::info(log::Line("tls_failed").add("session", client_.session_id).add("error", e.what()));
         co_return false;
     }
-    client_.tls = true;
-    client_.helo.clear();
     state_.on_tls_started();
     co_return true;
 }
@@ -423,8 +426,8 @@ asio::awaitable<bool> Session::do_starttls(const Step& step) {
 // XCLIENT stays allowed depends on the connection, not on the new address.
 // ADDR=[UNAVAILABLE] makes the address unknown: never trusted, in no network.
 // ADDR, PORT and NAME not given keep their values (a front-end may split them
-// over several XCLIENT commands when a line would be too long); HELO and PROTO
-// not given are forgotten, as the client has not greeted the new session yet.
+// over several XCLIENT commands when a line would be too long); the greeting
+// (HELO, PROTO) is SessionState's: on_xclient_done.
 asio::awaitable<void> Session::do_xclient(const Step& step) {
     const smtp::XclientAttributes& given = step.xclient;
     const std::string previous_address = client_.address_text();
@@ -437,10 +440,8 @@ asio::awaitable<void> Session::do_xclient(const Step& step) {
     }
     if (given.port) client_.port = *given.port;
     if (given.name) client_.name = *given.name;
-    client_.helo = given.helo.value_or("");  // a HELO name belongs to the old session (Postfix: got_helo)
-    client_.esmtp = given.proto == "ESMTP";  // what the backend is told, until the client sends EHLO
     trusted_ = in_networks(config_.trusted_networks, client_.address);
-    state_.on_xclient_done(client_.helo);
+    state_.on_xclient_done(given);
     transaction_.reset();
     findings_.clear();
     session_findings_end_ = 0;
@@ -448,7 +449,7 @@ asio::awaitable<void> Session::do_xclient(const Step& step) {
     log::info(log::Line("xclient").add("session", client_.session_id).add("from", previous_address)
                   .add("addr", client_.address_text()).add("port", client_.port)
                   .add("name", client_.name.empty() ? std::string("unknown") : client_.name)
-                  .add("helo", client_.helo).add("proto", given.proto.value_or(""))
+                  .add("helo", state_.helo()).add("proto", given.proto.value_or(""))
                   .add("trusted", trusted_ ? "yes" : "no"));
     auto verdict = co_await run_stage(core::Stage::connect);
     if (verdict) {
@@ -526,15 +527,19 @@ void Session::say_goodbye(const core::Reply& r) {
     deadline_.expires_after(config_.timeouts.command);  // bounds the final flush
 }
 
+backend::ClientInfo Session::backend_client_info() const {
+    return {client_, state_.helo(), state_.client_esmtp()};
+}
+
 void Session::log_transaction(const core::Reply& final_reply, std::uint64_t size) {
     std::string recipients;
     for (const auto& r : state_.recipients()) recipients += (recipients.empty() ? "<" : ",<") + r + ">";
     log::Line line("transaction");
     line.add("session", client_.session_id).add("txn", state_.transactions())
-        .add("client", client_.address_text()).add("helo", client_.helo)
+        .add("client", client_.address_text()).add("helo", state_.helo())
         .add("from", "<" + state_.sender().str() + ">").add("to", recipients)
         .add("size", static_cast<long long>(size))
-        .add("tls", stream_.is_tls() ? stream_.tls_version() + "/" + stream_.tls_cipher() : "none")
+        .add("tls", state_.tls() ? stream_.tls_version() + "/" + stream_.tls_cipher() : "none")
         .add("backend", transaction_ ? transaction_->describe() : std::string("none"))
         .add("reply", final_reply.summary())
         .add("backend_reply", backend_reply_.empty() ? std::string("none") : backend_reply_)

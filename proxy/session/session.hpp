@@ -2,7 +2,8 @@
 // what to do, runs the filter stages, drives the backend transaction and writes
 // replies. It is the only place where client sockets, deadlines and TLS meet.
 // Errors: I/O failures end the session quietly (logged); everything the client
-// did wrong is a reply chosen by SessionState; a backend failure is a 4xx.
+// did wrong is a reply (SessionState chooses those to commands, this coroutine
+// those to content, and SessionState counts both); a backend failure is a 4xx.
 #pragma once
 
 #include <chrono>
@@ -49,6 +50,7 @@ private:
     boost::asio::awaitable<void> perform(Step& step);
     boost::asio::awaitable<Step> handle_line(const smtp::LineEvent& event);
     boost::asio::awaitable<Step> do_mail();
+    Step route_rcpt();
     boost::asio::awaitable<Step> do_rcpt();
     boost::asio::awaitable<Step> do_data();
     boost::asio::awaitable<Step> do_bdat(const Step& command);
@@ -67,6 +69,7 @@ private:
         if (r.code != 0) out_ += r.wire();  // code 0: nothing to say (the session is ending)
     }
     std::string trace_headers();
+    backend::ClientInfo backend_client_info() const;
     void log_transaction(const core::Reply& reply, std::uint64_t size);
 
     std::shared_ptr<const Generation> generation_;
@@ -79,7 +82,7 @@ private:
     smtp::LineReader lines_;
     InputBuffer in_;
     std::string out_;
-    backend::ClientInfo client_;
+    backend::Client client_;  // its greeting and TLS are state_'s
     bool trusted_ = false;
     std::unique_ptr<backend::Transaction> transaction_;
     const config::Backend* transaction_backend_ = nullptr;

@@ -34,7 +34,7 @@ std::string Session::trace_headers() {
     const auto& recipients = state_.recipients();
     headers += added;
     headers += session::received_header(
-        {client_.helo, client_.address_text(), filters::dnsbl::confirmed_name(findings_).value_or(client_.name),
+        {state_.helo(), client_.address_text(), filters::dnsbl::confirmed_name(findings_).value_or(client_.name),
          config_.server.hostname, state_.esmtp(), state_.smtputf8(), stream_.tls_version(), stream_.tls_cipher(),
          client_.session_id + "." + std::to_string(state_.transactions()),
          recipients.size() == 1 ? recipients.front() : std::string(), std::chrono::system_clock::now()});

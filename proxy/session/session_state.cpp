@@ -109,6 +109,7 @@ Step SessionState::on_ehlo(smtp::Command&& command, bool esmtp) {
     const bool repeated = greeted_;
     greeted_ = false;  // until the helo stage accepts: on_helo_done()
     esmtp_ = esmtp;
+    client_esmtp_ = esmtp;
     helo_ = std::move(command.argument);
     Step step{Step::Action::helo, esmtp ? ehlo_reply() : core::make_reply(250, "", settings_.hostname)};
     return repeated ? junk(std::move(step)) : step;
@@ -122,6 +123,7 @@ Step SessionState::on_helo_done(bool accepted, core::Reply r) {
     // Refused: as if no HELO had been sent, so MAIL gets 503; a refusal is an
     // error (Postfix smtpd_helo_restrictions), which also bounds the retries.
     esmtp_ = false;
+    client_esmtp_ = false;
     helo_.clear();
     return counted(std::move(r));
 }
@@ -212,6 +214,20 @@ Step SessionState::on_rcpt_command(smtp::Command&& command) {
     if (command.address.utf8 && !smtputf8_)
         return error(553, "5.6.7", "Error: UTF-8 address without SMTPUTF8");
     pending_rcpt_ = std::move(command);
+    return {Step::Action::route_rcpt, {}};
+}
+
+Step SessionState::on_rcpt_routed(Route route) {
+    if (!route.backend) return on_rcpt(false, std::move(route.refusal));
+    // The message goes to the backend once, so all its recipients must share it.
+    if (!recipients_.empty() && route.backend != destination_)
+        return on_rcpt(false, core::make_reply(452, "4.5.3",
+                                               "Error: recipient for another destination, send it in a separate transaction"));
+    if (recipients_.size() >= route.recipients_per_transaction)
+        return on_rcpt(false, core::make_reply(452, "4.5.3",
+                                               "Error: too many recipients for this destination, send the rest separately"));
+    pending_rcpt_.address = std::move(route.recipient);
+    pending_destination_ = route.backend;
     return {Step::Action::rcpt, {}};
 }
 
@@ -219,6 +235,7 @@ Step SessionState::on_rcpt(bool accepted, core::Reply r) {
     if (!accepted && r.code == 452 && r.enhanced == "4.5.3") return recipient_deferred(std::move(r));
     if (!accepted) return counted(std::move(r));
     recipients_.push_back(pending_rcpt_.address.str());
+    destination_ = pending_destination_;
     return {Step::Action::reply, std::move(r)};
 }
 
@@ -291,12 +308,13 @@ Step SessionState::on_xclient_command(smtp::Command&& command) {
     return step;
 }
 
-void SessionState::on_xclient_done(const std::string& helo) {
+void SessionState::on_xclient_done(const smtp::XclientAttributes& given) {
     // Postfix: the session starts over as if the named client had connected.
     // The error and junk counts stay: they limit this connection, whoever it speaks for.
-    greeted_ = !helo.empty();
+    helo_ = given.helo.value_or("");  // a HELO name belongs to the old session (Postfix: got_helo)
+    greeted_ = !helo_.empty();
     esmtp_ = false;
-    helo_ = helo;
+    client_esmtp_ = given.proto == "ESMTP";
     reset_transaction();
 }
 
@@ -309,6 +327,7 @@ void SessionState::reset_transaction() {
     sender_ = {};
     mail_params_.clear();
     recipients_.clear();
+    destination_ = nullptr;
     deferred_recipients_ = 0;
 }
 

@@ -1,7 +1,8 @@
 // The SMTP server dialogue as a pure state machine: a parsed command in, a step
 // out (a reply, or an action the session coroutine must carry out and report
 // back). It owns the RFC 5321 sequencing rules, ESMTP parameter checks and the
-// per-session limits; it never does I/O and never sees sockets or backends.
+// per-session and per-transaction limits, and the facts they rest on (greeting,
+// TLS, envelope); it never does I/O and never sees sockets or backends.
 // Impossible transitions are asserts; client mistakes are replies.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "proxy/config/config.hpp"
+#include "proxy/session/router.hpp"
 #include "proxy/smtp/command.hpp"
 #include "proxy/core/reply.hpp"
 #include "proxy/smtp/xclient.hpp"
@@ -22,9 +24,12 @@ struct Step {
         close,           // send `reply` (221 or 421), then close the connection
         helo,            // run the helo stage; report with on_helo_done() (`reply` if accepted)
         mail,            // run the mail stage; report with on_mail()
-        rcpt,            // route, run the rcpt stage, ask the backend; report with on_rcpt()
-        data,            // ask the backend for DATA; report a refusal with on_data_refused()
-        bdat,            // read `chunk_size` bytes into the message; report with on_bdat_chunk()
+        route_rcpt,      // route pending_rcpt() (Router::route); report with on_rcpt_routed()
+        rcpt,            // run the rcpt stage, ask pending_destination(); report with on_rcpt()
+        data,            // ask the backend for DATA, read the message; report with on_data_refused()
+                         // or, at the end, on_message_done()
+        bdat,            // read `chunk_size` bytes into the message; report LAST or a failure
+                         // with on_message_done()
         bdat_discard,    // read and drop `chunk_size` bytes, then send `reply` (keeps the stream in sync)
         starttls,        // send `reply` (220), then handshake; report with on_tls_started()
         xclient,         // take `xclient` as the client's identity, restart the session; report with on_xclient_done()
@@ -60,6 +65,9 @@ public:
     // The helo stage's outcome: the client is greeted only when it accepted.
     Step on_helo_done(bool accepted, core::Reply reply);
     Step on_mail(bool accepted, core::Reply reply);
+    // The route of pending_rcpt(): a refusal, or a recipient that this transaction
+    // takes (one destination per transaction, up to its recipients_per_transaction).
+    Step on_rcpt_routed(Route route);
     // A refusal `452 4.5.3` (this transaction takes no more recipients: a limit,
     // LMTP, another route) is not an error, up to limits.recipient_overshoot_limit.
     Step on_rcpt(bool accepted, core::Reply reply);
@@ -69,24 +77,36 @@ public:
     Step on_message_done(core::Reply reply);
     void on_tls_started();
     // XCLIENT was carried out: back to the just-connected state, greeted when
-    // the new identity includes a HELO name (as if the client had sent HELO).
-    void on_xclient_done(const std::string& helo);
+    // the front-end named a HELO name (as if the client had sent HELO). HELO and
+    // PROTO not given are forgotten: the client has not greeted the new session.
+    void on_xclient_done(const smtp::XclientAttributes& given);
     // A stage verdict that ends the session (421).
     Step on_disconnect(core::Reply reply);
 
     // What the session needs to know.
+    // EHLO (not HELO) in this session: ESMTP parameters are accepted, Received says ESMTP.
     bool esmtp() const { return esmtp_; }
+    // TLS is active (implicit or after STARTTLS). The one record of it: the
+    // filters' view and the log ask here, the stream only knows cipher and version.
     bool tls() const { return tls_; }
     bool in_transaction() const { return mail_given_; }
     bool receiving_bdat() const { return bdat_started_; }
+    // The client's greeting, the one record of it: the name given with HELO/EHLO
+    // (or XCLIENT HELO), empty before a greeting and after a refused one or STARTTLS.
     const std::string& helo() const { return helo_; }
+    // The protocol the backend is told (XCLIENT/XFORWARD PROTO): the client's own
+    // EHLO or HELO, or what a front-end named with XCLIENT PROTO.
+    bool client_esmtp() const { return client_esmtp_; }
     const core::Address& sender() const { return sender_; }
     const std::vector<smtp::EsmtpParam>& mail_params() const { return mail_params_; }
     const std::vector<std::string>& recipients() const { return recipients_; }
     bool smtputf8() const { return smtputf8_; }
     unsigned transactions() const { return transactions_; }
-    // The RCPT currently being decided (valid between Action::rcpt and on_rcpt).
+    // The RCPT currently being decided (valid from Action::route_rcpt to on_rcpt);
+    // once routed, its address is the one to deliver to (<Postmaster> rewritten).
     const smtp::Command& pending_rcpt() const { return pending_rcpt_; }
+    // Where it goes (valid from Action::rcpt to on_rcpt).
+    const config::Backend& pending_destination() const { return *pending_destination_; }
 
 private:
     Step reply(int code, const char* enhanced, std::string text);
@@ -110,6 +130,7 @@ private:
     bool xclient_allowed_ = false;
     bool greeted_ = false;
     bool esmtp_ = false;
+    bool client_esmtp_ = true;
     std::string helo_;
     unsigned errors_ = 0;
     unsigned junk_ = 0;
@@ -122,8 +143,10 @@ private:
     core::Address sender_;
     std::vector<smtp::EsmtpParam> mail_params_;
     std::vector<std::string> recipients_;
+    const config::Backend* destination_ = nullptr;  // of the accepted recipients
     std::size_t deferred_recipients_ = 0;  // 452 4.5.3 replies in this transaction
     smtp::Command pending_rcpt_;
+    const config::Backend* pending_destination_ = nullptr;
 };
 
 }  // namespace mxgate::session

@@ -311,11 +311,11 @@ TEST(Conversation, Smtputf8NeedsBackendSupport) {
 
 TEST(Conversation, UnsolicitedDataBreaksTheConnection) {
     Conversation c = connected(full_ehlo);
-    Step step = c.start_recipient(bob());
+    ConversationStep step = c.start_recipient(bob());
     step = c.resume_written();
     // Two replies expected; a third one is out of turn.
     step = c.resume_read("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 extra\r\n");
-    EXPECT_EQ(step.kind, Step::Kind::done);
+    EXPECT_EQ(step.kind, ConversationStep::Kind::done);
     EXPECT_EQ(c.reply().code, 250);
     run(c, c.start_data(), {});
     expect_failed(c, false, "unsolicited");
@@ -323,9 +323,9 @@ TEST(Conversation, UnsolicitedDataBreaksTheConnection) {
 
 TEST(Conversation, RetryableOnlyBeforeAnyAnswer) {
     Conversation dead = connected(full_ehlo);
-    Step step = dead.start_recipient(bob());
+    ConversationStep step = dead.start_recipient(bob());
     step = dead.resume_failure(Failure::eof, "gone");
-    EXPECT_EQ(step.kind, Step::Kind::done);
+    EXPECT_EQ(step.kind, ConversationStep::Kind::done);
     EXPECT_TRUE(dead.retryable());
 
     Conversation closing = connected(full_ehlo);
@@ -520,7 +520,7 @@ TEST(Conversation, RsetFailures) {
 
 TEST(Conversation, BrokenConnectionAnswersAtOnce) {
     Conversation c = with_recipient();
-    Step step = c.start_data();
+    ConversationStep step = c.start_data();
     step = c.resume_failure(Failure::eof, "gone");
     run(c, c.start_dot(), {});
     expect_failed(c, false, "dot after failure");

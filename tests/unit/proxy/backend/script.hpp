@@ -30,24 +30,24 @@ using Script = std::vector<Event>;
 
 // Plays `script` from `step`; `bytewise` feeds every read one octet at a time.
 // Returns the step after the script (done, if the script was complete).
-inline Step play(Conversation& c, Step step, const Script& script, bool bytewise = false) {
+inline ConversationStep play(Conversation& c, ConversationStep step, const Script& script, bool bytewise = false) {
     for (std::size_t i = 0; i < script.size(); ++i) {
         const Event& event = script[i];
         switch (event.kind) {
         case Event::Kind::write:
-            EXPECT_EQ(step.kind, Step::Kind::write) << "event " << i << " expected write " << event.data;
-            if (step.kind != Step::Kind::write) return step;
+            EXPECT_EQ(step.kind, ConversationStep::Kind::write) << "event " << i << " expected write " << event.data;
+            if (step.kind != ConversationStep::Kind::write) return step;
             EXPECT_EQ(std::string(step.data), event.data) << "event " << i;
             step = c.resume_written();
             break;
         case Event::Kind::read:
-            EXPECT_EQ(step.kind, Step::Kind::read) << "event " << i << " expected read";
-            if (step.kind != Step::Kind::read) return step;
+            EXPECT_EQ(step.kind, ConversationStep::Kind::read) << "event " << i << " expected read";
+            if (step.kind != ConversationStep::Kind::read) return step;
             if (bytewise) {
                 for (std::size_t k = 0; k < event.data.size(); ++k) {
                     if (k > 0) {
-                        EXPECT_EQ(step.kind, Step::Kind::read) << "event " << i << " byte " << k;
-                        if (step.kind != Step::Kind::read) return step;
+                        EXPECT_EQ(step.kind, ConversationStep::Kind::read) << "event " << i << " byte " << k;
+                        if (step.kind != ConversationStep::Kind::read) return step;
                     }
                     step = c.resume_read(std::string_view(event.data).substr(k, 1));
                 }
@@ -56,8 +56,8 @@ inline Step play(Conversation& c, Step step, const Script& script, bool bytewise
             }
             break;
         case Event::Kind::tls:
-            EXPECT_EQ(step.kind, Step::Kind::start_tls) << "event " << i;
-            if (step.kind != Step::Kind::start_tls) return step;
+            EXPECT_EQ(step.kind, ConversationStep::Kind::start_tls) << "event " << i;
+            if (step.kind != ConversationStep::Kind::start_tls) return step;
             step = c.resume_tls(event.verified);
             break;
         }
@@ -65,9 +65,9 @@ inline Step play(Conversation& c, Step step, const Script& script, bool bytewise
     return step;
 }
 
-inline void run(Conversation& c, Step step, const Script& script, bool bytewise = false) {
+inline void run(Conversation& c, ConversationStep step, const Script& script, bool bytewise = false) {
     step = play(c, step, script, bytewise);
-    EXPECT_EQ(step.kind, Step::Kind::done);
+    EXPECT_EQ(step.kind, ConversationStep::Kind::done);
 }
 
 // What to inject at a step.
@@ -97,7 +97,7 @@ inline const char* name(Injection injection) {
     return "?";
 }
 
-inline Step inject(Conversation& c, const Event& event, Injection injection) {
+inline ConversationStep inject(Conversation& c, const Event& event, Injection injection) {
     switch (injection) {
     case Injection::io_error: return c.resume_failure(Failure::io_error, "injected");
     case Injection::eof: return c.resume_failure(Failure::eof, "injected");
@@ -110,12 +110,12 @@ inline Step inject(Conversation& c, const Event& event, Injection injection) {
         return c.resume_read(event.data.rfind("354", 0) == 0 ? "250 2.0.0 unexpected\r\n"
                                                              : "354 unexpected\r\n");
     }
-    return Step{};
+    return ConversationStep{};
 }
 
 struct Scenario {
     std::function<Conversation()> setup;            // a conversation ready for the operation
-    std::function<Step(Conversation&)> start;       // starts the operation under test
+    std::function<ConversationStep(Conversation&)> start;       // starts the operation under test
     Script script;                                  // its happy path
     bool connect = false;                           // the operation is start_connect
 };
@@ -141,15 +141,17 @@ inline void check_every_failure(const Scenario& scenario) {
         for (Injection injection : injections_for(scenario.script[i])) {
             const std::string where = "step " + std::to_string(i) + " " + name(injection);
             Conversation c = scenario.setup();
-            Step step = scenario.start(c);
+            ConversationStep step = scenario.start(c);
             Script prefix(scenario.script.begin(), scenario.script.begin() + static_cast<std::ptrdiff_t>(i));
             step = play(c, step, prefix);
-            const bool ready = (scenario.script[i].kind == Event::Kind::write && step.kind == Step::Kind::write) ||
-                               (scenario.script[i].kind == Event::Kind::read && step.kind == Step::Kind::read) ||
-                               (scenario.script[i].kind == Event::Kind::tls && step.kind == Step::Kind::start_tls);
+            using Kind = ConversationStep::Kind;
+            const Event::Kind expected = scenario.script[i].kind;
+            const bool ready = (expected == Event::Kind::write && step.kind == Kind::write) ||
+                               (expected == Event::Kind::read && step.kind == Kind::read) ||
+                               (expected == Event::Kind::tls && step.kind == Kind::start_tls);
             ASSERT_TRUE(ready) << where;
             step = inject(c, scenario.script[i], injection);
-            EXPECT_EQ(step.kind, Step::Kind::done) << where;
+            EXPECT_EQ(step.kind, ConversationStep::Kind::done) << where;
             expect_failed(c, scenario.connect, where);
         }
     }

@@ -14,7 +14,7 @@ protected:
         config_.domains = {{"example.org", "mx"}, {".example.net", "store"}, {"*", "relay"}};
     }
     Route route(std::string local, std::string domain, bool trusted) {
-        core::Address address{std::move(local), std::move(domain), false};
+        const core::Address address{std::move(local), std::move(domain), false};
         return Router(config_).route(address, trusted);
     }
     config::Config config_;
@@ -50,10 +50,26 @@ TEST_F(RouterTest, TrustedClientsUseTheWildcardRoute) {
 }
 
 TEST_F(RouterTest, PostmasterWithoutDomain) {
-    core::Address address{"Postmaster", "", false};
+    const core::Address address{"Postmaster", "", false};
     Route r = Router(config_).route(address, false);
     ASSERT_NE(r.backend, nullptr);
-    EXPECT_EQ(address.str(), "postmaster@example.org");
+    EXPECT_EQ(r.backend->name, "mx");
+    EXPECT_EQ(r.recipient.str(), "postmaster@example.org") << "the address to deliver to";
+    EXPECT_EQ(address.str(), "Postmaster") << "the input stays as given";
+    EXPECT_EQ(route("a", "Example.ORG", false).recipient.str(), "a@Example.ORG") << "others are kept as given";
+}
+
+TEST_F(RouterTest, PostmasterNeedsAServedDomain) {
+    config_.domains = {{".example.net", "store"}, {"*", "relay"}};
+    Route r = route("Postmaster", "", true);
+    EXPECT_EQ(r.backend, nullptr);
+    EXPECT_EQ(r.refusal.wire(), "550 5.1.1 Error: no postmaster here\r\n");
+}
+
+TEST_F(RouterTest, LmtpTakesOneRecipientPerTransaction) {
+    EXPECT_EQ(route("a", "example.org", false).recipients_per_transaction, std::numeric_limits<std::size_t>::max());
+    config_.backends["mx"].kind = config::BackendKind::lmtp;
+    EXPECT_EQ(route("a", "example.org", false).recipients_per_transaction, 1u);
 }
 
 TEST(RoutingSyntax, PercentBangAndQuotedAt) {

@@ -12,7 +12,11 @@ using Action = Step::Action;
 
 class SessionStateTest : public ::testing::Test {
 protected:
-    SessionStateTest() { limits_.max_recipients = 3; limits_.max_errors = 5; limits_.max_junk_commands = 4; }
+    SessionStateTest() {
+        limits_.max_recipients = 3; limits_.max_errors = 5; limits_.max_junk_commands = 4;
+        mx_.name = "mx";
+        store_.name = "store";
+    }
 
     SessionState make(bool tls_available = true, bool xclient_allowed = false) {
         return SessionState({"mx.test", tls_available, &limits_}, false, xclient_allowed);
@@ -26,10 +30,19 @@ protected:
         return s.on_command(std::move(*parsed_command));
     }
 
-    // Likewise, with the helo stage accepting every greeting.
-    static Step send(SessionState& s, std::string_view line) {
+    // A route, as the Router gives it, of the pending RCPT to `backend`.
+    static Route route_to(const SessionState& s, const config::Backend& backend) {
+        Route route;
+        route.backend = &backend;
+        route.recipient = s.pending_rcpt().address;
+        return route;
+    }
+
+    // Likewise, with the helo stage accepting every greeting and every recipient routed to mx_.
+    Step send(SessionState& s, std::string_view line) {
         Step step = command(s, line);
         if (step.action == Action::helo) return s.on_helo_done(true, std::move(step.reply));
+        if (step.action == Action::route_rcpt) return s.on_rcpt_routed(route_to(s, mx_));
         return step;
     }
 
@@ -45,6 +58,8 @@ protected:
     }
 
     config::Limits limits_;
+    config::Backend mx_;
+    config::Backend store_;
 };
 
 TEST_F(SessionStateTest, EhloAdvertisesExtensions) {
@@ -144,25 +159,76 @@ TEST_F(SessionStateTest, RouteDeferralsAreNotErrorsAndTheCountIsPerTransaction) 
     limits_.recipient_overshoot_limit = 2;
     SessionState s = in_transaction();
     for (int i = 0; i < 2; ++i) {
-        send(s, "RCPT TO:<other@example.net>");
-        EXPECT_EQ(s.on_rcpt(false, core::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
+        command(s, "RCPT TO:<other@example.net>");
+        EXPECT_EQ(s.on_rcpt_routed(route_to(s, store_)).action, Action::reply);
     }
     EXPECT_EQ(send(s, "DATA").action, Action::data) << "the accepted recipient keeps the transaction going";
     ASSERT_EQ(s.on_message_done(core::make_reply(250, "2.0.0", "queued")).action, Action::reply);
     // A new transaction starts with a fresh overshoot allowance.
     send(s, "MAIL FROM:<a@b.test>");
     s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
+    send(s, "RCPT TO:<x@example.org>");
+    s.on_rcpt(true, core::make_reply(250, "2.1.5", "Ok"));
     for (int i = 0; i < 2; ++i) {
-        send(s, "RCPT TO:<other@example.net>");
-        EXPECT_EQ(s.on_rcpt(false, core::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
+        command(s, "RCPT TO:<other@example.net>");
+        EXPECT_EQ(s.on_rcpt_routed(route_to(s, store_)).action, Action::reply);
     }
     // Past it, and other refusals always, count toward max_errors (5).
     for (int i = 0; i < 4; ++i) {
-        send(s, "RCPT TO:<other@example.net>");
-        EXPECT_EQ(s.on_rcpt(false, core::make_reply(452, "4.5.3", "separate transaction")).action, Action::reply);
+        command(s, "RCPT TO:<other@example.net>");
+        EXPECT_EQ(s.on_rcpt_routed(route_to(s, store_)).action, Action::reply);
     }
     send(s, "RCPT TO:<nobody@example.org>");
     EXPECT_EQ(s.on_rcpt(false, core::make_reply(550, "5.1.1", "no such user")).action, Action::close);
+}
+
+TEST_F(SessionStateTest, OneDestinationPerTransaction) {
+    SessionState s = in_transaction();  // x@example.org, to mx_
+    command(s, "RCPT TO:<other@example.net>");
+    EXPECT_EQ(s.on_rcpt_routed(route_to(s, store_)).reply.wire(),
+              "452 4.5.3 Error: recipient for another destination, send it in a separate transaction\r\n");
+    EXPECT_EQ(send(s, "RCPT TO:<y@example.org>").action, Action::rcpt) << "the same destination is welcome";
+
+    // Before a recipient is accepted, any destination may start the transaction.
+    send(s, "RSET");
+    send(s, "MAIL FROM:<a@b.test>");
+    s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
+    send(s, "RCPT TO:<x@example.org>");
+    s.on_rcpt(false, core::make_reply(550, "5.1.1", "no such user"));
+    command(s, "RCPT TO:<other@example.net>");
+    ASSERT_EQ(s.on_rcpt_routed(route_to(s, store_)).action, Action::rcpt);
+    EXPECT_EQ(&s.pending_destination(), &store_);
+}
+
+TEST_F(SessionStateTest, RouteLimitsRecipientsPerTransaction) {
+    SessionState s = in_transaction();
+    command(s, "RCPT TO:<y@example.org>");
+    Route lmtp = route_to(s, mx_);
+    lmtp.recipients_per_transaction = 1;
+    EXPECT_EQ(s.on_rcpt_routed(lmtp).reply.wire(),
+              "452 4.5.3 Error: too many recipients for this destination, send the rest separately\r\n");
+}
+
+TEST_F(SessionStateTest, RouteRefusalIsCounted) {
+    limits_.max_errors = 1;
+    SessionState s = in_transaction();
+    command(s, "RCPT TO:<a@elsewhere.test>");
+    Route refused;
+    refused.refusal = core::make_reply(550, "5.7.1", "Error: relay access denied");
+    EXPECT_EQ(s.on_rcpt_routed(refused).action, Action::close);
+}
+
+// The address the route gives (<Postmaster> rewritten) is the recipient from then
+// on: what the backend is asked for, the filters and the log see.
+TEST_F(SessionStateTest, RoutedRecipientIsTheOneKept) {
+    SessionState s = in_transaction();
+    command(s, "RCPT TO:<Postmaster>");
+    Route route = route_to(s, mx_);
+    route.recipient = core::Address{"postmaster", "example.org", false};
+    ASSERT_EQ(s.on_rcpt_routed(route).action, Action::rcpt);
+    EXPECT_EQ(s.pending_rcpt().address.str(), "postmaster@example.org");
+    s.on_rcpt(true, core::make_reply(250, "2.1.5", "Ok"));
+    EXPECT_EQ(s.recipients(), (std::vector<std::string>{"x@example.org", "postmaster@example.org"}));
 }
 
 TEST_F(SessionStateTest, NoOvershootAllowanceCountsEveryDeferral) {
@@ -409,18 +475,47 @@ TEST_F(SessionStateTest, XclientRefusedDuringMailTransaction) {
 TEST_F(SessionStateTest, XclientDoneRestartsTheSession) {
     SessionState s = make(true, true);
     send(s, "EHLO frontend.example");
-    s.on_xclient_done("");  // no HELO given: as if just connected
+    s.on_xclient_done({});  // no HELO given: as if just connected
     EXPECT_EQ(s.helo(), "");
     EXPECT_FALSE(s.esmtp());
     EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").reply.code, 503) << "HELO/EHLO first, as after connecting";
     EXPECT_NE(send(s, "EHLO c").reply.wire().find("XCLIENT"), std::string::npos)
         << "still allowed: authorization follows the connection, not the new address";
 
-    s.on_xclient_done("relay.example");  // HELO given: as if the client had sent HELO
+    smtp::XclientAttributes named;
+    named.helo = "relay.example";
+    s.on_xclient_done(named);  // HELO given: as if the client had sent HELO
     EXPECT_EQ(s.helo(), "relay.example");
     EXPECT_FALSE(s.esmtp());
     EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").action, Action::mail);
     EXPECT_EQ(send(s, "XCLIENT ADDR=192.0.2.8").action, Action::xclient) << "MAIL not accepted yet: no transaction";
+}
+
+// The greeting has one owner: what XCLIENT names replaces the old session's,
+// and the backend is told the front-end's PROTO until the client greets again.
+TEST_F(SessionStateTest, HeloAfterXclientIsTheFrontEndsUntilTheClientGreets) {
+    SessionState s = make(true, true);
+    send(s, "EHLO frontend.example");
+    EXPECT_TRUE(s.client_esmtp());
+
+    smtp::XclientAttributes given;
+    given.helo = "relay.example";
+    given.proto = "SMTP";
+    s.on_xclient_done(given);
+    EXPECT_EQ(s.helo(), "relay.example");
+    EXPECT_FALSE(s.client_esmtp()) << "PROTO=SMTP";
+
+    s.on_xclient_done(smtp::XclientAttributes{});
+    EXPECT_EQ(s.helo(), "") << "a HELO name not given is forgotten";
+
+    given.proto = "ESMTP";
+    s.on_xclient_done(given);
+    EXPECT_TRUE(s.client_esmtp()) << "PROTO=ESMTP";
+    EXPECT_FALSE(s.esmtp()) << "ESMTP parameters wait for the client's own EHLO";
+
+    send(s, "HELO client.example");
+    EXPECT_EQ(s.helo(), "client.example");
+    EXPECT_FALSE(s.client_esmtp()) << "the client's own HELO replaces the front-end's PROTO";
 }
 
 }  // namespace
