@@ -18,6 +18,7 @@
 
 #include "proxy/backend/backend_log.hpp"
 #include "proxy/backend/pool_core.hpp"
+#include "proxy/core/text.hpp"
 #include "proxy/smtp/data_reader.hpp"
 
 namespace mxgate::backend {
@@ -29,13 +30,6 @@ core::Reply user_unknown() { return core::make_reply(550, "5.1.1", "Recipient ad
 
 core::Reply storage_failure() {
     return core::make_reply(451, "4.3.0", "Temporary failure storing the message, try again later");
-}
-
-std::string lower_ascii(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
 }
 
 // RFC 5321 §4.1.2: "john"@x and john@x are the same mailbox; the quotes and
@@ -146,8 +140,8 @@ public:
     ~MaildirTransaction() override { discard(); }
 
     asio::awaitable<core::Reply> add_recipient(const Recipient& recipient) override {
-        const std::string domain = lower_ascii(recipient.address.domain);
-        const std::string local = lower_ascii(unquote(recipient.address.local));
+        const std::string domain = core::ascii_lower(recipient.address.domain);
+        const std::string local = core::ascii_lower(unquote(recipient.address.local));
         if (!valid_mailbox_component(domain) || !valid_mailbox_component(local)) {
             log::info(backend_line("backend_mailbox_refused", describe()).add("recipient", recipient.address.str()));
             co_return core::make_reply(550, "5.1.1", "Mailbox name not allowed");
