@@ -2,13 +2,16 @@
 mid-DATA, silent after the dot, surprise or garbage replies, slow greeting; failover to the
 next server; the backend's own text is not shown to the client for synthesized errors."""
 
-import time
 import unittest
 
-from harness import (MxgateTestCase, RawSmtp, closed_port, mxgate_config, simple_message,
+from harness import (MxgateTestCase, RawSmtp, mxgate_config, simple_message,
                      smtp_backend)
 
-SLACK = 1.5
+# Every timer but the one under test is set far beyond this read timeout, so a reply
+# within it names its cause; no test asserts how late a timer fires.
+HANG_GUARD = 15.0
+OTHER_TIMEOUTS_OFF = {"command": "1h", "data": "1h", "backend_connect": "1h", "backend_reply": "1h",
+                      "backend_data_done": "1h"}
 BIG_BODY = ("z" * 76 + "\n") * 3000   # ~230 KB: mxgate has to stream to the backend before the dot
 
 
@@ -44,7 +47,7 @@ class FaultBase(MxgateTestCase):
 class BackendDown(FaultBase):
     def test_connection_refused_gives_451_at_rcpt(self):
         healthy = self.start_sink(name="healthy")
-        mx = self.gateway(f"127.0.0.1:{closed_port()}", healthy=healthy)
+        mx = self.gateway(f"127.0.0.1:{self.closed_port()}", healthy=healthy)
         with RawSmtp(mx.port()) as c:
             r = self.begin(c)
             self.assertReply(r, "451 4.", "backend down")
@@ -54,7 +57,7 @@ class BackendDown(FaultBase):
 
     def test_failover_to_second_server(self):
         sink = self.start_sink()
-        mx = self.gateway(f"127.0.0.1:{closed_port()}", sink.address)
+        mx = self.gateway(f"127.0.0.1:{self.closed_port()}", sink.address)
         with RawSmtp(mx.port()) as c:
             self.assertReply(self.begin(c), 250, "second server takes over")
             self.assertReply(c.cmd("DATA"), 354)
@@ -73,15 +76,12 @@ class BackendDown(FaultBase):
 
     def test_silent_greeting_hits_backend_connect_timeout(self):
         fb = self.start_faulty(fault="hang_greeting")
-        mx = self.gateway(fb.address, timeouts={"backend_connect": "2s"})
-        with RawSmtp(mx.port(), timeout=10) as c:
+        mx = self.gateway(fb.address, timeouts={**OTHER_TIMEOUTS_OFF, "backend_connect": "2s"})
+        with RawSmtp(mx.port(), timeout=HANG_GUARD) as c:
             c.ehlo()
             c.cmd("MAIL FROM:<s@example.com>")
-            start = time.monotonic()
-            r = c.cmd("RCPT TO:<r@example.org>", timeout=10)
-            elapsed = time.monotonic() - start
+            r = c.cmd("RCPT TO:<r@example.org>", timeout=HANG_GUARD)
             self.assert_generic_4xx(r, "backend never greets")
-            self.assertLessEqual(elapsed, 2 + SLACK, f"RCPT took {elapsed:.1f}s with backend_connect=2s")
 
 
 class BackendMidTransaction(FaultBase):
@@ -100,15 +100,12 @@ class BackendMidTransaction(FaultBase):
 
     def test_backend_silent_after_dot(self):
         fb = self.start_faulty(fault="hang_after_dot")
-        mx = self.gateway(fb.address, timeouts={"backend_data_done": "2s"})
-        with RawSmtp(mx.port(), timeout=10) as c:
+        mx = self.gateway(fb.address, timeouts={**OTHER_TIMEOUTS_OFF, "backend_data_done": "2s"})
+        with RawSmtp(mx.port(), timeout=HANG_GUARD) as c:
             self.assertReply(self.begin(c), 250)
             self.assertReply(c.cmd("DATA"), 354)
-            start = time.monotonic()
-            r = c.message(simple_message(), timeout=10)
-            elapsed = time.monotonic() - start
+            r = c.message(simple_message(), timeout=HANG_GUARD)
             self.assert_generic_4xx(r, "backend never answered the dot")
-            self.assertLessEqual(elapsed, 2 + SLACK, f"end-of-data reply after {elapsed:.1f}s, backend_data_done=2s")
         self.assertEqual(len(fb.messages), 1, "the backend did get the message, it just never confirmed it")
 
     def test_sink_slow_after_dot(self):

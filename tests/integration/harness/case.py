@@ -14,7 +14,7 @@ from .faulty import FaultyBackend
 from .messages import lf, split_first_header
 from .mxgate import Mxgate
 from .nsd import Nsd, SilentDns
-from .process import TestDir
+from .process import ClosedPort, TestDir
 from .sink import SmtpSink
 
 
@@ -69,6 +69,10 @@ class MxgateTestCase(unittest.TestCase):
 
     def start_silent_dns(self, **kw) -> SilentDns:
         return self._register(SilentDns(**kw))
+
+    def closed_port(self) -> int:
+        """A loopback port that refuses connections and stays so for the test's life."""
+        return self._register(ClosedPort()).port
 
     def start_mxgate(self, config: dict | str, **kw) -> Mxgate:
         mx = Mxgate(self.tmp, config, start=False, **kw)

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Iterable
 
-from .process import DEFAULT_WAIT, LOOPBACK, STOP_WAIT, HarnessError, ManagedProcess, Peer, start_listening, \
+from .process import DEFAULT_WAIT, LOOPBACK, STOP_WAIT, HarnessError, ManagedProcess, Peer, start_on_candidate_port, \
     tail, wait_for
 
 DOVECOT = "/usr/sbin/dovecot"
@@ -90,9 +90,9 @@ service lmtp {{
         return [DOVECOT, "-F", "-c", self.conf]
 
     def start(self):
-        self.proc, self.port = start_listening(self._argv, name="dovecot", log_path=self.root / "dovecot.stderr",
-                                               timeout=10.0, details=self.describe,
-                                               failure_output=lambda proc: proc.output() + self._log())
+        self.proc, self.port = start_on_candidate_port(self._argv, name="dovecot", log_path=self.root / "dovecot.stderr",
+                                                       timeout=10.0, details=self.describe,
+                                                       failure_output=lambda proc: proc.output() + self._log())
         return self
 
     def stop(self):

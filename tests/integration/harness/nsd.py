@@ -1,9 +1,9 @@
 """Real DNS peers for the DNS filters: Nsd (NLnet Labs' authoritative server, serving the zone
 files a test hands it) and SilentDns (a UDP+TCP port that takes queries and never answers).
 
-Mirrors tests/unit/filters/dns/nsd_fixture.hpp: `nsd -d -c nsd.conf` in the foreground, all of
-its files in its own temp dir (kept when MXGATE_KEEP_ZONES is set), 127.0.0.1 on a free port,
-remembered by PID and stopped with SIGTERM. Start-up is checked with a real query (the SOA of
+Mirrors tests/integration/native/filters/dns/nsd_fixture.hpp: `nsd -d -c nsd.conf` in the
+foreground, all of its files in its own temp dir (kept when MXGATE_KEEP_ZONES is set), 127.0.0.1 on
+a candidate port (a new one when another process took it first), remembered by PID and stopped with SIGTERM. Start-up is checked with a real query (the SOA of
 every zone, answered authoritatively), which also catches a zone file nsd refused.
 Also: zone_text() to write a zone quickly, and query(), a tiny stdlib DNS client (UDP).
 """
@@ -22,7 +22,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .process import LOOPBACK, HarnessError, ManagedProcess, Peer, free_port, tail, wait_for
+from .process import (LOOPBACK, START_ATTEMPTS, HarnessError, ManagedProcess, Peer, candidate_port, log_port_taken,
+                      tail, wait_for)
 
 NSD = "/usr/sbin/nsd"
 START_WAIT = 10.0          # seconds for nsd to load its zones and answer
@@ -166,9 +167,11 @@ class Nsd(Peer):
         return True
 
     def start(self):
-        """Start nsd and wait (bounded) until it answers for every zone; retry on a lost port race."""
-        for _attempt in range(5):
-            self.port = free_port()     # nsd binds it itself: another process may take it meanwhile
+        """Start nsd and wait (bounded) until it answers for every zone. nsd cannot bind port 0 (it
+        needs one port for UDP and TCP), so it starts on a candidate port, and on a new one when
+        another process took that port first."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self.port = candidate_port()
             for stale in ("nsd.log", "nsd.out", "nsd.pid", "zone.list", "xfrd.state"):
                 (self.dir / stale).unlink(missing_ok=True)
             conf = self._write_conf(self.port)
@@ -188,6 +191,7 @@ class Nsd(Peer):
             self.proc.stop()
             if "in use" not in log:
                 break
+            log_port_taken(self.name, self.port, attempt)
         status = self.proc.proc.returncode
         self.stop()
         raise HarnessError(f"{self.name} did not start (exit status {status}); log:\n{log}")

@@ -19,6 +19,7 @@ from typing import Callable
 LOOPBACK = "127.0.0.1"
 DEFAULT_WAIT = 5.0        # seconds; every wait in the harness is bounded
 STOP_WAIT = 5.0           # SIGTERM -> SIGKILL grace for helper processes
+START_ATTEMPTS = 5        # candidate ports tried before a peer that cannot bind port 0 is given up
 
 
 class HarnessError(AssertionError):
@@ -47,16 +48,19 @@ def wait_for(predicate: Callable[[], object], timeout: float = DEFAULT_WAIT, wha
         time.sleep(interval)
 
 
-def free_port() -> int:
-    """A port that was free a moment ago (bind 0, read it, close). Callers retry on collision."""
+def candidate_port() -> int:
+    """A port that was free a moment ago (bind 0, read it, close): only a guess, for peers that
+    cannot bind port 0 themselves. Another process may take it first, so callers start the peer
+    on it and retry on a new one when the bind failed (start_on_candidate_port)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((LOOPBACK, 0))
         return s.getsockname()[1]
 
 
-def closed_port() -> int:
-    """A loopback port nobody listens on (for 'backend down' tests)."""
-    return free_port()
+def log_port_taken(name: str, port: int, attempt: int):
+    """Why a peer is started again: the candidate port was lost to another process."""
+    sys.stderr.write(f"[harness] {name}: port {port} was taken before it bound it "
+                     f"(attempt {attempt} of {START_ATTEMPTS}), retrying on another port\n")
 
 
 def _socket_inodes(pid: int) -> set[str]:
@@ -139,6 +143,22 @@ class Peer:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class ClosedPort(Peer):
+    """A loopback TCP port that refuses connections (for 'backend down' tests): a socket bound
+    and never listening, held until close(), so no other process can take the port meanwhile."""
+
+    def __init__(self):
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind((LOOPBACK, 0))
+        self.port = self._socket.getsockname()[1]
+
+    def stop(self):
+        self._socket.close()
+
+    def describe(self) -> str:
+        return f"closed port {self.address}"
 
 
 class ManagedProcess:
@@ -249,18 +269,36 @@ class ManagedProcess:
         return ""
 
 
-def start_listening(make_argv: Callable[[int], list], *, name: str, log_path: Path, timeout: float,
-                    details: Callable[[], str] | None = None,
-                    failure_output: Callable[[ManagedProcess], str] | None = None) -> tuple[ManagedProcess, int]:
-    """Start a server on a free loopback port and wait until it listens there.
+def start_on_port_zero(argv: list, *, name: str, log_path: Path, timeout: float,
+                       details: Callable[[], str] | None = None) -> tuple[ManagedProcess, int]:
+    """Start a server whose argv makes it bind port 0 and learn its port from /proc, where that
+    PID's listening socket shows it (smtp-sink opens one). Returns (process, port)."""
+    proc = ManagedProcess(argv, name=name, log_path=log_path)
+    try:
+        ports = wait_for(lambda: listening_ports(proc.pid) or not proc.alive(), timeout,
+                         f"{name} to listen", details=details)
+        if not proc.alive():
+            raise HarnessError(f"{name} did not start: {' '.join(proc.argv)}\n{proc.output()}")
+    except HarnessError:
+        proc.stop()
+        raise
+    return proc, min(ports)
+
+
+def start_on_candidate_port(make_argv: Callable[[int], list], *, name: str, log_path: Path, timeout: float,
+                            details: Callable[[], str] | None = None,
+                            failure_output: Callable[[ManagedProcess], str] | None = None
+                            ) -> tuple[ManagedProcess, int]:
+    """Start a server that cannot bind port 0 (redis-server takes 0 as "no TCP", dovecot as
+    "no listener") on a candidate port, and wait until it listens there.
 
     make_argv(port) gives the command line (and may write a config for that port). When the
-    process exits instead because the port was taken meanwhile ("in use" in its output), try
-    again with another port, up to 5 times. Returns (process, port).
+    process exits instead because another process took the port first ("in use" in its
+    output), try again on a new candidate, START_ATTEMPTS times in all. Returns (process, port).
     """
     last_output, argv = "", []
-    for _attempt in range(5):
-        port = free_port()
+    for attempt in range(1, START_ATTEMPTS + 1):
+        port = candidate_port()
         argv = make_argv(port)
         proc = ManagedProcess(argv, name=name, log_path=log_path)
         try:
@@ -275,4 +313,5 @@ def start_listening(make_argv: Callable[[int], list], *, name: str, log_path: Pa
         proc.stop()
         if "in use" not in last_output:
             break
+        log_port_taken(name, port, attempt)
     raise HarnessError(f"{name} did not start: {' '.join(str(a) for a in argv)}\n{last_output}")

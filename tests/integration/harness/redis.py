@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .process import LOOPBACK, STOP_WAIT, ManagedProcess, Peer, start_listening
+from .process import LOOPBACK, STOP_WAIT, ManagedProcess, Peer, start_on_candidate_port
 
 REDIS_SERVER = "/usr/bin/redis-server"
 
@@ -25,8 +25,8 @@ class RedisServer(Peer):
                 "--dir", str(self.root), "--protected-mode", "no"] + (["--requirepass", self.password] if self.password else [])
 
     def start(self):
-        self.proc, self.port = start_listening(self._argv, name=self.name, log_path=self.root / "redis.log",
-                                               timeout=10.0)
+        self.proc, self.port = start_on_candidate_port(self._argv, name=self.name, log_path=self.root / "redis.log",
+                                                       timeout=10.0)
         return self
 
     def stop(self):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .process import DEFAULT_WAIT, LOOPBACK, ManagedProcess, Peer, start_listening, wait_for
+from .process import DEFAULT_WAIT, LOOPBACK, ManagedProcess, Peer, start_on_port_zero, wait_for
 
 SMTP_SINK = "/usr/sbin/smtp-sink"
 
@@ -147,8 +147,8 @@ class SmtpSink(Peer):
             self.start()
 
     def start(self):
-        self.proc, self.port = start_listening(
-            lambda port: [SMTP_SINK, *self.options, "-d", f"{self.dump_dir}/%Y%m%d%H/", f"{LOOPBACK}:{port}", "100"],
+        self.proc, self.port = start_on_port_zero(
+            [SMTP_SINK, *self.options, "-d", f"{self.dump_dir}/%Y%m%d%H/", f"{LOOPBACK}:0", "100"],
             name=f"smtp-sink {self.name}", log_path=self.log_path, timeout=DEFAULT_WAIT)
         return self
 

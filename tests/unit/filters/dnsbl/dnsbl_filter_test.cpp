@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <stdexcept>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -24,14 +27,16 @@ using namespace std::chrono_literals;
 using mxgate::test::FakeResolver;
 using RT = mxgate::filters::dns::RecordType;
 using St = mxgate::filters::dns::Status;
-using Clock = std::chrono::steady_clock;
 using Findings = std::vector<core::Finding>;
 
+// Runs task to its end. hang_guard only turns a test that would wait forever
+// into a failure; no test asserts how fast anything ran.
 template <class T>
-T run(boost::asio::awaitable<T> task) {
+T run(boost::asio::awaitable<T> task, std::chrono::seconds hang_guard = 60s) {
     boost::asio::io_context io;
     auto done = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
-    io.run();
+    io.run_for(hang_guard);
+    if (done.wait_for(0s) != std::future_status::ready) throw std::runtime_error("still running after the hang guard");
     return done.get();
 }
 
@@ -172,13 +177,9 @@ TEST_F(DnsblFilterTest, ListsAreAskedConcurrently) {
         resolver_.records(std::string("99.2.0.192.") + zone, RT::a, {"127.0.0.2"}, 200ms);
     config_.lists = {list("a", "a.example"), list("b", "b.example"), list("c", "c.example")};
     for (auto& l : config_.lists) l.fetch_reason = false;
-    const auto start = Clock::now();
     const auto findings = inspect(core::Stage::connect);
-    const auto elapsed = Clock::now() - start;
     EXPECT_EQ(names(findings), (std::vector<std::string>{"dnsbl.a", "dnsbl.b", "dnsbl.c"}));
-    EXPECT_EQ(resolver_.max_in_flight, 3);
-    EXPECT_GE(elapsed, 200ms);
-    EXPECT_LT(elapsed, 380ms) << "the lists were asked one after the other";
+    EXPECT_EQ(resolver_.max_in_flight, 3) << "the lists were asked one after the other";
 }
 
 TEST_F(DnsblFilterTest, DeadListCostsOnlyItsOwnTimeout) {
@@ -190,18 +191,16 @@ TEST_F(DnsblFilterTest, DeadListCostsOnlyItsOwnTimeout) {
     auto slow = list("slow", "slow.example");
     slow.timeout = 250ms;
     config_.lists = {dead, slow, list("fast", "fast.example")};
-    const auto start = Clock::now();
     const auto findings = inspect(core::Stage::connect);
-    const auto elapsed = Clock::now() - start;
     ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.dead", "dnsbl.slow", "dnsbl.fast"}));
     EXPECT_EQ(findings[0].outcome, core::Outcome::temperror);
     EXPECT_EQ(findings[0].reason, "no answer: timeout");
     EXPECT_EQ(findings[1].outcome, core::Outcome::fail);
     EXPECT_EQ(findings[1].reason, "listed");  // the TXT ran out of the list's budget
     EXPECT_EQ(findings[2].outcome, core::Outcome::pass);
-    EXPECT_GE(elapsed, 300ms);
-    EXPECT_LT(elapsed, 450ms);
+    // Both hanging questions ended by their own list's budget, asked side by side.
     EXPECT_EQ(resolver_.cancelled, 2);
+    EXPECT_EQ(resolver_.max_in_flight, 3);
     EXPECT_EQ(filter_->counters().unanswered, 1u);
     EXPECT_EQ(filter_->counters().listed, 1u);
     EXPECT_EQ(filter_->counters().not_listed, 1u);
@@ -361,9 +360,7 @@ TEST(Fcrdns, Cases) {
     for (const auto& c : cases) {
         FakeResolver resolver;
         c.dns(resolver);
-        const auto start = Clock::now();
         const auto result = run(bl::check_fcrdns(resolver, ip::make_address(c.client), config));
-        EXPECT_LT(Clock::now() - start, 400ms) << c.what;
         EXPECT_EQ(result.outcome, c.outcome) << c.what << ": " << result.reason;
         EXPECT_EQ(result.name, c.name) << c.what;
         const auto finding = bl::to_finding(result);
@@ -378,11 +375,9 @@ TEST(Fcrdns, ConfirmedNameDoesNotWaitForAHangingName) {
     resolver.never("hang.example", RT::a);
     resolver.records("mx.example.org", RT::a, {"192.0.2.99"}, 20ms);
     bl::FcrdnsConfig config;
-    config.timeout = 2s;
-    const auto start = Clock::now();
+    config.timeout = 24h;  // no test outlives it: finishing at all means the confirmed name ended the check
     const auto result = run(bl::check_fcrdns(resolver, ip::make_address("192.0.2.99"), config));
     EXPECT_EQ(result.outcome, core::Outcome::pass);
-    EXPECT_LT(Clock::now() - start, 300ms);
     EXPECT_EQ(resolver.cancelled, 1);
 }
 

@@ -26,7 +26,6 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using dns::RecordType;
 using dns::Status;
-using Clock = std::chrono::steady_clock;
 
 class SpfEvaluatorTest : public ::testing::Test {
 protected:
@@ -111,12 +110,10 @@ TEST_F(SpfEvaluatorTest, DeadlineEndsAHangingCheckWithTemperror) {
     dns_.add("hang.example.org", RecordType::txt, {"v=spf1 a:never.example.org -all"});
     dns_.hang("never.example.org");
     config_.timeout = 300ms;
-    const auto start = Clock::now();
     SpfEvaluator evaluator(dns_, config_);
     auto verdict = evaluator.evaluate_blocking({asio::ip::make_address("192.0.2.9"), "x", "a@hang.example.org"});
     EXPECT_EQ(verdict.result, SpfResult::temperror);
-    EXPECT_LT(Clock::now() - start, 2s);
-    EXPECT_EQ(evaluator.counters().deadline_exceeded.load(), 1u);
+    EXPECT_EQ(evaluator.counters().deadline_exceeded.load(), 1u) << "the deadline, not the DNS answer, ended it";
 }
 
 TEST_F(SpfEvaluatorTest, VoidLookupLimit) {
@@ -168,11 +165,10 @@ TEST_F(SpfEvaluatorTest, CancelledCallerEndsTheCheckPromptly) {
     using namespace asio::experimental::awaitable_operators;
     dns_.add("hang.example.org", RecordType::txt, {"v=spf1 a:never.example.org -all"});
     dns_.hang("never.example.org");
-    config_.timeout = 30s;
+    config_.timeout = 24h;  // only the caller's cancellation can end the check within the test
     SpfEvaluator evaluator(dns_, config_);
     asio::io_context io;
     bool timer_won = false;
-    const auto start = Clock::now();
     SpfRequest request{asio::ip::make_address("192.0.2.9"), "x", "a@hang.example.org"};
     auto body = [&]() -> asio::awaitable<void> {
         asio::steady_timer timer(io, 200ms);
@@ -181,9 +177,9 @@ TEST_F(SpfEvaluatorTest, CancelledCallerEndsTheCheckPromptly) {
         timer_won = which.index() == 1;
     };
     asio::co_spawn(io, body(), asio::detached);
-    io.run();
+    io.run_for(60s);  // a hang guard, not a speed limit
     EXPECT_TRUE(timer_won);
-    EXPECT_LT(Clock::now() - start, 3s);
+    EXPECT_TRUE(io.stopped()) << "the check kept running after its caller gave up";
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "proxy/backend/backend.hpp"
+#include "tests/unit/closed_port.hpp"
 
 namespace mxgate::backend {
 namespace {
@@ -128,11 +129,6 @@ private:
     int connections_ = 0;
 };
 
-std::uint16_t refused_port() {
-    asio::io_context io;
-    tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
-    return a.local_endpoint().port();  // closed again when `a` goes: connecting is refused
-}
 
 class SmtpTransactionTest : public ::testing::Test {
 protected:
@@ -193,6 +189,7 @@ protected:
     asio::io_context io_;
     std::shared_ptr<config::Config> config_;
     BackendPool pool_{io_};
+    const mxgate::test::ClosedPort refused_, also_refused_;  // "no server here", held for the test
 };
 
 TEST_F(SmtpTransactionTest, DeliversAndReusesTheConnection) {
@@ -215,7 +212,7 @@ TEST_F(SmtpTransactionTest, DeliversAndReusesTheConnection) {
 
 TEST_F(SmtpTransactionTest, FailsOverToTheNextServer) {
     FakeServer server(io_);
-    make_backend({refused_port(), server.port()});
+    make_backend({refused_.port(), server.port()});
     run([&]() -> asio::awaitable<void> { {
      const core::Reply reply = co_await deliver();
      EXPECT_EQ(reply.code, 250);
@@ -224,7 +221,7 @@ TEST_F(SmtpTransactionTest, FailsOverToTheNextServer) {
 }
 
 TEST_F(SmtpTransactionTest, NoServerIs451) {
-    make_backend({refused_port(), refused_port()});
+    make_backend({refused_.port(), also_refused_.port()});
     run([&]() -> asio::awaitable<void> {
         auto tx = open();
         const Recipient recipient{core::Address{"bob", "example.net"}, {}};
@@ -247,8 +244,10 @@ TEST_F(SmtpTransactionTest, ReplyTimeoutIs451) {
     FakeServer server(io_);
     server.silent_on_mail = true;
     make_backend({server.port()});
+    // The other backend timeouts cannot fire within run()'s hang guard: a 451 at all is the reply timeout's.
+    config_->timeouts.backend_connect = 24h;
+    config_->timeouts.backend_data_done = 24h;
     config_->timeouts.backend_reply = 200ms;
-    const auto start = std::chrono::steady_clock::now();
     run([&]() -> asio::awaitable<void> {
         auto tx = open();
         const Recipient recipient{core::Address{"bob", "example.net"}, {}};
@@ -256,7 +255,6 @@ TEST_F(SmtpTransactionTest, ReplyTimeoutIs451) {
         EXPECT_EQ(r.code, 451);
         EXPECT_EQ(r.enhanced, "4.3.0");
     });
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
 TEST_F(SmtpTransactionTest, AbortAfterRcptSendsRsetAndPools) {

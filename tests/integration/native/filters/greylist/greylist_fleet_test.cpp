@@ -1,4 +1,4 @@
-// Two mxgate nodes sharing one redis-server (started here on a free port): a
+// Two mxgate nodes sharing one redis-server (started here on loopback): a
 // client deferred by one node passes on the other, and rate limits count
 // across the fleet.
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include "filters/greylist/greylist_filter.hpp"
 #include "filters/greylist/rate_limit_filter.hpp"
 #include "filters/state/redis_store.hpp"
+#include "tests/integration/native/filters/state/redis_server.hpp"
 #include "tests/unit/filters/state/test_support.hpp"
 #include "tests/unit/filters/mailbox.hpp"
 

@@ -1,7 +1,7 @@
 // Real DNS peers on loopback for resolver and filter tests: an nsd serving the
-// zones a test hands it (started in the foreground on a free port, remembered by
-// PID, stopped with SIGTERM), and a "silent" server that takes queries and never
-// answers. Shared by the dns, dnsbl and spf tests.
+// zones a test hands it (started in the foreground, remembered by PID, stopped
+// with SIGTERM), and a "silent" server that takes queries and never answers.
+// Shared by the dns, dnsbl and spf tests of the integration_native_tests binary.
 #pragma once
 
 #include <arpa/inet.h>
@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <string>
 #include <system_error>
@@ -60,51 +61,30 @@ inline bool tcp_connects(int port) {
 
 // nsd in the foreground (-d), everything in its own temp dir. Set
 // MXGATE_KEEP_ZONES to keep that dir (zone files, nsd.conf, nsd.log) for debugging.
+// nsd cannot take port 0 (it needs one port for both UDP and TCP), so it starts
+// on a candidate port and, when another process took that port first, again on
+// a new one.
 class NsdServer {
 public:
     struct Zone {
         std::string name;  // "bl.test", or "." for the root
         std::string text;  // zone file contents
     };
+    static constexpr int max_start_attempts = 5;
+
     explicit NsdServer(const std::vector<Zone>& zones) {
-        using namespace std::chrono_literals;
         char pattern[] = "/tmp/mxgate-nsd-test-XXXXXX";
         dir_ = ::mkdtemp(pattern);
-        int udp = -1, tcp = -1;
-        port_ = bind_udp_tcp_pair(udp, tcp);
-        ::close(udp);  // nsd binds the port itself; the race with another process is tiny
-        ::close(tcp);
-        const auto conf = (dir_ / "nsd.conf").string();
-        std::ofstream out(conf);
-        out << "server:\n  ip-address: 127.0.0.1@" << port_ << "\n  do-ip6: no\n  username: \"\"\n"
-            << "  zonesdir: \"" << dir_.string() << "\"\n  pidfile: \"" << (dir_ / "nsd.pid").string()
-            << "\"\n  database: \"\"\n  zonelistfile: \"" << (dir_ / "zone.list").string() << "\"\n  xfrdfile: \""
-            << (dir_ / "xfrd.state").string() << "\"\n  xfrdir: \"" << dir_.string() << "\"\n  logfile: \""
-            << (dir_ / "nsd.log").string() << "\"\n  verbosity: 0\n  server-count: 1\n"
-            << "remote-control:\n  control-enable: no\n";
-        int n = 0;
-        for (const auto& zone : zones) {
+        for (std::size_t n = 0; n < zones.size(); ++n) {
             // Numbered files: a zone name ("." or one with \DDD escapes) need not be a good file name.
-            const std::string file = "zone" + std::to_string(n++) + ".zone";
-            std::ofstream(dir_ / file) << zone.text;
-            out << "zone:\n  name: \"" << zone.name << "\"\n  zonefile: " << file << "\n";
+            zone_config_ += "zone:\n  name: \"" + zones[n].name + "\"\n  zonefile: zone" + std::to_string(n) + ".zone\n";
+            std::ofstream(dir_ / ("zone" + std::to_string(n) + ".zone")) << zones[n].text;
         }
-        out.close();
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::execl("/usr/sbin/nsd", "nsd", "-d", "-c", conf.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        for (auto until = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < until;
-             std::this_thread::sleep_for(5ms)) {
-            if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-                pid_ = -1;
-                break;
-            }
-            if (tcp_connects(port_)) {
-                ready_ = true;
-                break;
-            }
+        for (int attempt = 1; attempt <= max_start_attempts && !ready_; ++attempt) {
+            start_on(candidate_port());
+            if (ready_ || !port_was_taken()) break;  // a config or zone error: another port won't help
+            std::cerr << "[nsd fixture] port " << port_ << " was taken before nsd bound it (attempt " << attempt
+                      << " of " << max_start_attempts << "), retrying on another\n";
         }
     }
     ~NsdServer() {
@@ -127,7 +107,52 @@ public:
     }
 
 private:
+    // A port free for both UDP and TCP a moment ago: only a guess, start_on() may lose it.
+    static int candidate_port() {
+        int udp = -1, tcp = -1;
+        const int port = bind_udp_tcp_pair(udp, tcp);
+        ::close(udp);
+        ::close(tcp);
+        return port;
+    }
+
+    void start_on(int port) {
+        using namespace std::chrono_literals;
+        port_ = port;
+        std::filesystem::remove(dir_ / "nsd.log");
+        const auto conf = (dir_ / "nsd.conf").string();
+        std::ofstream(conf) << "server:\n  ip-address: 127.0.0.1@" << port_ << "\n  do-ip6: no\n  username: \"\"\n"
+                            << "  zonesdir: \"" << dir_.string() << "\"\n  pidfile: \"" << (dir_ / "nsd.pid").string()
+                            << "\"\n  database: \"\"\n  zonelistfile: \"" << (dir_ / "zone.list").string()
+                            << "\"\n  xfrdfile: \"" << (dir_ / "xfrd.state").string() << "\"\n  xfrdir: \""
+                            << dir_.string() << "\"\n  logfile: \"" << (dir_ / "nsd.log").string()
+                            << "\"\n  verbosity: 0\n  server-count: 1\n"
+                            << "remote-control:\n  control-enable: no\n"
+                            << zone_config_;
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::execl("/usr/sbin/nsd", "nsd", "-d", "-c", conf.c_str(), static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        // nsd logs "nsd started" once it holds its sockets, so a listener of another
+        // process on the same port is never mistaken for it.
+        for (auto until = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < until;
+             std::this_thread::sleep_for(5ms)) {
+            if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+                pid_ = -1;
+                return;
+            }
+            if (log().find("nsd started") != std::string::npos && tcp_connects(port_)) {
+                ready_ = true;
+                return;
+            }
+        }
+    }
+
+    bool port_was_taken() const { return log().find("Address already in use") != std::string::npos; }
+
     std::filesystem::path dir_;
+    std::string zone_config_;  // the zone: sections of nsd.conf
     int port_ = -1;
     pid_t pid_ = -1;
     bool ready_ = false;

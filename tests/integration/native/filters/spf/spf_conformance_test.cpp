@@ -29,7 +29,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/unit/filters/dns/nsd_fixture.hpp"
+#include "tests/integration/native/filters/dns/nsd_fixture.hpp"
 #include "tests/unit/filters/mailbox.hpp"
 
 namespace mxgate::filters::spf {
@@ -178,8 +178,8 @@ const std::map<std::string, std::string> known_deviations = {
 
 fs::path suite_path() {
     if (const char* env = std::getenv("MXGATE_SPF_SUITE")) return env;
-    // tests/unit/filters/spf/<this file> -> <repo>/../shared/conformance/spf/
-    return fs::path(__FILE__).parent_path() / "../../../../../shared/conformance/spf/rfc7208-tests.yml";
+    // tests/integration/native/filters/spf/<this file> -> <repo>/../shared/conformance/spf/
+    return fs::path(__FILE__).parent_path() / "../../../../../../shared/conformance/spf/rfc7208-tests.yml";
 }
 
 std::string lower(std::string s) {

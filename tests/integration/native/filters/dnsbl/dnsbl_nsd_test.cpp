@@ -11,7 +11,7 @@
 
 #include "filters/dns/unbound_resolver.hpp"
 #include "filters/dnsbl/dnsbl_filter.hpp"
-#include "tests/unit/filters/dns/nsd_fixture.hpp"
+#include "tests/integration/native/filters/dns/nsd_fixture.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
 
 namespace {
@@ -22,7 +22,6 @@ namespace f = mxgate::filters;
 namespace core = mxgate::core;
 namespace ip = boost::asio::ip;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 using Findings = std::vector<core::Finding>;
 
 // The relative name of an address inside its reverse zone or a list zone.
@@ -130,9 +129,7 @@ protected:
 };
 
 TEST_F(DnsblNsd, ListedClientWithConfirmedName) {
-    const auto start = Clock::now();
     const auto findings = inspect(core::Stage::connect, "198.18.0.10");
-    const auto elapsed = Clock::now() - start;
     EXPECT_EQ(summary(findings),
               "fcrdns=pass dnsbl.bl=fail[127.0.0.2,127.0.0.4] dnsbl.sbl=fail[127.0.0.4] dnswl.wl=pass[127.0.10.2] "
               "dnsbl.dead=temperror dnsbl.dbl=fail[127.0.1.2]");
@@ -143,9 +140,8 @@ TEST_F(DnsblNsd, ListedClientWithConfirmedName) {
     EXPECT_EQ(attr(findings[1], "score"), "3");
     EXPECT_EQ(attr(findings[3], "score"), "-5");
     EXPECT_EQ(attr(findings[5], "query"), "mail.example.com.dbl.example.net");
-    // The dead list took its own 300 ms, not dns.timeout (2 s), and held up nothing else.
-    EXPECT_GE(elapsed, 300ms);
-    EXPECT_LT(elapsed, 900ms);
+    // The dead list's own 300 ms ended its query: the filter cancelled it while the
+    // resolver still waited (had dns.timeout, 2 s, come first, no cancel would count).
     EXPECT_EQ(filter_->counters().unanswered, 1u);
     EXPECT_EQ(resolver_->counters().cancelled, 1u);
 }
