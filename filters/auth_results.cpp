@@ -3,10 +3,10 @@
 #include <cctype>
 
 #include "filters/header_text.hpp"
+#include "proxy/core/text.hpp"
 
 namespace mxgate::filters {
 
-using header_text::iequals;
 using header_text::skip_cfws;
 
 std::string authentication_results_header(std::string_view authserv_id, const std::vector<std::string>& resinfos) {
@@ -28,7 +28,7 @@ bool claims_authserv_id(std::string_view header, std::string_view authserv_id) {
         // The name may be folded before its colon (obs syntax, and a forger's trick).
         while (!name.empty() && (name.back() == ' ' || name.back() == '\t' || name.back() == '\r' || name.back() == '\n'))
             name.remove_suffix(1);
-        if (iequals(name, field)) header.remove_prefix(colon + 1);
+        if (core::iequals(name, field)) header.remove_prefix(colon + 1);
     }
     header = skip_cfws(header);
     if (header.empty() || authserv_id.empty()) return false;
@@ -59,7 +59,7 @@ bool claims_authserv_id(std::string_view header, std::string_view authserv_id) {
     // Whatever follows (RFC 8601: [CFWS version] ";"), a reader that takes the
     // first token for the authserv-id sees ours: a field we must not pass on.
     if (id.size() == authserv_id.size() + 1 && id.back() == '.') id.pop_back();  // the same name, absolute
-    return iequals(id, authserv_id);
+    return core::iequals(id, authserv_id);
 }
 
 }  // namespace mxgate::filters

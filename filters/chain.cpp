@@ -10,38 +10,13 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "filters/log.hpp"
+#include "proxy/core/log.hpp"
 
 namespace mxgate::filters {
 
 namespace asio = boost::asio;
 
-std::string_view to_string(Stage stage) {
-    switch (stage) {
-        case Stage::connect: return "connect";
-        case Stage::helo: return "helo";
-        case Stage::mail_from: return "mail_from";
-        case Stage::rcpt: return "rcpt";
-        case Stage::end_of_data: return "end_of_data";
-    }
-    return "unknown";
-}
-
-std::string_view to_string(Outcome outcome) {
-    switch (outcome) {
-        case Outcome::pass: return "pass";
-        case Outcome::fail: return "fail";
-        case Outcome::softfail: return "softfail";
-        case Outcome::neutral: return "neutral";
-        case Outcome::none: return "none";
-        case Outcome::temperror: return "temperror";
-        case Outcome::permerror: return "permerror";
-        case Outcome::skipped: return "skipped";
-    }
-    return "unknown";
-}
-
-bool Chain::idle_at(Stage stage) const {
+bool Chain::idle_at(core::Stage stage) const {
     for (const auto& filter : filters_)
         if (filter->runs_at(stage)) return false;
     return true;
@@ -49,7 +24,7 @@ bool Chain::idle_at(Stage stage) const {
 
 namespace {
 
-Finding failed(const Filter& filter, const std::exception_ptr& error) {
+core::Finding failed(const Filter& filter, const std::exception_ptr& error) {
     std::string what = "unknown exception";
     try {
         std::rethrow_exception(error);
@@ -58,10 +33,10 @@ Finding failed(const Filter& filter, const std::exception_ptr& error) {
     } catch (...) {
     }
     // No action attribute: policy fails closed on it (docs/architecture.md).
-    return {std::string(filter.name()), Outcome::temperror, {{"error", "exception"}}, std::move(what)};
+    return {std::string(filter.name()), core::Outcome::temperror, {{"error", "exception"}}, std::move(what)};
 }
 
-void append(std::vector<Finding>& to, std::vector<Finding> found) {
+void append(std::vector<core::Finding>& to, std::vector<core::Finding> found) {
     to.insert(to.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
 }
 
@@ -72,7 +47,7 @@ struct StageRun {
         : wake(executor), cancel(filters), results(filters), errors(filters), done(filters, false), pending(filters) {}
     asio::steady_timer wake;  // the deadline; cancelled early when the last filter is done
     std::vector<asio::cancellation_signal> cancel;
-    std::vector<std::vector<Finding>> results;
+    std::vector<std::vector<core::Finding>> results;
     std::vector<std::exception_ptr> errors;
     std::vector<bool> done;
     std::size_t pending;
@@ -90,16 +65,16 @@ asio::awaitable<void> wait_for_filters(StageRun& run) {
 
 }  // namespace
 
-asio::awaitable<std::vector<Finding>> Chain::run(Stage stage, const TransactionView& view) const {
+asio::awaitable<std::vector<core::Finding>> Chain::run(core::Stage stage, const TransactionView& view) const {
     std::vector<Filter*> active;
     for (const auto& filter : filters_)
         if (filter->runs_at(stage)) active.push_back(filter.get());
-    std::vector<Finding> findings;
+    std::vector<core::Finding> findings;
     if (active.empty()) co_return findings;
     auto run = std::make_shared<StageRun>(co_await asio::this_coro::executor, active.size());
     run->wake.expires_after(stage_timeout_);
     for (std::size_t i = 0; i < active.size(); ++i) {
-        auto finished = [run, i](std::exception_ptr error, std::vector<Finding> found) {
+        auto finished = [run, i](std::exception_ptr error, std::vector<core::Finding> found) {
             run->errors[i] = std::move(error);
             run->results[i] = std::move(found);
             run->done[i] = true;

@@ -29,10 +29,10 @@ public:
         : filters_(std::move(filters)), stage_timeout_(stage_timeout) {}
 
     // True when no filter runs at `stage`: the session skips the stage entirely.
-    bool idle_at(Stage stage) const;
+    bool idle_at(core::Stage stage) const;
     // Completes by stage_timeout plus the time cancelled filters take to notice
     // (their waits - DNS, timers, the SPF evaluator - end at once when cancelled).
-    boost::asio::awaitable<std::vector<Finding>> run(Stage stage, const TransactionView& view) const;
+    boost::asio::awaitable<std::vector<core::Finding>> run(core::Stage stage, const TransactionView& view) const;
     const ChainCounters& counters() const noexcept { return *counters_; }
 
 private:

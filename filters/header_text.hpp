@@ -23,6 +23,5 @@ std::vector<std::string> words_of(std::string_view text);  // split at single sp
 // Skips folding white space and comments (nested, with quoted-pairs); an
 // unterminated comment leaves nothing.
 std::string_view skip_cfws(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);    // ASCII, case-insensitive
 
 }  // namespace mxgate::filters::header_text

@@ -9,8 +9,8 @@ namespace mxgate::policy {
 
 namespace {
 
-using filters::Finding;
-using filters::Outcome;
+using core::Finding;
+using core::Outcome;
 using Action = Verdict::Action;
 
 // A filter's default action: attrs action=reject|tempfail|disconnect and
@@ -39,7 +39,7 @@ std::optional<Verdict> stated_action(const Finding& finding) {
 
 }  // namespace
 
-Verdict Policy::decide(filters::Stage, const std::vector<Finding>& findings) const {
+Verdict Policy::decide(core::Stage, const std::vector<Finding>& findings) const {
     // The built-in rules, until the YAML rule engine makes them editable. The
     // first finding that calls for an answer decides; the rule names it.
     for (const auto& finding : findings) {

@@ -7,14 +7,14 @@
 
 #include <vector>
 
-#include "filters/filter.hpp"
 #include "policy/verdict.hpp"
+#include "proxy/core/finding.hpp"
 
 namespace mxgate::policy {
 
 class Policy {
 public:
-    Verdict decide(filters::Stage stage, const std::vector<filters::Finding>& findings) const;
+    Verdict decide(core::Stage stage, const std::vector<core::Finding>& findings) const;
 };
 
 }  // namespace mxgate::policy

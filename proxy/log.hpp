@@ -1,8 +1,8 @@
-// The proxy's side of the structured logger (filters/log.hpp): applying the
+// The proxy's side of the structured logger (proxy/core/log.hpp): applying the
 // logging config. Lines themselves are built with log::Line from there.
 #pragma once
 
-#include "filters/log.hpp"
+#include "proxy/core/log.hpp"
 #include "proxy/config/config.hpp"
 
 namespace mxgate::log {

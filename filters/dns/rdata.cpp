@@ -3,7 +3,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include <cctype>
+
+#include "proxy/core/text.hpp"
 
 namespace mxgate::filters::dns {
 namespace {
@@ -105,9 +106,7 @@ std::optional<std::string> parse_rdata(RecordType type, std::span<const std::uin
 
 std::string canonical_name(std::string_view name) {
     if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
-    std::string out(name);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
+    return core::ascii_lower(name);
 }
 
 std::string_view to_string(RecordType type) {

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "filters/dns/rdata.hpp"
-#include "filters/log.hpp"
+#include "proxy/core/log.hpp"
 
 namespace mxgate::filters::dns {
 namespace asio = boost::asio;

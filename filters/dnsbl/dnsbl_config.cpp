@@ -5,7 +5,7 @@
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/system/error_code.hpp>
 
-#include "filters/log_text.hpp"
+#include "proxy/core/text.hpp"
 #include "filters/dnsbl/dnsbl_query.hpp"
 
 namespace mxgate::filters::dnsbl {
@@ -22,16 +22,16 @@ std::vector<std::string> validate(const DnsblConfig& config) {
             errors.push_back(key + ".name: '" + list.name + "' used twice");
         for (char c : list.name) {
             if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
-                errors.push_back(key + ".name: '" + log_text(list.name) + "': use a-z, 0-9, '_' and '-'");
+                errors.push_back(key + ".name: '" + core::printable(list.name) + "': use a-z, 0-9, '_' and '-'");
                 break;
             }
         }
-        if (!normalize_domain(list.zone)) errors.push_back(key + ".zone: '" + log_text(list.zone) + "' is not a domain name");
+        if (!normalize_domain(list.zone)) errors.push_back(key + ".zone: '" + core::printable(list.zone) + "' is not a domain name");
         for (const auto& code : list.codes) {
             boost::system::error_code ec;
             const auto address = boost::asio::ip::make_address_v4(code, ec);
             if (ec || (address.to_uint() >> 24) != 127)
-                errors.push_back(key + ".codes: '" + log_text(code) + "' is not an address in 127.0.0.0/8");
+                errors.push_back(key + ".codes: '" + core::printable(code) + "' is not an address in 127.0.0.0/8");
         }
         if (!list.codes.empty() && list.bitmask != 0)
             errors.push_back(key + ": codes and bitmask exclude each other");

@@ -9,8 +9,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "filters/log.hpp"
-#include "filters/log_text.hpp"
+#include "proxy/core/log.hpp"
+#include "proxy/core/text.hpp"
 #include "filters/dnsbl/deadline_query.hpp"
 
 namespace mxgate::filters::dnsbl {
@@ -24,11 +24,11 @@ std::string listed_thing(const DnsList& list, const TransactionView& view) {
     switch (list.type) {
         case ListType::ip:
             return "client [" + (view.client_address ? unmapped(*view.client_address).to_string() : "unknown") + "]";
-        case ListType::helo: return "helo [" + log_text(view.helo) + "]";
+        case ListType::helo: return "helo [" + core::printable(view.helo) + "]";
         case ListType::sender_domain: return "sender domain [" + sender_domain(view.sender).value_or("") + "]";
         case ListType::rdns: {
             const auto name = view.findings ? confirmed_name(*view.findings) : std::nullopt;
-            return "client name [" + log_text(name.value_or("")) + "]";
+            return "client name [" + core::printable(name.value_or("")) + "]";
         }
     }
     return "client";
@@ -49,15 +49,15 @@ DnsblFilter::DnsblFilter(std::shared_ptr<const DnsblConfig> config, dns::Resolve
     }
 }
 
-bool DnsblFilter::runs_at(Stage stage) const noexcept {
+bool DnsblFilter::runs_at(core::Stage stage) const noexcept {
     auto any = [this](ListType type) {
         return std::any_of(lists_.begin(), lists_.end(), [type](const Compiled& c) { return c.list->type == type; });
     };
     switch (stage) {
-        case Stage::connect: return config_->fcrdns.enabled || any(ListType::ip) || any(ListType::rdns);
-        case Stage::helo: return any(ListType::helo);
-        case Stage::mail_from: return any(ListType::sender_domain);
-        case Stage::rcpt: return config_->reject_score > 0 && !lists_.empty();
+        case core::Stage::connect: return config_->fcrdns.enabled || any(ListType::ip) || any(ListType::rdns);
+        case core::Stage::helo: return any(ListType::helo);
+        case core::Stage::mail_from: return any(ListType::sender_domain);
+        case core::Stage::rcpt: return config_->reject_score > 0 && !lists_.empty();
         default: return false;
     }
 }
@@ -88,18 +88,18 @@ DnsblFilter::Queries DnsblFilter::queries_for(ListType type, const TransactionVi
     return queries;
 }
 
-asio::awaitable<std::vector<Finding>> DnsblFilter::inspect(Stage stage, const TransactionView& view) {
+asio::awaitable<std::vector<core::Finding>> DnsblFilter::inspect(core::Stage stage, const TransactionView& view) {
     using namespace asio::experimental::awaitable_operators;
-    std::vector<Finding> findings;
+    std::vector<core::Finding> findings;
     const bool lists_wanted = !(config_->skip_trusted && view.trusted);
-    if (stage == Stage::helo || stage == Stage::mail_from) {
+    if (stage == core::Stage::helo || stage == core::Stage::mail_from) {
         if (!lists_wanted) co_return findings;
-        auto queries = queries_for(stage == Stage::helo ? ListType::helo : ListType::sender_domain, view, {});
+        auto queries = queries_for(stage == core::Stage::helo ? ListType::helo : ListType::sender_domain, view, {});
         findings = co_await check_all(std::move(queries), std::string(view.session_id));
         co_return findings;
     }
-    if (stage == Stage::rcpt) co_return decide(view);
-    if (stage != Stage::connect) co_return findings;
+    if (stage == core::Stage::rcpt) co_return decide(view);
+    if (stage != core::Stage::connect) co_return findings;
 
     Queries ip_queries;
     if (lists_wanted) ip_queries = queries_for(ListType::ip, view, {});
@@ -115,22 +115,22 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::inspect(Stage stage, const Tr
     findings = std::move(rdns_findings);
     findings.insert(findings.end(), std::make_move_iterator(ip_findings.begin()),
                     std::make_move_iterator(ip_findings.end()));
-    auto rank = [this](const Finding& f) -> std::size_t {
+    auto rank = [this](const core::Finding& f) -> std::size_t {
         for (std::size_t i = 0; i < lists_.size(); ++i)
             if (lists_[i].finding_name == f.name) return i + 1;
         return 0;  // fcrdns
     };
     std::stable_sort(findings.begin(), findings.end(),
-                     [&](const Finding& a, const Finding& b) { return rank(a) < rank(b); });
+                     [&](const core::Finding& a, const core::Finding& b) { return rank(a) < rank(b); });
     co_return findings;
 }
 
-std::vector<Finding> DnsblFilter::decide(const TransactionView& view) {
-    std::vector<Finding> out;
+std::vector<core::Finding> DnsblFilter::decide(const TransactionView& view) {
+    std::vector<core::Finding> out;
     if (view.findings == nullptr) return out;
     int score = 0;
     std::string listed;
-    const Finding* first_block = nullptr;
+    const core::Finding* first_block = nullptr;
     const DnsList* first_block_list = nullptr;
     for (const auto& finding : *view.findings) {
         for (const auto& compiled : lists_) {
@@ -148,8 +148,8 @@ std::vector<Finding> DnsblFilter::decide(const TransactionView& view) {
     std::string reply = "554 5.7.1 Service unavailable; " + listed_thing(*first_block_list, view) +
                         " blocked using " + first_block_list->zone;
     if (first_block->reason.rfind("listed: ", 0) == 0) reply += "; " + first_block->reason.substr(8, 200);
-    out.push_back(Finding{"dnsbl",
-                          Outcome::fail,
+    out.push_back(core::Finding{"dnsbl",
+                          core::Outcome::fail,
                           {{"score", std::to_string(score)},
                            {"reject_score", std::to_string(config_->reject_score)},
                            {"lists", listed},
@@ -159,38 +159,38 @@ std::vector<Finding> DnsblFilter::decide(const TransactionView& view) {
     return out;
 }
 
-asio::awaitable<std::vector<Finding>> DnsblFilter::check_rdns(std::optional<asio::ip::address> client,
+asio::awaitable<std::vector<core::Finding>> DnsblFilter::check_rdns(std::optional<asio::ip::address> client,
                                                              bool lists_too, std::string session) {
-    std::vector<Finding> findings;
+    std::vector<core::Finding> findings;
     if (!config_->fcrdns.enabled && !lists_too) co_return findings;
     if (!client) {  // no address, no PTR: no name to confirm or to look up in rDNS lists
         ++counters_.fcrdns_none;
-        if (config_->fcrdns.enabled) findings.push_back(to_finding({Outcome::none, {}, {}, "client address unknown"}));
+        if (config_->fcrdns.enabled) findings.push_back(to_finding({core::Outcome::none, {}, {}, "client address unknown"}));
         co_return findings;
     }
     FcrdnsResult fcrdns = co_await check_fcrdns(resolver_, *client, config_->fcrdns);
     switch (fcrdns.outcome) {
-        case Outcome::pass: ++counters_.fcrdns_pass; break;
-        case Outcome::fail: ++counters_.fcrdns_fail; break;
-        case Outcome::none: ++counters_.fcrdns_none; break;
+        case core::Outcome::pass: ++counters_.fcrdns_pass; break;
+        case core::Outcome::fail: ++counters_.fcrdns_fail; break;
+        case core::Outcome::none: ++counters_.fcrdns_none; break;
         default: ++counters_.fcrdns_temperror; break;
     }
-    if (fcrdns.outcome == Outcome::temperror)
+    if (fcrdns.outcome == core::Outcome::temperror)
         log::info(log::Line("fcrdns_unanswered").add("session", session).add("client", client->to_string())
                       .add("reason", fcrdns.reason));
     if (config_->fcrdns.enabled) findings.push_back(to_finding(fcrdns));
     if (lists_too) {
         TransactionView view;
         view.client_address = client;
-        auto queries = queries_for(ListType::rdns, view, fcrdns.outcome == Outcome::pass ? fcrdns.name : "");
+        auto queries = queries_for(ListType::rdns, view, fcrdns.outcome == core::Outcome::pass ? fcrdns.name : "");
         auto listed = co_await check_all(std::move(queries), session);
         findings.insert(findings.end(), std::make_move_iterator(listed.begin()), std::make_move_iterator(listed.end()));
     }
     co_return findings;
 }
 
-asio::awaitable<std::vector<Finding>> DnsblFilter::check_all(Queries queries, std::string session) {
-    std::vector<Finding> findings;
+asio::awaitable<std::vector<core::Finding>> DnsblFilter::check_all(Queries queries, std::string session) {
+    std::vector<core::Finding> findings;
     if (queries.empty()) co_return findings;
     const auto executor = co_await asio::this_coro::executor;
     using Op = decltype(asio::co_spawn(executor, check_list(0, {}, {}), asio::deferred));
@@ -217,13 +217,13 @@ asio::awaitable<std::vector<Finding>> DnsblFilter::check_all(Queries queries, st
     co_return findings;
 }
 
-Finding DnsblFilter::unanswered(const Compiled& compiled, const std::string& query, std::string reason,
+core::Finding DnsblFilter::unanswered(const Compiled& compiled, const std::string& query, std::string reason,
                                 std::string_view session) {
     const DnsList& list = *compiled.list;
     log::warn(log::Line("dnsbl_unanswered").add("session", session).add("list", compiled.finding_name)
                   .add("zone", list.zone).add("query", query).add("reason", reason));
-    return Finding{compiled.finding_name,
-                   Outcome::temperror,
+    return core::Finding{compiled.finding_name,
+                   core::Outcome::temperror,
                    {{"zone", list.zone},
                     {"query", query},
                     {"codes", ""},
@@ -234,7 +234,7 @@ Finding DnsblFilter::unanswered(const Compiled& compiled, const std::string& que
                    std::move(reason)};
 }
 
-asio::awaitable<Finding> DnsblFilter::check_list(std::size_t list_index, std::string query, std::string session) {
+asio::awaitable<core::Finding> DnsblFilter::check_list(std::size_t list_index, std::string query, std::string session) {
     const Compiled& compiled = lists_.at(list_index);
     const DnsList& list = *compiled.list;
     const Deadline deadline = std::chrono::steady_clock::now() + list.timeout;
@@ -266,8 +266,8 @@ asio::awaitable<Finding> DnsblFilter::check_list(std::size_t list_index, std::st
     }
 
     const bool listed = match.kind == MatchResult::Kind::listed;
-    Finding finding{compiled.finding_name,
-                    listed ? (list.allow ? Outcome::pass : Outcome::fail) : (list.allow ? Outcome::none : Outcome::pass),
+    core::Finding finding{compiled.finding_name,
+                    listed ? (list.allow ? core::Outcome::pass : core::Outcome::fail) : (list.allow ? core::Outcome::none : core::Outcome::pass),
                     {{"zone", list.zone},
                      {"query", query},
                      {"codes", join(match.matched)},
@@ -284,7 +284,7 @@ asio::awaitable<Finding> DnsblFilter::check_list(std::size_t list_index, std::st
     if (list.fetch_reason) {
         // The reason text is best effort within what is left of this list's budget.
         dns::Answer txt = co_await query_until(resolver_, query, dns::RecordType::txt, deadline);
-        if (txt.status == dns::Status::ok && !txt.records.empty()) finding.reason = "listed: " + log_text(txt.records.front());
+        if (txt.status == dns::Status::ok && !txt.records.empty()) finding.reason = "listed: " + core::printable(txt.records.front());
     }
     co_return finding;
 }

@@ -55,14 +55,14 @@ public:
     DnsblFilter(std::shared_ptr<const DnsblConfig> config, dns::Resolver& resolver);
 
     std::string_view name() const noexcept override { return "dnsbl"; }
-    bool runs_at(Stage stage) const noexcept override;
-    boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) override;
+    bool runs_at(core::Stage stage) const noexcept override;
+    boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) override;
     // Like an unanswered list: action=proceed, no hit.
-    std::vector<Finding> timed_out(Stage) const override { return {timeout_finding(name(), "proceed")}; }
+    std::vector<core::Finding> timed_out(core::Stage) const override { return {timeout_finding(name(), "proceed")}; }
 
     // One list for one query name ("2.0.0.127.zen.example"), within the list's timeout;
     // session only names the session in log lines.
-    boost::asio::awaitable<Finding> check_list(std::size_t list_index, std::string query, std::string session = {});
+    boost::asio::awaitable<core::Finding> check_list(std::size_t list_index, std::string query, std::string session = {});
     const DnsblCounters& counters() const noexcept { return counters_; }
 
 private:
@@ -74,12 +74,12 @@ private:
     using Queries = std::vector<std::pair<std::size_t, std::string>>;  // list index, query name
 
     Queries queries_for(ListType type, const TransactionView& view, const std::string& rdns_name);
-    boost::asio::awaitable<std::vector<Finding>> check_all(Queries queries, std::string session);
-    boost::asio::awaitable<std::vector<Finding>> check_rdns(std::optional<boost::asio::ip::address> client,
+    boost::asio::awaitable<std::vector<core::Finding>> check_all(Queries queries, std::string session);
+    boost::asio::awaitable<std::vector<core::Finding>> check_rdns(std::optional<boost::asio::ip::address> client,
                                                             bool lists_too, std::string session);
-    Finding unanswered(const Compiled& compiled, const std::string& query, std::string reason,
+    core::Finding unanswered(const Compiled& compiled, const std::string& query, std::string reason,
                        std::string_view session);
-    std::vector<Finding> decide(const TransactionView& view);
+    std::vector<core::Finding> decide(const TransactionView& view);
 
     std::shared_ptr<const DnsblConfig> config_;
     dns::Resolver& resolver_;

@@ -91,11 +91,9 @@ std::optional<std::string> normalize_domain(std::string_view domain) {
     return out;
 }
 
-std::optional<std::string> sender_domain(std::string_view sender) {
-    if (sender.size() >= 2 && sender.front() == '<' && sender.back() == '>') sender = sender.substr(1, sender.size() - 2);
-    const auto at = sender.rfind('@');
-    if (at == std::string_view::npos) return std::nullopt;  // also the null sender ""
-    return normalize_domain(sender.substr(at + 1));
+std::optional<std::string> sender_domain(const core::Address& sender) {
+    if (sender.domain.empty()) return std::nullopt;  // the null sender <>
+    return normalize_domain(sender.domain);
 }
 
 std::optional<std::string> domain_query_name(std::string_view domain, std::string_view zone) {

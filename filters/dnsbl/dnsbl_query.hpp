@@ -13,6 +13,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "filters/dnsbl/dnsbl_config.hpp"
+#include "proxy/core/address.hpp"
 
 namespace mxgate::filters::dnsbl {
 
@@ -36,7 +37,7 @@ std::optional<std::string> normalize_domain(std::string_view domain);
 
 // The domain of a MAIL FROM path ("alice@Example.ORG" -> "example.org",
 // optional <>); nullopt for the null sender and for unusable domains.
-std::optional<std::string> sender_domain(std::string_view sender);
+std::optional<std::string> sender_domain(const core::Address& sender);
 
 // RFC 5782 §3: "<domain>.<zone>"; nullopt when the domain is unusable or the
 // whole name would exceed 253 octets.

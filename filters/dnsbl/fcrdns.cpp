@@ -41,12 +41,12 @@ asio::awaitable<FcrdnsResult> check_fcrdns(dns::Resolver& resolver, ip::address 
     std::string ptr_name = reverse_lookup_name(client);  // a named argument: no temporaries in co_await (GCC 12)
     dns::Answer ptr = co_await query_until(resolver, std::move(ptr_name), dns::RecordType::ptr, deadline);
     if (ptr.status == dns::Status::nxdomain || ptr.status == dns::Status::nodata) {
-        result.outcome = Outcome::none;
+        result.outcome = core::Outcome::none;
         result.reason = "no PTR record";
         co_return result;
     }
     if (failed(ptr)) {
-        result.outcome = Outcome::temperror;
+        result.outcome = core::Outcome::temperror;
         result.reason = std::string("PTR lookup: ") + std::string(dns::to_string(ptr.status));
         co_return result;
     }
@@ -55,7 +55,7 @@ asio::awaitable<FcrdnsResult> check_fcrdns(dns::Resolver& resolver, ip::address 
         if (auto name = normalize_domain(record)) result.ptr_names.push_back(std::move(*name));
     }
     if (result.ptr_names.empty()) {
-        result.outcome = Outcome::fail;
+        result.outcome = core::Outcome::fail;
         result.reason = "no usable PTR name";
         co_return result;
     }
@@ -83,28 +83,28 @@ asio::awaitable<FcrdnsResult> check_fcrdns(dns::Resolver& resolver, ip::address 
             continue;
         }
         if (maps_back(answers[i], client)) {
-            result.outcome = Outcome::pass;
+            result.outcome = core::Outcome::pass;
             result.name = result.ptr_names[i];
             result.reason = "forward-confirmed";
             co_return result;
         }
         any_failed = any_failed || failed(answers[i]);
     }
-    result.outcome = any_failed ? Outcome::temperror : Outcome::fail;
+    result.outcome = any_failed ? core::Outcome::temperror : core::Outcome::fail;
     result.reason = any_failed ? "a forward lookup failed and no name maps back" : "no PTR name maps back to the client";
     co_return result;
 }
 
-Finding to_finding(const FcrdnsResult& result) {
-    Finding finding{"fcrdns", result.outcome, {{"action", "proceed"}}, result.reason};  // informs, never decides
-    if (result.outcome == Outcome::pass) finding.attrs.emplace_back("name", result.name);
+core::Finding to_finding(const FcrdnsResult& result) {
+    core::Finding finding{"fcrdns", result.outcome, {{"action", "proceed"}}, result.reason};  // informs, never decides
+    if (result.outcome == core::Outcome::pass) finding.attrs.emplace_back("name", result.name);
     if (!result.ptr_names.empty()) finding.attrs.emplace_back("names", join(result.ptr_names));
     return finding;
 }
 
-std::optional<std::string> confirmed_name(const std::vector<Finding>& findings) {
+std::optional<std::string> confirmed_name(const std::vector<core::Finding>& findings) {
     for (const auto& finding : findings) {
-        if (finding.name != "fcrdns" || finding.outcome != Outcome::pass) continue;
+        if (finding.name != "fcrdns" || finding.outcome != core::Outcome::pass) continue;
         for (const auto& [key, value] : finding.attrs)
             if (key == "name") return value;
     }

@@ -24,7 +24,7 @@
 namespace mxgate::filters::dnsbl {
 
 struct FcrdnsResult {
-    Outcome outcome = Outcome::none;
+    core::Outcome outcome = core::Outcome::none;
     std::string name;                    // the confirmed name (outcome pass)
     std::vector<std::string> ptr_names;  // the PTR names checked (at most max_names)
     std::string reason;                  // for logs and explain
@@ -33,10 +33,10 @@ struct FcrdnsResult {
 boost::asio::awaitable<FcrdnsResult> check_fcrdns(dns::Resolver& resolver, boost::asio::ip::address client,
                                                   const FcrdnsConfig& config);
 
-Finding to_finding(const FcrdnsResult& result);  // name "fcrdns"
+core::Finding to_finding(const FcrdnsResult& result);  // name "fcrdns"
 
 // The client's confirmed name from a stage's findings (the "fcrdns" pass), for
 // the Received: header and logs; nullopt when not confirmed or not checked.
-std::optional<std::string> confirmed_name(const std::vector<Finding>& findings);
+std::optional<std::string> confirmed_name(const std::vector<core::Finding>& findings);
 
 }  // namespace mxgate::filters::dnsbl

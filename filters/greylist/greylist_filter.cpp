@@ -1,6 +1,6 @@
 #include "filters/greylist/greylist_filter.hpp"
 
-#include "filters/log.hpp"
+#include "proxy/core/log.hpp"
 
 
 namespace mxgate::filters::greylist {
@@ -23,9 +23,9 @@ bool renewed_recently(const state::GreylistRecord& record, TimePoint now) {
 
 TimePoint system_now() { return std::chrono::floor<Seconds>(std::chrono::system_clock::now()); }
 
-bool spf_passed(const std::vector<Finding>& findings) {
+bool spf_passed(const std::vector<core::Finding>& findings) {
     for (const auto& f : findings)
-        if (f.name == "spf" && f.outcome == Outcome::pass) return true;
+        if (f.name == "spf" && f.outcome == core::Outcome::pass) return true;
     return false;
 }
 
@@ -33,26 +33,26 @@ GreylistFilter::GreylistFilter(std::shared_ptr<const GreylistConfig> config, std
                                Clock clock, SpfPass spf_pass)
     : config_(std::move(config)), store_(std::move(store)), clock_(std::move(clock)), spf_pass_(std::move(spf_pass)) {}
 
-asio::awaitable<std::vector<Finding>> GreylistFilter::inspect(Stage stage, const TransactionView& view) {
-    std::vector<Finding> out;
-    if (stage != Stage::rcpt) co_return out;
+asio::awaitable<std::vector<core::Finding>> GreylistFilter::inspect(core::Stage stage, const TransactionView& view) {
+    std::vector<core::Finding> out;
+    if (stage != core::Stage::rcpt) co_return out;
     GreylistRequest request{view.client_address, view.trusted, view.sender, view.recipient,
                             spf_pass_ ? spf_pass_(view) : false};
     out.push_back(co_await check(request));
     co_return out;
 }
 
-asio::awaitable<Finding> GreylistFilter::check(const GreylistRequest& request) {
+asio::awaitable<core::Finding> GreylistFilter::check(const GreylistRequest& request) {
     co_return co_await check_at(request, clock_());
 }
 
-Finding GreylistFilter::unavailable(std::string_view op, const boost::system::error_code& ec) {
+core::Finding GreylistFilter::unavailable(std::string_view op, const boost::system::error_code& ec) {
     ++counters_.store_unavailable;
     log::warn(log::Line("greylist_store_unavailable").add("op", op).add("backend", store_->backend_name())
                   .add("error", ec.message()).add("action", config_->fail_open ? "pass" : "temperror"));
     if (config_->fail_open)
-        return {"greylist", Outcome::pass, {{"store", "unavailable"}, {"fail_open", "true"}}, ec.message()};
-    return {"greylist", Outcome::temperror, {{"store", "unavailable"}}, ec.message()};
+        return {"greylist", core::Outcome::pass, {{"store", "unavailable"}, {"fail_open", "true"}}, ec.message()};
+    return {"greylist", core::Outcome::temperror, {{"store", "unavailable"}}, ec.message()};
 }
 
 asio::awaitable<void> GreylistFilter::count_auto_allow(const std::string& key, TimePoint now) {
@@ -65,14 +65,14 @@ asio::awaitable<void> GreylistFilter::count_auto_allow(const std::string& key, T
     }
 }
 
-asio::awaitable<Finding> GreylistFilter::check_at(const GreylistRequest& request, TimePoint now) {
+asio::awaitable<core::Finding> GreylistFilter::check_at(const GreylistRequest& request, TimePoint now) {
     const GreylistConfig& config = *config_;
     if (const auto skip = skip_reason(config, request)) {
         ++counters_.skipped;
-        co_return Finding{"greylist", Outcome::skipped, {{"skip", std::string(*skip)}}, "not greylisted"};
+        co_return core::Finding{"greylist", core::Outcome::skipped, {{"skip", std::string(*skip)}}, "not greylisted"};
     }
     const std::string network = client_network(*request.client, config.ipv4_prefix, config.ipv6_prefix);
-    const std::string domain = sender_domain(request.sender);
+    const std::string domain = mail_domain(request.sender);
     const bool use_auto_allow = config.auto_allow_after > 0 && !domain.empty();  // never for <>
     const std::string awl_key = auto_allow_key(network, domain);
 
@@ -84,12 +84,12 @@ asio::awaitable<Finding> GreylistFilter::check_at(const GreylistRequest& request
             if (!renewed_recently(*awl->record, now))
                 (void)co_await store_->greylist_put(awl_key, count_pass(awl->record, now, config), awl->version, now);
             ++counters_.auto_allowed;
-            co_return Finding{"greylist", Outcome::pass, {{"via", "auto_allow"}, {"network", network}},
+            co_return core::Finding{"greylist", core::Outcome::pass, {{"via", "auto_allow"}, {"network", network}},
                               "network and sender domain auto-allowed"};
         }
     }
 
-    const std::string key = triplet_key(network, request.sender, request.recipient);
+    const std::string key = triplet_key(network, request.sender.str(), request.recipient.str());
     TripletDecision decision;
     for (int attempt = 0; attempt < max_store_attempts; ++attempt) {
         auto current = co_await store_->greylist_get(key, now);
@@ -103,8 +103,8 @@ asio::awaitable<Finding> GreylistFilter::check_at(const GreylistRequest& request
 
     if (decision.action == Action::defer) {
         ++counters_.deferred;
-        co_return Finding{"greylist",
-                          Outcome::softfail,
+        co_return core::Finding{"greylist",
+                          core::Outcome::softfail,
                           {{"action", "defer"},
                            {"retry_after", std::to_string(decision.retry_after.count())},
                            {"network", network}},
@@ -113,7 +113,7 @@ asio::awaitable<Finding> GreylistFilter::check_at(const GreylistRequest& request
 
     if (use_auto_allow) co_await count_auto_allow(awl_key, now);
     ++counters_.passed;
-    co_return Finding{"greylist", Outcome::pass, {{"via", "triplet"}, {"network", network}}, std::string(decision.why)};
+    co_return core::Finding{"greylist", core::Outcome::pass, {{"via", "triplet"}, {"network", network}}, std::string(decision.why)};
 }
 
 }  // namespace mxgate::filters::greylist

@@ -23,7 +23,7 @@ using Clock = std::function<TimePoint()>;
 TimePoint system_now();
 
 // True when `findings` hold an SPF pass for MAIL FROM (Finding "spf", outcome pass).
-bool spf_passed(const std::vector<Finding>& findings);
+bool spf_passed(const std::vector<core::Finding>& findings);
 
 struct GreylistCounters {  // mxgate_greylist_<name>_total
     std::atomic<std::uint64_t> skipped{0}, passed{0}, auto_allowed{0}, deferred{0}, store_unavailable{0};
@@ -40,21 +40,21 @@ public:
                    Clock clock = system_now, SpfPass spf_pass = {});
 
     std::string_view name() const noexcept override { return "greylist"; }
-    bool runs_at(Stage stage) const noexcept override { return stage == Stage::rcpt; }
-    boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) override;
+    bool runs_at(core::Stage stage) const noexcept override { return stage == core::Stage::rcpt; }
+    boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) override;
     // Like an unavailable store: proceed with fail_open, else no action (policy fails closed).
-    std::vector<Finding> timed_out(Stage) const override {
+    std::vector<core::Finding> timed_out(core::Stage) const override {
         return {timeout_finding(name(), config_->fail_open ? "proceed" : "")};
     }
 
     // The whole check for one recipient; inspect() builds the request from the view.
-    boost::asio::awaitable<Finding> check(const GreylistRequest& request);
+    boost::asio::awaitable<core::Finding> check(const GreylistRequest& request);
     const GreylistCounters& counters() const noexcept { return counters_; }
 
 private:
-    boost::asio::awaitable<Finding> check_at(const GreylistRequest& request, TimePoint now);
+    boost::asio::awaitable<core::Finding> check_at(const GreylistRequest& request, TimePoint now);
     boost::asio::awaitable<void> count_auto_allow(const std::string& key, TimePoint now);
-    Finding unavailable(std::string_view op, const boost::system::error_code& ec);
+    core::Finding unavailable(std::string_view op, const boost::system::error_code& ec);
 
     std::shared_ptr<const GreylistConfig> config_;
     std::shared_ptr<state::Store> store_;

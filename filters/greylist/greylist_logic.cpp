@@ -5,6 +5,8 @@
 
 #include <boost/asio/ip/address_v4.hpp>
 
+#include "proxy/core/text.hpp"
+
 namespace mxgate::filters::greylist {
 
 namespace ip = boost::asio::ip;
@@ -53,23 +55,11 @@ std::optional<Cidr> Cidr::parse(std::string_view text) {
     return Cidr{addr, prefix};
 }
 
-std::string lower(std::string_view text) {
-    std::string out(text);
-    // ASCII only: SMTPUTF8 local parts are compared as sent (RFC 6531 leaves them to the receiver).
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-std::string sender_domain(std::string_view sender) {
-    const auto at = sender.rfind('@');
-    if (at == std::string_view::npos) return {};
-    return lower(sender.substr(at + 1));
-}
+std::string mail_domain(const core::Address& address) { return core::ascii_lower(address.domain); }
 
 bool domain_matches(std::string_view domain, std::string_view entry) {
-    const std::string d = lower(domain);
-    std::string e = lower(entry);
+    const std::string d = core::ascii_lower(domain);
+    std::string e = core::ascii_lower(entry);
     if (!e.empty() && e.front() == '.') e.erase(0, 1);
     if (d.empty() || e.empty()) return false;
     if (d == e) return true;
@@ -80,9 +70,9 @@ std::string triplet_key(std::string_view network, std::string_view sender, std::
     std::string key = "gl:";
     key += network;
     key += '|';
-    key += sender.empty() ? std::string("<>") : lower(sender);
+    key += sender.empty() ? std::string("<>") : core::ascii_lower(sender);
     key += '|';
-    key += lower(recipient);
+    key += core::ascii_lower(recipient);
     return key;
 }
 
@@ -90,7 +80,7 @@ std::string auto_allow_key(std::string_view network, std::string_view domain) {
     std::string key = "awl:";
     key += network;
     key += '|';
-    key += lower(domain);
+    key += core::ascii_lower(domain);
     return key;
 }
 
@@ -99,10 +89,10 @@ std::optional<std::string_view> skip_reason(const GreylistConfig& config, const 
     if (!request.client) return "unknown_client";  // no network to key a triplet on
     for (const auto& net : config.allow_networks)
         if (net.contains(*request.client)) return "allow_network";
-    if (const auto domain = sender_domain(request.sender); !domain.empty())
+    if (const auto domain = mail_domain(request.sender); !domain.empty())
         for (const auto& entry : config.allow_sender_domains)
             if (domain_matches(domain, entry)) return "allow_sender_domain";
-    if (const auto domain = sender_domain(request.recipient); !domain.empty())
+    if (const auto domain = mail_domain(request.recipient); !domain.empty())
         for (const auto& entry : config.allow_recipient_domains)
             if (domain_matches(domain, entry)) return "allow_recipient_domain";
     if (config.skip_spf_pass && request.spf_pass) return "spf_pass";

@@ -11,6 +11,7 @@
 #include "filters/client_network.hpp"
 #include "filters/greylist/greylist_config.hpp"
 #include "filters/state/store.hpp"
+#include "proxy/core/address.hpp"
 
 namespace mxgate::filters::greylist {
 
@@ -20,13 +21,12 @@ using state::TimePoint;
 struct GreylistRequest {
     std::optional<boost::asio::ip::address> client;  // nullopt = unknown: not greylisted
     bool trusted = false;         // client in trusted_networks
-    std::string_view sender;      // "" = <>
-    std::string_view recipient;
+    core::Address sender;         // empty() = <>
+    core::Address recipient;
     bool spf_pass = false;        // an SPF pass for the MAIL FROM identity
 };
 
-std::string lower(std::string_view text);
-std::string sender_domain(std::string_view sender);  // lower-cased; "" for <> or no '@'
+std::string mail_domain(const core::Address& address);  // lower-cased; "" for <> and <Postmaster>
 bool domain_matches(std::string_view domain, std::string_view entry);  // entry or a subdomain of it
 
 std::string triplet_key(std::string_view network, std::string_view sender, std::string_view recipient);

@@ -1,6 +1,6 @@
 #include "filters/greylist/rate_limit_filter.hpp"
 
-#include "filters/log.hpp"
+#include "proxy/core/log.hpp"
 
 
 namespace mxgate::filters::greylist {
@@ -11,26 +11,26 @@ RateLimitFilter::RateLimitFilter(std::shared_ptr<const RateLimitConfig> config, 
                                  Clock clock)
     : config_(std::move(config)), store_(std::move(store)), clock_(std::move(clock)) {}
 
-bool RateLimitFilter::runs_at(Stage stage) const noexcept {
-    return (stage == Stage::connect && config_->max_connections_per_window > 0) ||
-           (stage == Stage::mail_from && config_->max_messages_per_window > 0);
+bool RateLimitFilter::runs_at(core::Stage stage) const noexcept {
+    return (stage == core::Stage::connect && config_->max_connections_per_window > 0) ||
+           (stage == core::Stage::mail_from && config_->max_messages_per_window > 0);
 }
 
-asio::awaitable<std::vector<Finding>> RateLimitFilter::inspect(Stage stage, const TransactionView& view) {
-    std::vector<Finding> out;
+asio::awaitable<std::vector<core::Finding>> RateLimitFilter::inspect(core::Stage stage, const TransactionView& view) {
+    std::vector<core::Finding> out;
     if (!runs_at(stage)) co_return out;
     const RateLimitConfig& config = *config_;
-    const bool connections = stage == Stage::connect;
+    const bool connections = stage == core::Stage::connect;
     const std::string name = connections ? "ratelimit.connections" : "ratelimit.messages";
     const std::uint64_t limit = connections ? config.max_connections_per_window : config.max_messages_per_window;
     if (view.trusted) {
         ++counters_.skipped;
-        out.push_back({name, Outcome::skipped, {{"skip", "trusted"}}, "trusted client"});
+        out.push_back({name, core::Outcome::skipped, {{"skip", "trusted"}}, "trusted client"});
         co_return out;
     }
     if (!view.client_address) {  // nothing to count it under: all unknown clients are not one network
         ++counters_.skipped;
-        out.push_back({name, Outcome::skipped, {{"skip", "unknown_client"}}, "client address unknown"});
+        out.push_back({name, core::Outcome::skipped, {{"skip", "unknown_client"}}, "client address unknown"});
         co_return out;
     }
     const std::string network = client_network(*view.client_address, config.ipv4_prefix, config.ipv6_prefix);
@@ -44,14 +44,14 @@ asio::awaitable<std::vector<Finding>> RateLimitFilter::inspect(Stage stage, cons
                       .add("backend", store_->backend_name()).add("error", count.error().message())
                       .add("action", config.fail_open ? "pass" : "temperror"));
         attrs.emplace_back("store", "unavailable");
-        out.push_back({name, config.fail_open ? Outcome::pass : Outcome::temperror, std::move(attrs),
+        out.push_back({name, config.fail_open ? core::Outcome::pass : core::Outcome::temperror, std::move(attrs),
                        count.error().message()});
         co_return out;
     }
     attrs.insert(attrs.begin(), {"count", std::to_string(*count)});
     const bool over = *count > limit;
     ++(over ? counters_.over_limit : counters_.passed);
-    out.push_back({name, over ? Outcome::fail : Outcome::pass, std::move(attrs),
+    out.push_back({name, over ? core::Outcome::fail : core::Outcome::pass, std::move(attrs),
                    over ? "over the limit" : "under the limit"});
     co_return out;
 }

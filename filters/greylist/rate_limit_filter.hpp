@@ -28,10 +28,10 @@ public:
                     Clock clock = system_now);
 
     std::string_view name() const noexcept override { return "ratelimit"; }
-    bool runs_at(Stage stage) const noexcept override;
-    boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) override;
+    bool runs_at(core::Stage stage) const noexcept override;
+    boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) override;
     // Like an unavailable store: proceed with fail_open, else no action (policy fails closed).
-    std::vector<Finding> timed_out(Stage) const override {
+    std::vector<core::Finding> timed_out(core::Stage) const override {
         return {timeout_finding(name(), config_->fail_open ? "proceed" : "")};
     }
     const RateLimitCounters& counters() const noexcept { return counters_; }

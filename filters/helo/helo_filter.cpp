@@ -1,16 +1,16 @@
 #include "filters/helo/helo_filter.hpp"
 
 #include "filters/helo/helo_syntax.hpp"
-#include "filters/log_text.hpp"
+#include "proxy/core/text.hpp"
 
 namespace mxgate::filters::helo {
 
 namespace {
 
 // Postfix's words; the name is peer text, so made printable and short.
-Finding refusal(std::string_view helo, std::string_view check, std::string_view code, std::string_view text) {
-    const std::string shown = log_text(helo, 100);
-    return Finding{"helo", Outcome::fail,
+core::Finding refusal(std::string_view helo, std::string_view check, std::string_view code, std::string_view text) {
+    const std::string shown = core::printable(helo, 100);
+    return core::Finding{"helo", core::Outcome::fail,
                    {{"check", std::string(check)}, {"action", "reject"},
                     {"reply", std::string(code) + " 5.5.2 <" + shown + ">: Helo command rejected: " + std::string(text)}},
                    "helo name <" + shown + "> refused: " + std::string(check)};
@@ -18,14 +18,14 @@ Finding refusal(std::string_view helo, std::string_view check, std::string_view 
 
 }  // namespace
 
-boost::asio::awaitable<std::vector<Finding>> HeloFilter::inspect(Stage stage, const TransactionView& view) {
-    std::vector<Finding> out;
-    if (stage == Stage::helo) out.push_back(check(view.helo, view.trusted, *config_));
+boost::asio::awaitable<std::vector<core::Finding>> HeloFilter::inspect(core::Stage stage, const TransactionView& view) {
+    std::vector<core::Finding> out;
+    if (stage == core::Stage::helo) out.push_back(check(view.helo, view.trusted, *config_));
     co_return out;
 }
 
-Finding HeloFilter::check(std::string_view helo, bool trusted, const HeloConfig& config) {
-    if (trusted && config.skip_trusted) return Finding{"helo", Outcome::skipped, {{"skip", "trusted"}}, "trusted client"};
+core::Finding HeloFilter::check(std::string_view helo, bool trusted, const HeloConfig& config) {
+    if (trusted && config.skip_trusted) return core::Finding{"helo", core::Outcome::skipped, {{"skip", "trusted"}}, "trusted client"};
     const HeloName kind = classify(helo);
     // Postfix checks the invalid name first (501); a non-FQDN check alone also
     // refuses an invalid name, which has no fully-qualified form either (504).
@@ -33,7 +33,7 @@ Finding HeloFilter::check(std::string_view helo, bool trusted, const HeloConfig&
         return refusal(helo, "invalid_hostname", "501", "Invalid name");
     if (config.reject_non_fqdn_hostname && (kind == HeloName::invalid || kind == HeloName::single_label))
         return refusal(helo, "non_fqdn_hostname", "504", "need fully-qualified hostname");
-    return Finding{"helo", Outcome::pass, {{"action", "proceed"}}, "helo name accepted"};
+    return core::Finding{"helo", core::Outcome::pass, {{"action", "proceed"}}, "helo name accepted"};
 }
 
 }  // namespace mxgate::filters::helo

@@ -18,11 +18,11 @@ public:
     explicit HeloFilter(std::shared_ptr<const HeloConfig> config) : config_(std::move(config)) {}
 
     std::string_view name() const noexcept override { return "helo"; }
-    bool runs_at(Stage stage) const noexcept override { return stage == Stage::helo; }
-    boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) override;
+    bool runs_at(core::Stage stage) const noexcept override { return stage == core::Stage::helo; }
+    boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) override;
 
     // The Finding for one greeting (pure; inspect() and the tests use it).
-    static Finding check(std::string_view helo, bool trusted, const HeloConfig& config);
+    static core::Finding check(std::string_view helo, bool trusted, const HeloConfig& config);
 
 private:
     std::shared_ptr<const HeloConfig> config_;

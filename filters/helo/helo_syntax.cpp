@@ -3,6 +3,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "filters/header_text.hpp"
+#include "proxy/core/text.hpp"
 
 namespace mxgate::filters::helo {
 
@@ -42,7 +43,7 @@ bool is_address_literal(std::string_view name) {
     if (name.size() < 3 || name.front() != '[' || name.back() != ']') return false;
     std::string_view inside = name.substr(1, name.size() - 2);
     constexpr std::string_view tag = "IPv6:";  // RFC 5321 §4.1.3, case-insensitive
-    const bool v6 = inside.size() > tag.size() && header_text::iequals(inside.substr(0, tag.size()), tag);
+    const bool v6 = inside.size() > tag.size() && core::iequals(inside.substr(0, tag.size()), tag);
     if (v6) inside.remove_prefix(tag.size());
     if (inside.find('%') != std::string_view::npos) return false;  // no scope ids
     boost::system::error_code ec;

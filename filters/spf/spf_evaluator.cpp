@@ -1,6 +1,6 @@
 #include "filters/spf/spf_evaluator.hpp"
-#include "filters/log.hpp"
-#include "filters/log_text.hpp"
+#include "proxy/core/log.hpp"
+#include "proxy/core/text.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -287,7 +287,7 @@ std::optional<dns::Answer> SpfEvaluator::ask(Evaluation& state, const char* doma
         state.txt_failed = true;
     if ((answer.status == dns::Status::servfail || answer.status == dns::Status::timeout) &&
         state.dns_problem.empty())
-        state.dns_problem = fmt::format("dns {} {}: {}", log_text(domain), dns::to_string(type),
+        state.dns_problem = fmt::format("dns {} {}: {}", core::printable(domain), dns::to_string(type),
                                         dns::to_string(answer.status));
     return answer;
 }
@@ -338,10 +338,11 @@ SpfVerdict SpfEvaluator::run(const SpfRequest& request, Evaluation& state) {
         verdict.sender = "postmaster@" + request.helo;
     } else {
         verdict.identity = Identity::mailfrom;
-        verdict.sender = request.sender;
-        const auto at = request.sender.rfind('@');
-        verdict.domain = at == std::string::npos ? request.sender : request.sender.substr(at + 1);
-        if (at == 0 || at == std::string::npos) verdict.sender = "postmaster@" + verdict.domain;  // RFC 7208 §4.3
+        verdict.sender = request.sender.str();
+        const std::string& local = request.sender.local;
+        const std::string& domain = request.sender.domain;
+        verdict.domain = domain.empty() ? local : domain;
+        if (local.empty() || domain.empty()) verdict.sender = "postmaster@" + verdict.domain;  // RFC 7208 §4.3
     }
     if (!valid_domain(verdict.domain)) {
         verdict.result = SpfResult::none;

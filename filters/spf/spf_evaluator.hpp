@@ -31,6 +31,7 @@
 
 #include "filters/dns/resolver.hpp"
 #include "filters/spf/spf_config.hpp"
+#include "proxy/core/address.hpp"
 
 namespace mxgate::filters::spf {
 
@@ -43,7 +44,7 @@ std::string_view to_string(Identity identity);
 struct SpfRequest {
     boost::asio::ip::address client_address;
     std::string helo;    // as given by the client (may be an address literal)
-    std::string sender;  // MAIL FROM address without <>; "" = null reverse-path -> HELO identity
+    core::Address sender;  // MAIL FROM; empty() = null reverse-path -> HELO identity
     std::string session_id;  // for log lines only
 };
 

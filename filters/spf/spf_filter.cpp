@@ -1,7 +1,7 @@
 #include "filters/spf/spf_filter.hpp"
 
-#include "filters/log.hpp"
-#include "filters/log_text.hpp"
+#include "proxy/core/log.hpp"
+#include "proxy/core/text.hpp"
 #include "filters/spf/spf_headers.hpp"
 
 namespace mxgate::filters::spf {
@@ -10,17 +10,17 @@ namespace asio = boost::asio;
 
 namespace {
 
-Outcome to_outcome(SpfResult result) {
+core::Outcome to_outcome(SpfResult result) {
     switch (result) {
-        case SpfResult::pass: return Outcome::pass;
-        case SpfResult::fail: return Outcome::fail;
-        case SpfResult::softfail: return Outcome::softfail;
-        case SpfResult::neutral: return Outcome::neutral;
-        case SpfResult::none: return Outcome::none;
-        case SpfResult::temperror: return Outcome::temperror;
-        case SpfResult::permerror: return Outcome::permerror;
+        case SpfResult::pass: return core::Outcome::pass;
+        case SpfResult::fail: return core::Outcome::fail;
+        case SpfResult::softfail: return core::Outcome::softfail;
+        case SpfResult::neutral: return core::Outcome::neutral;
+        case SpfResult::none: return core::Outcome::none;
+        case SpfResult::temperror: return core::Outcome::temperror;
+        case SpfResult::permerror: return core::Outcome::permerror;
     }
-    return Outcome::temperror;
+    return core::Outcome::temperror;
 }
 
 const SpfAction& action_for(SpfResult result, const SpfConfig& config) {
@@ -45,26 +45,26 @@ std::string reply_of(const SpfAction& action) {
 SpfFilter::SpfFilter(std::shared_ptr<const SpfConfig> config, dns::Resolver& resolver)
     : evaluator_(std::make_unique<SpfEvaluator>(resolver, *config)) {}
 
-asio::awaitable<std::vector<Finding>> SpfFilter::inspect(Stage stage, const TransactionView& view) {
-    std::vector<Finding> out;
-    if (stage != Stage::mail_from) co_return out;
+asio::awaitable<std::vector<core::Finding>> SpfFilter::inspect(core::Stage stage, const TransactionView& view) {
+    std::vector<core::Finding> out;
+    if (stage != core::Stage::mail_from) co_return out;
     if (!view.client_address) {
         // RFC 7208 §4.1: check_host() needs the client's IP; no other address may stand in.
         ++skipped_;
-        out.push_back(Finding{"spf", Outcome::skipped, {{"skip", "unknown_client"}}, "client address unknown"});
+        out.push_back(core::Finding{"spf", core::Outcome::skipped, {{"skip", "unknown_client"}}, "client address unknown"});
         co_return out;
     }
-    SpfRequest request{*view.client_address, std::string(view.helo), std::string(view.sender),
+    SpfRequest request{*view.client_address, std::string(view.helo), view.sender,
                        std::string(view.session_id)};
     out.push_back(co_await check(request, view.trusted));
     co_return out;
 }
 
-asio::awaitable<Finding> SpfFilter::check(const SpfRequest& request, bool trusted) {
+asio::awaitable<core::Finding> SpfFilter::check(const SpfRequest& request, bool trusted) {
     const SpfConfig& config = evaluator_->config();
     if (trusted && config.skip_trusted) {
         ++skipped_;
-        co_return Finding{"spf", Outcome::skipped, {{"skip", "trusted"}}, "trusted client"};
+        co_return core::Finding{"spf", core::Outcome::skipped, {{"skip", "trusted"}}, "trusted client"};
     }
     const SpfVerdict verdict = co_await evaluator_->evaluate(request);
     if (verdict.result == SpfResult::temperror || verdict.result == SpfResult::permerror)
@@ -75,15 +75,15 @@ asio::awaitable<Finding> SpfFilter::check(const SpfRequest& request, bool truste
     co_return to_finding(verdict, request, config);
 }
 
-std::vector<Finding> SpfFilter::timed_out(Stage) const {
+std::vector<core::Finding> SpfFilter::timed_out(core::Stage) const {
     const SpfAction& action = config().on_temperror;
     const bool proceeds = action.kind == SpfAction::Kind::proceed;
     return {timeout_finding(name(), to_string(action.kind), proceeds ? std::string() : reply_of(action))};
 }
 
-Finding SpfFilter::to_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config) {
+core::Finding SpfFilter::to_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config) {
     const SpfAction& action = action_for(verdict.result, config);
-    Finding finding;
+    core::Finding finding;
     finding.name = "spf";
     finding.outcome = to_outcome(verdict.result);
     finding.attrs = {
@@ -97,7 +97,7 @@ Finding SpfFilter::to_finding(const SpfVerdict& verdict, const SpfRequest& reque
         std::string reply = reply_of(action);
         // RFC 7208 §8.4: say whose words the explanation is; it is peer text, so made printable and short.
         if (verdict.result == SpfResult::fail && !verdict.explanation.empty())
-            reply += "; " + log_text(verdict.domain, 100) + " explains: " + log_text(verdict.explanation, 200);
+            reply += "; " + core::printable(verdict.domain, 100) + " explains: " + core::printable(verdict.explanation, 200);
         finding.attrs.emplace_back("reply", std::move(reply));
     }
     finding.attrs.emplace_back("add_header",

@@ -27,20 +27,20 @@ public:
     SpfFilter(std::shared_ptr<const SpfConfig> config, dns::Resolver& resolver);
 
     std::string_view name() const noexcept override { return "spf"; }
-    bool runs_at(Stage stage) const noexcept override { return stage == Stage::mail_from; }
-    boost::asio::awaitable<std::vector<Finding>> inspect(Stage stage, const TransactionView& view) override;
+    bool runs_at(core::Stage stage) const noexcept override { return stage == core::Stage::mail_from; }
+    boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) override;
     // Like any other SPF temperror: the on_temperror action.
-    std::vector<Finding> timed_out(Stage stage) const override;
+    std::vector<core::Finding> timed_out(core::Stage stage) const override;
 
     // The check and its Finding, for one request (inspect() builds it from the view).
-    boost::asio::awaitable<Finding> check(const SpfRequest& request, bool trusted);
+    boost::asio::awaitable<core::Finding> check(const SpfRequest& request, bool trusted);
 
     const SpfCounters& counters() const noexcept { return evaluator_->counters(); }
     std::uint64_t skipped() const noexcept { return skipped_.load(); }  // mxgate_spf_skipped_total
     const SpfConfig& config() const noexcept { return evaluator_->config(); }
 
     // The Finding for a verdict (pure; used by check() and by tests).
-    static Finding to_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config);
+    static core::Finding to_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config);
 
 private:
     std::unique_ptr<SpfEvaluator> evaluator_;

@@ -4,7 +4,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "filters/log.hpp"
+#include "proxy/core/log.hpp"
 
 namespace mxgate::filters::state {
 

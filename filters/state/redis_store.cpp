@@ -1,6 +1,6 @@
 #include "filters/state/redis_store.hpp"
 
-#include "filters/log.hpp"
+#include "proxy/core/log.hpp"
 #include "filters/state/on_thread.hpp"
 
 #include <cerrno>

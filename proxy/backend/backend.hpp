@@ -23,7 +23,7 @@
 #include "proxy/backend/backend_slots.hpp"
 #include "proxy/config/config.hpp"
 #include "proxy/smtp/command.hpp"
-#include "proxy/smtp/reply.hpp"
+#include "proxy/core/reply.hpp"
 
 namespace mxgate::backend {
 
@@ -49,12 +49,12 @@ struct ClientInfo : Client {
 };
 
 struct Envelope {
-    smtp::Address sender;                 // empty = null reverse-path
+    core::Address sender;                 // empty = null reverse-path
     std::vector<smtp::EsmtpParam> params; // MAIL params the client gave (SIZE, BODY, SMTPUTF8, RET, ENVID)
 };
 
 struct Recipient {
-    smtp::Address address;
+    core::Address address;
     std::vector<smtp::EsmtpParam> params; // NOTIFY, ORCPT
 };
 
@@ -67,15 +67,15 @@ public:
     // advertises PIPELINING. When MAIL fails, this returns the MAIL reply.
     // Parameters the backend does not advertise (DSN, SIZE, BODY) are dropped;
     // SMTPUTF8 to a backend without it gives 553 5.6.7 (RFC 6531 §3.2).
-    virtual asio::awaitable<smtp::Reply> add_recipient(const Recipient& recipient) = 0;
+    virtual asio::awaitable<core::Reply> add_recipient(const Recipient& recipient) = 0;
     // DATA; 354 when the backend is ready for content.
-    virtual asio::awaitable<smtp::Reply> begin_data() = 0;
+    virtual asio::awaitable<core::Reply> begin_data() = 0;
     // Message content, dot-stuffed with CRLF line endings, in order, without the
     // final "."; false when the backend failed (end_data will then say 451).
     virtual asio::awaitable<bool> write(std::string_view content) = 0;
     // Final dot and the backend's verdict. LMTP: the reply for the single recipient
     // (the session's Route::recipients_per_transaction).
-    virtual asio::awaitable<smtp::Reply> end_data() = 0;
+    virtual asio::awaitable<core::Reply> end_data() = 0;
 
     // "name 127.0.0.1:2526" (or "name maildir") for the transaction log line.
     virtual std::string describe() const = 0;

@@ -46,16 +46,16 @@ std::string_view failure_text(Failure failure) {
 
 }  // namespace
 
-smtp::Reply unavailable_reply() {
-    return smtp::make_reply(451, "4.3.0", "Backend unavailable, try again later");
+core::Reply unavailable_reply() {
+    return core::make_reply(451, "4.3.0", "Backend unavailable, try again later");
 }
-smtp::Reply failure_reply() {
-    return smtp::make_reply(451, "4.3.0", "Temporary backend failure, try again later");
+core::Reply failure_reply() {
+    return core::make_reply(451, "4.3.0", "Temporary backend failure, try again later");
 }
-smtp::Reply busy_reply() { return smtp::make_reply(451, "4.3.2", "Backend busy, try again later"); }
-smtp::Reply no_recipients_reply() { return smtp::make_reply(554, "5.5.1", "No valid recipients"); }
-smtp::Reply utf8_refused_reply() {
-    return smtp::make_reply(553, "5.6.7", "SMTPUTF8 is not supported by the destination");
+core::Reply busy_reply() { return core::make_reply(451, "4.3.2", "Backend busy, try again later"); }
+core::Reply no_recipients_reply() { return core::make_reply(554, "5.5.1", "No valid recipients"); }
+core::Reply utf8_refused_reply() {
+    return core::make_reply(553, "5.6.7", "SMTPUTF8 is not supported by the destination");
 }
 
 Conversation::Conversation(ConversationSettings settings) : settings_(std::move(settings)) {}
@@ -66,7 +66,7 @@ bool Conversation::start(Op op) {
     op_ = op;
     done_ = false;
     retryable_ = false;
-    reply_ = smtp::Reply{};
+    reply_ = core::Reply{};
     unsent_.clear();
     in_flight_.clear();
     awaiting_.clear();
@@ -87,7 +87,7 @@ ConversationStep Conversation::start_connect() {
     done_ = false;
     retryable_ = false;
     connected_ = false;
-    reply_ = smtp::Reply{};
+    reply_ = core::Reply{};
     health_ = Health::broken;
     tls_ = false;
     caps_ = Capabilities{};
@@ -106,7 +106,7 @@ void Conversation::begin_transaction(const ClientInfo& client, const Envelope& e
     envelope_ = envelope;
     mail_sent_ = false;
     mail_failed_ = false;
-    tx_reply_ = smtp::Reply{};
+    tx_reply_ = core::Reply{};
     answered_ = false;
     first_reply_ = false;
     accepted_ = 0;
@@ -279,9 +279,9 @@ ConversationStep Conversation::advance() {
             // or the client would see "250 2.1.5 2.1.5 Ok". EHLO lines never have one.
             const bool enhanced = expect != Expect::greeting && expect != Expect::ehlo &&
                                   expect != Expect::xclient && expect != Expect::xclient_ehlo;
-            smtp::ReplyParse parsed = smtp::parse_reply(inbuf_, enhanced, max_reply_line, max_reply_lines);
-            if (parsed.status == smtp::ReplyStatus::malformed) return fail("malformed reply", inbuf_);
-            if (parsed.status == smtp::ReplyStatus::need_more)
+            core::ReplyParse parsed = core::parse_reply(inbuf_, enhanced, max_reply_line, max_reply_lines);
+            if (parsed.status == core::ReplyStatus::malformed) return fail("malformed reply", inbuf_);
+            if (parsed.status == core::ReplyStatus::need_more)
                 return ConversationStep{ConversationStep::Kind::read, {}, timeout_for(expect)};
             inbuf_.erase(0, parsed.consumed);
             awaiting_.pop_front();
@@ -313,7 +313,7 @@ ConversationStep Conversation::finish() {
     case Op::connect:
         connected_ = true;
         health_ = Health::clean;
-        reply_ = smtp::make_reply(220, "", "ready");
+        reply_ = core::make_reply(220, "", "ready");
         break;
     case Op::recipient:
         if (mail_failed_) reply_ = tx_reply_;
@@ -358,8 +358,8 @@ BackendTimeout Conversation::timeout_for(Expect expect) const {
     return op_ == Op::connect ? BackendTimeout::connect : BackendTimeout::reply;
 }
 
-smtp::Reply Conversation::pass(const smtp::Reply& reply, std::string_view default_success) const {
-    smtp::Reply out = reply;
+core::Reply Conversation::pass(const core::Reply& reply, std::string_view default_success) const {
+    core::Reply out = reply;
     const int klass = reply.klass();
     // mxgate's replies always carry an enhanced code (RFC 3463 §3.1: its class matches the reply's).
     if (klass == 3) {
@@ -379,11 +379,11 @@ log::Line Conversation::line(std::string_view event) const {
     return backend_line(event, settings_.peer, client_.session_id);
 }
 
-void Conversation::log_unexpected(std::string_view step, const smtp::Reply& reply) const {
+void Conversation::log_unexpected(std::string_view step, const core::Reply& reply) const {
     log::warn(line("backend_unexpected_reply").add("step", step).add("reply", reply.summary(100)));
 }
 
-void Conversation::handle(Expect expect, const smtp::Reply& reply) {
+void Conversation::handle(Expect expect, const core::Reply& reply) {
     const int klass = reply.klass();
     // 421: the backend is closing the connection (RFC 5321 §3.8). The client's
     // session goes on, so it gets our 451 instead of a 421 that would end it.

@@ -20,7 +20,7 @@
 #include "proxy/backend/esmtp.hpp"
 #include "proxy/config/config.hpp"
 #include "proxy/log.hpp"
-#include "proxy/smtp/reply.hpp"
+#include "proxy/core/reply.hpp"
 
 namespace mxgate::backend {
 
@@ -57,11 +57,11 @@ struct ConversationSettings {
 };
 
 // mxgate's own texts for replies it makes up.
-smtp::Reply unavailable_reply();   // 451 4.3.0: no backend server could be reached
-smtp::Reply failure_reply();       // 451 4.3.0: the backend misbehaved mid-transaction
-smtp::Reply busy_reply();          // 451 4.3.2: every connection max_connections allows stayed in use
-smtp::Reply no_recipients_reply(); // 554 5.5.1
-smtp::Reply utf8_refused_reply();  // 553 5.6.7 (RFC 6531 §3.2)
+core::Reply unavailable_reply();   // 451 4.3.0: no backend server could be reached
+core::Reply failure_reply();       // 451 4.3.0: the backend misbehaved mid-transaction
+core::Reply busy_reply();          // 451 4.3.2: every connection max_connections allows stayed in use
+core::Reply no_recipients_reply(); // 554 5.5.1
+core::Reply utf8_refused_reply();  // 553 5.6.7 (RFC 6531 §3.2)
 
 class Conversation {
 public:
@@ -89,7 +89,7 @@ public:
     ConversationStep resume_failure(Failure failure, std::string_view detail);
 
     // Results of the last operation.
-    const smtp::Reply& reply() const { return reply_; }
+    const core::Reply& reply() const { return reply_; }
     bool connected() const { return connected_; }
     Health health() const { return health_; }
     // The last operation failed on a connection problem before the backend had
@@ -115,13 +115,13 @@ private:
     ConversationStep advance();
     ConversationStep finish();
     ConversationStep fail(std::string_view what, std::string_view detail);
-    void handle(Expect expect, const smtp::Reply& reply);
+    void handle(Expect expect, const core::Reply& reply);
     void queue(std::string line, Expect expect) { unsent_.push_back(Command{std::move(line), expect}); }
     void queue_ehlo(Expect expect);
     void queue_transaction_start();
     BackendTimeout timeout_for(Expect expect) const;
-    smtp::Reply pass(const smtp::Reply& reply, std::string_view default_success) const;
-    void log_unexpected(std::string_view step, const smtp::Reply& reply) const;
+    core::Reply pass(const core::Reply& reply, std::string_view default_success) const;
+    void log_unexpected(std::string_view step, const core::Reply& reply) const;
     // A line about this backend and, during a transaction, the session it serves.
     log::Line line(std::string_view event) const;
 
@@ -145,7 +145,7 @@ private:
     bool connected_ = false;
     bool retryable_ = false;
     bool want_tls_handshake_ = false;
-    smtp::Reply reply_;
+    core::Reply reply_;
     std::size_t dot_replies_left_ = 0;
     bool dot_any_failed_ = false;
 
@@ -154,7 +154,7 @@ private:
     Envelope envelope_;
     bool mail_sent_ = false;
     bool mail_failed_ = false;        // MAIL (or XFORWARD/XCLIENT) refused: every RCPT gets tx_reply_
-    smtp::Reply tx_reply_;
+    core::Reply tx_reply_;
     Recipient recipient_;
     bool answered_ = false;           // the backend replied to something in this transaction
     bool first_reply_ = false;        // the reply being handled is the transaction's first

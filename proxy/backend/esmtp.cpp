@@ -35,7 +35,7 @@ void append_param(std::string& line, const smtp::EsmtpParam& p) {
     }
 }
 
-std::string path(const smtp::Address& address) { return "<" + address.str() + ">"; }
+std::string path(const core::Address& address) { return "<" + address.str() + ">"; }
 
 bool listed(const std::vector<std::string>& attributes, std::string_view name) {
     return std::find(attributes.begin(), attributes.end(), name) != attributes.end();
@@ -43,7 +43,7 @@ bool listed(const std::vector<std::string>& attributes, std::string_view name) {
 
 }  // namespace
 
-Capabilities parse_capabilities(const smtp::Reply& ehlo) {
+Capabilities parse_capabilities(const core::Reply& ehlo) {
     Capabilities caps;
     for (std::size_t i = 1; i < ehlo.lines.size(); ++i) {
         std::vector<std::string> w = words(ehlo.lines[i]);

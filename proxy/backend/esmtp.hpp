@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "proxy/backend/backend.hpp"
-#include "proxy/smtp/reply.hpp"
+#include "proxy/core/reply.hpp"
 
 namespace mxgate::backend {
 
@@ -33,7 +33,7 @@ struct Capabilities {
 
 // From a 250 reply to EHLO/LHLO: the first line is the server's name, each
 // further line is "keyword [params]" (RFC 5321 §4.1.1.1). Unknown keywords are ignored.
-Capabilities parse_capabilities(const smtp::Reply& ehlo);
+Capabilities parse_capabilities(const core::Reply& ehlo);
 
 // xtext = *( xchar / hexchar ): "+" "=" and anything outside "!".."~" become
 // "+HH" (RFC 3461 §4).

@@ -18,6 +18,7 @@
 
 #include "proxy/backend/backend_log.hpp"
 #include "proxy/backend/pool_core.hpp"
+#include "proxy/core/text.hpp"
 #include "proxy/smtp/data_reader.hpp"
 
 namespace mxgate::backend {
@@ -25,17 +26,10 @@ namespace mxgate::backend {
 namespace {
 
 // Like a domain's real MX without that user (Postfix unknown_local_recipient_reject_code).
-smtp::Reply user_unknown() { return smtp::make_reply(550, "5.1.1", "Recipient address rejected: User unknown"); }
+core::Reply user_unknown() { return core::make_reply(550, "5.1.1", "Recipient address rejected: User unknown"); }
 
-smtp::Reply storage_failure() {
-    return smtp::make_reply(451, "4.3.0", "Temporary failure storing the message, try again later");
-}
-
-std::string lower_ascii(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
+core::Reply storage_failure() {
+    return core::make_reply(451, "4.3.0", "Temporary failure storing the message, try again later");
 }
 
 // RFC 5321 §4.1.2: "john"@x and john@x are the same mailbox; the quotes and
@@ -145,12 +139,12 @@ public:
     }
     ~MaildirTransaction() override { discard(); }
 
-    asio::awaitable<smtp::Reply> add_recipient(const Recipient& recipient) override {
-        const std::string domain = lower_ascii(recipient.address.domain);
-        const std::string local = lower_ascii(unquote(recipient.address.local));
+    asio::awaitable<core::Reply> add_recipient(const Recipient& recipient) override {
+        const std::string domain = core::ascii_lower(recipient.address.domain);
+        const std::string local = core::ascii_lower(unquote(recipient.address.local));
         if (!valid_mailbox_component(domain) || !valid_mailbox_component(local)) {
             log::info(backend_line("backend_mailbox_refused", describe()).add("recipient", recipient.address.str()));
-            co_return smtp::make_reply(550, "5.1.1", "Mailbox name not allowed");
+            co_return core::make_reply(550, "5.1.1", "Mailbox name not allowed");
         }
         if (!listed(local, domain)) {
             log::info(backend_line("backend_no_mailbox", describe()).add("recipient", recipient.address.str()));
@@ -158,7 +152,7 @@ public:
         }
         std::string mailbox = backend_.path + "/" + domain + "/" + local;
         if (std::find(mailboxes_.begin(), mailboxes_.end(), mailbox) != mailboxes_.end())
-            co_return smtp::make_reply(250, "2.1.5", "Ok");  // one copy per mailbox, whatever the spelling
+            co_return core::make_reply(250, "2.1.5", "Ok");  // one copy per mailbox, whatever the spelling
         // Answered here, per recipient, so the client keeps the others and retries the rest.
         struct stat st {};
         if (::stat(mailbox.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -169,16 +163,16 @@ public:
             if (new_mailboxes_ >= backend_.max_new_mailboxes_per_message) {
                 log::info(backend_line("backend_new_mailboxes_limit", describe()).add("recipient", recipient.address.str())
                               .add("limit", static_cast<long long>(backend_.max_new_mailboxes_per_message)));
-                co_return smtp::make_reply(452, "4.5.3", "Too many new mailboxes in one message, send the rest later");
+                co_return core::make_reply(452, "4.5.3", "Too many new mailboxes in one message, send the rest later");
             }
             ++new_mailboxes_;
         }
         mailboxes_.push_back(std::move(mailbox));
-        co_return smtp::make_reply(250, "2.1.5", "Ok");
+        co_return core::make_reply(250, "2.1.5", "Ok");
     }
 
-    asio::awaitable<smtp::Reply> begin_data() override {
-        if (mailboxes_.empty()) co_return smtp::make_reply(554, "5.5.1", "No valid recipients");
+    asio::awaitable<core::Reply> begin_data() override {
+        if (mailboxes_.empty()) co_return core::make_reply(554, "5.5.1", "No valid recipients");
         if (fd_ >= 0 || failed_) co_return storage_failure();
         if (int err = ensure_mailbox(backend_.path, mailboxes_.front()); err != 0) {
             log::warn(backend_line("backend_store_failed", describe()).add("op", "mkdir")
@@ -201,7 +195,7 @@ public:
             failed_ = true;
             co_return storage_failure();
         }
-        co_return smtp::make_reply(354, "", "End data with <CR><LF>.<CR><LF>");
+        co_return core::make_reply(354, "", "End data with <CR><LF>.<CR><LF>");
     }
 
     asio::awaitable<bool> write(std::string_view content) override {
@@ -211,7 +205,7 @@ public:
         co_return store(buffer_);
     }
 
-    asio::awaitable<smtp::Reply> end_data() override {
+    asio::awaitable<core::Reply> end_data() override {
         if (failed_ || fd_ < 0) {
             discard();
             co_return storage_failure();
@@ -228,7 +222,7 @@ public:
         delivered_ = true;
         log::debug(backend_line("backend_delivered", describe()).add("file", name)
                        .add("mailboxes", static_cast<long long>(mailboxes_.size())));
-        co_return smtp::make_reply(250, "2.0.0", "Ok: delivered as " + name);
+        co_return core::make_reply(250, "2.0.0", "Ok: delivered as " + name);
     }
 
     std::string describe() const override { return backend_.name + " maildir"; }

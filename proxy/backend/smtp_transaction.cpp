@@ -101,7 +101,7 @@ asio::awaitable<void> SmtpTransaction::run(ConversationStep step) {
     co_await drive(*connection_, step, config_->timeouts);
 }
 
-asio::awaitable<smtp::Reply> SmtpTransaction::add_recipient(const Recipient& recipient) {
+asio::awaitable<core::Reply> SmtpTransaction::add_recipient(const Recipient& recipient) {
     if (unavailable_) co_return refusal();
     if (!connection_) {
         co_await acquire(true);
@@ -129,7 +129,7 @@ asio::awaitable<smtp::Reply> SmtpTransaction::add_recipient(const Recipient& rec
     co_return connection_->conversation().reply();
 }
 
-asio::awaitable<smtp::Reply> SmtpTransaction::begin_data() {
+asio::awaitable<core::Reply> SmtpTransaction::begin_data() {
     if (unavailable_) co_return refusal();
     if (!connection_) co_return no_recipients_reply();
     co_await run(connection_->conversation().start_data());
@@ -142,16 +142,16 @@ asio::awaitable<bool> SmtpTransaction::write(std::string_view content) {
     co_return connection_->conversation().health() == Health::mid_data;
 }
 
-asio::awaitable<smtp::Reply> SmtpTransaction::end_data() {
+asio::awaitable<core::Reply> SmtpTransaction::end_data() {
     if (unavailable_) co_return refusal();
     if (!connection_) co_return failure_reply();
     co_await run(connection_->conversation().start_dot());
-    smtp::Reply reply = connection_->conversation().reply();
+    core::Reply reply = connection_->conversation().reply();
     release();  // the transaction is over: clean connections go back to the pool now
     co_return reply;
 }
 
-smtp::Reply SmtpTransaction::refusal() const { return busy_ ? busy_reply() : unavailable_reply(); }
+core::Reply SmtpTransaction::refusal() const { return busy_ ? busy_reply() : unavailable_reply(); }
 
 std::string SmtpTransaction::describe() const {
     if (!address_.empty()) return backend_.name + " " + address_;

@@ -24,17 +24,17 @@ public:
                     Envelope envelope, std::string helo_name);
     ~SmtpTransaction() override;
 
-    asio::awaitable<smtp::Reply> add_recipient(const Recipient& recipient) override;
-    asio::awaitable<smtp::Reply> begin_data() override;
+    asio::awaitable<core::Reply> add_recipient(const Recipient& recipient) override;
+    asio::awaitable<core::Reply> begin_data() override;
     asio::awaitable<bool> write(std::string_view content) override;
-    asio::awaitable<smtp::Reply> end_data() override;
+    asio::awaitable<core::Reply> end_data() override;
     std::string describe() const override;
 
 private:
     asio::awaitable<void> acquire(bool allow_reuse);
     asio::awaitable<void> run(ConversationStep step);
     void release();
-    smtp::Reply refusal() const;  // for every step once no connection could be had
+    core::Reply refusal() const;  // for every step once no connection could be had
     std::string key_for(const config::Endpoint& server) const;
     std::string tls_name_for(const config::Endpoint& server) const;
     ConversationSettings settings_for(const config::Endpoint& server) const;

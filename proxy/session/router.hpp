@@ -12,17 +12,17 @@
 
 #include "proxy/config/config.hpp"
 #include "proxy/smtp/command.hpp"
-#include "proxy/smtp/reply.hpp"
+#include "proxy/core/reply.hpp"
 
 namespace mxgate::session {
 
 struct Route {
     const config::Backend* backend = nullptr;  // set when routed
-    smtp::Reply refusal;                       // set when not
+    core::Reply refusal;                       // set when not
     bool untrusted_routing = false;            // refused for routing syntax in the local part
     // The address to deliver to, as given but for <Postmaster>, which becomes
     // postmaster@<first served domain> (RFC 5321 §4.5.1 requires accepting it without a domain).
-    smtp::Address recipient;
+    core::Address recipient;
     // LMTP answers per recipient after the final dot: one recipient per
     // transaction keeps the client's single reply true.
     std::size_t recipients_per_transaction = std::numeric_limits<std::size_t>::max();
@@ -36,7 +36,7 @@ bool has_routing_syntax(std::string_view local);
 class Router {
 public:
     explicit Router(const config::Config& config) : config_(config) {}
-    Route route(const smtp::Address& address, bool trusted_client) const;
+    Route route(const core::Address& address, bool trusted_client) const;
 
 private:
     const config::Config& config_;

@@ -11,7 +11,7 @@
 namespace mxgate::session {
 
 namespace asio = boost::asio;
-using smtp::make_reply;
+using core::make_reply;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -19,7 +19,7 @@ namespace {
 constexpr std::size_t command_read_size = 4096;
 constexpr std::size_t data_read_size = 64 * 1024;
 
-smtp::Reply reply_for(smtp::CommandError error) {
+core::Reply reply_for(smtp::CommandError error) {
     switch (error) {
         case smtp::CommandError::bad_character: return make_reply(500, "5.5.2", "Error: invalid character in command");
         case smtp::CommandError::unrecognized: return make_reply(500, "5.5.2", "Error: command not recognized");
@@ -34,7 +34,7 @@ long long milliseconds_since(Clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
 
-smtp::Reply verdict_reply(const policy::Verdict& v) { return make_reply(v.code, v.enhanced, v.text); }
+core::Reply verdict_reply(const policy::Verdict& v) { return make_reply(v.code, v.enhanced, v.text); }
 
 asio::ip::address peer_address(const asio::ip::tcp::socket& socket) {
     boost::system::error_code ec;
@@ -137,7 +137,7 @@ asio::awaitable<void> Session::serve() {
             co_return;
         }
     }
-    if (auto verdict = co_await run_stage(filters::Stage::connect)) {
+    if (auto verdict = co_await run_stage(core::Stage::connect)) {
         say_goodbye(verdict_reply(*verdict));
         co_await flush();
         co_return;
@@ -187,7 +187,7 @@ asio::awaitable<void> Session::perform(Step& step) {
             if (end_ == End::none) end_ = step.reply.code == 221 ? End::quit : End::error;
             break;
         case Action::helo: {
-            auto verdict = co_await run_stage(filters::Stage::helo);
+            auto verdict = co_await run_stage(core::Stage::helo);
             Step next = !verdict ? state_.on_helo_done(true, std::move(step.reply))
                         : verdict->action == policy::Verdict::Action::disconnect
                             ? state_.on_disconnect(verdict_reply(*verdict))
@@ -228,8 +228,8 @@ asio::awaitable<void> Session::perform(Step& step) {
     }
 }
 
-asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(filters::Stage stage) {
-    if (stage == filters::Stage::helo) {
+asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage stage) {
+    if (stage == core::Stage::helo) {
         // Each greeting replaces what the last one found (so a HELO list's weight
         // never counts twice); the connect stage's findings stay.
         findings_.resize(connect_findings_end_);
@@ -242,29 +242,27 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(filters::Stag
     view.helo = state_.helo();
     view.tls = state_.tls();
     view.trusted = trusted_;
-    std::string sender = state_.sender().str();
-    view.sender = sender;
-    std::string recipient = state_.pending_rcpt().address.str();
-    if (stage == filters::Stage::rcpt) view.recipient = recipient;
+    view.sender = state_.sender();
+    if (stage == core::Stage::rcpt) view.recipient = state_.pending_rcpt().address;
     view.recipients = &state_.recipients();
     view.findings = &findings_;  // untouched while the chain runs
     auto findings = co_await generation_->chain.run(stage, view);
     auto verdict = generation_->policy.decide(stage, findings);
-    const bool session_stage = stage == filters::Stage::connect || stage == filters::Stage::helo;
+    const bool session_stage = stage == core::Stage::connect || stage == core::Stage::helo;
     const auto at = session_stage ? findings_.begin() + static_cast<std::ptrdiff_t>(session_findings_end_)
                                   : findings_.end();
     findings_.insert(at, std::make_move_iterator(findings.begin()), std::make_move_iterator(findings.end()));
     if (session_stage) session_findings_end_ += findings.size();
-    if (stage == filters::Stage::connect) connect_findings_end_ = session_findings_end_;
+    if (stage == core::Stage::connect) connect_findings_end_ = session_findings_end_;
     if (verdict.action == policy::Verdict::Action::proceed) co_return std::nullopt;
-    log::info(log::Line("verdict").add("session", client_.session_id).add("stage", filters::to_string(stage))
+    log::info(log::Line("verdict").add("session", client_.session_id).add("stage", core::to_string(stage))
                   .add("rule", verdict.rule).add("code", verdict.code));
     if (verdict.action == policy::Verdict::Action::disconnect) end_ = End::error;
     co_return verdict;
 }
 
 asio::awaitable<Step> Session::do_mail() {
-    if (auto verdict = co_await run_stage(filters::Stage::mail_from)) {
+    if (auto verdict = co_await run_stage(core::Stage::mail_from)) {
         if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict_reply(*verdict));
         co_return state_.on_mail(false, verdict_reply(*verdict));
     }
@@ -287,7 +285,7 @@ asio::awaitable<Step> Session::do_rcpt() {
     // SessionState allows another destination only before any recipient was
     // accepted: the transaction opened for the refused ones is dropped.
     if (transaction_ && transaction_backend_ != &destination) transaction_.reset();
-    if (auto verdict = co_await run_stage(filters::Stage::rcpt)) {
+    if (auto verdict = co_await run_stage(core::Stage::rcpt)) {
         if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict_reply(*verdict));
         co_return state_.on_rcpt(false, verdict_reply(*verdict));
     }
@@ -297,12 +295,12 @@ asio::awaitable<Step> Session::do_rcpt() {
         transaction_backend_ = &destination;
     }
     const backend::Recipient recipient{state_.pending_rcpt().address, state_.pending_rcpt().params};
-    smtp::Reply answer = co_await transaction_->add_recipient(recipient);
+    core::Reply answer = co_await transaction_->add_recipient(recipient);
     co_return state_.on_rcpt(answer.klass() == 2, std::move(answer));
 }
 
 asio::awaitable<Step> Session::do_data() {
-    smtp::Reply ready = co_await transaction_->begin_data();
+    core::Reply ready = co_await transaction_->begin_data();
     if (ready.code != 354) co_return state_.on_data_refused(std::move(ready));
     reply(make_reply(354, "", "End data with <CR><LF>.<CR><LF>"));
     // One deadline for the whole message (RFC 5321 §4.5.3.2.5-6 as a deadline).
@@ -324,7 +322,7 @@ asio::awaitable<Step> Session::do_data() {
             co_return Step{};
         }
     }
-    smtp::Reply final_reply = co_await finish_message(reader);
+    core::Reply final_reply = co_await finish_message(reader);
     log_transaction(final_reply, reader.size());
     co_return state_.on_message_done(std::move(final_reply));
 }
@@ -334,7 +332,7 @@ asio::awaitable<Step> Session::do_data() {
 // dot: the serve loop drops the backend transaction mid-DATA and the backend
 // discards it.
 template <class Reader>
-asio::awaitable<smtp::Reply> Session::finish_message(const Reader& reader) {
+asio::awaitable<core::Reply> Session::finish_message(const Reader& reader) {
     if (reader.bare_line_ending())
         co_return make_reply(550, "5.6.0", "Error: message refused: bare CR or LF in message content");
     if (reader.too_big()) co_return make_reply(552, "5.3.4", "Error: message size exceeds fixed limit");
@@ -344,9 +342,9 @@ asio::awaitable<smtp::Reply> Session::finish_message(const Reader& reader) {
         log::info(log::Line("content_refused").add("session", client_.session_id).add("reason", refusal->summary()));
         co_return *refusal;
     }
-    if (auto verdict = co_await run_stage(filters::Stage::end_of_data)) co_return verdict_reply(*verdict);
+    if (auto verdict = co_await run_stage(core::Stage::end_of_data)) co_return verdict_reply(*verdict);
     co_await finish_content();  // also sends the trace headers of an empty message
-    smtp::Reply answer = co_await transaction_->end_data();  // 451 if any write failed
+    core::Reply answer = co_await transaction_->end_data();  // 451 if any write failed
     backend_reply_ = answer.summary();
     co_return answer;
 }
@@ -358,7 +356,7 @@ asio::awaitable<Step> Session::do_bdat(const Step& command) {
     bool discard = step.action == Step::Action::bdat_discard;
     deadline_.expires_after(config_.timeouts.data);  // a chunk outside a message: its own bound
     if (!discard && !bdat_) {
-        smtp::Reply ready = co_await transaction_->begin_data();
+        core::Reply ready = co_await transaction_->begin_data();
         if (ready.code != 354) {
             discard = true;
             step = state_.on_message_done(std::move(ready));
@@ -400,7 +398,7 @@ asio::awaitable<Step> Session::do_bdat(const Step& command) {
     stuffed.clear();
     bdat_->finish(stuffed);
     if (backend_ok && !stuffed.empty()) co_await forward(stuffed);
-    smtp::Reply final_reply = co_await finish_message(*bdat_);
+    core::Reply final_reply = co_await finish_message(*bdat_);
     log_transaction(final_reply, bdat_->size());
     co_return state_.on_message_done(std::move(final_reply));
 }
@@ -453,7 +451,7 @@ asio::awaitable<void> Session::do_xclient(const Step& step) {
                   .add("name", client_.name.empty() ? std::string("unknown") : client_.name)
                   .add("helo", state_.helo()).add("proto", given.proto.value_or(""))
                   .add("trusted", trusted_ ? "yes" : "no"));
-    auto verdict = co_await run_stage(filters::Stage::connect);
+    auto verdict = co_await run_stage(core::Stage::connect);
     if (verdict) {
         say_goodbye(verdict_reply(*verdict));
         if (end_ == End::none) end_ = End::error;
@@ -523,7 +521,7 @@ asio::awaitable<bool> Session::flush() {
     }
 }
 
-void Session::say_goodbye(const smtp::Reply& r) {
+void Session::say_goodbye(const core::Reply& r) {
     if (end_ == End::peer_closed) return;
     reply(r);
     deadline_.expires_after(config_.timeouts.command);  // bounds the final flush
@@ -533,7 +531,7 @@ backend::ClientInfo Session::backend_client_info() const {
     return {client_, state_.helo(), state_.client_esmtp()};
 }
 
-void Session::log_transaction(const smtp::Reply& final_reply, std::uint64_t size) {
+void Session::log_transaction(const core::Reply& final_reply, std::uint64_t size) {
     std::string recipients;
     for (const auto& r : state_.recipients()) recipients += (recipients.empty() ? "<" : ",<") + r + ">";
     log::Line line("transaction");

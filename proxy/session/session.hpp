@@ -56,21 +56,21 @@ private:
     boost::asio::awaitable<Step> do_bdat(const Step& command);
     boost::asio::awaitable<bool> do_starttls(const Step& step);
     boost::asio::awaitable<void> do_xclient(const Step& step);
-    boost::asio::awaitable<std::optional<policy::Verdict>> run_stage(filters::Stage stage);
+    boost::asio::awaitable<std::optional<policy::Verdict>> run_stage(core::Stage stage);
     void begin_content();
     boost::asio::awaitable<bool> forward(std::string_view content);
-    std::optional<smtp::Reply> refuse_header() const;
+    std::optional<core::Reply> refuse_header() const;
     boost::asio::awaitable<bool> finish_content();
     boost::asio::awaitable<bool> write_content(std::string_view content);
     template <class Reader>
-    boost::asio::awaitable<smtp::Reply> finish_message(const Reader& reader);
-    void say_goodbye(const smtp::Reply& reply);  // queue a last reply; flush() sends it
-    void reply(const smtp::Reply& r) {
+    boost::asio::awaitable<core::Reply> finish_message(const Reader& reader);
+    void say_goodbye(const core::Reply& reply);  // queue a last reply; flush() sends it
+    void reply(const core::Reply& r) {
         if (r.code != 0) out_ += r.wire();  // code 0: nothing to say (the session is ending)
     }
     std::string trace_headers();
     backend::ClientInfo backend_client_info() const;
-    void log_transaction(const smtp::Reply& reply, std::uint64_t size);
+    void log_transaction(const core::Reply& reply, std::uint64_t size);
 
     std::shared_ptr<const Generation> generation_;
     const config::Config& config_;
@@ -94,7 +94,7 @@ private:
     // What the filters found: the session's (connect, helo) first, then this
     // transaction's (mail_from, rcpt, end_of_data). One vector, so each stage's
     // view of the earlier findings is a pointer, not a copy.
-    std::vector<filters::Finding> findings_;
+    std::vector<core::Finding> findings_;
     std::size_t connect_findings_end_ = 0;  // the helo stage's findings follow; a new EHLO replaces them
     std::size_t session_findings_end_ = 0;
     std::chrono::steady_clock::time_point started_;

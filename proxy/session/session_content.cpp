@@ -64,10 +64,10 @@ asio::awaitable<bool> Session::forward(std::string_view content) {
 }
 
 // Content the header checks refuse whole, whatever the filters say.
-std::optional<smtp::Reply> Session::refuse_header() const {
+std::optional<core::Reply> Session::refuse_header() const {
     if (!header_filter_->starts_with_continuation()) return std::nullopt;
     // It would continue the last field mxgate prepends (a forged Received).
-    return smtp::make_reply(550, "5.6.0", "Error: message refused: header starts with a continuation line");
+    return core::make_reply(550, "5.6.0", "Error: message refused: header starts with a continuation line");
 }
 
 // The end of the content: whatever the header filter still holds.

@@ -3,26 +3,21 @@
 #include <cassert>
 #include <string_view>
 
+#include "proxy/core/text.hpp"
+
 namespace mxgate::session {
 
 using smtp::Verb;
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
-    return true;
-}
-
 // RFC 3461 §4.1: NOTIFY=NEVER or any of SUCCESS,FAILURE,DELAY.
 bool valid_notify(std::string_view value) {
-    if (iequals(value, "NEVER")) return true;
+    if (core::iequals(value, "NEVER")) return true;
     while (!value.empty()) {
         auto comma = value.find(',');
         auto item = value.substr(0, comma);
-        if (!iequals(item, "SUCCESS") && !iequals(item, "FAILURE") && !iequals(item, "DELAY")) return false;
+        if (!core::iequals(item, "SUCCESS") && !core::iequals(item, "FAILURE") && !core::iequals(item, "DELAY")) return false;
         if (comma == std::string_view::npos) break;
         value.remove_prefix(comma + 1);
     }
@@ -43,26 +38,26 @@ SessionState::SessionState(ServerSettings settings, bool tls_active, bool xclien
     assert(settings_.limits != nullptr);
 }
 
-smtp::Reply SessionState::greeting(const std::string& banner) const {
-    return smtp::make_reply(220, "", settings_.hostname + " " + banner);
+core::Reply SessionState::greeting(const std::string& banner) const {
+    return core::make_reply(220, "", settings_.hostname + " " + banner);
 }
 
 Step SessionState::reply(int code, const char* enhanced, std::string text) {
-    return {Step::Action::reply, smtp::make_reply(code, enhanced, text)};
+    return {Step::Action::reply, core::make_reply(code, enhanced, text)};
 }
 
 Step SessionState::error(int code, const char* enhanced, std::string text) {
-    return counted(smtp::make_reply(code, enhanced, text));
+    return counted(core::make_reply(code, enhanced, text));
 }
 
-Step SessionState::counted(smtp::Reply r) {
+Step SessionState::counted(core::Reply r) {
     // Postfix smtpd_hard_error_limit: a client that keeps failing is cut off.
     if (++errors_ >= settings_.limits->max_errors)
-        return {Step::Action::close, smtp::make_reply(421, "4.7.0", settings_.hostname + " Error: too many errors")};
+        return {Step::Action::close, core::make_reply(421, "4.7.0", settings_.hostname + " Error: too many errors")};
     return {Step::Action::reply, std::move(r)};
 }
 
-Step SessionState::recipient_deferred(smtp::Reply r) {
+Step SessionState::recipient_deferred(core::Reply r) {
     // RFC 5321 §4.5.3.1.10: the client retries these recipients in another
     // transaction, so they are no mistake; past Postfix's
     // smtpd_recipient_overshoot_limit (per message, too) each one counts again.
@@ -72,11 +67,11 @@ Step SessionState::recipient_deferred(smtp::Reply r) {
 
 Step SessionState::junk(Step step) {
     if (++junk_ > settings_.limits->max_junk_commands)
-        return {Step::Action::close, smtp::make_reply(421, "4.7.0", settings_.hostname + " Error: too many commands")};
+        return {Step::Action::close, core::make_reply(421, "4.7.0", settings_.hostname + " Error: too many commands")};
     return step;
 }
 
-Step SessionState::on_bad_line(smtp::Reply r) { return counted(std::move(r)); }
+Step SessionState::on_bad_line(core::Reply r) { return counted(std::move(r)); }
 
 Step SessionState::on_command(smtp::Command&& command) {
     switch (command.verb) {
@@ -92,7 +87,7 @@ Step SessionState::on_command(smtp::Command&& command) {
             reset_transaction();
             return junk(reply(250, "2.0.0", "Ok"));
         case Verb::noop: return junk(reply(250, "2.0.0", "Ok"));
-        case Verb::quit: return {Step::Action::close, smtp::make_reply(221, "2.0.0", "Bye")};
+        case Verb::quit: return {Step::Action::close, core::make_reply(221, "2.0.0", "Bye")};
         case Verb::help: return junk(reply(214, "2.0.0", "See RFC 5321; commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY STARTTLS"));
         // RFC 5321 §3.5.3: 252 when the server will accept mail without verifying.
         case Verb::vrfy:
@@ -116,11 +111,11 @@ Step SessionState::on_ehlo(smtp::Command&& command, bool esmtp) {
     esmtp_ = esmtp;
     client_esmtp_ = esmtp;
     helo_ = std::move(command.argument);
-    Step step{Step::Action::helo, esmtp ? ehlo_reply() : smtp::make_reply(250, "", settings_.hostname)};
+    Step step{Step::Action::helo, esmtp ? ehlo_reply() : core::make_reply(250, "", settings_.hostname)};
     return repeated ? junk(std::move(step)) : step;
 }
 
-Step SessionState::on_helo_done(bool accepted, smtp::Reply r) {
+Step SessionState::on_helo_done(bool accepted, core::Reply r) {
     if (accepted) {
         greeted_ = true;
         return {Step::Action::reply, std::move(r)};
@@ -133,8 +128,8 @@ Step SessionState::on_helo_done(bool accepted, smtp::Reply r) {
     return counted(std::move(r));
 }
 
-smtp::Reply SessionState::ehlo_reply() const {
-    smtp::Reply r;
+core::Reply SessionState::ehlo_reply() const {
+    core::Reply r;
     r.code = 250;
     r.lines = {settings_.hostname, "PIPELINING", "SIZE " + std::to_string(settings_.limits->max_message_size.bytes),
                "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES"};
@@ -150,7 +145,7 @@ Step SessionState::on_mail_command(smtp::Command&& command) {
     if (!greeted_) return error(503, "5.5.1", "Error: send HELO/EHLO first");
     if (mail_given_) return error(503, "5.5.1", "Error: nested MAIL command");
     if (transactions_ >= settings_.limits->max_transactions_per_session)
-        return {Step::Action::close, smtp::make_reply(421, "4.7.0", settings_.hostname + " Error: too many messages in one session")};
+        return {Step::Action::close, core::make_reply(421, "4.7.0", settings_.hostname + " Error: too many messages in one session")};
     if (!esmtp_ && !command.params.empty()) return error(555, "5.5.4", "Error: ESMTP parameters need EHLO");
 
     bool smtputf8 = false;
@@ -161,13 +156,13 @@ Step SessionState::on_mail_command(smtp::Command&& command) {
             if (std::stoull(value) > settings_.limits->max_message_size.bytes)
                 return error(552, "5.3.4", "Error: message size exceeds fixed limit");
         } else if (key == "BODY") {
-            if (!iequals(value, "7BIT") && !iequals(value, "8BITMIME"))
+            if (!core::iequals(value, "7BIT") && !core::iequals(value, "8BITMIME"))
                 return error(501, "5.5.4", "Error: BODY must be 7BIT or 8BITMIME");
         } else if (key == "SMTPUTF8") {
             if (!value.empty()) return error(501, "5.5.4", "Error: SMTPUTF8 takes no value");
             smtputf8 = true;
         } else if (key == "RET") {
-            if (!iequals(value, "FULL") && !iequals(value, "HDRS")) return error(501, "5.5.4", "Error: bad RET value");
+            if (!core::iequals(value, "FULL") && !core::iequals(value, "HDRS")) return error(501, "5.5.4", "Error: bad RET value");
         } else if (key == "ENVID") {
             if (value.empty() || value.size() > 100 || !smtp::decode_xtext(value))
                 return error(501, "5.5.4", "Error: bad ENVID value");
@@ -187,7 +182,7 @@ Step SessionState::on_mail_command(smtp::Command&& command) {
     return {Step::Action::mail, {}};
 }
 
-Step SessionState::on_mail(bool accepted, smtp::Reply r) {
+Step SessionState::on_mail(bool accepted, core::Reply r) {
     if (!accepted) {
         sender_ = {};
         mail_params_.clear();
@@ -203,7 +198,7 @@ Step SessionState::on_rcpt_command(smtp::Command&& command) {
     if (!mail_given_) return error(503, "5.5.1", "Error: need MAIL command");
     if (bdat_started_) return error(503, "5.5.1", "Error: RCPT during BDAT");
     if (recipients_.size() >= settings_.limits->max_recipients)
-        return recipient_deferred(smtp::make_reply(452, "4.5.3", "Error: too many recipients"));
+        return recipient_deferred(core::make_reply(452, "4.5.3", "Error: too many recipients"));
     if (!esmtp_ && !command.params.empty()) return error(555, "5.5.4", "Error: ESMTP parameters need EHLO");
     for (const auto& [key, value] : command.params) {
         if (key == "NOTIFY") {
@@ -226,17 +221,17 @@ Step SessionState::on_rcpt_routed(Route route) {
     if (!route.backend) return on_rcpt(false, std::move(route.refusal));
     // The message goes to the backend once, so all its recipients must share it.
     if (!recipients_.empty() && route.backend != destination_)
-        return on_rcpt(false, smtp::make_reply(452, "4.5.3",
+        return on_rcpt(false, core::make_reply(452, "4.5.3",
                                                "Error: recipient for another destination, send it in a separate transaction"));
     if (recipients_.size() >= route.recipients_per_transaction)
-        return on_rcpt(false, smtp::make_reply(452, "4.5.3",
+        return on_rcpt(false, core::make_reply(452, "4.5.3",
                                                "Error: too many recipients for this destination, send the rest separately"));
     pending_rcpt_.address = std::move(route.recipient);
     pending_destination_ = route.backend;
     return {Step::Action::rcpt, {}};
 }
 
-Step SessionState::on_rcpt(bool accepted, smtp::Reply r) {
+Step SessionState::on_rcpt(bool accepted, core::Reply r) {
     if (!accepted && r.code == 452 && r.enhanced == "4.5.3") return recipient_deferred(std::move(r));
     if (!accepted) return counted(std::move(r));
     recipients_.push_back(pending_rcpt_.address.str());
@@ -251,7 +246,7 @@ Step SessionState::on_data_command() {
     return {Step::Action::data, {}};
 }
 
-Step SessionState::on_data_refused(smtp::Reply r) {
+Step SessionState::on_data_refused(core::Reply r) {
     reset_transaction();
     return counted(std::move(r));
 }
@@ -274,7 +269,7 @@ Step SessionState::on_bdat_command(const smtp::Command& command) {
     return refused;
 }
 
-Step SessionState::on_message_done(smtp::Reply r) {
+Step SessionState::on_message_done(core::Reply r) {
     reset_transaction();
     if (r.klass() == 2) {
         // The limits count mistakes made without delivering mail (Postfix
@@ -290,7 +285,7 @@ Step SessionState::on_starttls() {
     if (tls_) return error(503, "5.5.1", "Error: TLS already active");
     if (!settings_.tls_available) return error(502, "5.5.1", "Error: STARTTLS not available");
     if (mail_given_) return error(503, "5.5.1", "Error: STARTTLS during a mail transaction");
-    return {Step::Action::starttls, smtp::make_reply(220, "2.0.0", "Ready to start TLS")};
+    return {Step::Action::starttls, core::make_reply(220, "2.0.0", "Ready to start TLS")};
 }
 
 void SessionState::on_tls_started() {
@@ -323,7 +318,7 @@ void SessionState::on_xclient_done(const smtp::XclientAttributes& given) {
     reset_transaction();
 }
 
-Step SessionState::on_disconnect(smtp::Reply r) { return {Step::Action::close, std::move(r)}; }
+Step SessionState::on_disconnect(core::Reply r) { return {Step::Action::close, std::move(r)}; }
 
 void SessionState::reset_transaction() {
     mail_given_ = false;

@@ -13,7 +13,7 @@
 #include "proxy/config/config.hpp"
 #include "proxy/session/router.hpp"
 #include "proxy/smtp/command.hpp"
-#include "proxy/smtp/reply.hpp"
+#include "proxy/core/reply.hpp"
 #include "proxy/smtp/xclient.hpp"
 
 namespace mxgate::session {
@@ -35,7 +35,7 @@ struct Step {
         xclient,         // take `xclient` as the client's identity, restart the session; report with on_xclient_done()
     };
     Action action = Action::reply;
-    smtp::Reply reply;
+    core::Reply reply;
     std::uint64_t chunk_size = 0;  // bdat, bdat_discard
     bool last_chunk = false;       // bdat: BDAT ... LAST
     smtp::XclientAttributes xclient;  // xclient: checked and decoded
@@ -53,35 +53,35 @@ public:
     // smtpd_authorized_xclient_hosts); it stays so after XCLIENT changes the address.
     SessionState(ServerSettings settings, bool tls_active, bool xclient_allowed = false);
 
-    smtp::Reply greeting(const std::string& banner) const;
+    core::Reply greeting(const std::string& banner) const;
 
     // A parsed command. `command` is moved from where needed (the state keeps
     // the envelope: sender, params, recipients).
     Step on_command(smtp::Command&& command);
     // A line the reader or parser refused.
-    Step on_bad_line(smtp::Reply reply);
+    Step on_bad_line(core::Reply reply);
 
     // Results of actions, as the session learned them.
     // The helo stage's outcome: the client is greeted only when it accepted.
-    Step on_helo_done(bool accepted, smtp::Reply reply);
-    Step on_mail(bool accepted, smtp::Reply reply);
+    Step on_helo_done(bool accepted, core::Reply reply);
+    Step on_mail(bool accepted, core::Reply reply);
     // The route of pending_rcpt(): a refusal, or a recipient that this transaction
     // takes (one destination per transaction, up to its recipients_per_transaction).
     Step on_rcpt_routed(Route route);
     // A refusal `452 4.5.3` (this transaction takes no more recipients: a limit,
     // LMTP, another route) is not an error, up to limits.recipient_overshoot_limit.
-    Step on_rcpt(bool accepted, smtp::Reply reply);
-    Step on_data_refused(smtp::Reply reply);   // backend or policy refused DATA
+    Step on_rcpt(bool accepted, core::Reply reply);
+    Step on_data_refused(core::Reply reply);   // backend or policy refused DATA
     // Final reply to end of data, to BDAT LAST, or to a BDAT chunk that failed:
     // the transaction is over either way.
-    Step on_message_done(smtp::Reply reply);
+    Step on_message_done(core::Reply reply);
     void on_tls_started();
     // XCLIENT was carried out: back to the just-connected state, greeted when
     // the front-end named a HELO name (as if the client had sent HELO). HELO and
     // PROTO not given are forgotten: the client has not greeted the new session.
     void on_xclient_done(const smtp::XclientAttributes& given);
     // A stage verdict that ends the session (421).
-    Step on_disconnect(smtp::Reply reply);
+    Step on_disconnect(core::Reply reply);
 
     // What the session needs to know.
     // EHLO (not HELO) in this session: ESMTP parameters are accepted, Received says ESMTP.
@@ -97,7 +97,7 @@ public:
     // The protocol the backend is told (XCLIENT/XFORWARD PROTO): the client's own
     // EHLO or HELO, or what a front-end named with XCLIENT PROTO.
     bool client_esmtp() const { return client_esmtp_; }
-    const smtp::Address& sender() const { return sender_; }
+    const core::Address& sender() const { return sender_; }
     const std::vector<smtp::EsmtpParam>& mail_params() const { return mail_params_; }
     const std::vector<std::string>& recipients() const { return recipients_; }
     bool smtputf8() const { return smtputf8_; }
@@ -111,10 +111,10 @@ public:
 private:
     Step reply(int code, const char* enhanced, std::string text);
     Step error(int code, const char* enhanced, std::string text);  // counts towards max_errors
-    Step counted(smtp::Reply reply);                                // likewise, for a given reply
+    Step counted(core::Reply reply);                                // likewise, for a given reply
     Step junk(Step step);  // counts towards max_junk_commands
     // 452 4.5.3: a recipient for a later transaction; counts only past recipient_overshoot_limit.
-    Step recipient_deferred(smtp::Reply reply);
+    Step recipient_deferred(core::Reply reply);
     Step on_ehlo(smtp::Command&& command, bool esmtp);
     Step on_mail_command(smtp::Command&& command);
     Step on_rcpt_command(smtp::Command&& command);
@@ -122,7 +122,7 @@ private:
     Step on_bdat_command(const smtp::Command& command);
     Step on_starttls();
     Step on_xclient_command(smtp::Command&& command);
-    smtp::Reply ehlo_reply() const;
+    core::Reply ehlo_reply() const;
     void reset_transaction();
 
     ServerSettings settings_;
@@ -140,7 +140,7 @@ private:
     bool mail_given_ = false;
     bool smtputf8_ = false;
     bool bdat_started_ = false;
-    smtp::Address sender_;
+    core::Address sender_;
     std::vector<smtp::EsmtpParam> mail_params_;
     std::vector<std::string> recipients_;
     const config::Backend* destination_ = nullptr;  // of the accepted recipients

@@ -7,6 +7,8 @@
 #include <array>
 #include <cstddef>
 
+#include "proxy/core/text.hpp"
+
 namespace mxgate::smtp {
 
 namespace {
@@ -42,14 +44,6 @@ constexpr bool is_qtext(unsigned char c) { return c == 32 || c == 33 || (c >= 35
 
 // esmtp-value = 1*(%d33-60 / %d62-126)   (RFC 5321 §4.1.2)
 constexpr bool is_esmtp_value_char(unsigned char c) { return (c >= 33 && c <= 60) || (c >= 62 && c <= 126); }
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (to_upper(a[i]) != to_upper(b[i])) return false;
-    }
-    return true;
-}
 
 bool has_non_ascii(std::string_view s) {
     for (unsigned char c : s) {
@@ -154,7 +148,7 @@ bool valid_ipv6(std::string_view s) {
 // tag) is refused: none is registered that a gateway could route.
 bool valid_address_literal(std::string_view inner) {
     constexpr std::string_view tag = "IPv6:";
-    if (inner.size() > tag.size() && iequals(inner.substr(0, tag.size()), tag)) {
+    if (inner.size() > tag.size() && core::iequals(inner.substr(0, tag.size()), tag)) {
         return valid_ipv6(inner.substr(tag.size()));
     }
     return valid_ipv4(inner);
@@ -293,7 +287,7 @@ private:
 
 struct PathResult {
     bool ok = false;
-    Address address;
+    core::Address address;
     std::size_t length = 0;  // bytes of the path, "<" through ">"
 };
 
@@ -322,7 +316,7 @@ PathResult parse_path(std::string_view s, bool reverse) {
 
     if (p.at('>')) {
         // RFC 5321 §4.5.1: "Postmaster" without a domain, only as a recipient.
-        if (reverse || routed || !iequals(local, "Postmaster")) return result;
+        if (reverse || routed || !core::iequals(local, "Postmaster")) return result;
         result.ok = true;
         result.address.local = std::string(local);
         result.length = 1 + p.pos() + 1;
@@ -406,7 +400,7 @@ ParseResult parse_mail_rcpt(Command cmd, std::string_view rest) {
     const std::string_view prefix = cmd.verb == Verb::mail ? "FROM:" : "TO:";
     const std::string_view head = rest.substr(0, prefix.size());
     if (has_non_ascii(head)) return CommandError::bad_character;
-    if (!iequals(head, prefix)) return CommandError::syntax;
+    if (!core::iequals(head, prefix)) return CommandError::syntax;
     std::string_view path = rest.substr(prefix.size());
     // Postfix accepts "MAIL FROM: <a@b>"; so do many clients' authors. One SP only.
     if (!path.empty() && path[0] == ' ') path.remove_prefix(1);
@@ -459,7 +453,7 @@ ParseResult parse_bdat(Command cmd, std::string_view rest) {
         value = value * 10 + (c - '0');
     }
     if (tokens.size() == 2) {
-        if (!iequals(tokens[1], "LAST")) return CommandError::syntax;
+        if (!core::iequals(tokens[1], "LAST")) return CommandError::syntax;
         cmd.last_chunk = true;
     }
     cmd.chunk_size = value;
@@ -489,7 +483,7 @@ ParseResult parse_command(std::string_view line) {
     Command cmd;
     cmd.verb = Verb::unknown;
     for (const auto& entry : verb_table) {
-        if (iequals(word, entry.name)) {
+        if (core::iequals(word, entry.name)) {
             cmd.verb = entry.verb;
             break;
         }
@@ -538,7 +532,7 @@ ParseResult parse_command(std::string_view line) {
 
 const EsmtpParam* find_param(const std::vector<EsmtpParam>& params, std::string_view keyword) {
     for (const auto& param : params) {
-        if (iequals(param.first, keyword)) return &param;
+        if (core::iequals(param.first, keyword)) return &param;
     }
     return nullptr;
 }

@@ -12,6 +12,8 @@
 #include <variant>
 #include <vector>
 
+#include "proxy/core/address.hpp"
+
 namespace mxgate::smtp {
 
 enum class Verb : std::uint8_t {
@@ -20,24 +22,13 @@ enum class Verb : std::uint8_t {
     unknown,  // syntactically a command word we do not implement (reply 502)
 };
 
-// Mailbox = Local-part "@" ( Domain / address-literal ), RFC 5321 §4.1.2.
-// An empty address is the null reverse-path "<>". "Postmaster" (no domain) is
-// allowed as a forward-path (RFC 5321 §4.5.1).
-struct Address {
-    std::string local;   // as written (quoted-string kept with its quotes)
-    std::string domain;  // as written; empty for <> and <Postmaster>
-    bool utf8 = false;   // contains non-ASCII (needs SMTPUTF8, RFC 6531 §3.3)
-    bool empty() const { return local.empty() && domain.empty(); }
-    std::string str() const { return domain.empty() ? local : local + "@" + domain; }
-};
-
 // esmtp-param = esmtp-keyword ["=" esmtp-value]; keywords upper-cased here.
 using EsmtpParam = std::pair<std::string, std::string>;
 
 struct Command {
     Verb verb = Verb::unknown;
     std::string argument;             // HELO/EHLO domain, VRFY/EXPN/HELP text, raw for others
-    Address address;                  // MAIL FROM / RCPT TO
+    core::Address address;                  // MAIL FROM / RCPT TO
     std::vector<EsmtpParam> params;   // MAIL / RCPT parameters, XCLIENT attributes, in order
     std::uint64_t chunk_size = 0;     // BDAT
     bool last_chunk = false;          // BDAT ... LAST

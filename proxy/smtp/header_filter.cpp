@@ -10,11 +10,11 @@
 #include <cstring>
 #include <utility>
 
+#include "proxy/core/text.hpp"
+
 namespace mxgate::smtp {
 
 namespace {
-
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 
@@ -35,7 +35,7 @@ std::string unstuffed(std::string_view stuffed) {
 HeaderFieldFilter::HeaderFieldFilter(std::string candidate, std::function<bool(std::string_view field)> drop,
                                      std::size_t max_field_size)
     : candidate_(std::move(candidate)), drop_(std::move(drop)), max_field_size_(max_field_size) {
-    for (char& c : candidate_) c = ascii_lower(c);
+    for (char& c : candidate_) c = core::ascii_lower(c);
 }
 
 void HeaderFieldFilter::feed(std::string_view in, std::string& out) {
@@ -106,7 +106,7 @@ std::size_t HeaderFieldFilter::match_name(std::string_view in, std::size_t i, st
         const char c = in[i];
         if (c != '\r' && c != '\n') {
             const bool whole_name = matched_ == candidate_.size();
-            if (match_ == Match::name && !whole_name && ascii_lower(c) == candidate_[matched_]) {
+            if (match_ == Match::name && !whole_name && core::ascii_lower(c) == candidate_[matched_]) {
                 ++matched_;
             } else if ((match_ == Match::space || whole_name) && is_wsp(c)) {
                 match_ = Match::space;

@@ -8,18 +8,13 @@
 #include <array>
 #include <string_view>
 
+#include "proxy/core/text.hpp"
+
 namespace mxgate::smtp {
 
 namespace {
 
 constexpr std::size_t max_name_length = 255;  // RFC 1035 §2.3.4 (NAME, HELO)
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
-    return true;
-}
 
 bool unknown(std::string_view value) { return value == "[UNAVAILABLE]" || value == "[TEMPUNAVAIL]"; }
 
@@ -32,7 +27,7 @@ bool valid_ip(int family, const std::string& text) {
 
 std::optional<std::string> decode_address(const std::string& value) {
     constexpr std::string_view ipv6_tag = "IPV6:";
-    if (value.size() > ipv6_tag.size() && iequals(std::string_view(value).substr(0, ipv6_tag.size()), ipv6_tag)) {
+    if (value.size() > ipv6_tag.size() && core::iequals(std::string_view(value).substr(0, ipv6_tag.size()), ipv6_tag)) {
         std::string address = value.substr(ipv6_tag.size());
         if (valid_ip(AF_INET6, address)) return address;
         return std::nullopt;
@@ -93,8 +88,8 @@ XclientResult decode_xclient(const std::vector<EsmtpParam>& attributes) {
             if (value->size() > max_name_length) return bad();
             (is_name ? result.name : result.helo) = *value;
         } else {
-            if (!iequals(*value, "SMTP") && !iequals(*value, "ESMTP")) return bad();
-            result.proto = iequals(*value, "SMTP") ? "SMTP" : "ESMTP";
+            if (!core::iequals(*value, "SMTP") && !core::iequals(*value, "ESMTP")) return bad();
+            result.proto = core::iequals(*value, "SMTP") ? "SMTP" : "ESMTP";
         }
     }
     return result;

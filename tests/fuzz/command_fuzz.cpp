@@ -24,7 +24,7 @@ void check_command(std::string_view line) {
     const auto* cmd = std::get_if<Command>(&r);
     if (cmd == nullptr) return;
     for (unsigned char c : line) check(c >= 0x20 && c != 0x7F);  // controls are always refused
-    const Address& a = cmd->address;
+    const mxgate::core::Address& a = cmd->address;
     if (cmd->verb == Verb::mail || cmd->verb == Verb::rcpt) {
         check(a.local.size() <= 64 && a.domain.size() <= 255);
         check(a.local.find_first_of("<> ") == std::string::npos || a.local.front() == '"');

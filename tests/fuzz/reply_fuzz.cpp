@@ -2,7 +2,7 @@
 // the backend client reads pipelined replies. abort()s when a parse claims more
 // bytes than it had, makes no progress, breaks its limits, or when a parsed
 // reply does not survive wire() -> parse_reply() with the same code and lines.
-#include "proxy/smtp/reply.hpp"
+#include "proxy/core/reply.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -11,7 +11,7 @@
 
 namespace {
 
-using namespace mxgate::smtp;
+using namespace mxgate::core;
 
 void check(bool ok) {
     if (!ok) std::abort();

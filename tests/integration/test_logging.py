@@ -89,7 +89,7 @@ class Logging(MxgateTestCase):
         self.assertEqual(mx.log_lines("dnsbl_unanswered")[0]["session"], session)
 
     def test_only_the_logger_calls_spdlog(self):
-        logger = {"filters/log.hpp", "filters/log.cpp", "proxy/log.cpp"}
+        logger = {"proxy/core/log.hpp", "proxy/core/log.cpp", "proxy/log.cpp"}
         direct = re.compile(r"\bspdlog::|std::cerr|\bprintf\(|\bsyslog\(")
         offenders = []
         for top in ("proxy", "filters", "policy"):

@@ -16,28 +16,29 @@
 namespace {
 
 namespace f = mxgate::filters;
+namespace core = mxgate::core;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 // Waits `delay`, then reports one finding named after itself; or throws.
 class Sleeper final : public f::Filter {
 public:
-    Sleeper(std::string name, std::chrono::milliseconds delay, bool throws = false, f::Stage stage = f::Stage::connect)
+    Sleeper(std::string name, std::chrono::milliseconds delay, bool throws = false, core::Stage stage = core::Stage::connect)
         : name_(std::move(name)), delay_(delay), throws_(throws), stage_(stage) {}
     std::string_view name() const noexcept override { return name_; }
-    bool runs_at(f::Stage stage) const noexcept override { return stage == stage_; }
-    asio::awaitable<std::vector<f::Finding>> inspect(f::Stage, const f::TransactionView&) override {
+    bool runs_at(core::Stage stage) const noexcept override { return stage == stage_; }
+    asio::awaitable<std::vector<core::Finding>> inspect(core::Stage, const f::TransactionView&) override {
         asio::steady_timer timer(co_await asio::this_coro::executor, delay_);
         co_await timer.async_wait(asio::use_awaitable);
         if (throws_) throw std::runtime_error("boom in " + name_);
-        co_return std::vector<f::Finding>{{name_, f::Outcome::pass, {}, ""}};
+        co_return std::vector<core::Finding>{{name_, core::Outcome::pass, {}, ""}};
     }
 
 private:
     std::string name_;
     std::chrono::milliseconds delay_;
     bool throws_;
-    f::Stage stage_;
+    core::Stage stage_;
 };
 
 // Reports only once every filter of its group has started, then after `delay`:
@@ -51,8 +52,8 @@ public:
     Rendezvous(std::string name, std::shared_ptr<Group> group, std::chrono::milliseconds delay)
         : name_(std::move(name)), group_(std::move(group)), delay_(delay) {}
     std::string_view name() const noexcept override { return name_; }
-    bool runs_at(f::Stage) const noexcept override { return true; }
-    asio::awaitable<std::vector<f::Finding>> inspect(f::Stage, const f::TransactionView&) override {
+    bool runs_at(core::Stage) const noexcept override { return true; }
+    asio::awaitable<std::vector<core::Finding>> inspect(core::Stage, const f::TransactionView&) override {
         ++group_->started;
         asio::steady_timer timer(co_await asio::this_coro::executor);
         while (group_->started < group_->members) {
@@ -61,7 +62,7 @@ public:
         }
         timer.expires_after(delay_);
         co_await timer.async_wait(asio::use_awaitable);
-        co_return std::vector<f::Finding>{{name_, f::Outcome::pass, {}, ""}};
+        co_return std::vector<core::Finding>{{name_, core::Outcome::pass, {}, ""}};
     }
 
 private:
@@ -70,7 +71,7 @@ private:
     std::chrono::milliseconds delay_;
 };
 
-std::vector<f::Finding> run(const f::Chain& chain, f::Stage stage = f::Stage::connect) {
+std::vector<core::Finding> run(const f::Chain& chain, core::Stage stage = core::Stage::connect) {
     asio::io_context io;
     f::TransactionView view;
     auto done = asio::co_spawn(io, chain.run(stage, view), asio::use_future);
@@ -89,18 +90,18 @@ public:
     explicit Hanger(std::shared_ptr<bool> unwound, std::string action = {})
         : unwound_(std::move(unwound)), action_(std::move(action)) {}
     std::string_view name() const noexcept override { return "hanger"; }
-    bool runs_at(f::Stage) const noexcept override { return true; }
-    asio::awaitable<std::vector<f::Finding>> inspect(f::Stage, const f::TransactionView&) override {
+    bool runs_at(core::Stage) const noexcept override { return true; }
+    asio::awaitable<std::vector<core::Finding>> inspect(core::Stage, const f::TransactionView&) override {
         struct Mark {
             std::shared_ptr<bool> unwound;
             ~Mark() { *unwound = true; }
         } mark{unwound_};
         asio::steady_timer forever(co_await asio::this_coro::executor, 24h);
         co_await forever.async_wait(asio::use_awaitable);
-        co_return std::vector<f::Finding>{{"hanger", f::Outcome::pass, {}, "finished after all"}};
+        co_return std::vector<core::Finding>{{"hanger", core::Outcome::pass, {}, "finished after all"}};
     }
-    std::vector<f::Finding> timed_out(f::Stage) const override {
-        if (action_.empty()) return Filter::timed_out(f::Stage::connect);
+    std::vector<core::Finding> timed_out(core::Stage) const override {
+        if (action_.empty()) return Filter::timed_out(core::Stage::connect);
         return {timeout_finding(name(), action_)};
     }
 
@@ -121,7 +122,7 @@ TEST(Chain, FiltersOfAStageRunAtOnceAndReportInRegistryOrder) {
     EXPECT_EQ(findings[1].name, "fast");
     EXPECT_EQ(findings[2].name, "medium");
     for (const auto& finding : findings)
-        EXPECT_EQ(finding.outcome, f::Outcome::pass) << finding.name << ": the filters did not run at once";
+        EXPECT_EQ(finding.outcome, core::Outcome::pass) << finding.name << ": the filters did not run at once";
 }
 
 TEST(Chain, AThrowingFilterIsATemperrorWithoutActionAndTheOthersStillReport) {
@@ -132,7 +133,7 @@ TEST(Chain, AThrowingFilterIsATemperrorWithoutActionAndTheOthersStillReport) {
         const auto findings = run(chain_of(std::move(filters)));
         ASSERT_EQ(findings.size(), alone ? 1u : 2u);
         EXPECT_EQ(findings[0].name, "broken");
-        EXPECT_EQ(findings[0].outcome, f::Outcome::temperror);
+        EXPECT_EQ(findings[0].outcome, core::Outcome::temperror);
         EXPECT_EQ(findings[0].reason, "boom in broken");
         EXPECT_EQ(findings[0].attr("action"), "");
         EXPECT_EQ(findings[0].attr("error"), "exception");
@@ -144,12 +145,12 @@ TEST(Chain, AThrowingFilterIsATemperrorWithoutActionAndTheOthersStillReport) {
 
 TEST(Chain, OnlyTheStagesFiltersRun) {
     std::vector<std::unique_ptr<f::Filter>> filters;
-    filters.push_back(std::make_unique<Sleeper>("at_rcpt", 1ms, false, f::Stage::rcpt));
+    filters.push_back(std::make_unique<Sleeper>("at_rcpt", 1ms, false, core::Stage::rcpt));
     const auto chain = chain_of(std::move(filters));
-    EXPECT_TRUE(chain.idle_at(f::Stage::connect));
-    EXPECT_FALSE(chain.idle_at(f::Stage::rcpt));
-    EXPECT_TRUE(run(chain, f::Stage::connect).empty());
-    EXPECT_EQ(run(chain, f::Stage::rcpt).size(), 1u);
+    EXPECT_TRUE(chain.idle_at(core::Stage::connect));
+    EXPECT_FALSE(chain.idle_at(core::Stage::rcpt));
+    EXPECT_TRUE(run(chain, core::Stage::connect).empty());
+    EXPECT_EQ(run(chain, core::Stage::rcpt).size(), 1u);
 }
 
 TEST(Chain, AFilterOverTheStageDeadlineIsCancelledAndBecomesATimeoutTemperror) {
@@ -164,12 +165,12 @@ TEST(Chain, AFilterOverTheStageDeadlineIsCancelledAndBecomesATimeoutTemperror) {
     ASSERT_EQ(findings.size(), 3u);
     EXPECT_EQ(findings[0].name, "before");
     EXPECT_EQ(findings[1].name, "hanger");
-    EXPECT_EQ(findings[1].outcome, f::Outcome::temperror);
+    EXPECT_EQ(findings[1].outcome, core::Outcome::temperror);
     EXPECT_EQ(findings[1].reason, "timeout");
     EXPECT_EQ(findings[1].attr("error"), "timeout");
     EXPECT_EQ(findings[1].attr("action"), "") << "no stated action: policy fails closed";
     EXPECT_EQ(findings[2].name, "after");
-    EXPECT_EQ(findings[2].outcome, f::Outcome::pass);
+    EXPECT_EQ(findings[2].outcome, core::Outcome::pass);
     EXPECT_EQ(chain.counters().stage_timeouts.load(), 1u);
 }
 
@@ -178,14 +179,14 @@ TEST(Chain, ATimedOutFilterStatesTheActionOfItsOtherTemperrors) {
     filters.push_back(std::make_unique<Hanger>(std::make_shared<bool>(false), "proceed"));
     const auto findings = run(chain_of(std::move(filters), 50ms));
     ASSERT_EQ(findings.size(), 1u);
-    EXPECT_EQ(findings[0].outcome, f::Outcome::temperror);
+    EXPECT_EQ(findings[0].outcome, core::Outcome::temperror);
     EXPECT_EQ(findings[0].attr("action"), "proceed");
 }
 
 TEST(Chain, FiltersWithinTheDeadlineAreNotCounted) {
     std::vector<std::unique_ptr<f::Filter>> filters;
     filters.push_back(std::make_unique<Sleeper>("quick", 1ms));
-    filters.push_back(std::make_unique<Sleeper>("empty", 1ms, false, f::Stage::rcpt));
+    filters.push_back(std::make_unique<Sleeper>("empty", 1ms, false, core::Stage::rcpt));
     const auto chain = chain_of(std::move(filters), 5s);
     EXPECT_EQ(run(chain).size(), 1u);
     EXPECT_EQ(chain.counters().stage_timeouts.load(), 0u);

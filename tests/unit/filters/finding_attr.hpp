@@ -9,7 +9,7 @@
 
 namespace mxgate::test {
 
-inline std::string attr(const filters::Finding& finding, std::string_view key) {
+inline std::string attr(const core::Finding& finding, std::string_view key) {
     for (const auto& [k, v] : finding.attrs)
         if (k == key) return v;
     return "<none>";

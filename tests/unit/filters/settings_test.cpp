@@ -55,8 +55,8 @@ TEST(FilterSettings, ChainHasOnlyTheEnabledFilters) {
     helo.enabled = true;
     f.set(helo);
     const Chain chain = build_chain(f, Services{});
-    EXPECT_FALSE(chain.idle_at(Stage::helo));
-    EXPECT_TRUE(chain.idle_at(Stage::rcpt));  // no filter of that stage is enabled
+    EXPECT_FALSE(chain.idle_at(core::Stage::helo));
+    EXPECT_TRUE(chain.idle_at(core::Stage::rcpt));  // no filter of that stage is enabled
 }
 
 }  // namespace

@@ -15,17 +15,19 @@
 
 #include "tests/unit/filters/dnsbl/fake_resolver.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
+#include "tests/unit/filters/mailbox.hpp"
 
 namespace {
 
 namespace bl = mxgate::filters::dnsbl;
 namespace f = mxgate::filters;
+namespace core = mxgate::core;
 namespace ip = boost::asio::ip;
 using namespace std::chrono_literals;
 using mxgate::test::FakeResolver;
 using RT = mxgate::filters::dns::RecordType;
 using St = mxgate::filters::dns::Status;
-using Findings = std::vector<f::Finding>;
+using Findings = std::vector<core::Finding>;
 
 // Runs task to its end. hang_guard only turns a test that would wait forever
 // into a failure; no test asserts how fast anything ran.
@@ -58,13 +60,13 @@ class DnsblFilterTest : public ::testing::Test {
 protected:
     void SetUp() override { config_.fcrdns.enabled = false; }
     // client nullptr = unknown (XCLIENT ADDR=[UNAVAILABLE])
-    Findings inspect(f::Stage stage, const char* client = "192.0.2.99", std::string_view helo = "",
+    Findings inspect(core::Stage stage, const char* client = "192.0.2.99", std::string_view helo = "",
                      std::string_view sender = "", bool trusted = false) {
         filter_ = std::make_unique<bl::DnsblFilter>(std::make_shared<const bl::DnsblConfig>(config_), resolver_);
         f::TransactionView view;
         if (client != nullptr) view.client_address = ip::make_address(client);
         view.helo = helo;
-        view.sender = sender;
+        view.sender = mxgate::test::mailbox(sender);
         view.trusted = trusted;
         return run(filter_->inspect(stage, view));
     }
@@ -80,7 +82,7 @@ TEST_F(DnsblFilterTest, IpListCases) {
         const char* what;
         bl::DnsList list;
         std::function<void(FakeResolver&)> zone;  // answers for 99.2.0.192.<zone>
-        f::Outcome outcome;
+        core::Outcome outcome;
         const char* codes;
         const char* listed;
         const char* score;
@@ -92,40 +94,40 @@ TEST_F(DnsblFilterTest, IpListCases) {
     };
     const Case cases[] = {
         {"listed", list("bl", "bl.example"), [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.2"}); },
-         f::Outcome::fail, "127.0.0.2", "yes", "1"},
-        {"not listed (NXDOMAIN)", list("bl", "bl.example"), [](FakeResolver&) {}, f::Outcome::pass, "", "no", "0"},
+         core::Outcome::fail, "127.0.0.2", "yes", "1"},
+        {"not listed (NXDOMAIN)", list("bl", "bl.example"), [](FakeResolver&) {}, core::Outcome::pass, "", "no", "0"},
         {"not listed (NODATA)", list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::nodata); },
-         f::Outcome::pass, "", "no", "0"},
+         core::Outcome::pass, "", "no", "0"},
         {"multiple codes", with(list("bl", "bl.example"), [](auto& l) { l.weight = 5; }),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.4", "127.0.0.2"}); }, f::Outcome::fail,
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.4", "127.0.0.2"}); }, core::Outcome::fail,
          "127.0.0.2,127.0.0.4", "yes", "5"},
         {"expected codes only", with(list("bl", "bl.example"), [](auto& l) { l.codes = {"127.0.0.4"}; }),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.4", "127.0.0.2"}); }, f::Outcome::fail, "127.0.0.4",
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.4", "127.0.0.2"}); }, core::Outcome::fail, "127.0.0.4",
          "yes", "1"},
         {"unexpected code", with(list("bl", "bl.example"), [](auto& l) { l.codes = {"127.0.0.4"}; }),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, f::Outcome::pass, "", "no", "0"},
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, core::Outcome::pass, "", "no", "0"},
         {"bitmask hit", with(list("bl", "bl.example"), [](auto& l) { l.bitmask = 0x8; }),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, f::Outcome::fail, "127.0.0.10", "yes", "1"},
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, core::Outcome::fail, "127.0.0.10", "yes", "1"},
         {"bitmask miss", with(list("bl", "bl.example"), [](auto& l) { l.bitmask = 0x4; }),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, f::Outcome::pass, "", "no", "0"},
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, core::Outcome::pass, "", "no", "0"},
         {"answer outside 127/8: broken list", list("bl", "bl.example"),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"192.0.2.1"}); }, f::Outcome::temperror, "", "no", "0"},
+         [&](FakeResolver& r) { r.records(q, RT::a, {"192.0.2.1"}); }, core::Outcome::temperror, "", "no", "0"},
         {"error code 127.255.255.254", list("bl", "bl.example"),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.255.255.254"}); }, f::Outcome::temperror, "", "no", "0"},
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.255.255.254"}); }, core::Outcome::temperror, "", "no", "0"},
         {"servfail", list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::servfail); },
-         f::Outcome::temperror, "", "no", "0"},
+         core::Outcome::temperror, "", "no", "0"},
         {"resolver timeout", list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::timeout); },
-         f::Outcome::temperror, "", "no", "0"},
+         core::Outcome::temperror, "", "no", "0"},
         {"allow list hit", with(list("bl", "bl.example"), [](auto& l) { l.allow = true; l.weight = -3; }),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.10.0"}); }, f::Outcome::pass, "127.0.10.0", "yes", "-3"},
+         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.10.0"}); }, core::Outcome::pass, "127.0.10.0", "yes", "-3"},
         {"allow list miss", with(list("bl", "bl.example"), [](auto& l) { l.allow = true; l.weight = -3; }),
-         [](FakeResolver&) {}, f::Outcome::none, "", "no", "0"},
+         [](FakeResolver&) {}, core::Outcome::none, "", "no", "0"},
     };
     for (const auto& c : cases) {
         resolver_ = FakeResolver{};
         c.zone(resolver_);
         config_.lists = {c.list};
-        const auto findings = inspect(f::Stage::connect);
+        const auto findings = inspect(core::Stage::connect);
         ASSERT_EQ(findings.size(), 1u) << c.what;
         const auto& finding = findings[0];
         EXPECT_EQ(finding.name, c.list.allow ? "dnswl.bl" : "dnsbl.bl") << c.what;
@@ -143,13 +145,13 @@ TEST_F(DnsblFilterTest, ListedReasonComesFromTxt) {
     resolver_.records("99.2.0.192.bl.example", RT::a, {"127.0.0.2"});
     resolver_.records("99.2.0.192.bl.example", RT::txt, {"Listed\r\nsee https://bl.example/q?192.0.2.99"});
     config_.lists = {list("bl", "bl.example")};
-    const auto findings = inspect(f::Stage::connect);
+    const auto findings = inspect(core::Stage::connect);
     ASSERT_EQ(findings.size(), 1u);
     EXPECT_EQ(findings[0].reason, "listed: Listed\\x0d\\x0asee https://bl.example/q?192.0.2.99");
 
     config_.lists[0].fetch_reason = false;  // not asked at all
     resolver_.asked.clear();
-    EXPECT_EQ(inspect(f::Stage::connect)[0].reason, "listed");
+    EXPECT_EQ(inspect(core::Stage::connect)[0].reason, "listed");
     EXPECT_FALSE(resolver_.was_asked("99.2.0.192.bl.example", RT::txt));
 }
 
@@ -159,13 +161,13 @@ TEST_F(DnsblFilterTest, Ipv6NibblesAndIpv4OnlyLists) {
     auto v4only = list("v4", "v4.example");
     v4only.ipv6 = false;
     config_.lists = {list("bl6", "bl6.example"), v4only};
-    const auto findings = inspect(f::Stage::connect, "2001:db8::1");
+    const auto findings = inspect(core::Stage::connect, "2001:db8::1");
     ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.bl6"}));
-    EXPECT_EQ(findings[0].outcome, f::Outcome::fail);
+    EXPECT_EQ(findings[0].outcome, core::Outcome::fail);
     EXPECT_EQ(attr(findings[0], "query"), nibbles + ".bl6.example");
     EXPECT_EQ(filter_->counters().skipped, 1u);
     // A v4-mapped client is an IPv4 client, also for the IPv4-only list.
-    const auto mapped = inspect(f::Stage::connect, "::ffff:192.0.2.99");
+    const auto mapped = inspect(core::Stage::connect, "::ffff:192.0.2.99");
     ASSERT_EQ(names(mapped), (std::vector<std::string>{"dnsbl.bl6", "dnsbl.v4"}));
     EXPECT_EQ(attr(mapped[1], "query"), "99.2.0.192.v4.example");
 }
@@ -175,7 +177,7 @@ TEST_F(DnsblFilterTest, ListsAreAskedConcurrently) {
         resolver_.records(std::string("99.2.0.192.") + zone, RT::a, {"127.0.0.2"}, 200ms);
     config_.lists = {list("a", "a.example"), list("b", "b.example"), list("c", "c.example")};
     for (auto& l : config_.lists) l.fetch_reason = false;
-    const auto findings = inspect(f::Stage::connect);
+    const auto findings = inspect(core::Stage::connect);
     EXPECT_EQ(names(findings), (std::vector<std::string>{"dnsbl.a", "dnsbl.b", "dnsbl.c"}));
     EXPECT_EQ(resolver_.max_in_flight, 3) << "the lists were asked one after the other";
 }
@@ -189,13 +191,13 @@ TEST_F(DnsblFilterTest, DeadListCostsOnlyItsOwnTimeout) {
     auto slow = list("slow", "slow.example");
     slow.timeout = 250ms;
     config_.lists = {dead, slow, list("fast", "fast.example")};
-    const auto findings = inspect(f::Stage::connect);
+    const auto findings = inspect(core::Stage::connect);
     ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.dead", "dnsbl.slow", "dnsbl.fast"}));
-    EXPECT_EQ(findings[0].outcome, f::Outcome::temperror);
+    EXPECT_EQ(findings[0].outcome, core::Outcome::temperror);
     EXPECT_EQ(findings[0].reason, "no answer: timeout");
-    EXPECT_EQ(findings[1].outcome, f::Outcome::fail);
+    EXPECT_EQ(findings[1].outcome, core::Outcome::fail);
     EXPECT_EQ(findings[1].reason, "listed");  // the TXT ran out of the list's budget
-    EXPECT_EQ(findings[2].outcome, f::Outcome::pass);
+    EXPECT_EQ(findings[2].outcome, core::Outcome::pass);
     // Both hanging questions ended by their own list's budget, asked side by side.
     EXPECT_EQ(resolver_.cancelled, 2);
     EXPECT_EQ(resolver_.max_in_flight, 3);
@@ -208,17 +210,17 @@ TEST_F(DnsblFilterTest, HeloLists) {
     resolver_.records("spam.example.org.rhsbl.example", RT::a, {"127.0.1.2"});
     config_.lists = {list("rhsbl", "rhsbl.example", bl::ListType::helo), list("zen", "zen.example")};
     EXPECT_TRUE(filter_ == nullptr);
-    auto findings = inspect(f::Stage::helo, "192.0.2.99", "Spam.Example.ORG.");
+    auto findings = inspect(core::Stage::helo, "192.0.2.99", "Spam.Example.ORG.");
     ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.rhsbl"}));
-    EXPECT_EQ(findings[0].outcome, f::Outcome::fail);
+    EXPECT_EQ(findings[0].outcome, core::Outcome::fail);
     EXPECT_EQ(attr(findings[0], "query"), "spam.example.org.rhsbl.example");
-    EXPECT_TRUE(filter_->runs_at(f::Stage::helo));
-    EXPECT_FALSE(filter_->runs_at(f::Stage::mail_from));
-    EXPECT_TRUE(filter_->runs_at(f::Stage::rcpt));  // the score decision
+    EXPECT_TRUE(filter_->runs_at(core::Stage::helo));
+    EXPECT_FALSE(filter_->runs_at(core::Stage::mail_from));
+    EXPECT_TRUE(filter_->runs_at(core::Stage::rcpt));  // the score decision
     // Address literals and bare words are not asked.
     resolver_.asked.clear();
-    EXPECT_TRUE(inspect(f::Stage::helo, "192.0.2.99", "[192.0.2.99]").empty());
-    EXPECT_TRUE(inspect(f::Stage::helo, "192.0.2.99", "localhost").empty());
+    EXPECT_TRUE(inspect(core::Stage::helo, "192.0.2.99", "[192.0.2.99]").empty());
+    EXPECT_TRUE(inspect(core::Stage::helo, "192.0.2.99", "localhost").empty());
     EXPECT_TRUE(resolver_.asked.empty());
 }
 
@@ -229,12 +231,12 @@ TEST_F(DnsblFilterTest, SenderDomainLists) {
     wl.allow = true;
     wl.weight = -2;
     config_.lists = {list("dbl", "dbl.example", bl::ListType::sender_domain), wl};
-    auto findings = inspect(f::Stage::mail_from, "192.0.2.99", "mx.example", "joe@Bad.Example");
+    auto findings = inspect(core::Stage::mail_from, "192.0.2.99", "mx.example", "joe@Bad.Example");
     ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.dbl", "dnswl.wl"}));
-    EXPECT_EQ(findings[0].outcome, f::Outcome::fail);
-    EXPECT_EQ(findings[1].outcome, f::Outcome::pass);
+    EXPECT_EQ(findings[0].outcome, core::Outcome::fail);
+    EXPECT_EQ(findings[1].outcome, core::Outcome::pass);
     EXPECT_EQ(attr(findings[1], "score"), "-2");
-    EXPECT_TRUE(inspect(f::Stage::mail_from, "192.0.2.99", "mx.example", "").empty());  // <>
+    EXPECT_TRUE(inspect(core::Stage::mail_from, "192.0.2.99", "mx.example", "").empty());  // <>
 }
 
 TEST_F(DnsblFilterTest, TrustedClientsAreNotLooked) {
@@ -242,9 +244,9 @@ TEST_F(DnsblFilterTest, TrustedClientsAreNotLooked) {
     config_.fcrdns.enabled = true;
     resolver_.records("99.2.0.192.in-addr.arpa", RT::ptr, {"mx.example.org"});
     resolver_.records("mx.example.org", RT::a, {"192.0.2.99"});
-    auto findings = inspect(f::Stage::connect, "192.0.2.99", "", "", true);
+    auto findings = inspect(core::Stage::connect, "192.0.2.99", "", "", true);
     EXPECT_EQ(names(findings), (std::vector<std::string>{"fcrdns"}));  // still known for Received:
-    EXPECT_TRUE(inspect(f::Stage::mail_from, "192.0.2.99", "", "a@b.example", true).empty());
+    EXPECT_TRUE(inspect(core::Stage::mail_from, "192.0.2.99", "", "a@b.example", true).empty());
     EXPECT_FALSE(resolver_.was_asked("99.2.0.192.zen.example", RT::a));
 }
 
@@ -252,15 +254,15 @@ TEST_F(DnsblFilterTest, UnknownClientIsLookedUpInNoAddressList) {
     config_.lists = {list("zen", "zen.example"), list("rdns", "rdns.example", bl::ListType::rdns),
                      list("helo", "helo.example", bl::ListType::helo)};
     config_.fcrdns.enabled = true;
-    auto findings = inspect(f::Stage::connect, nullptr);
+    auto findings = inspect(core::Stage::connect, nullptr);
     ASSERT_EQ(names(findings), (std::vector<std::string>{"fcrdns"}));
-    EXPECT_EQ(findings[0].outcome, f::Outcome::none);
+    EXPECT_EQ(findings[0].outcome, core::Outcome::none);
     EXPECT_EQ(findings[0].reason, "client address unknown");
     EXPECT_TRUE(resolver_.asked.empty()) << "no PTR and no list query for an unknown address";
     resolver_.records("bad.example.helo.example", RT::a, {"127.0.0.2"});
-    findings = inspect(f::Stage::helo, nullptr, "bad.example");
+    findings = inspect(core::Stage::helo, nullptr, "bad.example");
     ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.helo"}));
-    EXPECT_EQ(findings[0].outcome, f::Outcome::fail) << "name-based lists still apply";
+    EXPECT_EQ(findings[0].outcome, core::Outcome::fail) << "name-based lists still apply";
 }
 
 TEST_F(DnsblFilterTest, RdnsListsUseTheConfirmedName) {
@@ -269,19 +271,19 @@ TEST_F(DnsblFilterTest, RdnsListsUseTheConfirmedName) {
     resolver_.records("99.2.0.192.in-addr.arpa", RT::ptr, {"Dyn-192-0-2-99.Pool.Example"});
     resolver_.records("dyn-192-0-2-99.pool.example", RT::a, {"192.0.2.99"});
     resolver_.records("dyn-192-0-2-99.pool.example.dbl.example", RT::a, {"127.0.1.2"});
-    auto findings = inspect(f::Stage::connect);
+    auto findings = inspect(core::Stage::connect);
     ASSERT_EQ(names(findings), (std::vector<std::string>{"fcrdns", "dnsbl.zen", "dnsbl.dbl"}));
-    EXPECT_EQ(findings[0].outcome, f::Outcome::pass);
+    EXPECT_EQ(findings[0].outcome, core::Outcome::pass);
     EXPECT_EQ(attr(findings[0], "name"), "dyn-192-0-2-99.pool.example");
     EXPECT_EQ(bl::confirmed_name(findings), "dyn-192-0-2-99.pool.example");
-    EXPECT_EQ(findings[2].outcome, f::Outcome::fail);
+    EXPECT_EQ(findings[2].outcome, core::Outcome::fail);
     // Unconfirmed PTR: the rDNS list is not asked.
     resolver_ = FakeResolver{};
     resolver_.records("99.2.0.192.in-addr.arpa", RT::ptr, {"forged.example"});
     resolver_.records("forged.example", RT::a, {"198.51.100.1"});
-    findings = inspect(f::Stage::connect);
+    findings = inspect(core::Stage::connect);
     EXPECT_EQ(names(findings), (std::vector<std::string>{"fcrdns", "dnsbl.zen"}));
-    EXPECT_EQ(findings[0].outcome, f::Outcome::fail);
+    EXPECT_EQ(findings[0].outcome, core::Outcome::fail);
     EXPECT_EQ(bl::confirmed_name(findings), std::nullopt);
     EXPECT_FALSE(resolver_.was_asked("forged.example.dbl.example", RT::a));
 }
@@ -292,7 +294,7 @@ TEST(Fcrdns, Cases) {
         const char* what;
         const char* client;
         std::function<void(FakeResolver&)> dns;
-        f::Outcome outcome;
+        core::Outcome outcome;
         const char* name;
     };
     const std::string ptr4 = "99.2.0.192.in-addr.arpa";
@@ -303,55 +305,55 @@ TEST(Fcrdns, Cases) {
              r.records(ptr4, RT::ptr, {"mx.example.org"});
              r.records("mx.example.org", RT::a, {"192.0.2.1", "192.0.2.99"});
          },
-         f::Outcome::pass, "mx.example.org"},
+         core::Outcome::pass, "mx.example.org"},
         {"second name confirms", "192.0.2.99",
          [&](FakeResolver& r) {
              r.records(ptr4, RT::ptr, {"other.example", "mx.example.org"});
              r.records("other.example", RT::a, {"198.51.100.7"});
              r.records("mx.example.org", RT::a, {"192.0.2.99"});
          },
-         f::Outcome::pass, "mx.example.org"},
+         core::Outcome::pass, "mx.example.org"},
         {"maps elsewhere", "192.0.2.99",
          [&](FakeResolver& r) {
              r.records(ptr4, RT::ptr, {"mx.example.org"});
              r.records("mx.example.org", RT::a, {"192.0.2.98"});
          },
-         f::Outcome::fail, ""},
+         core::Outcome::fail, ""},
         {"name does not exist", "192.0.2.99", [&](FakeResolver& r) { r.records(ptr4, RT::ptr, {"gone.example"}); },
-         f::Outcome::fail, ""},
-        {"no PTR", "192.0.2.99", [](FakeResolver&) {}, f::Outcome::none, ""},
+         core::Outcome::fail, ""},
+        {"no PTR", "192.0.2.99", [](FakeResolver&) {}, core::Outcome::none, ""},
         {"PTR servfail", "192.0.2.99", [&](FakeResolver& r) { r.status(ptr4, RT::ptr, St::servfail); },
-         f::Outcome::temperror, ""},
-        {"PTR never answers", "192.0.2.99", [&](FakeResolver& r) { r.never(ptr4, RT::ptr); }, f::Outcome::temperror,
+         core::Outcome::temperror, ""},
+        {"PTR never answers", "192.0.2.99", [&](FakeResolver& r) { r.never(ptr4, RT::ptr); }, core::Outcome::temperror,
          ""},
         {"forward lookup fails", "192.0.2.99",
          [&](FakeResolver& r) {
              r.records(ptr4, RT::ptr, {"mx.example.org"});
              r.status("mx.example.org", RT::a, St::servfail);
          },
-         f::Outcome::temperror, ""},
+         core::Outcome::temperror, ""},
         {"confirmed while another name hangs", "192.0.2.99",
          [&](FakeResolver& r) {
              r.records(ptr4, RT::ptr, {"hang.example", "mx.example.org"});
              r.never("hang.example", RT::a);
              r.records("mx.example.org", RT::a, {"192.0.2.99"});
          },
-         f::Outcome::pass, "mx.example.org"},
+         core::Outcome::pass, "mx.example.org"},
         {"unusable PTR name", "192.0.2.99", [&](FakeResolver& r) { r.records(ptr4, RT::ptr, {"bad name"}); },
-         f::Outcome::fail, ""},
+         core::Outcome::fail, ""},
         {"IPv6 via AAAA", "2001:db8::1",
          [&](FakeResolver& r) {
              r.records(ptr6, RT::ptr, {"mx6.example.org"});
              r.records("mx6.example.org", RT::a, {"192.0.2.99"});
              r.records("mx6.example.org", RT::aaaa, {"2001:db8::1"});
          },
-         f::Outcome::pass, "mx6.example.org"},
+         core::Outcome::pass, "mx6.example.org"},
         {"IPv6 with A only", "2001:db8::1",
          [&](FakeResolver& r) {
              r.records(ptr6, RT::ptr, {"mx6.example.org"});
              r.records("mx6.example.org", RT::a, {"192.0.2.99"});
          },
-         f::Outcome::fail, ""},
+         core::Outcome::fail, ""},
     };
     bl::FcrdnsConfig config;
     config.timeout = 300ms;
@@ -375,7 +377,7 @@ TEST(Fcrdns, ConfirmedNameDoesNotWaitForAHangingName) {
     bl::FcrdnsConfig config;
     config.timeout = 24h;  // no test outlives it: finishing at all means the confirmed name ended the check
     const auto result = run(bl::check_fcrdns(resolver, ip::make_address("192.0.2.99"), config));
-    EXPECT_EQ(result.outcome, f::Outcome::pass);
+    EXPECT_EQ(result.outcome, core::Outcome::pass);
     EXPECT_EQ(resolver.cancelled, 1);
 }
 
@@ -389,7 +391,7 @@ TEST(Fcrdns, AtMostMaxNamesAreChecked) {
     resolver.records("99.2.0.192.in-addr.arpa", RT::ptr, ptr);
     bl::FcrdnsConfig config;
     const auto result = run(bl::check_fcrdns(resolver, ip::make_address("192.0.2.99"), config));
-    EXPECT_EQ(result.outcome, f::Outcome::fail);
+    EXPECT_EQ(result.outcome, core::Outcome::fail);
     EXPECT_EQ(result.ptr_names.size(), 10u);
     EXPECT_FALSE(resolver.was_asked("n10.example", RT::a));
     EXPECT_EQ(resolver.max_in_flight, 10);  // the forward lookups ran at once
@@ -403,12 +405,12 @@ protected:
         filter_ = std::make_unique<bl::DnsblFilter>(std::make_shared<const bl::DnsblConfig>(config_), resolver_);
         f::TransactionView view;
         view.client_address = ip::make_address("192.0.2.99");
-        view.sender = sender;
+        view.sender = mxgate::test::mailbox(sender);
         view.findings = &earlier;
-        return run(filter_->inspect(f::Stage::rcpt, view));
+        return run(filter_->inspect(core::Stage::rcpt, view));
     }
-    static f::Finding listed(std::string name, int weight, std::string reason = "listed") {
-        return {std::move(name), f::Outcome::fail, {{"listed", "yes"}, {"score", std::to_string(weight)}}, reason};
+    static core::Finding listed(std::string name, int weight, std::string reason = "listed") {
+        return {std::move(name), core::Outcome::fail, {{"listed", "yes"}, {"score", std::to_string(weight)}}, reason};
     }
 };
 
@@ -416,7 +418,7 @@ TEST_F(DnsblDecisionTest, ListedAtThresholdRejectsNamingListAndReason) {
     config_.lists = {list("zen", "zen.example")};
     const Findings found = decide({listed("dnsbl.zen", 1, "listed: see https://zen.example/q?ip=192.0.2.99")});
     ASSERT_EQ(names(found), (std::vector<std::string>{"dnsbl"}));
-    EXPECT_EQ(found[0].outcome, f::Outcome::fail);
+    EXPECT_EQ(found[0].outcome, core::Outcome::fail);
     EXPECT_EQ(attr(found[0], "action"), "reject");
     EXPECT_EQ(attr(found[0], "reply"), "554 5.7.1 Service unavailable; client [192.0.2.99] blocked using zen.example; "
                                        "see https://zen.example/q?ip=192.0.2.99");
@@ -448,8 +450,8 @@ TEST_F(DnsblDecisionTest, WeightsAddUpAndAllowListsSubtract) {
 
 TEST_F(DnsblDecisionTest, UnansweredListsAndForeignFindingsNeverCount) {
     config_.lists = {list("zen", "zen.example")};
-    f::Finding unanswered{"dnsbl.zen", f::Outcome::temperror, {{"listed", "no"}, {"score", "0"}}, "timeout"};
-    f::Finding other_filter{"dnsbl.other", f::Outcome::fail, {{"listed", "yes"}, {"score", "9"}}, ""};
+    core::Finding unanswered{"dnsbl.zen", core::Outcome::temperror, {{"listed", "no"}, {"score", "0"}}, "timeout"};
+    core::Finding other_filter{"dnsbl.other", core::Outcome::fail, {{"listed", "yes"}, {"score", "9"}}, ""};
     EXPECT_TRUE(decide({unanswered, other_filter}).empty());
 }
 
@@ -457,7 +459,7 @@ TEST_F(DnsblDecisionTest, ZeroRejectScoreOnlyReports) {
     config_.lists = {list("zen", "zen.example")};
     config_.reject_score = 0;
     filter_ = std::make_unique<bl::DnsblFilter>(std::make_shared<const bl::DnsblConfig>(config_), resolver_);
-    EXPECT_FALSE(filter_->runs_at(f::Stage::rcpt));
+    EXPECT_FALSE(filter_->runs_at(core::Stage::rcpt));
 }
 
 }  // namespace

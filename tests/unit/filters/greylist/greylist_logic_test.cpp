@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "filters/greylist/greylist_logic.hpp"
+#include "tests/unit/filters/mailbox.hpp"
 
 namespace {
 
@@ -100,8 +101,9 @@ TEST(GreylistKeys, SenderAndRecipientAreCaseFolded) {
 
 TEST(GreylistKeys, NullSender) {
     EXPECT_EQ(gl::triplet_key("192.0.2.0/24", "", "bob@dest.example"), "gl:192.0.2.0/24|<>|bob@dest.example");
-    EXPECT_EQ(gl::sender_domain(""), "");
-    EXPECT_EQ(gl::sender_domain("Bounce@Mail.Example.ORG"), "mail.example.org");
+    EXPECT_EQ(gl::mail_domain({}), "");
+    EXPECT_EQ(gl::mail_domain({"Postmaster", ""}), "");
+    EXPECT_EQ(gl::mail_domain({"Bounce", "Mail.Example.ORG"}), "mail.example.org");
     EXPECT_EQ(gl::auto_allow_key("192.0.2.0/24", "Example.ORG"), "awl:192.0.2.0/24|example.org");
 }
 
@@ -111,7 +113,7 @@ TEST(GreylistSkip, TrustedAllowListsAndSpf) {
     config.allow_sender_domains = {"partner.example"};
     config.allow_recipient_domains = {"abuse.example"};
     auto req = [](const char* client, const char* sender, const char* rcpt) {
-        return gl::GreylistRequest{ip::make_address(client), false, sender, rcpt, false};
+        return gl::GreylistRequest{ip::make_address(client), false, mxgate::test::mailbox(sender), mxgate::test::mailbox(rcpt), false};
     };
     EXPECT_FALSE(gl::skip_reason(config, req("192.0.2.1", "a@other.example", "b@dest.example")));
     auto trusted = req("192.0.2.1", "a@other.example", "b@dest.example");

@@ -13,6 +13,7 @@ namespace {
 
 namespace gl = mxgate::filters::greylist;
 namespace f = mxgate::filters;
+namespace core = mxgate::core;
 using namespace std::chrono_literals;
 using mxgate::test::run_sync;
 namespace ip = boost::asio::ip;
@@ -33,13 +34,13 @@ protected:
                                                         [this] { return now_; });
     }
     // client nullptr = unknown (XCLIENT ADDR=[UNAVAILABLE])
-    f::Finding at(f::Stage stage, const char* client, bool trusted = false) {
+    core::Finding at(core::Stage stage, const char* client, bool trusted = false) {
         f::TransactionView view;
         if (client != nullptr) view.client_address = ip::make_address(client);
         view.trusted = trusted;
         auto findings = run_sync(io_, filter_->inspect(stage, view));
         EXPECT_EQ(findings.size(), 1u);
-        return findings.empty() ? f::Finding{} : findings.front();
+        return findings.empty() ? core::Finding{} : findings.front();
     }
 
     boost::asio::io_context io_;
@@ -51,63 +52,63 @@ protected:
 
 TEST_F(RateLimitFilterTest, ConnectionsPerIpPerMinute) {
     for (int i = 1; i <= 3; ++i) {
-        auto finding = at(f::Stage::connect, "192.0.2.10");
+        auto finding = at(core::Stage::connect, "192.0.2.10");
         EXPECT_EQ(finding.name, "ratelimit.connections");
-        EXPECT_EQ(finding.outcome, f::Outcome::pass);
+        EXPECT_EQ(finding.outcome, core::Outcome::pass);
         EXPECT_EQ(attr(finding, "count"), std::to_string(i));
     }
-    auto over = at(f::Stage::connect, "192.0.2.10");
-    EXPECT_EQ(over.outcome, f::Outcome::fail);
+    auto over = at(core::Stage::connect, "192.0.2.10");
+    EXPECT_EQ(over.outcome, core::Outcome::fail);
     EXPECT_EQ(attr(over, "count"), "4");
     EXPECT_EQ(attr(over, "limit"), "3");
     EXPECT_EQ(attr(over, "window"), "60");
-    EXPECT_EQ(at(f::Stage::connect, "192.0.2.11").outcome, f::Outcome::pass) << "per address by default";
+    EXPECT_EQ(at(core::Stage::connect, "192.0.2.11").outcome, core::Outcome::pass) << "per address by default";
     now_ = t0 + 60s;
-    EXPECT_EQ(at(f::Stage::connect, "192.0.2.10").outcome, f::Outcome::pass) << "a new minute";
+    EXPECT_EQ(at(core::Stage::connect, "192.0.2.10").outcome, core::Outcome::pass) << "a new minute";
     EXPECT_EQ(filter_->counters().over_limit, 1u);
 }
 
 TEST_F(RateLimitFilterTest, MessagesCountApartFromConnections) {
-    at(f::Stage::connect, "192.0.2.10");
-    EXPECT_EQ(at(f::Stage::mail_from, "192.0.2.10").name, "ratelimit.messages");
-    EXPECT_EQ(at(f::Stage::mail_from, "192.0.2.10").outcome, f::Outcome::pass);
-    auto over = at(f::Stage::mail_from, "192.0.2.10");
-    EXPECT_EQ(over.outcome, f::Outcome::fail);
+    at(core::Stage::connect, "192.0.2.10");
+    EXPECT_EQ(at(core::Stage::mail_from, "192.0.2.10").name, "ratelimit.messages");
+    EXPECT_EQ(at(core::Stage::mail_from, "192.0.2.10").outcome, core::Outcome::pass);
+    auto over = at(core::Stage::mail_from, "192.0.2.10");
+    EXPECT_EQ(over.outcome, core::Outcome::fail);
     EXPECT_EQ(attr(over, "count"), "3");
 }
 
 TEST_F(RateLimitFilterTest, Ipv6CountsPerSlash64) {
-    for (int i = 0; i < 3; ++i) at(f::Stage::connect, "2001:db8::1");
-    EXPECT_EQ(at(f::Stage::connect, "2001:db8::ffff").outcome, f::Outcome::fail);
+    for (int i = 0; i < 3; ++i) at(core::Stage::connect, "2001:db8::1");
+    EXPECT_EQ(at(core::Stage::connect, "2001:db8::ffff").outcome, core::Outcome::fail);
 }
 
 TEST_F(RateLimitFilterTest, TrustedIsSkippedAndZeroTurnsALimitOff) {
-    for (int i = 0; i < 10; ++i) EXPECT_EQ(at(f::Stage::connect, "192.0.2.10", true).outcome, f::Outcome::skipped);
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(at(core::Stage::connect, "192.0.2.10", true).outcome, core::Outcome::skipped);
     config_.max_messages_per_window = 0;
     build();
-    EXPECT_TRUE(filter_->runs_at(f::Stage::connect));
-    EXPECT_FALSE(filter_->runs_at(f::Stage::mail_from));
-    EXPECT_FALSE(filter_->runs_at(f::Stage::rcpt));
+    EXPECT_TRUE(filter_->runs_at(core::Stage::connect));
+    EXPECT_FALSE(filter_->runs_at(core::Stage::mail_from));
+    EXPECT_FALSE(filter_->runs_at(core::Stage::rcpt));
 }
 
 TEST_F(RateLimitFilterTest, UnknownClientIsSkippedNotCountedUnderAnotherAddress) {
     for (int i = 0; i < 10; ++i) {
-        auto finding = at(f::Stage::connect, nullptr);
-        EXPECT_EQ(finding.outcome, f::Outcome::skipped);
+        auto finding = at(core::Stage::connect, nullptr);
+        EXPECT_EQ(finding.outcome, core::Outcome::skipped);
         EXPECT_EQ(attr(finding, "skip"), "unknown_client");
     }
     EXPECT_EQ(store_->calls, 0u);
-    EXPECT_EQ(at(f::Stage::connect, "0.0.0.0").outcome, f::Outcome::pass) << "a real address is counted";
+    EXPECT_EQ(at(core::Stage::connect, "0.0.0.0").outcome, core::Outcome::pass) << "a real address is counted";
 }
 
 TEST_F(RateLimitFilterTest, StoreUnavailableFailsOpenOrClosed) {
     store_->available = false;
-    auto open = at(f::Stage::connect, "192.0.2.10");
-    EXPECT_EQ(open.outcome, f::Outcome::pass);
+    auto open = at(core::Stage::connect, "192.0.2.10");
+    EXPECT_EQ(open.outcome, core::Outcome::pass);
     EXPECT_EQ(attr(open, "store"), "unavailable");
     config_.fail_open = false;
     build();
-    EXPECT_EQ(at(f::Stage::connect, "192.0.2.10").outcome, f::Outcome::temperror);
+    EXPECT_EQ(at(core::Stage::connect, "192.0.2.10").outcome, core::Outcome::temperror);
 }
 
 }  // namespace

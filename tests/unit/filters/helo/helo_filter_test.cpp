@@ -23,9 +23,9 @@ HeloConfig both_checks() {
 }
 
 TEST(HeloFilter, InvalidNameIsRefusedWith501) {
-    const Finding f = HeloFilter::check("x(bad)", false, HeloConfig{});
+    const core::Finding f = HeloFilter::check("x(bad)", false, HeloConfig{});
     EXPECT_EQ(f.name, "helo");
-    EXPECT_EQ(f.outcome, Outcome::fail);
+    EXPECT_EQ(f.outcome, core::Outcome::fail);
     EXPECT_EQ(attr(f, "check"), "invalid_hostname");
     EXPECT_EQ(attr(f, "action"), "reject");
     EXPECT_EQ(attr(f, "reply"), "501 5.5.2 <x(bad)>: Helo command rejected: Invalid name");
@@ -33,16 +33,16 @@ TEST(HeloFilter, InvalidNameIsRefusedWith501) {
 }
 
 TEST(HeloFilter, EchoedNameIsMadePrintableAndShort) {
-    const Finding f = HeloFilter::check("bad\x01name" + std::string(300, 'a'), false, HeloConfig{});
+    const core::Finding f = HeloFilter::check("bad\x01name" + std::string(300, 'a'), false, HeloConfig{});
     const std::string reply = attr(f, "reply");
     EXPECT_EQ(reply.rfind("501 5.5.2 <bad\\x01name", 0), 0u) << reply;
     EXPECT_LT(reply.size(), 200u) << reply;
 }
 
 TEST(HeloFilter, SingleLabelPassesUnlessNonFqdnIsRefused) {
-    EXPECT_EQ(HeloFilter::check("localhost", false, HeloConfig{}).outcome, Outcome::pass);
-    const Finding f = HeloFilter::check("localhost", false, both_checks());
-    EXPECT_EQ(f.outcome, Outcome::fail);
+    EXPECT_EQ(HeloFilter::check("localhost", false, HeloConfig{}).outcome, core::Outcome::pass);
+    const core::Finding f = HeloFilter::check("localhost", false, both_checks());
+    EXPECT_EQ(f.outcome, core::Outcome::fail);
     EXPECT_EQ(attr(f, "check"), "non_fqdn_hostname");
     EXPECT_EQ(attr(f, "reply"), "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname");
 }
@@ -52,44 +52,44 @@ TEST(HeloFilter, NonFqdnAloneAlsoRefusesInvalidNames) {
     config.reject_invalid_hostname = false;
     EXPECT_EQ(attr(HeloFilter::check("x(bad)", false, config), "reply").substr(0, 9), "504 5.5.2");
     config.reject_non_fqdn_hostname = false;
-    const Finding f = HeloFilter::check("x(bad)", false, config);
-    EXPECT_EQ(f.outcome, Outcome::pass);
+    const core::Finding f = HeloFilter::check("x(bad)", false, config);
+    EXPECT_EQ(f.outcome, core::Outcome::pass);
     EXPECT_EQ(attr(f, "action"), "proceed");
     EXPECT_EQ(attr(f, "reply"), "<none>");
 }
 
 TEST(HeloFilter, FqdnAndLiteralsPass) {
     for (const char* name : {"mail.example.org", "mail.example.org.", "[192.0.2.1]", "[IPv6:2001:db8::1]"})
-        EXPECT_EQ(HeloFilter::check(name, false, both_checks()).outcome, Outcome::pass) << name;
+        EXPECT_EQ(HeloFilter::check(name, false, both_checks()).outcome, core::Outcome::pass) << name;
 }
 
 TEST(HeloFilter, TrustedClientsAreSkippedUnlessSaidOtherwise) {
-    const Finding f = HeloFilter::check("x(bad)", true, both_checks());
-    EXPECT_EQ(f.outcome, Outcome::skipped);
+    const core::Finding f = HeloFilter::check("x(bad)", true, both_checks());
+    EXPECT_EQ(f.outcome, core::Outcome::skipped);
     EXPECT_EQ(attr(f, "skip"), "trusted");
     EXPECT_EQ(attr(f, "action"), "<none>");
     HeloConfig config = both_checks();
     config.skip_trusted = false;
-    EXPECT_EQ(HeloFilter::check("x(bad)", true, config).outcome, Outcome::fail);
+    EXPECT_EQ(HeloFilter::check("x(bad)", true, config).outcome, core::Outcome::fail);
 }
 
 TEST(HeloFilter, RunsAtTheHeloStageOnly) {
     HeloFilter filter(std::make_shared<const HeloConfig>());
-    for (Stage stage : {Stage::connect, Stage::mail_from, Stage::rcpt, Stage::end_of_data})
+    for (core::Stage stage : {core::Stage::connect, core::Stage::mail_from, core::Stage::rcpt, core::Stage::end_of_data})
         EXPECT_FALSE(filter.runs_at(stage));
-    ASSERT_TRUE(filter.runs_at(Stage::helo));
+    ASSERT_TRUE(filter.runs_at(core::Stage::helo));
     TransactionView view;
     view.helo = "a..b";
     boost::asio::io_context io;
-    std::optional<std::vector<Finding>> out;
-    boost::asio::co_spawn(io, filter.inspect(Stage::helo, view), [&](std::exception_ptr e, std::vector<Finding> f) {
+    std::optional<std::vector<core::Finding>> out;
+    boost::asio::co_spawn(io, filter.inspect(core::Stage::helo, view), [&](std::exception_ptr e, std::vector<core::Finding> f) {
         if (e) std::rethrow_exception(e);
         out = std::move(f);
     });
     io.run();
     ASSERT_TRUE(out.has_value());
     ASSERT_EQ(out->size(), 1u);
-    EXPECT_EQ((*out)[0].outcome, Outcome::fail);
+    EXPECT_EQ((*out)[0].outcome, core::Outcome::fail);
 }
 
 }  // namespace

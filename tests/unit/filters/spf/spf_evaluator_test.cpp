@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "tests/unit/filters/spf/spf_fake_resolver.hpp"
+#include "tests/unit/filters/mailbox.hpp"
 
 namespace mxgate::filters::spf {
 namespace {
@@ -45,7 +46,7 @@ protected:
     }
     SpfVerdict check(const char* ip, const char* helo, const char* sender) {
         SpfEvaluator evaluator(dns_, config_);
-        auto verdict = evaluator.evaluate_blocking({asio::ip::make_address(ip), helo, sender});
+        auto verdict = evaluator.evaluate_blocking({asio::ip::make_address(ip), helo, test::mailbox(sender)});
         counters_evaluations_ = evaluator.counters().evaluations.load();
         return verdict;
     }

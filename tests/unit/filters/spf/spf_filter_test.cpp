@@ -12,6 +12,7 @@
 
 #include "tests/unit/filters/finding_attr.hpp"
 #include "tests/unit/filters/spf/spf_fake_resolver.hpp"
+#include "tests/unit/filters/mailbox.hpp"
 
 namespace mxgate::filters::spf {
 namespace {
@@ -29,22 +30,22 @@ protected:
         dns_.fail("broken.example.org", RecordType::txt, dns::Status::servfail);
         config_.receiver = "mx.example.net";
     }
-    std::vector<Finding> inspect(Stage stage, const char* ip, const char* helo, const char* sender,
+    std::vector<core::Finding> inspect(core::Stage stage, const char* ip, const char* helo, const char* sender,
                                  bool trusted = false) {
         SpfFilter filter(std::make_shared<const SpfConfig>(config_), dns_);
         TransactionView view;
         if (ip != nullptr) view.client_address = asio::ip::make_address(ip);  // nullptr: unknown
         view.helo = helo;
-        view.sender = sender;
+        view.sender = test::mailbox(sender);
         view.trusted = trusted;
         asio::io_context io;
-        std::optional<std::vector<Finding>> out;
-        asio::co_spawn(io, filter.inspect(stage, view), [&](std::exception_ptr e, std::vector<Finding> f) {
+        std::optional<std::vector<core::Finding>> out;
+        asio::co_spawn(io, filter.inspect(stage, view), [&](std::exception_ptr e, std::vector<core::Finding> f) {
             if (!e) out = std::move(f);
         });
         io.run();
         skipped_ = filter.skipped();
-        return out.value_or(std::vector<Finding>{});
+        return out.value_or(std::vector<core::Finding>{});
     }
 
     test::SpfFakeResolver dns_;
@@ -55,12 +56,12 @@ protected:
 TEST_F(SpfFilterTest, CutOffByTheStageDeadlineItIsATemperrorWithTheOnTemperrorAction) {
     const auto timed_out = [&] {
         SpfFilter filter(std::make_shared<const SpfConfig>(config_), dns_);
-        return filter.timed_out(Stage::mail_from);
+        return filter.timed_out(core::Stage::mail_from);
     };
     auto findings = timed_out();  // default on_temperror: tempfail 451 4.7.24
     ASSERT_EQ(findings.size(), 1u);
     EXPECT_EQ(findings[0].name, "spf");
-    EXPECT_EQ(findings[0].outcome, Outcome::temperror);
+    EXPECT_EQ(findings[0].outcome, core::Outcome::temperror);
     EXPECT_EQ(findings[0].reason, "timeout");
     EXPECT_EQ(attr(findings[0], "action"), "tempfail");
     EXPECT_EQ(attr(findings[0], "reply"), "451 4.7.24 SPF DNS lookup failed, try again later");
@@ -74,18 +75,18 @@ TEST_F(SpfFilterTest, CutOffByTheStageDeadlineItIsATemperrorWithTheOnTemperrorAc
 TEST_F(SpfFilterTest, RunsAtMailFromOnly) {
     SpfFilter filter(std::make_shared<const SpfConfig>(config_), dns_);
     EXPECT_EQ(filter.name(), "spf");
-    EXPECT_TRUE(filter.runs_at(Stage::mail_from));
-    EXPECT_FALSE(filter.runs_at(Stage::rcpt));
-    EXPECT_FALSE(filter.runs_at(Stage::helo));
-    EXPECT_TRUE(inspect(Stage::rcpt, "192.0.2.1", "mail.example.org", "a@example.org").empty());
+    EXPECT_TRUE(filter.runs_at(core::Stage::mail_from));
+    EXPECT_FALSE(filter.runs_at(core::Stage::rcpt));
+    EXPECT_FALSE(filter.runs_at(core::Stage::helo));
+    EXPECT_TRUE(inspect(core::Stage::rcpt, "192.0.2.1", "mail.example.org", "a@example.org").empty());
 }
 
 TEST_F(SpfFilterTest, PassFinding) {
-    auto found = inspect(Stage::mail_from, "192.0.2.1", "mail.example.org", "a@example.org");
+    auto found = inspect(core::Stage::mail_from, "192.0.2.1", "mail.example.org", "a@example.org");
     ASSERT_EQ(found.size(), 1u);
     const auto& f = found[0];
     EXPECT_EQ(f.name, "spf");
-    EXPECT_EQ(f.outcome, Outcome::pass);
+    EXPECT_EQ(f.outcome, core::Outcome::pass);
     EXPECT_EQ(attr(f, "identity"), "mailfrom");
     EXPECT_EQ(attr(f, "domain"), "example.org");
     EXPECT_EQ(attr(f, "client_ip"), "192.0.2.1");
@@ -97,8 +98,8 @@ TEST_F(SpfFilterTest, PassFinding) {
 }
 
 TEST_F(SpfFilterTest, FailRejectsWith550_5_7_23) {
-    auto f = inspect(Stage::mail_from, "203.0.113.1", "mail.example.org", "a@example.org").at(0);
-    EXPECT_EQ(f.outcome, Outcome::fail);
+    auto f = inspect(core::Stage::mail_from, "203.0.113.1", "mail.example.org", "a@example.org").at(0);
+    EXPECT_EQ(f.outcome, core::Outcome::fail);
     EXPECT_EQ(attr(f, "action"), "reject");
     EXPECT_EQ(attr(f, "reply").rfind("550 5.7.23 SPF validation failed; example.org explains: ", 0), 0u)
         << attr(f, "reply");
@@ -106,15 +107,15 @@ TEST_F(SpfFilterTest, FailRejectsWith550_5_7_23) {
 }
 
 TEST_F(SpfFilterTest, TemperrorTempfailsWith451_4_7_24) {
-    auto f = inspect(Stage::mail_from, "203.0.113.1", "mail.example.org", "a@broken.example.org").at(0);
-    EXPECT_EQ(f.outcome, Outcome::temperror);
+    auto f = inspect(core::Stage::mail_from, "203.0.113.1", "mail.example.org", "a@broken.example.org").at(0);
+    EXPECT_EQ(f.outcome, core::Outcome::temperror);
     EXPECT_EQ(attr(f, "action"), "tempfail");
     EXPECT_EQ(attr(f, "reply"), "451 4.7.24 SPF DNS lookup failed, try again later");
 }
 
 TEST_F(SpfFilterTest, NullSenderUsesHelo) {
-    auto f = inspect(Stage::mail_from, "192.0.2.1", "mail.example.org", "").at(0);
-    EXPECT_EQ(f.outcome, Outcome::pass);
+    auto f = inspect(core::Stage::mail_from, "192.0.2.1", "mail.example.org", "").at(0);
+    EXPECT_EQ(f.outcome, core::Outcome::pass);
     EXPECT_EQ(attr(f, "identity"), "helo");
     EXPECT_EQ(attr(f, "domain"), "mail.example.org");
     EXPECT_EQ(attr(f, "auth_results"), "spf=pass smtp.helo=mail.example.org");
@@ -122,8 +123,8 @@ TEST_F(SpfFilterTest, NullSenderUsesHelo) {
 
 TEST_F(SpfFilterTest, TrustedClientSkipped) {
     const int before = dns_.asked();
-    auto f = inspect(Stage::mail_from, "203.0.113.1", "mail.example.org", "a@example.org", true).at(0);
-    EXPECT_EQ(f.outcome, Outcome::skipped);
+    auto f = inspect(core::Stage::mail_from, "203.0.113.1", "mail.example.org", "a@example.org", true).at(0);
+    EXPECT_EQ(f.outcome, core::Outcome::skipped);
     EXPECT_EQ(attr(f, "skip"), "trusted");
     EXPECT_EQ(skipped_, 1u);
     EXPECT_EQ(dns_.asked(), before);
@@ -131,9 +132,9 @@ TEST_F(SpfFilterTest, TrustedClientSkipped) {
 
 TEST_F(SpfFilterTest, UnknownClientSkipped) {
     const int before = dns_.asked();
-    auto findings = inspect(Stage::mail_from, nullptr, "mail.example.org", "a@example.org");
+    auto findings = inspect(core::Stage::mail_from, nullptr, "mail.example.org", "a@example.org");
     ASSERT_EQ(findings.size(), 1u);
-    EXPECT_EQ(findings[0].outcome, Outcome::skipped);
+    EXPECT_EQ(findings[0].outcome, core::Outcome::skipped);
     EXPECT_EQ(attr(findings[0], "skip"), "unknown_client");
     EXPECT_EQ(attr(findings[0], "add_header"), "<none>") << "no Received-SPF about an address nobody knows";
     EXPECT_EQ(skipped_, 1u);

@@ -39,15 +39,15 @@ ClientInfo client() {
 
 Envelope envelope() {
     Envelope e;
-    e.sender = smtp::Address{"alice", "example.org"};
+    e.sender = core::Address{"alice", "example.org"};
     e.params = {{"SIZE", "1000"}, {"BODY", "8BITMIME"}};
     return e;
 }
 
 Recipient bob() {
-    return Recipient{smtp::Address{"bob", "example.net"}, {{"NOTIFY", "SUCCESS"}, {"ORCPT", "rfc822;bob@example.net"}}};
+    return Recipient{core::Address{"bob", "example.net"}, {{"NOTIFY", "SUCCESS"}, {"ORCPT", "rfc822;bob@example.net"}}};
 }
-Recipient carol() { return Recipient{smtp::Address{"carol", "example.net"}, {}}; }
+Recipient carol() { return Recipient{core::Address{"carol", "example.net"}, {}}; }
 
 Conversation connected(const std::string& ehlo, ConversationSettings s = settings()) {
     Conversation c(std::move(s));

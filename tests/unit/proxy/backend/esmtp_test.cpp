@@ -6,7 +6,7 @@
 namespace mxgate::backend {
 namespace {
 
-smtp::Reply ehlo(std::vector<std::string> lines) { return smtp::Reply{250, "", std::move(lines)}; }
+core::Reply ehlo(std::vector<std::string> lines) { return core::Reply{250, "", std::move(lines)}; }
 
 TEST(Capabilities, KeywordsAreCaseInsensitiveAndGreetingIgnored) {
     Capabilities caps = parse_capabilities(ehlo({"PIPELINING is my name", "pipelining", "size", "Xforward name addr"}));
@@ -27,7 +27,7 @@ TEST(Xtext, EncodesSpecials) {
 
 TEST(MailCommand, DropsWhatIsNotAdvertised) {
     Envelope envelope;
-    envelope.sender = smtp::Address{"a", "b.example"};
+    envelope.sender = core::Address{"a", "b.example"};
     envelope.params = {{"SIZE", "10"}, {"BODY", "8BITMIME"}, {"RET", "HDRS"}, {"ENVID", "x+2B"}, {"AUTH", "<>"},
                        {"SMTPUTF8", ""}};
     Capabilities none;
@@ -42,7 +42,7 @@ TEST(MailCommand, DropsWhatIsNotAdvertised) {
 }
 
 TEST(RcptCommand, DsnOnlyWhenAdvertised) {
-    Recipient r{smtp::Address{"\"odd name\"", "example.net"}, {{"NOTIFY", "NEVER"}, {"ORCPT", "rfc822;x@y"}}};
+    Recipient r{core::Address{"\"odd name\"", "example.net"}, {{"NOTIFY", "NEVER"}, {"ORCPT", "rfc822;x@y"}}};
     EXPECT_EQ(rcpt_command(r, Capabilities{}), "RCPT TO:<\"odd name\"@example.net>\r\n");
     Capabilities dsn;
     dsn.dsn = true;

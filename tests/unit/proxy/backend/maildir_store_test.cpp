@@ -44,7 +44,7 @@ protected:
     std::unique_ptr<Transaction> open(const std::string& sender = "alice@example.org") {
         Envelope envelope;
         const auto at = sender.find('@');
-        envelope.sender = smtp::Address{sender.substr(0, at), sender.substr(at + 1)};
+        envelope.sender = core::Address{sender.substr(0, at), sender.substr(at + 1)};
         return pool_.open(config_, backend(), nullptr, ClientInfo{}, envelope);
     }
 
@@ -87,31 +87,31 @@ protected:
 };
 
 Recipient rcpt(const std::string& local, const std::string& domain) {
-    return Recipient{smtp::Address{local, domain}, {}};
+    return Recipient{core::Address{local, domain}, {}};
 }
 
 TEST_F(MaildirStore, DeliversToTwoMailboxes) {
     const std::thread::id worker = std::this_thread::get_id();
-    smtp::Reply final_reply;
+    core::Reply final_reply;
     run([&]() -> asio::awaitable<void> {
         auto tx = open();
         {
             const Recipient r = rcpt("Bob", "Example.NET");
-            const smtp::Reply reply = co_await tx->add_recipient(r);
+            const core::Reply reply = co_await tx->add_recipient(r);
             EXPECT_EQ(reply.code, 250);
         }
         {
             const Recipient r = rcpt("carol", "example.net");
-            const smtp::Reply reply = co_await tx->add_recipient(r);
+            const core::Reply reply = co_await tx->add_recipient(r);
             EXPECT_EQ(reply.code, 250);
         }
         {
             const Recipient r = rcpt("BOB", "example.net");
-            const smtp::Reply reply = co_await tx->add_recipient(r);
+            const core::Reply reply = co_await tx->add_recipient(r);
             EXPECT_EQ(reply.code, 250);  // same mailbox: one copy
         }
         {
-            const smtp::Reply reply = co_await tx->begin_data();
+            const core::Reply reply = co_await tx->begin_data();
             EXPECT_EQ(reply.code, 354);
         }
         // Chunks split a CRLF and a stuffed dot.
@@ -162,12 +162,12 @@ TEST_F(MaildirStore, RefusesUnsafeMailboxNames) {
                  {"\"\\.hidden\"", "example.net"},
              }) {
             const Recipient r = rcpt(local, domain);
-            smtp::Reply reply = co_await tx->add_recipient(r);
+            core::Reply reply = co_await tx->add_recipient(r);
             EXPECT_EQ(reply.code, 550) << local << "@" << domain;
             EXPECT_EQ(reply.enhanced, "5.1.1");
         }
         {
-            const smtp::Reply reply = co_await tx->begin_data();
+            const core::Reply reply = co_await tx->begin_data();
             EXPECT_EQ(reply.code, 554);  // nothing was accepted
         }
     });
@@ -181,7 +181,7 @@ TEST_F(MaildirStore, QuotedLocalPartIsTheSameMailbox) {
         auto tx = open();
         const Recipient quoted = rcpt("\"Bob\"", "example.net");
         const Recipient plain = rcpt("bob", "example.net");
-        smtp::Reply reply = co_await tx->add_recipient(quoted);
+        core::Reply reply = co_await tx->add_recipient(quoted);
         EXPECT_EQ(reply.code, 250);
         reply = co_await tx->add_recipient(plain);
         EXPECT_EQ(reply.code, 250);
@@ -212,7 +212,7 @@ TEST_F(MaildirStore, MailboxListExistingFoldersAndNewFolderCap) {
             {"carol@example.net", 550}};
         for (const auto& [address, code] : answers) {
             const auto at = address.find('@');
-            const smtp::Reply reply = co_await tx->add_recipient(rcpt(address.substr(0, at), address.substr(at + 1)));
+            const core::Reply reply = co_await tx->add_recipient(rcpt(address.substr(0, at), address.substr(at + 1)));
             EXPECT_EQ(reply.code, code) << address;
         }
     });
@@ -236,15 +236,15 @@ TEST_F(MaildirStore, RootNotADirectory) {
         auto tx = open();
         {
             const Recipient r = rcpt("bob", "example.net");
-            const smtp::Reply reply = co_await tx->add_recipient(r);
+            const core::Reply reply = co_await tx->add_recipient(r);
             EXPECT_EQ(reply.code, 250);
         }
-        smtp::Reply reply = co_await tx->begin_data();
+        core::Reply reply = co_await tx->begin_data();
         EXPECT_EQ(reply.code, 451);
         EXPECT_EQ(reply.enhanced, "4.3.0");
         EXPECT_FALSE(co_await tx->write("x\r\n"));
         {
-            const smtp::Reply reply = co_await tx->end_data();
+            const core::Reply reply = co_await tx->end_data();
             EXPECT_EQ(reply.code, 451);
         }
     });
@@ -257,20 +257,20 @@ TEST_F(MaildirStore, FailureInSecondMailboxLeavesNothing) {
         auto tx = open();
         {
             const Recipient r = rcpt("bob", "example.net");
-            const smtp::Reply reply = co_await tx->add_recipient(r);
+            const core::Reply reply = co_await tx->add_recipient(r);
             EXPECT_EQ(reply.code, 250);
         }
         {
             const Recipient r = rcpt("eve", "broken.example");
-            const smtp::Reply reply = co_await tx->add_recipient(r);
+            const core::Reply reply = co_await tx->add_recipient(r);
             EXPECT_EQ(reply.code, 250);
         }
         {
-            const smtp::Reply reply = co_await tx->begin_data();
+            const core::Reply reply = co_await tx->begin_data();
             EXPECT_EQ(reply.code, 354);
         }
         EXPECT_TRUE(co_await tx->write("Subject: x\r\n\r\nbody\r\n"));
-        smtp::Reply reply = co_await tx->end_data();
+        core::Reply reply = co_await tx->end_data();
         EXPECT_EQ(reply.code, 451);
         EXPECT_EQ(reply.enhanced, "4.3.0");
     });
@@ -284,11 +284,11 @@ TEST_F(MaildirStore, AbortedTransactionLeavesNothing) {
         auto tx = open();
         {
             const Recipient r = rcpt("bob", "example.net");
-            const smtp::Reply reply = co_await tx->add_recipient(r);
+            const core::Reply reply = co_await tx->add_recipient(r);
             EXPECT_EQ(reply.code, 250);
         }
         {
-            const smtp::Reply reply = co_await tx->begin_data();
+            const core::Reply reply = co_await tx->begin_data();
             EXPECT_EQ(reply.code, 354);
         }
         EXPECT_TRUE(co_await tx->write("partial\r\n"));

@@ -147,7 +147,7 @@ protected:
 
     std::unique_ptr<Transaction> open() {
         Envelope envelope;
-        envelope.sender = smtp::Address{"alice", "example.org"};
+        envelope.sender = core::Address{"alice", "example.org"};
         ClientInfo client;
         client.address = asio::ip::make_address("192.0.2.7");
         return pool_.open(config_, config_->backends.at("b"), nullptr, client, envelope);
@@ -173,10 +173,10 @@ protected:
 
     // A whole transaction; returns the final reply.
     // Arguments are plain pointers: GCC 12 mishandles non-trivial temporaries in co_await expressions.
-    asio::awaitable<smtp::Reply> deliver(const char* rcpt = "bob") {
+    asio::awaitable<core::Reply> deliver(const char* rcpt = "bob") {
         auto tx = open();
-        const Recipient recipient{smtp::Address{rcpt, "example.net"}, {}};
-        smtp::Reply r = co_await tx->add_recipient(recipient);
+        const Recipient recipient{core::Address{rcpt, "example.net"}, {}};
+        core::Reply r = co_await tx->add_recipient(recipient);
         if (r.code != 250) co_return r;
         r = co_await tx->begin_data();
         if (r.code != 354) co_return r;
@@ -185,7 +185,7 @@ protected:
         co_return r;
     }
 
-    smtp::Reply failure = smtp::make_reply(0, "", "write failed");
+    core::Reply failure = core::make_reply(0, "", "write failed");
     asio::io_context io_;
     std::shared_ptr<config::Config> config_;
     BackendPool pool_{io_};
@@ -196,7 +196,7 @@ TEST_F(SmtpTransactionTest, DeliversAndReusesTheConnection) {
     FakeServer server(io_);
     make_backend({server.port()});
     run([&]() -> asio::awaitable<void> {
-        smtp::Reply r = co_await deliver();
+        core::Reply r = co_await deliver();
         EXPECT_EQ(r.code, 250);
         EXPECT_EQ(r.enhanced, "2.0.0");
         r = co_await deliver("carol");
@@ -214,7 +214,7 @@ TEST_F(SmtpTransactionTest, FailsOverToTheNextServer) {
     FakeServer server(io_);
     make_backend({refused_.port(), server.port()});
     run([&]() -> asio::awaitable<void> { {
-     const smtp::Reply reply = co_await deliver();
+     const core::Reply reply = co_await deliver();
      EXPECT_EQ(reply.code, 250);
  } });
     EXPECT_EQ(server.connections(), 1);
@@ -224,17 +224,17 @@ TEST_F(SmtpTransactionTest, NoServerIs451) {
     make_backend({refused_.port(), also_refused_.port()});
     run([&]() -> asio::awaitable<void> {
         auto tx = open();
-        const Recipient recipient{smtp::Address{"bob", "example.net"}, {}};
-        smtp::Reply r = co_await tx->add_recipient(recipient);
+        const Recipient recipient{core::Address{"bob", "example.net"}, {}};
+        core::Reply r = co_await tx->add_recipient(recipient);
         EXPECT_EQ(r.code, 451);
         EXPECT_EQ(r.enhanced, "4.3.0");
         {
-            const smtp::Reply reply = co_await tx->begin_data();
+            const core::Reply reply = co_await tx->begin_data();
             EXPECT_EQ(reply.code, 451);
         }
         EXPECT_FALSE(co_await tx->write("x\r\n"));
         {
-            const smtp::Reply reply = co_await tx->end_data();
+            const core::Reply reply = co_await tx->end_data();
             EXPECT_EQ(reply.code, 451);
         }
     });
@@ -250,8 +250,8 @@ TEST_F(SmtpTransactionTest, ReplyTimeoutIs451) {
     config_->timeouts.backend_reply = 200ms;
     run([&]() -> asio::awaitable<void> {
         auto tx = open();
-        const Recipient recipient{smtp::Address{"bob", "example.net"}, {}};
-        smtp::Reply r = co_await tx->add_recipient(recipient);
+        const Recipient recipient{core::Address{"bob", "example.net"}, {}};
+        core::Reply r = co_await tx->add_recipient(recipient);
         EXPECT_EQ(r.code, 451);
         EXPECT_EQ(r.enhanced, "4.3.0");
     });
@@ -264,14 +264,14 @@ TEST_F(SmtpTransactionTest, AbortAfterRcptSendsRsetAndPools) {
         {
             auto tx = open();
             {
-                const Recipient recipient{smtp::Address{"bob", "example.net"}, {}};
-                const smtp::Reply reply = co_await tx->add_recipient(recipient);
+                const Recipient recipient{core::Address{"bob", "example.net"}, {}};
+                const core::Reply reply = co_await tx->add_recipient(recipient);
                 EXPECT_EQ(reply.code, 250);
             }
         }  // dropped: RSET runs detached
         co_await pause(100ms);
         {
-            const smtp::Reply reply = co_await deliver();
+            const core::Reply reply = co_await deliver();
             EXPECT_EQ(reply.code, 250);
         }
     });
@@ -284,8 +284,8 @@ TEST_F(SmtpTransactionTest, RefusedRecipientsThenData) {
     make_backend({server.port()});
     run([&]() -> asio::awaitable<void> {
         auto tx = open();
-        const Recipient recipient{smtp::Address{"reject", "example.net"}, {}};
-        smtp::Reply r = co_await tx->add_recipient(recipient);
+        const Recipient recipient{core::Address{"reject", "example.net"}, {}};
+        core::Reply r = co_await tx->add_recipient(recipient);
         EXPECT_EQ(r.code, 550);
         EXPECT_EQ(r.enhanced, "5.1.1");
         r = co_await tx->begin_data();
@@ -301,19 +301,19 @@ TEST_F(SmtpTransactionTest, AbortMidDataClosesWithoutTheDot) {
         {
             auto tx = open();
             {
-                const Recipient recipient{smtp::Address{"bob", "example.net"}, {}};
-                const smtp::Reply reply = co_await tx->add_recipient(recipient);
+                const Recipient recipient{core::Address{"bob", "example.net"}, {}};
+                const core::Reply reply = co_await tx->add_recipient(recipient);
                 EXPECT_EQ(reply.code, 250);
             }
             {
-                const smtp::Reply reply = co_await tx->begin_data();
+                const core::Reply reply = co_await tx->begin_data();
                 EXPECT_EQ(reply.code, 354);
             }
             EXPECT_TRUE(co_await tx->write("partial\r\n"));
         }
         co_await pause(100ms);
         {
-            const smtp::Reply reply = co_await deliver();
+            const core::Reply reply = co_await deliver();
             EXPECT_EQ(reply.code, 250);  // on a new connection
         }
     });
@@ -328,11 +328,11 @@ TEST_F(SmtpTransactionTest, RetriesOnceWhenAPooledConnectionDies) {
     make_backend({server.port()});
     run([&]() -> asio::awaitable<void> {
         {
-            const smtp::Reply reply = co_await deliver();
+            const core::Reply reply = co_await deliver();
             EXPECT_EQ(reply.code, 250);
         }
         {
-            const smtp::Reply reply = co_await deliver();
+            const core::Reply reply = co_await deliver();
             EXPECT_EQ(reply.code, 250);  // connection 1 drops at MAIL: fresh one
         }
     });
@@ -344,13 +344,13 @@ TEST_F(SmtpTransactionTest, IdleConnectionClosedByServerIsNotReused) {
     make_backend({server.port()});
     run([&]() -> asio::awaitable<void> {
         {
-            const smtp::Reply reply = co_await deliver();
+            const core::Reply reply = co_await deliver();
             EXPECT_EQ(reply.code, 250);
         }
         server.drop_connections();  // the backend closes connection 1 while it sits in the pool
         co_await pause(50ms);
         {
-            const smtp::Reply reply = co_await deliver();
+            const core::Reply reply = co_await deliver();
             EXPECT_EQ(reply.code, 250);
         }
     });
@@ -366,7 +366,7 @@ TEST_F(SmtpTransactionTest, LmtpGreetsWithLhlo) {
         co_return;
     });
     run([&]() -> asio::awaitable<void> { {
-     const smtp::Reply reply = co_await deliver();
+     const core::Reply reply = co_await deliver();
      EXPECT_EQ(reply.code, 250);
  } });
     EXPECT_TRUE(server.saw("1 LHLO mx.test"));

@@ -14,7 +14,7 @@ protected:
         config_.domains = {{"example.org", "mx"}, {".example.net", "store"}, {"*", "relay"}};
     }
     Route route(std::string local, std::string domain, bool trusted) {
-        const smtp::Address address{std::move(local), std::move(domain), false};
+        const core::Address address{std::move(local), std::move(domain), false};
         return Router(config_).route(address, trusted);
     }
     config::Config config_;
@@ -50,7 +50,7 @@ TEST_F(RouterTest, TrustedClientsUseTheWildcardRoute) {
 }
 
 TEST_F(RouterTest, PostmasterWithoutDomain) {
-    const smtp::Address address{"Postmaster", "", false};
+    const core::Address address{"Postmaster", "", false};
     Route r = Router(config_).route(address, false);
     ASSERT_NE(r.backend, nullptr);
     EXPECT_EQ(r.backend->name, "mx");

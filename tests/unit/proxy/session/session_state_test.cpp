@@ -51,9 +51,9 @@ protected:
         SessionState s = make();
         send(s, "EHLO client.test");
         EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").action, Action::mail);
-        s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+        s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
         EXPECT_EQ(send(s, "RCPT TO:<x@example.org>").action, Action::rcpt);
-        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+        s.on_rcpt(true, core::make_reply(250, "2.1.5", "Ok"));
         return s;
     }
 
@@ -103,9 +103,9 @@ TEST_F(SessionStateTest, DataWithoutAcceptedRecipientIs554) {
     SessionState s = make();
     send(s, "EHLO c");
     send(s, "MAIL FROM:<>");
-    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
     send(s, "RCPT TO:<x@example.org>");
-    s.on_rcpt(false, smtp::make_reply(550, "5.1.1", "no such user"));
+    s.on_rcpt(false, core::make_reply(550, "5.1.1", "no such user"));
     EXPECT_EQ(send(s, "DATA").reply.code, 554);
 }
 
@@ -128,7 +128,7 @@ TEST_F(SessionStateTest, RecipientLimitIs452) {
     SessionState s = in_transaction();
     for (int i = 0; i < 2; ++i) {
         ASSERT_EQ(send(s, "RCPT TO:<y@example.org>").action, Action::rcpt);
-        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+        s.on_rcpt(true, core::make_reply(250, "2.1.5", "Ok"));
     }
     Step over = send(s, "RCPT TO:<z@example.org>");
     EXPECT_EQ(over.reply.code, 452);
@@ -142,7 +142,7 @@ TEST_F(SessionStateTest, RecipientsOverTheLimitAreNotErrorsUpToTheOvershootLimit
     SessionState s = in_transaction();
     for (int i = 0; i < 2; ++i) {
         ASSERT_EQ(send(s, "RCPT TO:<y@example.org>").action, Action::rcpt);
-        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+        s.on_rcpt(true, core::make_reply(250, "2.1.5", "Ok"));
     }
     for (int i = 0; i < 10; ++i) {
         Step over = send(s, "RCPT TO:<z@example.org>");
@@ -163,12 +163,12 @@ TEST_F(SessionStateTest, RouteDeferralsAreNotErrorsAndTheCountIsPerTransaction) 
         EXPECT_EQ(s.on_rcpt_routed(route_to(s, store_)).action, Action::reply);
     }
     EXPECT_EQ(send(s, "DATA").action, Action::data) << "the accepted recipient keeps the transaction going";
-    ASSERT_EQ(s.on_message_done(smtp::make_reply(250, "2.0.0", "queued")).action, Action::reply);
+    ASSERT_EQ(s.on_message_done(core::make_reply(250, "2.0.0", "queued")).action, Action::reply);
     // A new transaction starts with a fresh overshoot allowance.
     send(s, "MAIL FROM:<a@b.test>");
-    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
     send(s, "RCPT TO:<x@example.org>");
-    s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+    s.on_rcpt(true, core::make_reply(250, "2.1.5", "Ok"));
     for (int i = 0; i < 2; ++i) {
         command(s, "RCPT TO:<other@example.net>");
         EXPECT_EQ(s.on_rcpt_routed(route_to(s, store_)).action, Action::reply);
@@ -179,7 +179,7 @@ TEST_F(SessionStateTest, RouteDeferralsAreNotErrorsAndTheCountIsPerTransaction) 
         EXPECT_EQ(s.on_rcpt_routed(route_to(s, store_)).action, Action::reply);
     }
     send(s, "RCPT TO:<nobody@example.org>");
-    EXPECT_EQ(s.on_rcpt(false, smtp::make_reply(550, "5.1.1", "no such user")).action, Action::close);
+    EXPECT_EQ(s.on_rcpt(false, core::make_reply(550, "5.1.1", "no such user")).action, Action::close);
 }
 
 TEST_F(SessionStateTest, OneDestinationPerTransaction) {
@@ -192,9 +192,9 @@ TEST_F(SessionStateTest, OneDestinationPerTransaction) {
     // Before a recipient is accepted, any destination may start the transaction.
     send(s, "RSET");
     send(s, "MAIL FROM:<a@b.test>");
-    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
     send(s, "RCPT TO:<x@example.org>");
-    s.on_rcpt(false, smtp::make_reply(550, "5.1.1", "no such user"));
+    s.on_rcpt(false, core::make_reply(550, "5.1.1", "no such user"));
     command(s, "RCPT TO:<other@example.net>");
     ASSERT_EQ(s.on_rcpt_routed(route_to(s, store_)).action, Action::rcpt);
     EXPECT_EQ(&s.pending_destination(), &store_);
@@ -214,7 +214,7 @@ TEST_F(SessionStateTest, RouteRefusalIsCounted) {
     SessionState s = in_transaction();
     command(s, "RCPT TO:<a@elsewhere.test>");
     Route refused;
-    refused.refusal = smtp::make_reply(550, "5.7.1", "Error: relay access denied");
+    refused.refusal = core::make_reply(550, "5.7.1", "Error: relay access denied");
     EXPECT_EQ(s.on_rcpt_routed(refused).action, Action::close);
 }
 
@@ -224,10 +224,10 @@ TEST_F(SessionStateTest, RoutedRecipientIsTheOneKept) {
     SessionState s = in_transaction();
     command(s, "RCPT TO:<Postmaster>");
     Route route = route_to(s, mx_);
-    route.recipient = smtp::Address{"postmaster", "example.org", false};
+    route.recipient = core::Address{"postmaster", "example.org", false};
     ASSERT_EQ(s.on_rcpt_routed(route).action, Action::rcpt);
     EXPECT_EQ(s.pending_rcpt().address.str(), "postmaster@example.org");
-    s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
+    s.on_rcpt(true, core::make_reply(250, "2.1.5", "Ok"));
     EXPECT_EQ(s.recipients(), (std::vector<std::string>{"x@example.org", "postmaster@example.org"}));
 }
 
@@ -263,7 +263,7 @@ TEST_F(SessionStateTest, Utf8NeedsSmtputf8) {
     EXPECT_EQ(refused.reply.code, 553);
     EXPECT_EQ(refused.reply.enhanced, "5.6.7");
     EXPECT_EQ(send(s, "MAIL FROM:<j\xc3\xb6rg@b.test> SMTPUTF8").action, Action::mail);
-    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
     EXPECT_TRUE(s.smtputf8());
     EXPECT_EQ(send(s, "RCPT TO:<m\xc3\xbcller@example.org>").action, Action::rcpt);
 }
@@ -307,10 +307,10 @@ TEST_F(SessionStateTest, DeliveredMailResetsTheErrorCount) {
     for (int round = 0; round < 3; ++round) {
         for (int i = 0; i < 4; ++i) ASSERT_EQ(send(s, "FOO").action, Action::reply);
         send(s, "MAIL FROM:<a@b.test>");
-        s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+        s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
         send(s, "RCPT TO:<x@example.org>");
-        s.on_rcpt(true, smtp::make_reply(250, "2.1.5", "Ok"));
-        ASSERT_EQ(s.on_message_done(smtp::make_reply(250, "2.0.0", "queued")).action, Action::reply);
+        s.on_rcpt(true, core::make_reply(250, "2.1.5", "Ok"));
+        ASSERT_EQ(s.on_message_done(core::make_reply(250, "2.0.0", "queued")).action, Action::reply);
     }
     for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, "FOO").action, Action::reply);
     EXPECT_EQ(send(s, "FOO").action, Action::close);
@@ -326,7 +326,7 @@ TEST_F(SessionStateTest, JunkLimitCloses) {
 TEST_F(SessionStateTest, RepeatedGreetingsAreJunk) {
     SessionState s = make();
     EXPECT_EQ(command(s, "EHLO c").action, Action::helo) << "the first greeting is no junk";
-    s.on_helo_done(true, smtp::make_reply(250, "", "mx.test"));
+    s.on_helo_done(true, core::make_reply(250, "", "mx.test"));
     for (int i = 0; i < 4; ++i) EXPECT_EQ(send(s, i % 2 ? "HELO c" : "EHLO c").action, Action::reply) << i;
     Step last = command(s, "EHLO c");
     EXPECT_EQ(last.action, Action::close) << "no helo stage for a greeting over the limit";
@@ -349,7 +349,7 @@ TEST_F(SessionStateTest, RefusedGreetingLeavesTheSessionUngreeted) {
     SessionState s = make();
     ASSERT_EQ(command(s, "EHLO bad.example").action, Action::helo);
     EXPECT_EQ(s.helo(), "bad.example") << "the helo stage sees the name";
-    Step refused = s.on_helo_done(false, smtp::make_reply(550, "5.7.1", "Go away"));
+    Step refused = s.on_helo_done(false, core::make_reply(550, "5.7.1", "Go away"));
     EXPECT_EQ(refused.action, Action::reply);
     EXPECT_EQ(refused.reply.wire(), "550 5.7.1 Go away\r\n");
     EXPECT_EQ(s.helo(), "") << "a refused name is forgotten";
@@ -359,7 +359,7 @@ TEST_F(SessionStateTest, RefusedGreetingLeavesTheSessionUngreeted) {
 
     // An accepted greeting after a refused one greets, and is no junk.
     ASSERT_EQ(command(s, "EHLO good.example").action, Action::helo);
-    EXPECT_EQ(s.on_helo_done(true, smtp::make_reply(250, "", "mx.test")).reply.code, 250);
+    EXPECT_EQ(s.on_helo_done(true, core::make_reply(250, "", "mx.test")).reply.code, 250);
     EXPECT_TRUE(s.esmtp());
     EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").action, Action::mail);
 }
@@ -368,7 +368,7 @@ TEST_F(SessionStateTest, RefusedGreetingAfterAnAcceptedOneUngreetsToo) {
     SessionState s = make();
     send(s, "EHLO good.example");
     ASSERT_EQ(command(s, "HELO bad.example").action, Action::helo);
-    s.on_helo_done(false, smtp::make_reply(550, "5.7.1", "Go away"));
+    s.on_helo_done(false, core::make_reply(550, "5.7.1", "Go away"));
     EXPECT_EQ(send(s, "MAIL FROM:<a@b.test>").reply.code, 503);
 }
 
@@ -376,10 +376,10 @@ TEST_F(SessionStateTest, RefusedGreetingsCountAsErrors) {
     SessionState s = make();  // max_errors = 5
     for (int i = 0; i < 4; ++i) {
         ASSERT_EQ(command(s, "EHLO bad.example").action, Action::helo) << "ungreeted: no junk";
-        EXPECT_EQ(s.on_helo_done(false, smtp::make_reply(550, "5.7.1", "Go away")).action, Action::reply);
+        EXPECT_EQ(s.on_helo_done(false, core::make_reply(550, "5.7.1", "Go away")).action, Action::reply);
     }
     command(s, "EHLO bad.example");
-    EXPECT_EQ(s.on_helo_done(false, smtp::make_reply(550, "5.7.1", "Go away")).action, Action::close);
+    EXPECT_EQ(s.on_helo_done(false, core::make_reply(550, "5.7.1", "Go away")).action, Action::close);
 }
 
 TEST_F(SessionStateTest, BdatFlow) {
@@ -393,14 +393,14 @@ TEST_F(SessionStateTest, BdatFlow) {
     Step last = send(s, "BDAT 0 LAST");
     EXPECT_EQ(last.action, Action::bdat);
     EXPECT_TRUE(last.last_chunk);
-    Step done = s.on_message_done(smtp::make_reply(250, "2.0.0", "queued"));
+    Step done = s.on_message_done(core::make_reply(250, "2.0.0", "queued"));
     EXPECT_EQ(done.reply.code, 250);
     EXPECT_FALSE(s.in_transaction());
 }
 
 TEST_F(SessionStateTest, BackendRefusalIsPassedThroughAndCounted) {
     SessionState s = in_transaction();
-    smtp::Reply refusal;
+    core::Reply refusal;
     refusal.code = 550;
     refusal.enhanced = "5.1.1";
     refusal.lines = {"no such user", "really"};
@@ -413,7 +413,7 @@ TEST_F(SessionStateTest, TransactionLimitCloses) {
     SessionState s = make();
     send(s, "EHLO c");
     send(s, "MAIL FROM:<a@b.test>");
-    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
     send(s, "RSET");
     Step over = send(s, "MAIL FROM:<a@b.test>");
     EXPECT_EQ(over.action, Action::close);
@@ -466,7 +466,7 @@ TEST_F(SessionStateTest, XclientRefusedDuringMailTransaction) {
     SessionState s(ServerSettings{"mx.test", true, &limits_}, false, true);
     send(s, "EHLO c");
     ASSERT_EQ(send(s, "MAIL FROM:<a@b.test>").action, Action::mail);
-    s.on_mail(true, smtp::make_reply(250, "2.1.0", "Ok"));
+    s.on_mail(true, core::make_reply(250, "2.1.0", "Ok"));
     Step refused = send(s, "XCLIENT ADDR=192.0.2.7");
     EXPECT_EQ(refused.reply.wire(), "503 5.5.1 Error: MAIL transaction in progress\r\n");
     EXPECT_TRUE(s.in_transaction()) << "the transaction goes on";

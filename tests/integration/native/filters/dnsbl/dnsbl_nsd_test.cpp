@@ -19,9 +19,10 @@ namespace {
 namespace bl = mxgate::filters::dnsbl;
 namespace dns = mxgate::filters::dns;
 namespace f = mxgate::filters;
+namespace core = mxgate::core;
 namespace ip = boost::asio::ip;
 using namespace std::chrono_literals;
-using Findings = std::vector<f::Finding>;
+using Findings = std::vector<core::Finding>;
 
 // The relative name of an address inside its reverse zone or a list zone.
 std::string rev(const char* address) { return bl::reversed_address(ip::make_address(address)); }
@@ -70,7 +71,7 @@ std::string summary(const Findings& findings) {  // "name=outcome[codes]" per fi
     std::string out;
     for (const auto& finding : findings) {
         if (!out.empty()) out += ' ';
-        out += finding.name + "=" + std::string(f::to_string(finding.outcome));
+        out += finding.name + "=" + std::string(core::to_string(finding.outcome));
         if (const auto codes = attr(finding, "codes"); codes != "<none>" && !codes.empty()) out += "[" + codes + "]";
     }
     return out;
@@ -110,7 +111,7 @@ protected:
                          list("helo", "dbl.example.net", bl::ListType::helo)};
         filter_ = std::make_unique<bl::DnsblFilter>(std::make_shared<const bl::DnsblConfig>(config_), *resolver_);
     }
-    Findings inspect(f::Stage stage, const char* client, std::string_view helo = "") {
+    Findings inspect(core::Stage stage, const char* client, std::string_view helo = "") {
         f::TransactionView view;
         view.client_address = ip::make_address(client);
         view.helo = helo;
@@ -128,7 +129,7 @@ protected:
 };
 
 TEST_F(DnsblNsd, ListedClientWithConfirmedName) {
-    const auto findings = inspect(f::Stage::connect, "198.18.0.10");
+    const auto findings = inspect(core::Stage::connect, "198.18.0.10");
     EXPECT_EQ(summary(findings),
               "fcrdns=pass dnsbl.bl=fail[127.0.0.2,127.0.0.4] dnsbl.sbl=fail[127.0.0.4] dnswl.wl=pass[127.0.10.2] "
               "dnsbl.dead=temperror dnsbl.dbl=fail[127.0.1.2]");
@@ -146,20 +147,20 @@ TEST_F(DnsblNsd, ListedClientWithConfirmedName) {
 }
 
 TEST_F(DnsblNsd, UnlistedClientAndForgedPtr) {
-    const auto findings = inspect(f::Stage::connect, "198.18.0.20");
+    const auto findings = inspect(core::Stage::connect, "198.18.0.20");
     EXPECT_EQ(summary(findings), "fcrdns=fail dnsbl.bl=pass dnsbl.sbl=pass dnswl.wl=none dnsbl.dead=temperror");
     EXPECT_EQ(attr(findings[0], "names"), "forged.example.com");
     EXPECT_EQ(bl::confirmed_name(findings), std::nullopt);
 }
 
 TEST_F(DnsblNsd, NoPtrAndBrokenListAnswer) {
-    const auto findings = inspect(f::Stage::connect, "198.18.0.40");
+    const auto findings = inspect(core::Stage::connect, "198.18.0.40");
     EXPECT_EQ(summary(findings), "fcrdns=none dnsbl.bl=temperror dnsbl.sbl=temperror dnswl.wl=none dnsbl.dead=temperror");
     EXPECT_EQ(filter_->counters().broken, 2u);
 }
 
 TEST_F(DnsblNsd, Ipv6ClientNibblesAndFcrdns) {
-    const auto findings = inspect(f::Stage::connect, "2a01:4f8::25");
+    const auto findings = inspect(core::Stage::connect, "2a01:4f8::25");
     EXPECT_EQ(summary(findings),
               "fcrdns=pass dnsbl.bl=fail[127.0.0.3] dnsbl.sbl=pass dnswl.wl=none dnsbl.dead=temperror "
               "dnsbl.dbl=pass");
@@ -167,8 +168,8 @@ TEST_F(DnsblNsd, Ipv6ClientNibblesAndFcrdns) {
 }
 
 TEST_F(DnsblNsd, HeloList) {
-    EXPECT_EQ(summary(inspect(f::Stage::helo, "198.18.0.20", "spam.example.org")), "dnsbl.helo=fail[127.0.1.2]");
-    EXPECT_EQ(summary(inspect(f::Stage::helo, "198.18.0.20", "mail.example.org")), "dnsbl.helo=pass");
+    EXPECT_EQ(summary(inspect(core::Stage::helo, "198.18.0.20", "spam.example.org")), "dnsbl.helo=fail[127.0.1.2]");
+    EXPECT_EQ(summary(inspect(core::Stage::helo, "198.18.0.20", "mail.example.org")), "dnsbl.helo=pass");
 }
 
 }  // namespace

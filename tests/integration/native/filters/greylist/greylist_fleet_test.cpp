@@ -10,11 +10,13 @@
 #include "filters/state/redis_store.hpp"
 #include "tests/integration/native/filters/state/redis_server.hpp"
 #include "tests/unit/filters/state/test_support.hpp"
+#include "tests/unit/filters/mailbox.hpp"
 
 namespace {
 
 namespace gl = mxgate::filters::greylist;
 namespace f = mxgate::filters;
+namespace core = mxgate::core;
 namespace state = mxgate::filters::state;
 using namespace std::chrono_literals;
 using mxgate::test::run_sync;
@@ -32,13 +34,13 @@ TEST(GreylistFleet, DeferredOnOneNodePassesOnAnother) {
     gl::GreylistFilter node_a(config, std::make_shared<state::RedisStore>(redis, prefix), clock);
     gl::GreylistFilter node_b(config, std::make_shared<state::RedisStore>(redis, prefix), clock);
     boost::asio::io_context io;
-    const gl::GreylistRequest request{ip::make_address("203.0.113.5"), false, "a@example.org", "b@dest.example"};
+    const gl::GreylistRequest request{ip::make_address("203.0.113.5"), false, mxgate::test::mailbox("a@example.org"), mxgate::test::mailbox("b@dest.example")};
 
-    EXPECT_EQ(run_sync(io, node_a.check(request)).outcome, f::Outcome::softfail);
+    EXPECT_EQ(run_sync(io, node_a.check(request)).outcome, core::Outcome::softfail);
     now += 1min;
-    EXPECT_EQ(run_sync(io, node_b.check(request)).outcome, f::Outcome::softfail) << "too early on any node";
+    EXPECT_EQ(run_sync(io, node_b.check(request)).outcome, core::Outcome::softfail) << "too early on any node";
     now += 5min;
-    EXPECT_EQ(run_sync(io, node_b.check(request)).outcome, f::Outcome::pass);
+    EXPECT_EQ(run_sync(io, node_b.check(request)).outcome, core::Outcome::pass);
 
     auto limits = std::make_shared<gl::RateLimitConfig>();
     limits->max_connections_per_window = 2;
@@ -46,9 +48,9 @@ TEST(GreylistFleet, DeferredOnOneNodePassesOnAnother) {
     gl::RateLimitFilter limit_b(limits, std::make_shared<state::RedisStore>(redis, prefix), clock);
     f::TransactionView view;
     view.client_address = ip::make_address("203.0.113.5");
-    EXPECT_EQ(run_sync(io, limit_a.inspect(f::Stage::connect, view)).at(0).outcome, f::Outcome::pass);
-    EXPECT_EQ(run_sync(io, limit_b.inspect(f::Stage::connect, view)).at(0).outcome, f::Outcome::pass);
-    EXPECT_EQ(run_sync(io, limit_a.inspect(f::Stage::connect, view)).at(0).outcome, f::Outcome::fail);
+    EXPECT_EQ(run_sync(io, limit_a.inspect(core::Stage::connect, view)).at(0).outcome, core::Outcome::pass);
+    EXPECT_EQ(run_sync(io, limit_b.inspect(core::Stage::connect, view)).at(0).outcome, core::Outcome::pass);
+    EXPECT_EQ(run_sync(io, limit_a.inspect(core::Stage::connect, view)).at(0).outcome, core::Outcome::fail);
 }
 
 }  // namespace

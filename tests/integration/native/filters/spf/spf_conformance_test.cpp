@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "tests/integration/native/filters/dns/nsd_fixture.hpp"
+#include "tests/unit/filters/mailbox.hpp"
 
 namespace mxgate::filters::spf {
 namespace {
@@ -483,7 +484,7 @@ TEST(SpfConformance, Rfc7208Suite) {
             config.receiver = "receiver.mxgate.test";
             config.timeout = 20s;
             SpfEvaluator evaluator(*created.resolver, config);
-            SpfRequest request{boost::asio::ip::make_address(c.host), c.helo, c.mailfrom};
+            SpfRequest request{boost::asio::ip::make_address(c.host), c.helo, test::mailbox(c.mailfrom)};
             const SpfVerdict verdict = evaluator.evaluate_blocking(request);
             const std::string key = scenario.description + "/" + c.name;
             seen.insert(key);

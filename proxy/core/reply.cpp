@@ -1,12 +1,12 @@
 // SMTP replies: formatting (RFC 5321 §4.2.1, RFC 2034 §4) and incremental parsing
 // of a backend's replies. Pure code; malformed input is a ReplyStatus, never thrown.
-#include "proxy/smtp/reply.hpp"
+#include "proxy/core/reply.hpp"
 
-#include "proxy/smtp/printable.hpp"
+#include "proxy/core/text.hpp"
 
 #include <algorithm>
 
-namespace mxgate::smtp {
+namespace mxgate::core {
 
 namespace {
 
@@ -127,4 +127,4 @@ ReplyParse parse_reply(std::string_view input, bool enhanced_codes, std::size_t 
     }
 }
 
-}  // namespace mxgate::smtp
+}  // namespace mxgate::core

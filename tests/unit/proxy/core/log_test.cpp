@@ -1,4 +1,4 @@
-#include "filters/log.hpp"
+#include "proxy/core/log.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,19 @@
-#include "proxy/smtp/printable.hpp"
+#include "proxy/core/text.hpp"
 
-namespace mxgate::smtp {
+#include <algorithm>
+
+namespace mxgate::core {
+
+std::string ascii_lower(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = ascii_lower(c);
+    return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
+}
 
 std::string printable(std::string_view text, std::size_t max_chars) {
     static constexpr char hex[] = "0123456789abcdef";
@@ -25,4 +38,4 @@ std::string printable(std::string_view text, std::size_t max_chars) {
     return out;
 }
 
-}  // namespace mxgate::smtp
+}  // namespace mxgate::core

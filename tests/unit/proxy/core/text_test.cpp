@@ -1,8 +1,8 @@
-#include "proxy/smtp/printable.hpp"
+#include "proxy/core/text.hpp"
 
 #include <gtest/gtest.h>
 
-namespace mxgate::smtp {
+namespace mxgate::core {
 namespace {
 
 TEST(Printable, EscapesWhatCouldForgeALogLine) {
@@ -18,5 +18,14 @@ TEST(Printable, CutsToTheLimitAndSaysSo) {
     EXPECT_EQ(printable(std::string(10000, 'x'), 100).size(), 100u);
 }
 
+TEST(AsciiCase, ComparesAndLowersAsciiOnly) {
+    EXPECT_TRUE(iequals("Postmaster", "POSTMASTER"));
+    EXPECT_FALSE(iequals("NEVER", "NEVE"));
+    EXPECT_FALSE(iequals("@", "`"));  // differ only in bit 0x20, but are not letters
+    EXPECT_FALSE(iequals("\xc3\x96", "\xc3\xb6"));  // non-ASCII compares as sent
+    EXPECT_EQ(ascii_lower("Example.ORG"), "example.org");
+    EXPECT_EQ(ascii_lower("J\xc3\x96RG"), "j\xc3\x96rg");
+}
+
 }  // namespace
-}  // namespace mxgate::smtp
+}  // namespace mxgate::core

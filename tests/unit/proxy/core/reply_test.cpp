@@ -1,12 +1,12 @@
 // Reply formatting and the incremental reply parser: tables, every split point,
 // pipelined replies and hostile input.
-#include "proxy/smtp/reply.hpp"
+#include "proxy/core/reply.hpp"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-namespace mxgate::smtp {
+namespace mxgate::core {
 namespace {
 
 TEST(ReplyWire, SingleLineWithEnhancedCode) {
@@ -176,4 +176,4 @@ TEST(ReplyParse, NeedMore) {
 }
 
 }  // namespace
-}  // namespace mxgate::smtp
+}  // namespace mxgate::core

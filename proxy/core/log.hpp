@@ -1,8 +1,8 @@
 // Structured log lines: an event name plus key=value fields, written as logfmt
 // (text) or one JSON object per line, through spdlog. Every log line of mxgate
-// goes through here (proxy/ and filters/ alike; filters/ never includes proxy/,
-// so it lives here). Values are escaped and truncated in add(), so peer text
-// (HELO, addresses, DNS names, replies) can neither break a line nor forge a field.
+// goes through here (proxy/ and filters/ alike, hence in the core). Values are
+// escaped and truncated in add() (core::printable), so peer text (HELO, addresses,
+// DNS names, replies) can neither break a line nor forge a field.
 #pragma once
 
 #include <string>

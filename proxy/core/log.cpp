@@ -1,8 +1,8 @@
-#include "filters/log.hpp"
+#include "proxy/core/log.hpp"
 
 #include <atomic>
 
-#include "filters/log_text.hpp"
+#include "proxy/core/text.hpp"
 
 namespace mxgate::log {
 
@@ -32,7 +32,7 @@ void set_json_format(bool on) { json.store(on, std::memory_order_relaxed); }
 bool json_format() { return json.load(std::memory_order_relaxed); }
 
 Line& Line::add(std::string_view key, std::string_view value) {
-    fields_.emplace_back(std::string(key), filters::log_text(value, 1000));
+    fields_.emplace_back(std::string(key), core::printable(value, 1000));
     return *this;
 }
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mxgate::smtp {
+namespace mxgate::core {
 
 struct Reply {
     int code = 0;                    // 200..599
@@ -45,4 +45,4 @@ struct ReplyParse {
 ReplyParse parse_reply(std::string_view input, bool enhanced_codes,
                        std::size_t max_line_length = 4096, std::size_t max_lines = 100);
 
-}  // namespace mxgate::smtp
+}  // namespace mxgate::core

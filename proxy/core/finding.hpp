@@ -1,0 +1,40 @@
+// The vocabulary filters report in and policy decides on: the SMTP stage, the
+// outcome of a check and the named fact (Finding). Here rather than in filters/
+// so that policy/ links the core only and never sees a filter class.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mxgate::core {
+
+enum class Stage : std::uint8_t { connect, helo, mail_from, rcpt, end_of_data };
+std::string_view to_string(Stage stage);
+
+enum class Outcome : std::uint8_t { pass, fail, softfail, neutral, none, temperror, permerror, skipped };
+std::string_view to_string(Outcome outcome);
+
+// One named fact; policy and the session read these. Attributes every filter may set:
+//   action        proceed | tempfail | reject | disconnect: the filter's configured
+//                 default, which policy applies (docs/architecture.md); a temperror
+//                 without an action makes policy fail closed
+//   reply         "550 5.7.23 text" for an action other than proceed
+//   auth_results  a method result for Authentication-Results ("spf=pass smtp.mailfrom=a@b")
+//   add_header    a whole header field, CRLF-terminated, to prepend (Received-SPF)
+struct Finding {
+    std::string name;     // "spf", "dnsbl.zen", "dkim.example.org"
+    Outcome outcome = Outcome::none;
+    std::vector<std::pair<std::string, std::string>> attrs;  // "domain" -> ..., "score" -> "3"
+    std::string reason;   // for explain and logs; never sent to the client verbatim
+
+    std::string_view attr(std::string_view key) const {  // "" when absent
+        for (const auto& [k, v] : attrs)
+            if (k == key) return v;
+        return {};
+    }
+};
+
+}  // namespace mxgate::core
