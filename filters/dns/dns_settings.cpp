@@ -8,6 +8,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "proxy/core/settings/describe.hpp"
+#include "proxy/core/text.hpp"
 
 namespace mxgate::filters::dns {
 
@@ -71,7 +72,7 @@ struct RequiredPathCodec {
 struct ZoneCodec {  // "bl.example", also root-relative "bl.example."; kept in lower case
     void decode(settings::MapReader& m, std::string_view key, std::string& value) const {
         const auto errors_before = m.reporter().error_count();
-        value = settings::lower(m.string(key, ""));
+        value = core::ascii_lower(m.string(key, ""));
         if (m.reporter().error_count() == errors_before && !settings::is_domain(value, false, true)) {
             m.expected(key, "a DNS zone like \"bl.example\"");
             value.clear();

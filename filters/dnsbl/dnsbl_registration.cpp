@@ -8,6 +8,7 @@
 
 #include "filters/dnsbl/dnsbl_filter.hpp"
 #include "filters/register_filter.hpp"
+#include "proxy/core/text.hpp"
 
 namespace mxgate::filters::dnsbl {
 
@@ -15,7 +16,7 @@ namespace {
 
 struct ZoneCodec {  // compared case-insensitively: kept in lower case
     void decode(settings::MapReader& m, std::string_view key, std::string& value) const {
-        value = settings::lower(m.string(key, value));
+        value = core::ascii_lower(m.string(key, value));
     }
     void dump(settings::Writer& w, const char* key, const std::string& value) const { w.text(key, value); }
 };

@@ -4,11 +4,11 @@
 // (TLS files for listeners, domain -> backend references) are in decode.cpp.
 // Every problem is reported through the Reporter; a bad field keeps its default.
 #include <algorithm>
-#include <cctype>
 
 #include <boost/describe/enum_to_string.hpp>
 
 #include "proxy/config/sections.hpp"
+#include "proxy/core/text.hpp"
 
 namespace mxgate::config::detail {
 
@@ -45,7 +45,7 @@ std::map<std::string, std::string> decode_domains(const YAML::Node& node, Report
             continue;
         }
         // RFC 5321 §2.4: domain names are case-insensitive.
-        const std::string domain = settings::lower(key.Scalar());
+        const std::string domain = core::ascii_lower(key.Scalar());
         const std::string path = "domains." + domain;
         const bool valid = domain == "*" || is_dns_name(domain) ||
                            (domain.size() > 1 && domain.front() == '.' && is_dns_name(domain.substr(1)));
@@ -101,7 +101,7 @@ void MailboxListCodec::decode(MapReader& m, std::string_view key, std::vector<st
     for (std::size_t i = 0; i < node.size(); ++i) {
         const YAML::Node& item = node[i];
         // The Maildir store lower-cases both parts.
-        std::string entry = settings::lower(item.IsScalar() ? item.Scalar() : std::string());
+        std::string entry = core::ascii_lower(item.IsScalar() ? item.Scalar() : std::string());
         const auto at = entry.find('@');
         const std::string local = entry.substr(0, at);
         const bool local_ok = !local.empty() && local.front() != '.' && local.size() <= 64 &&

@@ -1,7 +1,7 @@
 // The codecs with more than a line of logic (codecs.hpp).
 #include "proxy/core/settings/codecs.hpp"
 
-#include <cctype>
+#include "proxy/core/text.hpp"
 
 namespace mxgate::settings {
 
@@ -11,12 +11,6 @@ bool is_domain(std::string_view name, bool leading_dot, bool trailing_dot) {
     return is_dns_name(name);
 }
 
-std::string lower(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
-
 void DomainListCodec::decode(MapReader& m, std::string_view key, std::vector<std::string>& value) const {
     if (!m.has(key)) return;
     std::vector<std::string> domains;
@@ -24,7 +18,7 @@ void DomainListCodec::decode(MapReader& m, std::string_view key, std::vector<std
     for_each_item(m, key, "domains", reporter,
                   [&](const YAML::Node& item, const YAML::Mark& mark, const std::string& path) {
                       if (item.IsScalar() && is_domain(item.Scalar(), true, false)) {
-                          domains.push_back(lower(item.Scalar()));
+                          domains.push_back(core::ascii_lower(item.Scalar()));
                           return;
                       }
                       reporter.error(mark, path + ": expected a domain like \"example.org\" (subdomains match too), "

@@ -127,8 +127,6 @@ struct NetworkListCodec {
 // A zone or domain name: a host name, with an optional leading '.' (`leading_dot`)
 // or trailing '.' (`trailing_dot`, the root-relative form unbound also takes).
 bool is_domain(std::string_view name, bool leading_dot, bool trailing_dot);
-// ASCII lower case: domain names compare case-insensitively (RFC 5321 §2.4).
-std::string lower(std::string text);
 
 // Domains, lower-cased ("example.org"; ".example.org" for the subdomains only).
 struct DomainListCodec {

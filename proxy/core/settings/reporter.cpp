@@ -2,8 +2,9 @@
 #include "proxy/core/settings/reporter.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
+
+#include "proxy/core/text.hpp"
 
 namespace mxgate::settings {
 
@@ -75,8 +76,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
         row[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t above = row[j];
-            const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                              std::tolower(static_cast<unsigned char>(b[j - 1]));
+            const bool same = core::ascii_lower(a[i - 1]) == core::ascii_lower(b[j - 1]);
             row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
             diagonal = above;
         }
