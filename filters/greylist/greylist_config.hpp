@@ -14,19 +14,12 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/describe/class.hpp>
 
+#include "proxy/core/settings/values.hpp"
+
 namespace mxgate::filters::greylist {
 
 using namespace std::chrono_literals;
 using Seconds = std::chrono::seconds;
-
-// An address range: "192.0.2.0/24", "2001:db8::/32", "192.0.2.7" (= /32).
-struct Cidr {
-    boost::asio::ip::address address;
-    unsigned prefix_length = 0;
-    bool contains(const boost::asio::ip::address& a) const;  // v4-mapped v6 matches v4
-    static std::optional<Cidr> parse(std::string_view text);
-    bool operator==(const Cidr&) const = default;
-};
 
 struct GreylistConfig {                                 // yaml: filters.greylist:
     bool enabled = false;
@@ -36,7 +29,7 @@ struct GreylistConfig {                                 // yaml: filters.greylis
     Seconds window = 24h;                               // a retry later than this starts a new round
     Seconds pass_lifetime = 36 * 24h;                   // a passed triplet is remembered this long after its last pass
     unsigned auto_allow_after = 5;                      // passed deliveries per network + sender domain; 0 = off
-    std::vector<Cidr> allow_networks;                   // never greylisted
+    std::vector<settings::Network> allow_networks;                   // never greylisted
     std::vector<std::string> allow_sender_domains;      // and their subdomains
     std::vector<std::string> allow_recipient_domains;   // and their subdomains
     bool skip_spf_pass = false;                         // an SPF pass for MAIL FROM skips greylisting

@@ -1,59 +1,10 @@
 #include "filters/greylist/greylist_logic.hpp"
 
 #include <algorithm>
-#include <charconv>
-
-#include <boost/asio/ip/address_v4.hpp>
 
 #include "proxy/core/text.hpp"
 
 namespace mxgate::filters::greylist {
-
-namespace ip = boost::asio::ip;
-
-namespace {
-ip::address unmapped(const ip::address& a) {
-    if (a.is_v6() && a.to_v6().is_v4_mapped()) return ip::make_address_v4(ip::v4_mapped, a.to_v6());
-    return a;
-}
-}  // namespace
-
-bool Cidr::contains(const ip::address& candidate) const {
-    const ip::address a = unmapped(candidate);
-    const ip::address net = unmapped(address);
-    if (a.is_v4() != net.is_v4()) return false;
-    if (a.is_v4()) {
-        const unsigned bits = std::min(prefix_length, 32u);
-        const std::uint32_t mask = bits == 0 ? 0 : ~std::uint32_t{0} << (32 - bits);
-        return (a.to_v4().to_uint() & mask) == (net.to_v4().to_uint() & mask);
-    }
-    const auto x = a.to_v6().to_bytes();
-    const auto y = net.to_v6().to_bytes();
-    unsigned bits = std::min(prefix_length, 128u);
-    for (std::size_t i = 0; i < 16 && bits > 0; ++i) {
-        const unsigned take = std::min(bits, 8u);
-        const auto mask = static_cast<unsigned char>(0xff << (8 - take));
-        if ((x[i] & mask) != (y[i] & mask)) return false;
-        bits -= take;
-    }
-    return true;
-}
-
-std::optional<Cidr> Cidr::parse(std::string_view text) {
-    const auto slash = text.find('/');
-    boost::system::error_code ec;
-    const auto addr = ip::make_address(std::string(text.substr(0, slash)), ec);
-    if (ec) return std::nullopt;
-    const unsigned max = addr.is_v4() ? 32 : 128;
-    unsigned prefix = max;
-    if (slash != std::string_view::npos) {
-        const auto digits = text.substr(slash + 1);
-        const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
-        if (err != std::errc{} || end != digits.data() + digits.size() || digits.empty() || prefix > max)
-            return std::nullopt;
-    }
-    return Cidr{addr, prefix};
-}
 
 std::string mail_domain(const core::Address& address) { return core::ascii_lower(address.domain); }
 

@@ -11,20 +11,6 @@ namespace mxgate::filters::greylist {
 
 namespace {
 
-// Networks as everywhere in the config (settings::NetworkListCodec), kept as Cidr.
-struct CidrListCodec {
-    void decode(settings::MapReader& m, std::string_view key, std::vector<Cidr>& value) const {
-        std::vector<settings::Network> networks;
-        settings::networks().decode(m, key, networks);
-        for (const auto& n : networks) value.push_back(Cidr{n.address, n.prefix_length});
-    }
-    void dump(settings::Writer& w, const char* key, const std::vector<Cidr>& value) const {
-        std::vector<settings::Network> networks;
-        for (const auto& c : value) networks.push_back(settings::Network{c.address, c.prefix_length});
-        settings::networks().dump(w, key, networks);
-    }
-};
-
 // SPF runs before greylisting, so an SPF pass is among the earlier findings.
 bool spf_passed_in(const TransactionView& view) { return view.findings != nullptr && spf_passed(*view.findings); }
 
@@ -39,7 +25,7 @@ auto settings_fields(const GreylistConfig*) {
         field<&GreylistConfig::window>(settings::whole_seconds(1s, 720h)),
         field<&GreylistConfig::pass_lifetime>(settings::whole_seconds(1s, 8760h)),
         field<&GreylistConfig::auto_allow_after>(settings::number(0, 1000000)),
-        field<&GreylistConfig::allow_networks>(CidrListCodec{}),
+        field<&GreylistConfig::allow_networks>(settings::networks()),
         field<&GreylistConfig::allow_sender_domains>(settings::domains()),
         field<&GreylistConfig::allow_recipient_domains>(settings::domains()),
     };

@@ -165,8 +165,8 @@ TEST(ConfigFilters, GreylistAndRateLimitDecodeEveryKey) {
     EXPECT_EQ(g.pass_lifetime, std::chrono::hours(720));
     EXPECT_EQ(g.auto_allow_after, 0u);
     ASSERT_EQ(g.allow_networks.size(), 3u);
-    EXPECT_EQ(g.allow_networks[0], *filters::greylist::Cidr::parse("192.0.2.0/24"));
-    EXPECT_EQ(g.allow_networks[1], *filters::greylist::Cidr::parse("2001:db8::/32"));
+    EXPECT_EQ(g.allow_networks[0], *mxgate::settings::parse_network("192.0.2.0/24"));
+    EXPECT_EQ(g.allow_networks[1], *mxgate::settings::parse_network("2001:db8::/32"));
     EXPECT_EQ(g.allow_networks[2].prefix_length, 32u);
     EXPECT_TRUE(g.allow_networks[0].contains(ip::make_address("192.0.2.200")));
     EXPECT_EQ(g.allow_sender_domains, (std::vector<std::string>{"example.com", ".lists.example.net"}));
