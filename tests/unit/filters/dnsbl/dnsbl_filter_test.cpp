@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "tests/unit/filters/dnsbl/dns_list.hpp"
 #include "tests/unit/filters/dnsbl/fake_resolver.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
 #include "tests/unit/filters/mailbox.hpp"
@@ -41,19 +42,12 @@ T run(boost::asio::awaitable<T> task, std::chrono::seconds hang_guard = 60s) {
 }
 
 using mxgate::test::attr;
+using mxgate::test::dns_list;
 
 std::vector<std::string> names(const Findings& findings) {
     std::vector<std::string> out;
     for (const auto& finding : findings) out.push_back(finding.name);
     return out;
-}
-
-bl::DnsList list(std::string name, std::string zone, bl::ListType type = bl::ListType::ip) {
-    bl::DnsList l;
-    l.name = std::move(name);
-    l.zone = std::move(zone);
-    l.type = type;
-    return l;
 }
 
 class DnsblFilterTest : public ::testing::Test {
@@ -93,34 +87,34 @@ TEST_F(DnsblFilterTest, IpListCases) {
         return l;
     };
     const Case cases[] = {
-        {"listed", list("bl", "bl.example"), [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.2"}); },
+        {"listed", dns_list("bl", "bl.example"), [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.2"}); },
          core::Outcome::fail, "127.0.0.2", "yes", "1"},
-        {"not listed (NXDOMAIN)", list("bl", "bl.example"), [](FakeResolver&) {}, core::Outcome::pass, "", "no", "0"},
-        {"not listed (NODATA)", list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::nodata); },
+        {"not listed (NXDOMAIN)", dns_list("bl", "bl.example"), [](FakeResolver&) {}, core::Outcome::pass, "", "no", "0"},
+        {"not listed (NODATA)", dns_list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::nodata); },
          core::Outcome::pass, "", "no", "0"},
-        {"multiple codes", with(list("bl", "bl.example"), [](auto& l) { l.weight = 5; }),
+        {"multiple codes", with(dns_list("bl", "bl.example"), [](auto& l) { l.weight = 5; }),
          [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.4", "127.0.0.2"}); }, core::Outcome::fail,
          "127.0.0.2,127.0.0.4", "yes", "5"},
-        {"expected codes only", with(list("bl", "bl.example"), [](auto& l) { l.codes = {"127.0.0.4"}; }),
+        {"expected codes only", with(dns_list("bl", "bl.example"), [](auto& l) { l.codes = {"127.0.0.4"}; }),
          [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.4", "127.0.0.2"}); }, core::Outcome::fail, "127.0.0.4",
          "yes", "1"},
-        {"unexpected code", with(list("bl", "bl.example"), [](auto& l) { l.codes = {"127.0.0.4"}; }),
+        {"unexpected code", with(dns_list("bl", "bl.example"), [](auto& l) { l.codes = {"127.0.0.4"}; }),
          [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, core::Outcome::pass, "", "no", "0"},
-        {"bitmask hit", with(list("bl", "bl.example"), [](auto& l) { l.bitmask = 0x8; }),
+        {"bitmask hit", with(dns_list("bl", "bl.example"), [](auto& l) { l.bitmask = 0x8; }),
          [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, core::Outcome::fail, "127.0.0.10", "yes", "1"},
-        {"bitmask miss", with(list("bl", "bl.example"), [](auto& l) { l.bitmask = 0x4; }),
+        {"bitmask miss", with(dns_list("bl", "bl.example"), [](auto& l) { l.bitmask = 0x4; }),
          [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, core::Outcome::pass, "", "no", "0"},
-        {"answer outside 127/8: broken list", list("bl", "bl.example"),
+        {"answer outside 127/8: broken list", dns_list("bl", "bl.example"),
          [&](FakeResolver& r) { r.records(q, RT::a, {"192.0.2.1"}); }, core::Outcome::temperror, "", "no", "0"},
-        {"error code 127.255.255.254", list("bl", "bl.example"),
+        {"error code 127.255.255.254", dns_list("bl", "bl.example"),
          [&](FakeResolver& r) { r.records(q, RT::a, {"127.255.255.254"}); }, core::Outcome::temperror, "", "no", "0"},
-        {"servfail", list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::servfail); },
+        {"servfail", dns_list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::servfail); },
          core::Outcome::temperror, "", "no", "0"},
-        {"resolver timeout", list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::timeout); },
+        {"resolver timeout", dns_list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::timeout); },
          core::Outcome::temperror, "", "no", "0"},
-        {"allow list hit", with(list("bl", "bl.example"), [](auto& l) { l.allow = true; l.weight = -3; }),
+        {"allow list hit", with(dns_list("bl", "bl.example"), [](auto& l) { l.allow = true; l.weight = -3; }),
          [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.10.0"}); }, core::Outcome::pass, "127.0.10.0", "yes", "-3"},
-        {"allow list miss", with(list("bl", "bl.example"), [](auto& l) { l.allow = true; l.weight = -3; }),
+        {"allow list miss", with(dns_list("bl", "bl.example"), [](auto& l) { l.allow = true; l.weight = -3; }),
          [](FakeResolver&) {}, core::Outcome::none, "", "no", "0"},
     };
     for (const auto& c : cases) {
@@ -144,7 +138,7 @@ TEST_F(DnsblFilterTest, IpListCases) {
 TEST_F(DnsblFilterTest, ListedReasonComesFromTxt) {
     resolver_.records("99.2.0.192.bl.example", RT::a, {"127.0.0.2"});
     resolver_.records("99.2.0.192.bl.example", RT::txt, {"Listed\r\nsee https://bl.example/q?192.0.2.99"});
-    config_.lists = {list("bl", "bl.example")};
+    config_.lists = {dns_list("bl", "bl.example")};
     const auto findings = inspect(core::Stage::connect);
     ASSERT_EQ(findings.size(), 1u);
     EXPECT_EQ(findings[0].reason, "listed: Listed\\x0d\\x0asee https://bl.example/q?192.0.2.99");
@@ -158,9 +152,9 @@ TEST_F(DnsblFilterTest, ListedReasonComesFromTxt) {
 TEST_F(DnsblFilterTest, Ipv6NibblesAndIpv4OnlyLists) {
     const std::string nibbles = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2";
     resolver_.records(nibbles + ".bl6.example", RT::a, {"127.0.0.2"});
-    auto v4only = list("v4", "v4.example");
+    auto v4only = dns_list("v4", "v4.example");
     v4only.ipv6 = false;
-    config_.lists = {list("bl6", "bl6.example"), v4only};
+    config_.lists = {dns_list("bl6", "bl6.example"), v4only};
     const auto findings = inspect(core::Stage::connect, "2001:db8::1");
     ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.bl6"}));
     EXPECT_EQ(findings[0].outcome, core::Outcome::fail);
@@ -175,7 +169,7 @@ TEST_F(DnsblFilterTest, Ipv6NibblesAndIpv4OnlyLists) {
 TEST_F(DnsblFilterTest, ListsAreAskedConcurrently) {
     for (const char* zone : {"a.example", "b.example", "c.example"})
         resolver_.records(std::string("99.2.0.192.") + zone, RT::a, {"127.0.0.2"}, 200ms);
-    config_.lists = {list("a", "a.example"), list("b", "b.example"), list("c", "c.example")};
+    config_.lists = {dns_list("a", "a.example"), dns_list("b", "b.example"), dns_list("c", "c.example")};
     for (auto& l : config_.lists) l.fetch_reason = false;
     const auto findings = inspect(core::Stage::connect);
     EXPECT_EQ(names(findings), (std::vector<std::string>{"dnsbl.a", "dnsbl.b", "dnsbl.c"}));
@@ -186,11 +180,11 @@ TEST_F(DnsblFilterTest, DeadListCostsOnlyItsOwnTimeout) {
     resolver_.never("99.2.0.192.dead.example", RT::a);
     resolver_.records("99.2.0.192.slow.example", RT::a, {"127.0.0.2"}, 100ms);
     resolver_.never("99.2.0.192.slow.example", RT::txt);  // even the reason never comes
-    auto dead = list("dead", "dead.example");
+    auto dead = dns_list("dead", "dead.example");
     dead.timeout = 300ms;
-    auto slow = list("slow", "slow.example");
+    auto slow = dns_list("slow", "slow.example");
     slow.timeout = 250ms;
-    config_.lists = {dead, slow, list("fast", "fast.example")};
+    config_.lists = {dead, slow, dns_list("fast", "fast.example")};
     const auto findings = inspect(core::Stage::connect);
     ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.dead", "dnsbl.slow", "dnsbl.fast"}));
     EXPECT_EQ(findings[0].outcome, core::Outcome::temperror);
@@ -208,7 +202,7 @@ TEST_F(DnsblFilterTest, DeadListCostsOnlyItsOwnTimeout) {
 
 TEST_F(DnsblFilterTest, HeloLists) {
     resolver_.records("spam.example.org.rhsbl.example", RT::a, {"127.0.1.2"});
-    config_.lists = {list("rhsbl", "rhsbl.example", bl::ListType::helo), list("zen", "zen.example")};
+    config_.lists = {dns_list("rhsbl", "rhsbl.example", bl::ListType::helo), dns_list("zen", "zen.example")};
     EXPECT_TRUE(filter_ == nullptr);
     auto findings = inspect(core::Stage::helo, "192.0.2.99", "Spam.Example.ORG.");
     ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.rhsbl"}));
@@ -227,10 +221,10 @@ TEST_F(DnsblFilterTest, HeloLists) {
 TEST_F(DnsblFilterTest, SenderDomainLists) {
     resolver_.records("bad.example.dbl.example", RT::a, {"127.0.1.2"});
     resolver_.records("bad.example.wl.example", RT::a, {"127.0.0.2"});
-    auto wl = list("wl", "wl.example", bl::ListType::sender_domain);
+    auto wl = dns_list("wl", "wl.example", bl::ListType::sender_domain);
     wl.allow = true;
     wl.weight = -2;
-    config_.lists = {list("dbl", "dbl.example", bl::ListType::sender_domain), wl};
+    config_.lists = {dns_list("dbl", "dbl.example", bl::ListType::sender_domain), wl};
     auto findings = inspect(core::Stage::mail_from, "192.0.2.99", "mx.example", "joe@Bad.Example");
     ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.dbl", "dnswl.wl"}));
     EXPECT_EQ(findings[0].outcome, core::Outcome::fail);
@@ -240,7 +234,7 @@ TEST_F(DnsblFilterTest, SenderDomainLists) {
 }
 
 TEST_F(DnsblFilterTest, TrustedClientsAreNotLooked) {
-    config_.lists = {list("zen", "zen.example"), list("dbl", "dbl.example", bl::ListType::sender_domain)};
+    config_.lists = {dns_list("zen", "zen.example"), dns_list("dbl", "dbl.example", bl::ListType::sender_domain)};
     config_.fcrdns.enabled = true;
     resolver_.records("99.2.0.192.in-addr.arpa", RT::ptr, {"mx.example.org"});
     resolver_.records("mx.example.org", RT::a, {"192.0.2.99"});
@@ -251,8 +245,8 @@ TEST_F(DnsblFilterTest, TrustedClientsAreNotLooked) {
 }
 
 TEST_F(DnsblFilterTest, UnknownClientIsLookedUpInNoAddressList) {
-    config_.lists = {list("zen", "zen.example"), list("rdns", "rdns.example", bl::ListType::rdns),
-                     list("helo", "helo.example", bl::ListType::helo)};
+    config_.lists = {dns_list("zen", "zen.example"), dns_list("rdns", "rdns.example", bl::ListType::rdns),
+                     dns_list("helo", "helo.example", bl::ListType::helo)};
     config_.fcrdns.enabled = true;
     auto findings = inspect(core::Stage::connect, nullptr);
     ASSERT_EQ(names(findings), (std::vector<std::string>{"fcrdns"}));
@@ -267,7 +261,7 @@ TEST_F(DnsblFilterTest, UnknownClientIsLookedUpInNoAddressList) {
 
 TEST_F(DnsblFilterTest, RdnsListsUseTheConfirmedName) {
     config_.fcrdns.enabled = true;
-    config_.lists = {list("zen", "zen.example"), list("dbl", "dbl.example", bl::ListType::rdns)};
+    config_.lists = {dns_list("zen", "zen.example"), dns_list("dbl", "dbl.example", bl::ListType::rdns)};
     resolver_.records("99.2.0.192.in-addr.arpa", RT::ptr, {"Dyn-192-0-2-99.Pool.Example"});
     resolver_.records("dyn-192-0-2-99.pool.example", RT::a, {"192.0.2.99"});
     resolver_.records("dyn-192-0-2-99.pool.example.dbl.example", RT::a, {"127.0.1.2"});
@@ -415,7 +409,7 @@ protected:
 };
 
 TEST_F(DnsblDecisionTest, ListedAtThresholdRejectsNamingListAndReason) {
-    config_.lists = {list("zen", "zen.example")};
+    config_.lists = {dns_list("zen", "zen.example")};
     const Findings found = decide({listed("dnsbl.zen", 1, "listed: see https://zen.example/q?ip=192.0.2.99")});
     ASSERT_EQ(names(found), (std::vector<std::string>{"dnsbl"}));
     EXPECT_EQ(found[0].outcome, core::Outcome::fail);
@@ -428,10 +422,10 @@ TEST_F(DnsblDecisionTest, ListedAtThresholdRejectsNamingListAndReason) {
 }
 
 TEST_F(DnsblDecisionTest, WeightsAddUpAndAllowListsSubtract) {
-    bl::DnsList wl = list("wl", "wl.example");
+    bl::DnsList wl = dns_list("wl", "wl.example");
     wl.allow = true;
     wl.weight = -5;
-    bl::DnsList a = list("a", "a.example"), b = list("b", "b.example", bl::ListType::sender_domain);
+    bl::DnsList a = dns_list("a", "a.example"), b = dns_list("b", "b.example", bl::ListType::sender_domain);
     b.weight = 2;
     config_.lists = {a, b, wl};
     config_.reject_score = 3;
@@ -449,14 +443,14 @@ TEST_F(DnsblDecisionTest, WeightsAddUpAndAllowListsSubtract) {
 }
 
 TEST_F(DnsblDecisionTest, UnansweredListsAndForeignFindingsNeverCount) {
-    config_.lists = {list("zen", "zen.example")};
+    config_.lists = {dns_list("zen", "zen.example")};
     core::Finding unanswered{"dnsbl.zen", core::Outcome::temperror, {{"listed", "no"}, {"score", "0"}}, "timeout"};
     core::Finding other_filter{"dnsbl.other", core::Outcome::fail, {{"listed", "yes"}, {"score", "9"}}, ""};
     EXPECT_TRUE(decide({unanswered, other_filter}).empty());
 }
 
 TEST_F(DnsblDecisionTest, ZeroRejectScoreOnlyReports) {
-    config_.lists = {list("zen", "zen.example")};
+    config_.lists = {dns_list("zen", "zen.example")};
     config_.reject_score = 0;
     filter_ = std::make_unique<bl::DnsblFilter>(std::make_shared<const bl::DnsblConfig>(config_), resolver_);
     EXPECT_FALSE(filter_->runs_at(core::Stage::rcpt));

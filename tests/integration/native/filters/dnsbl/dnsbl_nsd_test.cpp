@@ -12,6 +12,7 @@
 #include "filters/dns/unbound_resolver.hpp"
 #include "filters/dnsbl/dnsbl_filter.hpp"
 #include "tests/integration/native/filters/dns/nsd_fixture.hpp"
+#include "tests/unit/filters/dnsbl/dns_list.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
 
 namespace {
@@ -57,15 +58,8 @@ std::vector<dns::test::NsdServer::Zone> zones() {
     };
 }
 
-bl::DnsList list(std::string name, std::string zone, bl::ListType type = bl::ListType::ip) {
-    bl::DnsList l;
-    l.name = std::move(name);
-    l.zone = std::move(zone);
-    l.type = type;
-    return l;
-}
-
 using mxgate::test::attr;
+using mxgate::test::dns_list;
 
 std::string summary(const Findings& findings) {  // "name=outcome[codes]" per finding
     std::string out;
@@ -98,17 +92,17 @@ protected:
         resolver_ = std::move(created.resolver);
         ASSERT_TRUE(resolver_);
 
-        auto bl_list = list("bl", "bl.example.net");
+        auto bl_list = dns_list("bl", "bl.example.net");
         bl_list.weight = 3;
-        auto sbl = list("sbl", "bl.example.net");
+        auto sbl = dns_list("sbl", "bl.example.net");
         sbl.codes = {"127.0.0.4"};
-        auto wl = list("wl", "wl.example.net");
+        auto wl = dns_list("wl", "wl.example.net");
         wl.allow = true;
         wl.weight = -5;
-        auto dead = list("dead", "dead.example.net");
+        auto dead = dns_list("dead", "dead.example.net");
         dead.timeout = 300ms;
-        config_.lists = {bl_list, sbl, wl, dead, list("dbl", "dbl.example.net", bl::ListType::rdns),
-                         list("helo", "dbl.example.net", bl::ListType::helo)};
+        config_.lists = {bl_list, sbl, wl, dead, dns_list("dbl", "dbl.example.net", bl::ListType::rdns),
+                         dns_list("helo", "dbl.example.net", bl::ListType::helo)};
         filter_ = std::make_unique<bl::DnsblFilter>(std::make_shared<const bl::DnsblConfig>(config_), *resolver_);
     }
     Findings inspect(core::Stage stage, const char* client, std::string_view helo = "") {
