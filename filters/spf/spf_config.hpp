@@ -66,9 +66,10 @@ struct SpfConfig {                                     // yaml: filters.spf:
     // RFC 7208 §4.6.4: more than 2 "void lookups" (nxdomain/nodata) should be a permerror.
     int max_void_lookups = 2;
     // Hard cap on queries per evaluation, all kinds counted (the addresses of MX and
-    // PTR names, the exp= TXT, %{p}): a malicious record cannot turn one check into
-    // a flood. Reaching it is a permerror.
-    int max_queries = 40;
+    // PTR names, the exp= TXT, %{p}). The RFC limits alone allow 1 + 10 x 11 + 1 = 112
+    // without %{p}, so the default never changes a conformant result; %{p} in every
+    // term would allow twice that. Reaching it is a permerror.
+    int max_queries = 120;
     // Our name in Received-SPF (receiver=), in %{r} and in the default explanation.
     // Empty: server.hostname (filled in by the defaults hook in spf_registration.cpp).
     std::string receiver;

@@ -143,7 +143,8 @@ public:
     asio::awaitable<HostResult> check_host(std::string domain);
     asio::awaitable<std::string> explanation(const HostResult& host);
 
-    // Why the evaluation ended as it did, whatever the records said.
+    // Why the evaluation ended as it did, whatever the records said: the deadline
+    // passed or the caller cancelled, our query cap, the void-lookup limit.
     bool deadline_hit() const { return deadline_hit_; }
     bool cap_hit() const { return cap_hit_; }
     bool void_limit_hit() const { return voids_ > config_.max_void_lookups; }
@@ -161,6 +162,7 @@ private:
         if (problem_.empty()) problem_ = std::move(problem);
     }
     bool may_ask();
+    asio::awaitable<bool> caller_cancelled();
     asio::awaitable<dns::Answer> ask(std::string name, RecordType type);
     // Answers satisfying `enough` end the wait: the lookups still out are cancelled
     // and answer Status::timeout, so one dead server cannot hold up a match.
@@ -206,10 +208,16 @@ bool Check::may_ask() {
     return true;
 }
 
+// Named results, not co_await inside conditions: GCC 12 miscompiles some of those.
+asio::awaitable<bool> Check::caller_cancelled() {
+    const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+    if (state.cancelled() != asio::cancellation_type::none) deadline_hit_ = true;
+    co_return deadline_hit_;
+}
+
 asio::awaitable<dns::Answer> Check::ask(std::string name, RecordType type) {
-    const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
-    if (cancelled != asio::cancellation_type::none) deadline_hit_ = true;
-    if (deadline_hit_ || !may_ask()) co_return dns::Answer{Status::timeout};
+    const bool cancelled = co_await caller_cancelled();
+    if (cancelled || !may_ask()) co_return dns::Answer{Status::timeout};
     dns::Answer answer = co_await dns::query_until(resolver_, std::move(name), type, deadline_);
     if (answer.status == Status::timeout && Clock::now() >= deadline_) deadline_hit_ = true;
     co_return answer;
@@ -219,6 +227,8 @@ asio::awaitable<dns::Answer> Check::ask(std::string name, RecordType type) {
 asio::awaitable<std::vector<dns::Answer>> Check::ask_all(const std::vector<std::string>& names, RecordType type,
                                                          Enough enough) {
     std::vector<dns::Answer> answers(names.size(), dns::Answer{Status::timeout});
+    const bool cancelled = co_await caller_cancelled();
+    if (cancelled) co_return answers;
     const auto executor = co_await asio::this_coro::executor;
     using Op = decltype(asio::co_spawn(executor, dns::query_until(resolver_, "", type, deadline_), asio::deferred));
     std::vector<Op> lookups;
@@ -287,7 +297,8 @@ asio::awaitable<HostResult> Check::check_host(std::string domain) {
             out.result = SpfResult::permerror;
             co_return out;
         }
-        switch (co_await match(mechanism, domain)) {
+        const Match matched = co_await match(mechanism, domain);
+        switch (matched) {
             case Match::no: continue;
             case Match::temperror: out.result = SpfResult::temperror; co_return out;
             case Match::permerror: out.result = SpfResult::permerror; co_return out;
@@ -415,7 +426,8 @@ asio::awaitable<Match> Check::match_ptr(const std::string& name) {
     for (std::size_t i = 0; i < ptr.records.size() && i < static_cast<std::size_t>(config_.max_dns_ptr); ++i)
         if (same_or_below(ptr.records[i], name)) candidates.push_back(ptr.records[i]);
     auto maps_back = [&](const dns::Answer& answer) { return holds(answer, client_, 32, 128); };
-    for (const auto& answer : co_await ask_all(candidates, address_type(), maps_back))
+    const auto answers = co_await ask_all(candidates, address_type(), maps_back);
+    for (const auto& answer : answers)
         if (maps_back(answer)) co_return Match::yes;
     co_return Match::no;
 }
@@ -471,7 +483,9 @@ asio::awaitable<std::string> Check::explanation(const HostResult& host) {
 SpfEvaluator::SpfEvaluator(dns::Resolver& resolver, SpfConfig config) : resolver_(resolver), config_(std::move(config)) {}
 
 asio::awaitable<SpfVerdict> SpfEvaluator::evaluate(SpfRequest request) {
-    // A cancelled caller must get its temperror, not an exception from the next co_await.
+    // A cancelled caller must get its temperror, not an exception from the next
+    // co_await; the caller's own setting is restored before returning.
+    const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
     co_await asio::this_coro::throw_if_cancelled(false);
     SpfVerdict verdict;
     if (request.sender.empty()) {  // §2.4: the null reverse-path checks the HELO identity
@@ -499,6 +513,7 @@ asio::awaitable<SpfVerdict> SpfEvaluator::evaluate(SpfRequest request) {
     if (verdict.result != SpfResult::temperror && verdict.result != SpfResult::permerror) verdict.problem.clear();
     verdict.dns_queries = check.queries();
     count(verdict, {check.deadline_hit(), check.cap_hit(), check.void_limit_hit()});
+    co_await asio::this_coro::throw_if_cancelled(caller_throws);
     co_return verdict;
 }
 

@@ -12,6 +12,9 @@ namespace {
 constexpr std::size_t max_domain_length = 253;  // RFC 7208 §7.3, the name without its trailing dot
 constexpr std::size_t max_label_length = 63;
 constexpr std::string_view delimiter_chars = ".-+,/_=";
+// A record or exp= text of many %{s} could otherwise expand a 64 KiB TXT answer
+// into megabytes; no honest use comes near this.
+constexpr std::size_t max_expansion = 16 * 1024;
 
 // One %{...} macro-expand (§7.1).
 struct Macro {
@@ -198,10 +201,11 @@ std::optional<std::string> expand_macros(std::string_view text, const MacroFacts
     const bool valid = walk(
         text, use, [&](std::string_view literal, bool) { out += literal; },
         [&](const Macro& macro, std::size_t) {
+            if (out.size() > max_expansion) return;
             std::string value = transform(value_of(macro.letter, facts), macro);
             out += macro.url_escape ? url_escape(value) : value;
         });
-    if (!valid) return std::nullopt;
+    if (!valid || out.size() > max_expansion) return std::nullopt;
     if (use == MacroUse::domain) {
         // §7.3: drop labels from the left until the name fits.
         const bool trailing_dot = !out.empty() && out.back() == '.';

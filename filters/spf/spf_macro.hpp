@@ -42,8 +42,8 @@ std::size_t literal_suffix_start(std::string_view text);
 // Whether the text uses %{p}, whose value needs DNS lookups of its own.
 bool uses_validated_name(std::string_view text);
 
-// The expanded text, or nullopt when the macro syntax is invalid (permerror for a
-// domain-spec; no explanation for exp=). An upper-case letter URL-escapes its
+// The expanded text, or nullopt when the macro syntax is invalid or the result
+// would pass 16 KiB (permerror for a domain-spec; no explanation for exp=). An upper-case letter URL-escapes its
 // value with upper-case hex (§7.3). Expanding a domain-spec that is longer than
 // 253 octets drops labels from the left until it fits (§7.3); the result may still
 // be an unusable DNS name: see query_name().

@@ -85,6 +85,11 @@ TEST(SpfMacro, LongNamesLoseLabelsFromTheLeft) {
     EXPECT_FALSE(query_name("a..example.com"));
     EXPECT_FALSE(query_name(""));
     EXPECT_EQ(query_name("example.com."), "example.com");
+    // A hostile record cannot make one expansion grow without bound.
+    std::string many;
+    for (int i = 0; i < 2000; ++i) many += "%{s}";
+    EXPECT_FALSE(expand_macros(many + ".example.com", f, MacroUse::domain));
+    EXPECT_FALSE(expand_macros(many, f, MacroUse::explanation));
     EXPECT_EQ(literal_suffix_start("%{d}.example.com"), 4u);
     EXPECT_EQ(literal_suffix_start("x.%{d}"), 6u);
 }
