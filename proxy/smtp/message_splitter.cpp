@@ -20,11 +20,12 @@ void MessageSplitter::feed(std::string_view stuffed) {
         if (!transparency_dot) {
             // A line longer than a unit may be is not kept whole: only its length matters then.
             if (line_.size() <= max_field_size_) line_ += c;
-            else unit_too_big_ = true;
+            else line_too_big_ = true;
         }
         if (c != '\n') continue;
         line(line_);
         line_.clear();
+        line_too_big_ = false;
         if (in_body_) {  // the rest of this chunk is body
             feed(stuffed.substr(i + 1));
             return;
@@ -41,7 +42,7 @@ void MessageSplitter::line(std::string_view text) {
     }
     const bool continuation = text.front() == ' ' || text.front() == '\t';
     if (!continuation) flush_unit();
-    if (unit_.size() + text.size() > max_field_size_) unit_too_big_ = true;
+    if (line_too_big_ || unit_.size() + text.size() > max_field_size_) unit_too_big_ = true;
     if (!unit_too_big_) unit_.append(text);
 }
 
@@ -56,6 +57,7 @@ void MessageSplitter::finish() {
     if (in_body_) return;
     if (!line_.empty()) line(line_);
     line_.clear();
+    line_too_big_ = false;
     flush_unit();
     in_body_ = true;
     sink_.end_of_header();

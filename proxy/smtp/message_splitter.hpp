@@ -47,7 +47,8 @@ private:
     std::size_t max_field_size_;
     bool in_body_ = false;
     bool at_line_start_ = true;
-    std::string line_;   // the unstuffed line being read (header section only)
+    std::string line_;   // the unstuffed line being read (header section only), cut past max_field_size
+    bool line_too_big_ = false;
     std::string unit_;   // the header unit being collected
     bool unit_too_big_ = false;
     std::string body_;   // unstuffed body bytes of one feed()

@@ -87,5 +87,16 @@ TEST(MessageSplitter, AnOversizedFieldIsDroppedAndTheRestRead) {
     EXPECT_EQ(out.body_text, "body\r\n");
 }
 
+TEST(MessageSplitter, OneOverlongLineDropsOnlyItsOwnField) {
+    Recorded out;
+    MessageSplitter splitter(out, 64);
+    splitter.feed("A: 1\r\nB: " + std::string(200, 'b') + "\r\nC: 3\r\n\r\n");
+    splitter.finish();
+    ASSERT_EQ(out.fields.size(), 2u);
+    EXPECT_EQ(out.fields[0], "A: 1\r\n");
+    EXPECT_EQ(out.fields[1], "C: 3\r\n");
+    EXPECT_EQ(splitter.dropped_fields(), 1u);
+}
+
 }  // namespace
 }  // namespace mxgate::smtp
