@@ -45,9 +45,9 @@ std::optional<Alignment> alignment_of(std::string_view value) {
     return std::nullopt;
 }
 
-template <class Number>
-std::optional<Number> number_of(std::string_view value, Number max) {
-    Number n{};
+// 1*DIGIT up to `max`; no sign.
+std::optional<std::uint32_t> number_of(std::string_view value, std::uint32_t max) {
+    std::uint32_t n = 0;
     const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (value.empty() || error != std::errc() || end != value.data() + value.size() || n > max) return std::nullopt;
     return n;
@@ -123,7 +123,7 @@ ParsedRecord parse_record(std::string_view txt) {
         } else if (key == "aspf") {
             record.spf_alignment = alignment_of(value).value_or(Alignment::relaxed);
         } else if (key == "pct") {
-            record.percent = number_of<int>(value, 100).value_or(100);
+            record.percent = static_cast<int>(number_of(value, 100).value_or(100));
         } else if (key == "rua") {
             record.aggregate_uris = report_uris(value);
         } else if (key == "ruf") {
@@ -131,7 +131,7 @@ ParsedRecord parse_record(std::string_view txt) {
         } else if (key == "fo") {
             record.failure_options = std::string(value);
         } else if (key == "ri") {
-            record.report_interval = number_of<std::uint32_t>(value, UINT32_MAX).value_or(86400);
+            record.report_interval = number_of(value, UINT32_MAX).value_or(86400);
         }
         // rf= and unknown tags: ignored (§6.3).
     }

@@ -97,6 +97,7 @@ private:
             }
             if (c == '\\') {
                 if (++i_ == s_.size()) break;
+                if (s_[i_] == '\r' || s_[i_] == '\n') continue;  // obs-qp of CR/LF: folding, not text
                 if (keep_escapes) text += '\\';
                 text += s_[i_];
             } else if (c == '\r' || c == '\n') {

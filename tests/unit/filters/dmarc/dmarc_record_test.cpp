@@ -47,6 +47,8 @@ TEST(DmarcRecord, UnknownTagsAndEmptyPartsAreIgnored) {
 
 TEST(DmarcRecord, InvalidOptionalValuesFallBackToTheirDefaults) {
     const DmarcRecord r = parsed("v=DMARC1; p=reject; adkim=x; aspf=; pct=101; ri=-1");
+    EXPECT_EQ(parsed("v=DMARC1; p=reject; pct=-2").percent, 100);  // found by dmarc_record_fuzz
+    EXPECT_EQ(parsed("v=DMARC1; p=reject; pct=+5").percent, 100);
     EXPECT_EQ(r.dkim_alignment, Alignment::relaxed);
     EXPECT_EQ(r.spf_alignment, Alignment::relaxed);
     EXPECT_EQ(r.percent, 100);

@@ -36,6 +36,7 @@ TEST(FromHeader, AcceptedForms) {
         {" (comment) john(c)@(c)example.org(c)", "john@example.org"},
         {" \"john doe\"@example.org", "john doe@example.org"},    // quoted local part
         {" \"a\\\"b\"@example.org", "a\"b@example.org"},           // quoted-pair
+        {" \"a\\\r\n b\"@example.org", "a b@example.org"},  // a quoted CR is folding (found by from_header_fuzz)
         {" john . doe @ example . org", "john.doe@example.org"},   // obs-local-part, obs-domain
         {" a@example.org, b@example.net", "a@example.org b@example.net"},
         {" a@example.org,, ,b@example.net,", "a@example.org b@example.net"},  // obs-mbox-list
