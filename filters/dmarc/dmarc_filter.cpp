@@ -35,7 +35,8 @@ struct PendingLookups {
 
 asio::awaitable<void> look_up_all(std::shared_ptr<const DmarcEvaluator> evaluator, std::vector<std::string> domains,
                                   dns::QueryDeadline deadline, std::shared_ptr<PendingLookups> pending) {
-    for (std::string& domain : domains) pending->results.push_back(co_await evaluator->discover(std::move(domain), deadline));
+    for (std::string& domain : domains)
+        pending->results.push_back(co_await evaluator->discover(std::move(domain), deadline));
 }
 
 // The strictest failing verdict first (issue 11 item 6); among equals, field order.
@@ -82,10 +83,9 @@ void add_action(core::Finding& finding, DmarcAction action, const std::string& t
 class DmarcInspector final : public MessageInspector {
 public:
     DmarcInspector(std::shared_ptr<const DmarcConfig> config, std::shared_ptr<const DmarcEvaluator> evaluator,
-                   std::shared_ptr<DmarcCounters> counters,
-                   asio::any_io_executor executor)
-        : config_(std::move(config)), evaluator_(std::move(evaluator)),
-          counters_(std::move(counters)), executor_(std::move(executor)) {}
+                   std::shared_ptr<DmarcCounters> counters, asio::any_io_executor executor)
+        : config_(std::move(config)), evaluator_(std::move(evaluator)), counters_(std::move(counters)),
+          executor_(std::move(executor)) {}
     ~DmarcInspector() override {
         if (pending_ && !pending_->done) pending_->cancel.emit(asio::cancellation_type::terminal);
     }

@@ -90,10 +90,9 @@ std::string_view to_string(Policy policy) {
 }
 
 bool is_dmarc_record(std::string_view txt) {
-    const std::size_t end = txt.find(';');
+    if (txt.empty() || is_wsp(txt.front())) return false;  // "v" starts the record
     std::string_view name, value;
-    return split_tag(txt.substr(0, end), name, value) && name == "v" && value == "DMARC1" &&
-           !is_wsp(txt.empty() ? 'x' : txt.front());
+    return split_tag(txt.substr(0, txt.find(';')), name, value) && name == "v" && value == "DMARC1";
 }
 
 ParsedRecord parse_record(std::string_view txt) {
@@ -104,8 +103,9 @@ ParsedRecord parse_record(std::string_view txt) {
     std::set<std::string, std::less<>> seen;
     std::size_t start = txt.find(';');
     while (start != std::string_view::npos && start < txt.size()) {
-        std::size_t end = txt.find(';', start + 1);
-        const std::string_view part = trimmed(txt.substr(start + 1, end == std::string_view::npos ? end : end - start - 1));
+        const std::size_t end = txt.find(';', start + 1);
+        const std::size_t length = end == std::string_view::npos ? end : end - start - 1;
+        const std::string_view part = trimmed(txt.substr(start + 1, length));
         start = end;
         if (part.empty()) continue;  // ";;" or the optional final ';'
         std::string_view name, value;
@@ -113,8 +113,9 @@ ParsedRecord parse_record(std::string_view txt) {
         const std::string key = core::ascii_lower(name);
         if (!seen.insert(key).second || key == "v") return {std::nullopt, "repeated tag '" + key + "'"};
         if (key == "p") {
-            if (const auto policy = policy_of(value)) record.policy = *policy;
-            policy_valid = policy_of(value).has_value();
+            const auto policy = policy_of(value);
+            policy_valid = policy.has_value();
+            record.policy = policy.value_or(Policy::none);
         } else if (key == "sp") {
             record.subdomain_policy = policy_of(value);
             subdomain_policy_invalid = !record.subdomain_policy;

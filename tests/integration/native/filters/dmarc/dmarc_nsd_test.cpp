@@ -46,7 +46,9 @@ std::shared_ptr<const dm::PublicSuffixList> suffixes() {
 
 class DmarcNsd : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() { nsd_ = new dns::test::NsdServer(std::vector<dns::test::NsdServer::Zone>{{"example.co.uk", zone_example_co_uk}}); }
+    static void SetUpTestSuite() {
+        nsd_ = new dns::test::NsdServer(std::vector<dns::test::NsdServer::Zone>{{"example.co.uk", zone_example_co_uk}});
+    }
     static void TearDownTestSuite() { delete nsd_; }
     void SetUp() override {
         ASSERT_TRUE(nsd_->ready()) << "nsd did not start";
@@ -122,7 +124,7 @@ TEST_F(DmarcNsd, ServfailIsTemperror) {
 }
 
 TEST_F(DmarcNsd, TheFilterAppliesSpAndAlignsAcrossTheSuffix) {
-    core::Finding failing = check("<x@a.b.example.co.uk>", {});
+    const core::Finding failing = check("<x@a.b.example.co.uk>", {});
     EXPECT_EQ(failing.outcome, core::Outcome::fail);
     EXPECT_EQ(attr(failing, "policy"), "quarantine");  // sp=
     EXPECT_EQ(attr(failing, "action"), "quarantine");
@@ -130,8 +132,9 @@ TEST_F(DmarcNsd, TheFilterAppliesSpAndAlignsAcrossTheSuffix) {
         check("<x@a.b.example.co.uk>", {{"dkim", core::Outcome::pass, {{"domain", "mail.example.co.uk"}}, ""}});
     EXPECT_EQ(aligned.outcome, core::Outcome::pass);
     EXPECT_EQ(attr(aligned, "auth_results"), "dmarc=pass header.from=a.b.example.co.uk");
-    const core::Finding unaligned =  // other.co.uk is another organization under the same suffix
-        check("<x@example.co.uk>", {{"spf", core::Outcome::pass, {{"identity", "mailfrom"}, {"domain", "other.co.uk"}}, ""}});
+    // other.co.uk is another organization under the same public suffix.
+    const core::Finding unaligned = check(
+        "<x@example.co.uk>", {{"spf", core::Outcome::pass, {{"identity", "mailfrom"}, {"domain", "other.co.uk"}}, ""}});
     EXPECT_EQ(attr(unaligned, "action"), "reject");
     EXPECT_EQ(attr(unaligned, "reply"), "550 5.7.1 DMARC policy of example.co.uk refuses this message");
     const core::Finding temperror = check("<x@unserved.example>", {});
