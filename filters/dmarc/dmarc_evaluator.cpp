@@ -22,9 +22,8 @@ std::uint64_t mixed(std::uint64_t x) {
 // §6.6.4: a failing message not sampled gets the next policy down.
 Policy next_less_strict(Policy policy) { return policy == Policy::reject ? Policy::quarantine : Policy::none; }
 
-bool is_label_octet(unsigned char c) {
-    return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
+// ASCII only: UTF-8 labels were converted to A-labels (idna_domain.hpp) or are not names.
+bool is_label_octet(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'; }
 
 }  // namespace
 
@@ -58,7 +57,7 @@ bool is_lookup_domain(std::string_view domain) {
         if (c == '.') {
             if (label == 0) return false;
             label = 0;
-        } else if (!is_label_octet(static_cast<unsigned char>(c)) || ++label > 63) {
+        } else if (!is_label_octet(c) || ++label > 63) {
             return false;
         }
     }

@@ -67,8 +67,8 @@ struct DomainVerdict {
     std::string problem;
 };
 
-// A From: domain that can be looked up: LDH or UTF-8 labels of 1..63 octets,
-// short enough for "_dmarc." in front (RFC 1035 §2.3.4).
+// A From: domain that can be looked up: lower-case LDH labels (and '_') of 1..63
+// octets, short enough for "_dmarc." in front (RFC 1035 §2.3.4).
 bool is_lookup_domain(std::string_view domain);
 
 class DmarcEvaluator {

@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "filters/dmarc/from_header.hpp"
+#include "filters/dmarc/idna_domain.hpp"
 #include "filters/header_text.hpp"
 #include "proxy/core/log.hpp"
 #include "proxy/core/text.hpp"
@@ -94,9 +95,13 @@ public:
         if (!is_from_field(field) || ++from_fields_ > 1) return;
         from_ = parse_from(field_value(field));
         if (!from_.ok()) return;
-        for (const Mailbox& mailbox : from_.mailboxes)
-            if (std::find(domains_.begin(), domains_.end(), mailbox.domain) == domains_.end())
-                domains_.push_back(mailbox.domain);
+        for (const Mailbox& mailbox : from_.mailboxes) {
+            // Not convertible (or a literal): kept as written, discovery finds it is no DNS name.
+            std::string domain = mailbox.domain_literal ? mailbox.domain
+                                                        : ascii_domain(mailbox.domain).value_or(mailbox.domain);
+            if (std::find(domains_.begin(), domains_.end(), domain) == domains_.end())
+                domains_.push_back(std::move(domain));
+        }
         if (domains_.empty() || domains_.size() > static_cast<std::size_t>(config_->max_from_domains)) return;
         // Started now, while the rest of the message streams.
         pending_ = std::make_shared<PendingLookups>(executor_);

@@ -166,6 +166,18 @@ TEST_F(DmarcFilterTest, SeveralDomainsTheStrictestFailingPolicyDecides) {
     EXPECT_EQ(filter_->counters().result(DmarcResult::none), 1u);
 }
 
+TEST_F(DmarcFilterTest, InternationalizedDomainsAreLookedUpAsALabels) {
+    dns_.add("_dmarc.xn--bcher-kva.example", RecordType::txt, {"v=DMARC1; p=reject"});
+    core::Finding f = one({"From: J\xc3\xb6rg <j@B\xc3\x9c" "CHER.example>\r\n"}, {dkim_pass("xn--bcher-kva.example")});
+    EXPECT_EQ(f.outcome, core::Outcome::pass);
+    EXPECT_EQ(attr(f, "header_from"), "xn--bcher-kva.example");
+    f = one({"From: j@b\xc3\xbc" "cher.example\r\n"});
+    EXPECT_EQ(attr(f, "action"), "reject");
+    f = one({"From: j@\xff.example\r\n"});  // not UTF-8: no name to look up
+    EXPECT_EQ(f.outcome, core::Outcome::permerror);
+    EXPECT_EQ(attr(f, "action"), "proceed");
+}
+
 TEST_F(DmarcFilterTest, OverriddenActions) {
     config_.on_reject_fail = DmarcAction::quarantine;
     config_.on_temperror = DmarcAction::proceed;
