@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "filters/dmarc/dmarc_registration.hpp"
 #include "filters/dnsbl/dnsbl_registration.hpp"
 #include "filters/greylist/greylist_registration.hpp"
 #include "filters/helo/helo_registration.hpp"
@@ -17,6 +18,7 @@ const std::vector<RegistryRow>& registry() {
         {greylist::rate_limit_registration(), 1},  // first: an over-limit client costs no DNS
         {helo::registration(), 2},                 // before the DNS lists: a malformed name is refused without DNS
         {spf::registration(), 4},
+        {dmarc::registration(), 6},                // after spf (and dkim): reads their findings at end of data
         {dnsbl::registration(), 3},
     };
     return table;

@@ -13,7 +13,8 @@ fi
 build_dir=$(cd "$1" && pwd)
 seconds=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-targets=(command_fuzz data_reader_fuzz reply_fuzz header_filter_fuzz message_splitter_fuzz rdata_fuzz)
+# The targets tests/fuzz/CMakeLists.txt defines (it writes the list at configure time).
+mapfile -t targets < "$build_dir/tests/fuzz/targets.txt"
 
 cmake --build "$build_dir" --target "${targets[@]}" --parallel "${MXGATE_FUZZ_JOBS:-2}"
 

@@ -1,0 +1,47 @@
+// Settings of the DMARC filter (yaml: filters.dmarc:), described once: the YAML
+// keys are the member names, the defaults their initializers; the rules of the
+// fields that need one are in dmarc_registration.cpp.
+// The on_* actions are the default handling the issue asks for (RFC 7489 §6.6.1,
+// §6.7), written into the finding's `action`; policy/ applies them.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include <boost/describe/class.hpp>
+#include <boost/describe/enum.hpp>
+
+namespace mxgate::filters::dmarc {
+
+using namespace std::chrono_literals;
+
+// What to do with a message in one DMARC situation. quarantine: accept it (250)
+// and deliver it to the quarantine destination only.
+enum class DmarcAction : unsigned char { proceed, quarantine, tempfail, reject };
+BOOST_DESCRIBE_ENUM(DmarcAction, proceed, quarantine, tempfail, reject)
+std::string_view to_string(DmarcAction action);
+
+struct DmarcConfig {                                  // yaml: filters.dmarc:
+    bool enabled = false;
+    std::chrono::milliseconds timeout = 5s;           // all policy lookups of one message; over it -> temperror
+    // Debian's publicsuffix package; libpsl reads its .dafsa (or a .dat text list).
+    std::string public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dafsa";
+    // A From: with more distinct domains than this is treated as malformed (each costs up to two lookups).
+    int max_from_domains = 10;
+    bool skip_trusted = true;                         // trusted_networks: no DMARC check, no finding
+
+    DmarcAction on_reject_fail = DmarcAction::reject;          // p=reject (sp=) and the message fails
+    DmarcAction on_quarantine_fail = DmarcAction::quarantine;  // p=quarantine fails, or p=reject outside pct=
+    DmarcAction on_none_fail = DmarcAction::proceed;           // p=none fails: delivered with dmarc=fail
+    DmarcAction on_temperror = DmarcAction::tempfail;          // policy unknown (SERVFAIL) and alignment fails
+    DmarcAction on_from_count = DmarcAction::reject;           // no From: field or several (§6.6.1)
+    DmarcAction on_malformed_from = DmarcAction::proceed;      // a From: with no usable domain
+    bool operator==(const DmarcConfig&) const = default;
+};
+// In --check-config order.
+BOOST_DESCRIBE_STRUCT(DmarcConfig, (), (enabled, timeout, public_suffix_list, max_from_domains, skip_trusted,
+                                        on_reject_fail, on_quarantine_fail, on_none_fail, on_temperror,
+                                        on_from_count, on_malformed_from))
+
+}  // namespace mxgate::filters::dmarc

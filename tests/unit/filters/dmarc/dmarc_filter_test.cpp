@@ -1,0 +1,261 @@
+// DmarcFilter as the session drives it: an inspector fed the header fields, then
+// finish() with the transaction's findings. Asserts the "dmarc" Finding policy
+// sees (outcome, attrs, default actions), the From: count rule (RFC 7489 §6.6.1),
+// several From: domains, lookups started at the From: field, and cancellation.
+#include "filters/dmarc/dmarc_filter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "tests/unit/filters/finding_attr.hpp"
+#include "tests/unit/filters/spf/spf_fake_resolver.hpp"
+
+namespace mxgate::filters::dmarc {
+namespace {
+
+namespace asio = boost::asio;
+using dns::RecordType;
+using mxgate::test::attr;
+using namespace std::chrono_literals;
+
+core::Finding spf_pass(const char* domain) {
+    return {"spf", core::Outcome::pass, {{"identity", "mailfrom"}, {"domain", domain}}, ""};
+}
+core::Finding dkim_pass(const char* domain) { return {"dkim", core::Outcome::pass, {{"domain", domain}}, ""}; }
+
+class DmarcFilterTest : public ::testing::Test {
+protected:
+    DmarcFilterTest() {
+        dns_.add("_dmarc.example.org", RecordType::txt, {"v=DMARC1; p=reject"});
+        dns_.add("_dmarc.quarantined.example", RecordType::txt, {"v=DMARC1; p=quarantine"});
+        dns_.add("_dmarc.relaxed.example", RecordType::txt, {"v=DMARC1; p=none"});
+        dns_.fail("_dmarc.flaky.example", RecordType::txt, dns::Status::servfail);
+        dns_.hang("_dmarc.slow.example");
+    }
+    std::unique_ptr<DmarcFilter> make_filter() {
+        return std::make_unique<DmarcFilter>(
+            std::make_shared<const DmarcConfig>(config_), dns_,
+            PublicSuffixList::shared("/usr/share/publicsuffix/public_suffix_list.dafsa").list, 7);
+    }
+    // One message with these header fields, after these findings.
+    std::vector<core::Finding> check(std::vector<std::string> fields, std::vector<core::Finding> findings = {}) {
+        filter_ = make_filter();
+        TransactionView view;
+        view.findings = &findings;
+        asio::io_context io;
+        auto inspector = filter_->inspect_message(view, io.get_executor());
+        if (!inspector) return {};
+        for (const auto& field : fields) inspector->header_field(field);
+        inspector->end_of_header();
+        inspector->body("Hello\r\n");
+        std::optional<std::vector<core::Finding>> out;
+        asio::co_spawn(io, inspector->finish(view), [&](std::exception_ptr e, std::vector<core::Finding> f) {
+            if (!e) out = std::move(f);
+        });
+        io.run();
+        return out.value_or(std::vector<core::Finding>{});
+    }
+    core::Finding one(std::vector<std::string> fields, std::vector<core::Finding> findings = {}) {
+        auto out = check(std::move(fields), std::move(findings));
+        EXPECT_EQ(out.size(), 1u);
+        return out.empty() ? core::Finding{} : out.front();
+    }
+
+    test::SpfFakeResolver dns_;
+    DmarcConfig config_;
+    std::unique_ptr<DmarcFilter> filter_;
+};
+
+TEST_F(DmarcFilterTest, RejectPolicyFailIsRefusedNamingTheDomain) {
+    const core::Finding f = one({"Subject: hi\r\n", "From: Boss <boss@Example.org>\r\n"}, {spf_pass("evil.example")});
+    EXPECT_EQ(f.name, "dmarc");
+    EXPECT_EQ(f.outcome, core::Outcome::fail);
+    EXPECT_EQ(attr(f, "header_from"), "example.org");
+    EXPECT_EQ(attr(f, "policy"), "reject");
+    EXPECT_EQ(attr(f, "disposition"), "reject");
+    EXPECT_EQ(attr(f, "spf_aligned"), "no");
+    EXPECT_EQ(attr(f, "action"), "reject");
+    EXPECT_EQ(attr(f, "reply"), "550 5.7.1 DMARC policy of example.org refuses this message");
+    EXPECT_EQ(attr(f, "auth_results"), "dmarc=fail header.from=example.org");
+    EXPECT_EQ(filter_->counters().result(DmarcResult::fail), 1u);
+}
+
+TEST_F(DmarcFilterTest, AlignedSpfOrDkimPasses) {
+    core::Finding f = one({"From: a@example.org\r\n"}, {spf_pass("bounces.example.org")});
+    EXPECT_EQ(f.outcome, core::Outcome::pass);
+    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(attr(f, "reply"), "<none>");
+    EXPECT_EQ(attr(f, "auth_results"), "dmarc=pass header.from=example.org");
+    f = one({"From: a@example.org\r\n"}, {dkim_pass("example.org")});
+    EXPECT_EQ(f.outcome, core::Outcome::pass);
+    EXPECT_EQ(attr(f, "dkim_aligned"), "yes");
+}
+
+TEST_F(DmarcFilterTest, QuarantineAndNonePolicies) {
+    core::Finding f = one({"From: a@quarantined.example\r\n"});
+    EXPECT_EQ(attr(f, "action"), "quarantine");
+    EXPECT_EQ(attr(f, "reply"), "<none>");  // the client gets the backend's 250
+    EXPECT_EQ(attr(f, "disposition"), "quarantine");
+    f = one({"From: a@relaxed.example\r\n"});
+    EXPECT_EQ(f.outcome, core::Outcome::fail);
+    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(attr(f, "auth_results"), "dmarc=fail header.from=relaxed.example");
+}
+
+TEST_F(DmarcFilterTest, NoPolicyIsDmarcNone) {
+    const core::Finding f = one({"From: a@nothing.example\r\n"});
+    EXPECT_EQ(f.outcome, core::Outcome::none);
+    EXPECT_EQ(attr(f, "policy"), "<none>");
+    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(attr(f, "auth_results"), "dmarc=none header.from=nothing.example");
+}
+
+TEST_F(DmarcFilterTest, ServfailTempfailsOnlyAMessageFailingAlignment) {
+    core::Finding f = one({"From: a@flaky.example\r\n"});
+    EXPECT_EQ(f.outcome, core::Outcome::temperror);
+    EXPECT_EQ(attr(f, "action"), "tempfail");
+    EXPECT_EQ(attr(f, "reply"), "451 4.7.1 DMARC policy of flaky.example unavailable, try again later");
+    f = one({"From: a@flaky.example\r\n"}, {dkim_pass("flaky.example")});
+    EXPECT_EQ(f.outcome, core::Outcome::temperror);
+    EXPECT_EQ(attr(f, "action"), "proceed");
+}
+
+TEST_F(DmarcFilterTest, FromFieldCountIsRefused) {  // RFC 7489 §6.6.1
+    core::Finding f = one({"From: a@example.org\r\n", "Subject: x\r\n", "FROM: b@example.org\r\n"});
+    EXPECT_EQ(f.outcome, core::Outcome::permerror);
+    EXPECT_EQ(attr(f, "error"), "multiple_from");
+    EXPECT_EQ(attr(f, "action"), "reject");
+    EXPECT_EQ(attr(f, "reply"), "550 5.7.1 message must have exactly one From: field (RFC 7489 section 6.6.1)");
+    EXPECT_EQ(attr(f, "auth_results"), "dmarc=permerror");
+    f = one({"Subject: x\r\n", "Sender: a@example.org\r\n"});
+    EXPECT_EQ(attr(f, "error"), "no_from");
+    EXPECT_EQ(attr(f, "action"), "reject");
+    EXPECT_EQ(filter_->counters().bad_from, 1u);
+}
+
+TEST_F(DmarcFilterTest, MalformedFromProceedsUnlessConfigured) {
+    core::Finding f = one({"From: not an address\r\n"});
+    EXPECT_EQ(f.outcome, core::Outcome::permerror);
+    EXPECT_EQ(attr(f, "error"), "malformed_from");
+    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(attr(one({"From: undisclosed-recipients:;\r\n"}), "error"), "malformed_from");
+    config_.on_malformed_from = DmarcAction::reject;
+    f = one({"From: a@b@example.org\r\n"});
+    EXPECT_EQ(attr(f, "reply"), "550 5.7.1 From: field has no valid address");
+    config_.max_from_domains = 2;
+    f = one({"From: a@one.example, b@two.example, c@three.example\r\n"});
+    EXPECT_EQ(attr(f, "error"), "malformed_from");
+    EXPECT_EQ(dns_.asked(), 0);
+}
+
+TEST_F(DmarcFilterTest, SeveralDomainsTheStrictestFailingPolicyDecides) {
+    const core::Finding f = one({"From: a@relaxed.example, b@example.org, c@nothing.example\r\n"},
+                                {spf_pass("relaxed.example")});
+    EXPECT_EQ(f.outcome, core::Outcome::fail);
+    EXPECT_EQ(attr(f, "header_from"), "example.org");
+    EXPECT_EQ(attr(f, "action"), "reject");
+    EXPECT_EQ(attr(f, "domains"), "relaxed.example,example.org,nothing.example");
+    EXPECT_EQ(filter_->counters().result(DmarcResult::pass), 1u);
+    EXPECT_EQ(filter_->counters().result(DmarcResult::none), 1u);
+}
+
+TEST_F(DmarcFilterTest, InternationalizedDomainsAreLookedUpAsALabels) {
+    dns_.add("_dmarc.xn--bcher-kva.example", RecordType::txt, {"v=DMARC1; p=reject"});
+    core::Finding f = one({"From: J\xc3\xb6rg <j@B\xc3\x9c" "CHER.example>\r\n"}, {dkim_pass("xn--bcher-kva.example")});
+    EXPECT_EQ(f.outcome, core::Outcome::pass);
+    EXPECT_EQ(attr(f, "header_from"), "xn--bcher-kva.example");
+    f = one({"From: j@b\xc3\xbc" "cher.example\r\n"});
+    EXPECT_EQ(attr(f, "action"), "reject");
+    f = one({"From: j@\xff.example\r\n"});  // not UTF-8: no name to look up
+    EXPECT_EQ(f.outcome, core::Outcome::permerror);
+    EXPECT_EQ(attr(f, "action"), "proceed");
+}
+
+TEST_F(DmarcFilterTest, OverriddenActions) {
+    config_.on_reject_fail = DmarcAction::quarantine;
+    config_.on_temperror = DmarcAction::proceed;
+    EXPECT_EQ(attr(one({"From: a@example.org\r\n"}), "action"), "quarantine");
+    EXPECT_EQ(attr(one({"From: a@flaky.example\r\n"}), "action"), "proceed");
+}
+
+TEST_F(DmarcFilterTest, TrustedClientsAreNotInspected) {
+    filter_ = make_filter();
+    TransactionView view;
+    view.trusted = true;
+    asio::io_context io;
+    EXPECT_EQ(filter_->inspect_message(view, io.get_executor()), nullptr);
+    EXPECT_EQ(filter_->counters().skipped, 1u);
+    config_.skip_trusted = false;
+    filter_ = make_filter();
+    EXPECT_NE(filter_->inspect_message(view, io.get_executor()), nullptr);
+}
+
+TEST_F(DmarcFilterTest, LookupsStartWhenTheFromFieldArrives) {
+    filter_ = make_filter();
+    TransactionView view;
+    asio::io_context io;
+    auto inspector = filter_->inspect_message(view, io.get_executor());
+    inspector->header_field("From: a@example.org\r\n");
+    io.poll();  // the body still streaming
+    EXPECT_EQ(dns_.asked(), 1);
+}
+
+TEST_F(DmarcFilterTest, ASlowPolicyIsATemperrorWithinTheTimeout) {
+    config_.timeout = 200ms;
+    const core::Finding f = one({"From: a@slow.example\r\n"});
+    EXPECT_EQ(f.outcome, core::Outcome::temperror);
+    EXPECT_EQ(attr(f, "action"), "tempfail");
+}
+
+TEST_F(DmarcFilterTest, CancelledFinishEndsAtOnceAndTheInspectorCanGo) {
+    config_.timeout = 5min;
+    filter_ = make_filter();
+    TransactionView view;
+    asio::io_context io;
+    auto inspector = filter_->inspect_message(view, io.get_executor());
+    inspector->header_field("From: a@slow.example\r\n");
+    asio::cancellation_signal cancel;
+    std::optional<std::size_t> findings;
+    asio::co_spawn(io, inspector->finish(view),
+                   asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, std::vector<core::Finding> f) {
+                       if (!e) findings = f.size();
+                   }));
+    io.poll();
+    cancel.emit(asio::cancellation_type::terminal);
+    io.poll();
+    EXPECT_EQ(findings, 0u);  // the chain reports timed_out()
+    inspector.reset();
+    io.run();  // returns: the lookups were cancelled, not left to their 5 min deadline
+}
+
+TEST_F(DmarcFilterTest, DestroyedWithLookupsPendingTheyEnd) {
+    config_.timeout = 5min;  // were they not cancelled, io.run() would wait for this
+    filter_ = make_filter();
+    TransactionView view;
+    asio::io_context io;
+    auto inspector = filter_->inspect_message(view, io.get_executor());
+    inspector->header_field("From: a@slow.example\r\n");
+    io.poll();
+    inspector.reset();
+    io.run();
+    EXPECT_EQ(dns_.asked(), 1);
+}
+
+TEST_F(DmarcFilterTest, TimedOutStatesTheTemperrorAction) {
+    filter_ = make_filter();
+    const auto findings = filter_->timed_out(core::Stage::end_of_data);
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].outcome, core::Outcome::temperror);
+    EXPECT_EQ(attr(findings[0], "action"), "tempfail");
+    EXPECT_EQ(attr(findings[0], "reply").substr(0, 9), "451 4.7.1");
+}
+
+}  // namespace
+}  // namespace mxgate::filters::dmarc
