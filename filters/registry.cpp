@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "filters/dkim/dkim_registration.hpp"
 #include "filters/dnsbl/dnsbl_registration.hpp"
 #include "filters/greylist/greylist_registration.hpp"
 #include "filters/helo/helo_registration.hpp"
@@ -18,6 +19,7 @@ const std::vector<RegistryRow>& registry() {
         {helo::registration(), 2},                 // before the DNS lists: a malformed name is refused without DNS
         {spf::registration(), 4},
         {dnsbl::registration(), 3},
+        {dkim::registration(), 6},                 // end of data: a content filter (inspect_message)
     };
     return table;
 }
