@@ -13,7 +13,7 @@ fi
 build_dir=$(cd "$1" && pwd)
 seconds=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-targets=(command_fuzz data_reader_fuzz reply_fuzz header_filter_fuzz rdata_fuzz)
+targets=(command_fuzz data_reader_fuzz reply_fuzz header_filter_fuzz rdata_fuzz dkim_result_fuzz)
 
 cmake --build "$build_dir" --target "${targets[@]}" --parallel "${MXGATE_FUZZ_JOBS:-2}"
 
