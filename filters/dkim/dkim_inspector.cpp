@@ -193,13 +193,10 @@ SignatureFacts DkimInspector::facts_of(DKIM_SIGINFO* signature) const {
         facts.verification = verification_of(error);
         facts.detail = dkim_sig_geterrorstr(error);
     } else if ((flags & DKIM_SIGFLAG_PROCESSED) == 0) {
-        // Not verified: the key could not be fetched (the callback said try again), or the name is no DNS name.
+        // Not verified: the key could not be fetched (the callback said try again).
         const auto name = key_query_name(facts.selector, facts.domain);
         const dns::Status lookup = name ? keys_.answer(*name).status : dns::Status::nxdomain;
-        if (!name) {
-            facts.verification = Verification::invalid_signature;
-            facts.detail = "d= or s= is not a DNS name";
-        } else if (lookup == dns::Status::servfail || lookup == dns::Status::timeout) {
+        if (lookup == dns::Status::servfail || lookup == dns::Status::timeout) {
             facts.verification = Verification::key_unavailable;
             facts.detail = lookup_problem(lookup);
         } else {

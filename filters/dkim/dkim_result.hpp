@@ -22,7 +22,7 @@ enum class Verification : unsigned char {
     bad_signature,     // the key does not verify the header hash
     body_changed,      // bh= does not match the body (or l= is past its end)
     invalid_signature, // the field is malformed, expired, from the future, or names no usable algorithm
-    no_key,            // NXDOMAIN/NODATA, or no usable key record (RFC 6376 §6.1.2: PERMFAIL)
+    no_key,            // NXDOMAIN/NODATA, or a key name that is no DNS name (RFC 6376 §6.1.2: PERMFAIL)
     key_revoked,       // empty p= (RFC 6376 §3.6.1)
     key_invalid,       // a record that is no DKIM key, or does not fit the signature (k=, h=, s=)
     key_unavailable,   // SERVFAIL or no answer within the timeout (RFC 6376 §6.1.2: TEMPFAIL)
@@ -41,7 +41,7 @@ struct SignatureFacts {
 
 // <selector>._domainkey.<domain> (RFC 6376 §3.6.2.1) when both are DNS names we
 // may ask about (letters, digits, '-', '_' in labels of 1-63 octets, at most 253
-// octets in all); nullopt otherwise, and nothing is asked.
+// octets in all); nullopt otherwise: nothing is asked and the signature has no key.
 std::optional<std::string> key_query_name(std::string_view selector, std::string_view domain);
 
 // The "dkim" Finding of one verified signature: outcome, attrs domain, selector,

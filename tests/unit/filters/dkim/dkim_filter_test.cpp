@@ -97,6 +97,25 @@ TEST_F(DkimFilterTest, RevokedAndGarbageKeysArePermerrors) {
     EXPECT_EQ(findings[0].outcome, Outcome::permerror) << findings[0].reason;
 }
 
+// Nothing is asked for a field that cannot be verified, nor for a key name that is no DNS name.
+TEST_F(DkimFilterTest, UnusableSignatureFieldsAskNothing) {
+    resolver_.add(key_name, RecordType::txt, {key_record});
+    struct Case {
+        std::string from, to;
+        Outcome outcome;
+    };
+    for (const auto& c : {Case{" d=example.net;", " d=;", Outcome::neutral},
+                          Case{"a=rsa-sha256", "a=rsa-md5", Outcome::neutral},
+                          Case{"s=unit;", "s=un!t;", Outcome::permerror}}) {
+        std::string message = signed_message();
+        message.replace(message.find(c.from), c.from.size(), c.to);
+        const auto findings = verify(message);
+        ASSERT_EQ(findings.size(), 1u) << c.to;
+        EXPECT_EQ(findings[0].outcome, c.outcome) << c.to << ": " << findings[0].reason;
+    }
+    EXPECT_EQ(resolver_.asked(), 0);
+}
+
 TEST_F(DkimFilterTest, UnsignedMessageAsksNothing) {
     const auto findings = verify(unsigned_message);
     ASSERT_EQ(findings.size(), 1u);
