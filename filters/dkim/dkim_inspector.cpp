@@ -1,6 +1,5 @@
 #include "filters/dkim/dkim_inspector.hpp"
 
-#include <chrono>
 #include <cstring>
 
 #include "filters/dkim/opendkim.hpp"
@@ -60,7 +59,7 @@ DkimInspector::DkimInspector(dkim_lib* library, const DkimConfig& config, DkimCo
     : config_(config),
       counters_(counters),
       job_id_(std::move(job_id)),
-      keys_(resolver, executor, std::chrono::steady_clock::now() + config.timeout) {
+      keys_(resolver, executor, config.timeout) {
     ++counters_.messages;
     if (library == nullptr) {
         library_error_ = "libopendkim could not be set up";
@@ -103,6 +102,7 @@ void DkimInspector::end_of_header() {
     DKIM_SIGINFO** signatures = nullptr;
     int count = 0;
     if (dkim_getsiglist(handle_, &signatures, &count) != DKIM_STAT_OK) return;
+    keys_.begin();
     for (int i = 0; i < count; ++i) {
         if (i >= config_.max_signatures) {
             dkim_sig_ignore(signatures[i]);  // neither a key lookup nor a verification

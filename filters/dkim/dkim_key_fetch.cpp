@@ -10,9 +10,12 @@ namespace mxgate::filters::dkim {
 
 namespace asio = boost::asio;
 
-KeyFetcher::KeyFetcher(dns::Resolver& resolver, asio::any_io_executor executor, dns::QueryDeadline deadline)
-    : resolver_(resolver), executor_(executor), deadline_(deadline), shared_(std::make_shared<Shared>(executor)) {
-    shared_->wake.expires_at(deadline);
+KeyFetcher::KeyFetcher(dns::Resolver& resolver, asio::any_io_executor executor, std::chrono::milliseconds timeout)
+    : resolver_(resolver), executor_(executor), timeout_(timeout), shared_(std::make_shared<Shared>(executor)) {}
+
+void KeyFetcher::begin() {
+    deadline_ = std::chrono::steady_clock::now() + timeout_;
+    shared_->wake.expires_at(deadline_);
 }
 
 void KeyFetcher::start(const std::string& name) {

@@ -1,7 +1,8 @@
 // The key lookups of one message: started as soon as the signatures are read
 // (the end of the header section), all at once on the session's executor, and
 // awaited at the end of the message, so the body streams while DNS answers.
-// Each lookup is bounded by the message's deadline (filters.dkim.timeout); one
+// Each lookup is bounded by one deadline, filters.dkim.timeout after begin() (the
+// end of the header: a slow client's header costs the lookups nothing); one
 // still running when the inspector goes away ends at that deadline, holding only
 // shared state and the process-wide resolver. Answers are values, never thrown:
 // a lookup past the deadline reads Status::timeout.
@@ -9,6 +10,7 @@
 // io_context, or a strand), as the session's does.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -30,8 +32,10 @@ struct KeyAnswer {
 
 class KeyFetcher {
 public:
-    KeyFetcher(dns::Resolver& resolver, boost::asio::any_io_executor executor, dns::QueryDeadline deadline);
+    KeyFetcher(dns::Resolver& resolver, boost::asio::any_io_executor executor, std::chrono::milliseconds timeout);
 
+    // Sets the deadline of every lookup: `timeout` from now. Before start().
+    void begin();
     // Asks for the TXT record of `name` unless it was asked already.
     void start(const std::string& name);
     std::size_t asked() const { return shared_->answers.size(); }
@@ -55,6 +59,7 @@ private:
 
     dns::Resolver& resolver_;
     boost::asio::any_io_executor executor_;
+    std::chrono::milliseconds timeout_;
     dns::QueryDeadline deadline_;
     std::shared_ptr<Shared> shared_;
 };

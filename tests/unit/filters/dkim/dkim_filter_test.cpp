@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -163,6 +165,26 @@ TEST_F(DkimFilterTest, KeyNotFetchedByTheDeadlineIsTemperror) {
     ASSERT_EQ(findings.size(), 1u);
     EXPECT_EQ(findings[0].outcome, Outcome::temperror);
     EXPECT_NE(findings[0].reason.find("timed out"), std::string::npos) << findings[0].reason;
+}
+
+// The budget starts at the end of the header: a client slow to send it costs the lookups nothing.
+TEST_F(DkimFilterTest, KeyBudgetStartsAtTheEndOfTheHeader) {
+    resolver_.add(key_name, RecordType::txt, {key_record});
+    config_.timeout = 300ms;
+    asio::io_context io;
+    TransactionView view;
+    auto inspector = filter().inspect_message(view, io.get_executor());
+    inspector->header_field(signature_field);
+    std::this_thread::sleep_for(400ms);  // the time under test: longer than the budget
+    inspector->header_field("From: a@example.net\r\n");
+    inspector->header_field("Subject: unit\r\n");
+    inspector->end_of_header();
+    inspector->body("body\r\n");
+    auto done = asio::co_spawn(io, inspector->finish(view), asio::use_future);
+    io.run();
+    const auto findings = done.get();
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].outcome, Outcome::pass) << findings[0].reason;
 }
 
 // The chain's stage deadline cancels finish(): it ends at once, with the lookup still waiting.
