@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "filters/dkim/dkim_registration.hpp"
 #include "filters/dmarc/dmarc_registration.hpp"
 #include "filters/dnsbl/dnsbl_registration.hpp"
 #include "filters/greylist/greylist_registration.hpp"
@@ -18,8 +19,9 @@ const std::vector<RegistryRow>& registry() {
         {greylist::rate_limit_registration(), 1},  // first: an over-limit client costs no DNS
         {helo::registration(), 2},                 // before the DNS lists: a malformed name is refused without DNS
         {spf::registration(), 4},
-        {dmarc::registration(), 6},                // after spf (and dkim): reads their findings at end of data
         {dnsbl::registration(), 3},
+        {dkim::registration(), 6},                 // end of data: a content filter (inspect_message)
+        {dmarc::registration(), 7},                // after spf and dkim: reads their findings at end of data
     };
     return table;
 }

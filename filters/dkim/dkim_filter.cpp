@@ -1,0 +1,58 @@
+#include "filters/dkim/dkim_filter.hpp"
+
+#include <cstdint>
+
+#include "filters/dkim/dkim_inspector.hpp"
+#include "filters/dkim/opendkim.hpp"
+#include "proxy/core/log.hpp"
+
+namespace mxgate::filters::dkim {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// One library handle per filter: its settings are this filter's, and its
+// OpenSSL setup is reference-counted by libopendkim, so filters of two config
+// generations can live side by side.
+DKIM_LIB* make_library() {
+    DKIM_LIB* library = dkim_init(nullptr, nullptr);
+    if (library == nullptr) return nullptr;
+    // DELAYSIGPROC: keys are asked for in dkim_eom(), after our lookups, never in
+    // dkim_eoh(). BADSIGHANDLES: a malformed signature is reported, not dropped.
+    std::uint32_t flags = DKIM_LIBFLAGS_DELAYSIGPROC | DKIM_LIBFLAGS_BADSIGHANDLES;
+    // Key sizes are judged by us (min_rsa_bits, RFC 8301), so the library verifies every size.
+    unsigned int min_key_bits = 1;
+    const bool ok =
+        dkim_options(library, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags) == DKIM_STAT_OK &&
+        dkim_options(library, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &min_key_bits, sizeof min_key_bits) == DKIM_STAT_OK &&
+        dkim_set_key_lookup(library, &DkimInspector::lookup_key) == DKIM_STAT_OK;
+    if (!ok) {
+        dkim_close(library);
+        return nullptr;
+    }
+    return library;
+}
+
+}  // namespace
+
+DkimFilter::DkimFilter(std::shared_ptr<const DkimConfig> config, dns::Resolver& resolver)
+    : config_(std::move(config)), resolver_(resolver), library_(make_library()) {
+    if (library_ == nullptr) log::error(log::Line("dkim_library_failed"));
+}
+
+DkimFilter::~DkimFilter() {
+    if (library_ != nullptr) dkim_close(library_);
+}
+
+asio::awaitable<std::vector<core::Finding>> DkimFilter::inspect(core::Stage, const TransactionView&) {
+    co_return std::vector<core::Finding>{};
+}
+
+std::unique_ptr<MessageInspector> DkimFilter::inspect_message(const TransactionView& view,
+                                                             const asio::any_io_executor& executor) {
+    return std::make_unique<DkimInspector>(library_, *config_, counters_, resolver_, executor,
+                                           std::string(view.session_id));
+}
+
+}  // namespace mxgate::filters::dkim
