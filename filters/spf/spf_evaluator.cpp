@@ -7,14 +7,16 @@
 #include <optional>
 #include <vector>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "filters/dns/deadline_query.hpp"
 #include "filters/spf/spf_macro.hpp"
 #include "filters/spf/spf_record.hpp"
 #include "proxy/core/text.hpp"
@@ -146,6 +148,8 @@ public:
     // Why the evaluation ended as it did, whatever the records said: the deadline
     // passed or the caller cancelled, our query cap, the void-lookup limit.
     bool deadline_hit() const { return deadline_hit_; }
+    void deadline_passed() { deadline_hit_ = true; }
+    Clock::time_point deadline() const { return deadline_; }
     bool cap_hit() const { return cap_hit_; }
     bool void_limit_hit() const { return voids_ > config_.max_void_lookups; }
     int queries() const { return queries_; }
@@ -218,9 +222,8 @@ asio::awaitable<bool> Check::caller_cancelled() {
 asio::awaitable<dns::Answer> Check::ask(std::string name, RecordType type) {
     const bool cancelled = co_await caller_cancelled();
     if (cancelled || !may_ask()) co_return dns::Answer{Status::timeout};
-    dns::Answer answer = co_await dns::query_until(resolver_, std::move(name), type, deadline_);
-    if (answer.status == Status::timeout && Clock::now() >= deadline_) deadline_hit_ = true;
-    co_return answer;
+    // No timer of its own: the evaluation's one deadline cancels it (evaluate()).
+    co_return co_await resolver_.query(std::move(name), type);
 }
 
 // The same question for several names at once (the addresses of MX or PTR names).
@@ -230,12 +233,12 @@ asio::awaitable<std::vector<dns::Answer>> Check::ask_all(const std::vector<std::
     const bool cancelled = co_await caller_cancelled();
     if (cancelled) co_return answers;
     const auto executor = co_await asio::this_coro::executor;
-    using Op = decltype(asio::co_spawn(executor, dns::query_until(resolver_, "", type, deadline_), asio::deferred));
+    using Op = decltype(asio::co_spawn(executor, resolver_.query("", type), asio::deferred));
     std::vector<Op> lookups;
     std::vector<std::size_t> asked;
     for (std::size_t i = 0; i < names.size(); ++i) {
         if (!may_ask()) break;
-        lookups.push_back(asio::co_spawn(executor, dns::query_until(resolver_, names[i], type, deadline_), asio::deferred));
+        lookups.push_back(asio::co_spawn(executor, resolver_.query(names[i], type), asio::deferred));
         asked.push_back(i);
     }
     if (lookups.empty()) co_return answers;
@@ -247,7 +250,6 @@ asio::awaitable<std::vector<dns::Answer>> Check::ask_all(const std::vector<std::
     (void)order;
     for (std::size_t k = 0; k < asked.size(); ++k)
         if (!errors[k]) answers[asked[k]] = std::move(results[k]);
-    if (Clock::now() >= deadline_) deadline_hit_ = true;
     co_return answers;
 }
 
@@ -478,6 +480,21 @@ asio::awaitable<std::string> Check::explanation(const HostResult& host) {
         .value_or(std::string());
 }
 
+struct Checked {
+    HostResult host;
+    std::string explanation;
+};
+
+// check_host() and, for a fail, the explanation: what the evaluation's deadline
+// races. Cancelled, it must end with a value, not an exception.
+asio::awaitable<Checked> run_check(Check& check, std::string domain) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    Checked out;
+    out.host = co_await check.check_host(std::move(domain));
+    if (!check.cap_hit() && !check.deadline_hit()) out.explanation = co_await check.explanation(out.host);
+    co_return out;
+}
+
 }  // namespace
 
 SpfEvaluator::SpfEvaluator(dns::Resolver& resolver, SpfConfig config) : resolver_(resolver), config_(std::move(config)) {}
@@ -498,8 +515,19 @@ asio::awaitable<SpfVerdict> SpfEvaluator::evaluate(SpfRequest request) {
         verdict.sender = request.sender.str();
     }
     Check check(resolver_, config_, request, verdict);
-    const HostResult host = co_await check.check_host(verdict.domain);
-    verdict.result = host.result;
+    // One timer for the whole evaluation, not one per question: it cancels the
+    // question in flight, and every later one ends at once (Check::ask).
+    using namespace asio::experimental::awaitable_operators;
+    asio::steady_timer budget(co_await asio::this_coro::executor, check.deadline());
+    // Named operands: GCC 12 can destroy temporaries of a co_await expression twice.
+    auto work = run_check(check, verdict.domain);
+    auto expiry = budget.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto either = std::move(work) || std::move(expiry);
+    auto first = co_await std::move(either);
+    Checked checked;
+    if (first.index() == 0) checked = std::get<0>(std::move(first));
+    else check.deadline_passed();
+    verdict.result = checked.host.result;
     if (check.cap_hit()) {  // an answer cut short by our cap must not decide anything
         verdict.result = SpfResult::permerror;
         verdict.problem = "more than " + std::to_string(config_.max_queries) + " DNS queries (filters.spf.max_queries)";
@@ -507,7 +535,7 @@ asio::awaitable<SpfVerdict> SpfEvaluator::evaluate(SpfRequest request) {
         verdict.result = SpfResult::temperror;
         verdict.problem = "no result within filters.spf.timeout";
     } else {
-        verdict.explanation = co_await check.explanation(host);
+        verdict.explanation = std::move(checked.explanation);
         verdict.problem = check.problem();
     }
     if (verdict.result != SpfResult::temperror && verdict.result != SpfResult::permerror) verdict.problem.clear();
