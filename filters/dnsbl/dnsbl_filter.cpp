@@ -11,7 +11,7 @@
 
 #include "proxy/core/log.hpp"
 #include "proxy/core/text.hpp"
-#include "filters/dnsbl/deadline_query.hpp"
+#include "filters/dns/deadline_query.hpp"
 
 namespace mxgate::filters::dnsbl {
 
@@ -237,9 +237,9 @@ core::Finding DnsblFilter::unanswered(const Compiled& compiled, const std::strin
 asio::awaitable<core::Finding> DnsblFilter::check_list(std::size_t list_index, std::string query, std::string session) {
     const Compiled& compiled = lists_.at(list_index);
     const DnsList& list = *compiled.list;
-    const Deadline deadline = std::chrono::steady_clock::now() + list.timeout;
+    const dns::QueryDeadline deadline = std::chrono::steady_clock::now() + list.timeout;
     ++counters_.queries;
-    dns::Answer answer = co_await query_until(resolver_, query, dns::RecordType::a, deadline);
+    dns::Answer answer = co_await dns::query_until(resolver_, query, dns::RecordType::a, deadline);
 
     MatchResult match;  // NXDOMAIN/NODATA: not listed (RFC 5782 §2.1)
     switch (answer.status) {
@@ -283,7 +283,7 @@ asio::awaitable<core::Finding> DnsblFilter::check_list(std::size_t list_index, s
     ++counters_.listed;
     if (list.fetch_reason) {
         // The reason text is best effort within what is left of this list's budget.
-        dns::Answer txt = co_await query_until(resolver_, query, dns::RecordType::txt, deadline);
+        dns::Answer txt = co_await dns::query_until(resolver_, query, dns::RecordType::txt, deadline);
         if (txt.status == dns::Status::ok && !txt.records.empty()) finding.reason = "listed: " + core::printable(txt.records.front());
     }
     co_return finding;

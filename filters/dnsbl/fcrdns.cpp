@@ -7,7 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/error_code.hpp>
 
-#include "filters/dnsbl/deadline_query.hpp"
+#include "filters/dns/deadline_query.hpp"
 #include "filters/dnsbl/dnsbl_query.hpp"
 
 namespace mxgate::filters::dnsbl {
@@ -35,11 +35,11 @@ bool failed(const dns::Answer& answer) {
 
 asio::awaitable<FcrdnsResult> check_fcrdns(dns::Resolver& resolver, ip::address client_in, const FcrdnsConfig& config) {
     const ip::address client = unmapped(client_in);
-    const Deadline deadline = std::chrono::steady_clock::now() + config.timeout;
+    const dns::QueryDeadline deadline = std::chrono::steady_clock::now() + config.timeout;
     FcrdnsResult result;
 
     std::string ptr_name = reverse_lookup_name(client);  // a named argument: no temporaries in co_await (GCC 12)
-    dns::Answer ptr = co_await query_until(resolver, std::move(ptr_name), dns::RecordType::ptr, deadline);
+    dns::Answer ptr = co_await dns::query_until(resolver, std::move(ptr_name), dns::RecordType::ptr, deadline);
     if (ptr.status == dns::Status::nxdomain || ptr.status == dns::Status::nodata) {
         result.outcome = core::Outcome::none;
         result.reason = "no PTR record";
@@ -63,10 +63,10 @@ asio::awaitable<FcrdnsResult> check_fcrdns(dns::Resolver& resolver, ip::address 
     // All forward lookups at once, within what is left of the budget.
     const auto type = client.is_v4() ? dns::RecordType::a : dns::RecordType::aaaa;
     const auto executor = co_await asio::this_coro::executor;
-    using Op = decltype(asio::co_spawn(executor, query_until(resolver, "", type, deadline), asio::deferred));
+    using Op = decltype(asio::co_spawn(executor, dns::query_until(resolver, "", type, deadline), asio::deferred));
     std::vector<Op> lookups;
     for (const auto& name : result.ptr_names)
-        lookups.push_back(asio::co_spawn(executor, query_until(resolver, name, type, deadline), asio::deferred));
+        lookups.push_back(asio::co_spawn(executor, dns::query_until(resolver, name, type, deadline), asio::deferred));
     // The first name that maps back ends the wait: the lookups still running are
     // cancelled, so one dead name server cannot hold up a confirmed client.
     auto confirmed = [&client](std::exception_ptr error, const dns::Answer& answer) {

@@ -58,18 +58,18 @@ inline SpfAction spf_action(SpfAction::Kind kind, bool validation_error) {
 struct SpfConfig {                                     // yaml: filters.spf:
     bool enabled = false;
     std::chrono::milliseconds timeout = 10s;           // whole evaluation; over budget -> temperror
-    std::size_t threads = 2;                           // evaluations run here, off the Asio workers
     // RFC 7208 §4.6.4: at most 10 DNS-querying terms (include, a, mx, ptr, exists,
     // redirect) per check, at most 10 names per mx or ptr. Beyond: permerror.
     int max_dns_mechanisms = 10;
     int max_dns_mx = 10;
     int max_dns_ptr = 10;
-    // RFC 7208 §4.6.4: more than 2 "void lookups" (nxdomain/nodata) should be a
-    // permerror. libspf2 1.2.10 has no such counter; we enforce it in the DNS bridge.
+    // RFC 7208 §4.6.4: more than 2 "void lookups" (nxdomain/nodata) should be a permerror.
     int max_void_lookups = 2;
-    // Hard cap on queries per evaluation whatever libspf2 counts (mx/ptr targets,
-    // the exp= TXT): a malicious record cannot turn one check into a flood.
-    int max_queries = 40;
+    // Hard cap on queries per evaluation, all kinds counted (the addresses of MX and
+    // PTR names, the exp= TXT, %{p}). The RFC limits alone allow 1 + 10 x 11 + 1 = 112
+    // without %{p}, so the default never changes a conformant result; %{p} in every
+    // term would allow twice that. Reaching it is a permerror.
+    int max_queries = 120;
     // Our name in Received-SPF (receiver=), in %{r} and in the default explanation.
     // Empty: server.hostname (filled in by the defaults hook in spf_registration.cpp).
     std::string receiver;
@@ -85,7 +85,7 @@ struct SpfConfig {                                     // yaml: filters.spf:
     bool operator==(const SpfConfig&) const = default;
 };
 // In --check-config order.
-BOOST_DESCRIBE_STRUCT(SpfConfig, (), (enabled, timeout, threads, receiver, skip_trusted, max_dns_mechanisms, max_dns_mx,
+BOOST_DESCRIBE_STRUCT(SpfConfig, (), (enabled, timeout, receiver, skip_trusted, max_dns_mechanisms, max_dns_mx,
                                       max_dns_ptr, max_void_lookups, max_queries, on_pass, on_fail, on_softfail,
                                       on_neutral, on_none, on_temperror, on_permerror))
 

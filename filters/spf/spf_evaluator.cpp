@@ -1,41 +1,30 @@
 #include "filters/spf/spf_evaluator.hpp"
-#include "proxy/core/log.hpp"
-#include "proxy/core/text.hpp"
-
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-// libspf2's headers expect the socket and resolver types above.
-extern "C" {
-#include <spf2/spf.h>
-}
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
-#include <cstring>
-#include <future>
-#include <mutex>
+#include <exception>
+#include <functional>
 #include <optional>
-#include <set>
+#include <vector>
 
-#include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/prefer.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "filters/dns/deadline_query.hpp"
+#include "filters/spf/spf_macro.hpp"
+#include "filters/spf/spf_record.hpp"
+#include "proxy/core/text.hpp"
 
 namespace mxgate::filters::spf {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
+using dns::RecordType;
+using dns::Status;
 
 std::string_view to_string(SpfResult result) {
     switch (result) {
@@ -52,263 +41,498 @@ std::string_view to_string(SpfResult result) {
 
 std::string_view to_string(Identity identity) { return identity == Identity::helo ? "helo" : "mailfrom"; }
 
-// Per-check state: the DNS bridge finds it through SPF_dns_server_t::hook.
-struct SpfEvaluator::Evaluation {
-    SpfEvaluator* self = nullptr;
-    Clock::time_point deadline;
-    std::atomic<bool> cancelled{false};
-    // The query in flight, so a cancelling caller can cut it short (dns_io_ thread).
-    std::mutex mutex;
-    std::shared_ptr<asio::cancellation_signal> current;
-    int queries = 0;
-    int voids = 0;
-    // Names from PTR answers: their A/AAAA lookups validate the PTR (RFC 7208
-    // §5.5, §7.3 %{p}) and are not void lookups of a mechanism.
-    std::set<std::string> ptr_names;
-    bool deadline_hit = false, cap_hit = false;
-    bool txt_failed = false;  // a TXT lookup answered servfail/timeout
-    std::string dns_problem;  // first DNS failure, for logs
-    SPF_dns_server_t layer{};  // our layer; destroy == nullptr: libspf2 never frees it
-};
-
 namespace {
 
-std::optional<dns::RecordType> record_type(ns_type type) {
-    switch (static_cast<int>(type)) {
-        case ns_t_a: return dns::RecordType::a;
-        case ns_t_aaaa: return dns::RecordType::aaaa;
-        case ns_t_txt: return dns::RecordType::txt;
-        case ns_t_mx: return dns::RecordType::mx;
-        case ns_t_ptr: return dns::RecordType::ptr;
-        default: return std::nullopt;  // type SPF (99) is gone since RFC 7208 §3.1
+bool failed(Status status) { return status == Status::servfail || status == Status::timeout; }
+bool void_answer(Status status) { return status == Status::nxdomain || status == Status::nodata; }
+
+SpfResult result_of(Qualifier qualifier) {
+    switch (qualifier) {
+        case Qualifier::pass: return SpfResult::pass;
+        case Qualifier::fail: return SpfResult::fail;
+        case Qualifier::softfail: return SpfResult::softfail;
+        case Qualifier::neutral: return SpfResult::neutral;
     }
+    return SpfResult::neutral;
 }
 
-int herrno_of(dns::Status status) {
-    switch (status) {
-        case dns::Status::ok: return NETDB_SUCCESS;
-        case dns::Status::nxdomain: return HOST_NOT_FOUND;
-        case dns::Status::nodata: return NO_DATA;
-        case dns::Status::servfail:
-        case dns::Status::timeout: return TRY_AGAIN;
-    }
-    return TRY_AGAIN;
+// §5: a v4-mapped IPv6 client is an IPv4 client.
+asio::ip::address unmapped(const asio::ip::address& client) {
+    if (client.is_v6() && client.to_v6().is_v4_mapped())
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, client.to_v6());
+    return client;
 }
 
-bool put_bytes(SPF_dns_rr_t* rr, int index, const void* data, std::size_t length) {
-    const std::size_t size = std::max(length, sizeof(SPF_dns_rr_data_t));
-    if (SPF_dns_rr_buf_realloc(rr, index, size) != SPF_E_SUCCESS) return false;
-    std::memset(rr->rr[index], 0, size);
-    std::memcpy(rr->rr[index], data, length);
+bool in_network(const asio::ip::address& client, const asio::ip::address& network, int cidr4, int cidr6) {
+    if (client.is_v4() != network.is_v4()) return false;
+    if (client.is_v4()) {
+        const std::uint32_t mask = cidr4 == 0 ? 0 : ~std::uint32_t{0} << (32 - cidr4);
+        return (client.to_v4().to_uint() & mask) == (network.to_v4().to_uint() & mask);
+    }
+    const auto a = client.to_v6().to_bytes(), b = network.to_v6().to_bytes();
+    int bits = cidr6;
+    for (std::size_t i = 0; i < a.size() && bits > 0; ++i, bits -= 8) {
+        const unsigned mask = bits >= 8 ? 0xffu : (0xffu << (8 - bits)) & 0xffu;
+        if ((a[i] & mask) != (b[i] & mask)) return false;
+    }
     return true;
 }
 
-// Our Answer in libspf2's shape: one SPF_dns_rr_t holding the records of one type.
-SPF_dns_rr_t* to_rr(SPF_dns_server_t* server, const char* domain, ns_type type, const dns::Answer& answer) {
-    SPF_dns_rr_t* rr = SPF_dns_rr_new_init(server, domain, type, static_cast<int>(answer.ttl),
-                                           herrno_of(answer.status));
-    if (rr == nullptr || answer.status != dns::Status::ok) return rr;
-    int n = 0;
-    for (const auto& record : answer.records) {
-        bool stored = false;
-        switch (static_cast<int>(type)) {
-            case ns_t_a: {
-                in_addr a{};
-                if (::inet_pton(AF_INET, record.c_str(), &a) == 1) stored = put_bytes(rr, n, &a, sizeof a);
-                break;
-            }
-            case ns_t_aaaa: {
-                in6_addr a{};
-                if (::inet_pton(AF_INET6, record.c_str(), &a) == 1) stored = put_bytes(rr, n, &a, sizeof a);
-                break;
-            }
-            case ns_t_mx: {  // "10 mx.example.org": libspf2 wants the exchange only
-                const auto space = record.find(' ');
-                const std::string host = space == std::string::npos ? record : record.substr(space + 1);
-                stored = put_bytes(rr, n, host.c_str(), host.size() + 1);
-                break;
-            }
-            default: {  // TXT (character-strings already joined, RFC 7208 §3.3), PTR
-                // libspf2 takes C strings: a NUL would silently cut the record
-                // short. Make it a control character, which its parser refuses.
-                std::string text = record;
-                std::replace(text.begin(), text.end(), '\0', '\x01');
-                stored = put_bytes(rr, n, text.c_str(), text.size() + 1);
-                break;
-            }
+// An answer's A/AAAA text holds the client, under the mechanism's CIDR lengths.
+bool holds(const dns::Answer& answer, const asio::ip::address& client, int cidr4, int cidr6) {
+    if (answer.status != Status::ok) return false;
+    for (const auto& text : answer.records) {
+        boost::system::error_code ec;
+        const auto address = asio::ip::make_address(text, ec);
+        if (!ec && in_network(client, address, cidr4, cidr6)) return true;
+    }
+    return false;
+}
+
+// "10 mx.example.org" -> "mx.example.org"
+std::string exchange_of(const std::string& mx) {
+    const auto space = mx.find(' ');
+    return space == std::string::npos ? mx : mx.substr(space + 1);
+}
+
+// §4.3: the domain of an identity is checked only when it is a multi-label name
+// that could be asked for; anything else (an address literal, one label, an
+// empty or over-long label) gives "none" without a lookup.
+bool checkable_domain(std::string_view domain) {
+    if (domain.starts_with('[')) return false;  // an address literal as HELO
+    const auto name = query_name(domain);
+    return name && name->find('.') != std::string::npos;
+}
+
+bool same_or_below(std::string_view name, std::string_view domain) {
+    const std::string n = core::ascii_lower(name), d = core::ascii_lower(domain);
+    return n == d || (n.size() > d.size() && n.ends_with(d) && n[n.size() - d.size() - 1] == '.');
+}
+
+enum class Match : std::uint8_t { no, yes, temperror, permerror };
+
+// What check_host() found for one domain (§4).
+struct HostResult {
+    SpfResult result = SpfResult::neutral;
+    // For a fail: the exp= of the record whose mechanism decided, and the domain it
+    // was found in (§6.2: an include's exp= is never used, a redirect's replaces ours).
+    std::optional<std::string> exp;
+    std::string exp_domain;
+};
+
+// One evaluation: the facts of the request and the limits it has used so far.
+// Runs on one executor; the coroutines it spawns for concurrent lookups only
+// read it.
+class Check {
+public:
+    Check(dns::Resolver& resolver, const SpfConfig& config, const SpfRequest& request, SpfVerdict& verdict)
+        : resolver_(resolver),
+          config_(config),
+          request_(request),
+          verdict_(verdict),
+          client_(unmapped(request.client_address)),
+          deadline_(Clock::now() + config.timeout) {
+        if (verdict.identity == Identity::helo) {
+            local_part_ = "postmaster";  // §2.4
+        } else {
+            local_part_ = request.sender.local.empty() ? "postmaster" : request.sender.local;  // §4.3
         }
-        if (stored) ++n;
+        sender_ = local_part_ + "@" + verdict.domain;
     }
-    rr->num_rr = n;
-    if (n == 0) rr->herrno = NO_DATA;
-    return rr;
-}
 
-SPF_dns_rr_t* try_again(SPF_dns_server_t* server, const char* domain, ns_type type) {
-    return SPF_dns_rr_new_init(server, domain, type, 0, TRY_AGAIN);
-}
+    asio::awaitable<HostResult> check_host(std::string domain);
+    asio::awaitable<std::string> explanation(const HostResult& host);
 
-// libspf2 logs through globals; route them to our log once. Its error handler
-// (fatal, noreturn) stays libspf2's own.
-void route_spf_logs() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        SPF_warning_handler = [](const char* file, int line, const char* message) {
-            log::debug(log::Line("spf_library_warning").add("file", file).add("line", line).add("message", message));
-        };
-        SPF_info_handler = nullptr;
-        SPF_debug_handler = nullptr;
-    });
-}
+    // Why the evaluation ended as it did, whatever the records said: the deadline
+    // passed or the caller cancelled, our query cap, the void-lookup limit.
+    bool deadline_hit() const { return deadline_hit_; }
+    bool cap_hit() const { return cap_hit_; }
+    bool void_limit_hit() const { return voids_ > config_.max_void_lookups; }
+    int queries() const { return queries_; }
+    const std::string& problem() const { return problem_; }
 
-// RFC 7208 §4.3: a malformed or non-FQDN domain gives "none" without a lookup
-// (labels of 1..63 octets, at least two labels, no address literal).
-bool valid_domain(std::string_view domain) {
-    if (domain.empty() || domain.size() > 253) return false;
-    if (domain.back() == '.') domain.remove_suffix(1);
-    int labels = 0;
-    std::size_t start = 0;
-    while (start <= domain.size()) {
-        const std::size_t dot = std::min(domain.find('.', start), domain.size());
-        const std::size_t length = dot - start;
-        if (length == 0 || length > 63) return false;
-        ++labels;
-        start = dot + 1;
-        if (dot == domain.size()) break;
+private:
+    MacroFacts facts(std::string_view domain, std::string_view validated_name) const {
+        return MacroFacts{sender_, local_part_, verdict_.domain, domain, client_, request_.helo, config_.receiver,
+                          validated_name,
+                          std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count()};
     }
-    if (domain.front() == '[') return false;
-    return labels >= 2;
+    void note(std::string problem) {
+        if (problem_.empty()) problem_ = std::move(problem);
+    }
+    bool may_ask();
+    asio::awaitable<bool> caller_cancelled();
+    asio::awaitable<dns::Answer> ask(std::string name, RecordType type);
+    // Answers satisfying `enough` end the wait: the lookups still out are cancelled
+    // and answer Status::timeout, so one dead server cannot hold up a match.
+    using Enough = std::function<bool(const dns::Answer&)>;
+    asio::awaitable<std::vector<dns::Answer>> ask_all(const std::vector<std::string>& names, RecordType type,
+                                                      Enough enough);
+    RecordType address_type() const { return client_.is_v4() ? RecordType::a : RecordType::aaaa; }
+    bool void_lookup();
+
+    asio::awaitable<std::optional<std::string>> target(const Mechanism& m, const std::string& spec,
+                                                       const std::string& domain);
+    asio::awaitable<std::string> validated_name(const std::string& domain);
+    asio::awaitable<Match> match(const Mechanism& m, const std::string& domain);
+    asio::awaitable<Match> match_include(const std::string& name);
+    asio::awaitable<Match> match_a(const Mechanism& m, const std::string& name);
+    asio::awaitable<Match> match_mx(const Mechanism& m, const std::string& name);
+    asio::awaitable<Match> match_ptr(const std::string& name);
+    asio::awaitable<Match> match_exists(const std::string& name);
+
+    dns::Resolver& resolver_;
+    const SpfConfig& config_;
+    const SpfRequest& request_;
+    SpfVerdict& verdict_;
+    asio::ip::address client_;
+    Clock::time_point deadline_;
+    std::string local_part_, sender_;
+    int dns_terms_ = 0, voids_ = 0, queries_ = 0;
+    bool deadline_hit_ = false, cap_hit_ = false;
+    std::string problem_;
+};
+
+// A query may go out: within the deadline, the query cap and not cancelled.
+bool Check::may_ask() {
+    if (Clock::now() >= deadline_) {
+        deadline_hit_ = true;
+        return false;
+    }
+    if (queries_ >= config_.max_queries) {
+        cap_hit_ = true;
+        return false;
+    }
+    ++queries_;
+    return true;
 }
 
-// Syntax a query name must have: labels of 1..63 octets, 253 in all.
-bool dns_name(std::string_view name) {
-    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-    if (name.empty() || name.size() > 253) return false;
-    std::size_t start = 0;
-    for (;;) {
-        const std::size_t dot = std::min(name.find('.', start), name.size());
-        if (dot == start || dot - start > 63) return false;
-        if (dot == name.size()) return true;
-        start = dot + 1;
+// Named results, not co_await inside conditions: GCC 12 miscompiles some of those.
+asio::awaitable<bool> Check::caller_cancelled() {
+    const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+    if (state.cancelled() != asio::cancellation_type::none) deadline_hit_ = true;
+    co_return deadline_hit_;
+}
+
+asio::awaitable<dns::Answer> Check::ask(std::string name, RecordType type) {
+    const bool cancelled = co_await caller_cancelled();
+    if (cancelled || !may_ask()) co_return dns::Answer{Status::timeout};
+    dns::Answer answer = co_await dns::query_until(resolver_, std::move(name), type, deadline_);
+    if (answer.status == Status::timeout && Clock::now() >= deadline_) deadline_hit_ = true;
+    co_return answer;
+}
+
+// The same question for several names at once (the addresses of MX or PTR names).
+asio::awaitable<std::vector<dns::Answer>> Check::ask_all(const std::vector<std::string>& names, RecordType type,
+                                                         Enough enough) {
+    std::vector<dns::Answer> answers(names.size(), dns::Answer{Status::timeout});
+    const bool cancelled = co_await caller_cancelled();
+    if (cancelled) co_return answers;
+    const auto executor = co_await asio::this_coro::executor;
+    using Op = decltype(asio::co_spawn(executor, dns::query_until(resolver_, "", type, deadline_), asio::deferred));
+    std::vector<Op> lookups;
+    std::vector<std::size_t> asked;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (!may_ask()) break;
+        lookups.push_back(asio::co_spawn(executor, dns::query_until(resolver_, names[i], type, deadline_), asio::deferred));
+        asked.push_back(i);
+    }
+    if (lookups.empty()) co_return answers;
+    auto group = asio::experimental::make_parallel_group(std::move(lookups));
+    auto stop = [&enough](std::exception_ptr error, const dns::Answer& answer) {
+        return !error && enough(answer) ? asio::cancellation_type::terminal : asio::cancellation_type::none;
+    };
+    auto [order, errors, results] = co_await group.async_wait(stop, asio::use_awaitable);
+    (void)order;
+    for (std::size_t k = 0; k < asked.size(); ++k)
+        if (!errors[k]) answers[asked[k]] = std::move(results[k]);
+    if (Clock::now() >= deadline_) deadline_hit_ = true;
+    co_return answers;
+}
+
+// §4.6.4: more than max_void_lookups answers of "no such name / no such record".
+bool Check::void_lookup() {
+    if (++voids_ <= config_.max_void_lookups) return false;
+    note("more than " + std::to_string(config_.max_void_lookups) + " void DNS lookups");
+    return true;
+}
+
+asio::awaitable<HostResult> Check::check_host(std::string domain) {
+    HostResult out;
+    if (!checkable_domain(domain)) {  // §4.3
+        out.result = SpfResult::none;
+        co_return out;
+    }
+    // §4.4, §4.5: exactly one v=spf1 record among the TXT records of the domain.
+    const dns::Answer txt = co_await ask(domain, RecordType::txt);
+    if (failed(txt.status)) {
+        note("TXT lookup of " + core::printable(domain) + ": " + std::string(dns::to_string(txt.status)));
+        out.result = SpfResult::temperror;
+        co_return out;
+    }
+    std::vector<const std::string*> records;
+    for (const auto& text : txt.records)
+        if (is_spf_record(text)) records.push_back(&text);
+    if (records.empty()) {
+        out.result = SpfResult::none;
+        co_return out;
+    }
+    if (records.size() > 1) {
+        note(core::printable(domain) + " publishes more than one SPF record");
+        out.result = SpfResult::permerror;
+        co_return out;
+    }
+    const ParsedRecord parsed = parse_record(*records.front());
+    if (!parsed.record) {
+        note("record of " + core::printable(domain) + ": " + parsed.error);
+        out.result = SpfResult::permerror;
+        co_return out;
+    }
+    const Record& record = *parsed.record;
+
+    for (const Mechanism& mechanism : record.mechanisms) {
+        if (mechanism.queries_dns() && ++dns_terms_ > config_.max_dns_mechanisms) {
+            note("more than " + std::to_string(config_.max_dns_mechanisms) + " DNS-querying terms");
+            out.result = SpfResult::permerror;
+            co_return out;
+        }
+        const Match matched = co_await match(mechanism, domain);
+        switch (matched) {
+            case Match::no: continue;
+            case Match::temperror: out.result = SpfResult::temperror; co_return out;
+            case Match::permerror: out.result = SpfResult::permerror; co_return out;
+            case Match::yes: break;
+        }
+        out.result = result_of(mechanism.qualifier);
+        if (out.result == SpfResult::fail) {
+            out.exp = record.exp;
+            out.exp_domain = domain;
+        }
+        co_return out;
+    }
+    // §6.1: redirect= only when no mechanism matched and the record has no "all".
+    if (!record.redirect || record.has_all) co_return out;  // §4.7: neutral
+    if (++dns_terms_ > config_.max_dns_mechanisms) {
+        note("more than " + std::to_string(config_.max_dns_mechanisms) + " DNS-querying terms");
+        out.result = SpfResult::permerror;
+        co_return out;
+    }
+    const auto name = expand_macros(*record.redirect, facts(domain, "unknown"), MacroUse::domain);
+    if (!name || !checkable_domain(*name)) {
+        note("redirect= of " + core::printable(domain) + " names no usable domain");
+        out.result = SpfResult::permerror;
+        co_return out;
+    }
+    HostResult redirected = co_await check_host(*query_name(*name));
+    if (redirected.result == SpfResult::none) {
+        note("redirect= target " + core::printable(*name) + " has no SPF record");
+        redirected.result = SpfResult::permerror;
+    }
+    co_return redirected;
+}
+
+// The name a mechanism asks about: its domain-spec expanded, or the current domain.
+asio::awaitable<std::optional<std::string>> Check::target(const Mechanism& m, const std::string& spec,
+                                                          const std::string& domain) {
+    if (spec.empty()) co_return domain;
+    std::string validated = "unknown";
+    if (uses_validated_name(spec)) validated = co_await validated_name(domain);
+    const auto expanded = expand_macros(spec, facts(domain, validated), MacroUse::domain);
+    if (!expanded) co_return std::nullopt;
+    auto name = query_name(*expanded);
+    if (!name) note(std::string(to_string(m.kind)) + " names no usable domain: " + core::printable(*expanded));
+    co_return name;
+}
+
+asio::awaitable<Match> Check::match(const Mechanism& m, const std::string& domain) {
+    switch (m.kind) {
+        case MechanismKind::all: co_return Match::yes;
+        case MechanismKind::ip4:
+        case MechanismKind::ip6: co_return in_network(client_, m.network, m.cidr4, m.cidr6) ? Match::yes : Match::no;
+        default: break;
+    }
+    const auto name = co_await target(m, m.domain_spec, domain);
+    if (!name) co_return Match::permerror;
+    switch (m.kind) {
+        case MechanismKind::include: co_return co_await match_include(*name);
+        case MechanismKind::a: co_return co_await match_a(m, *name);
+        case MechanismKind::mx: co_return co_await match_mx(m, *name);
+        case MechanismKind::ptr: co_return co_await match_ptr(*name);
+        case MechanismKind::exists: co_return co_await match_exists(*name);
+        default: co_return Match::no;
     }
 }
 
-SpfResult to_result(SPF_result_t result) {
-    switch (result) {
-        case SPF_RESULT_PASS: return SpfResult::pass;
-        case SPF_RESULT_FAIL: return SpfResult::fail;
-        case SPF_RESULT_SOFTFAIL: return SpfResult::softfail;
-        case SPF_RESULT_NEUTRAL: return SpfResult::neutral;
-        case SPF_RESULT_NONE: return SpfResult::none;
-        case SPF_RESULT_TEMPERROR: return SpfResult::temperror;
-        case SPF_RESULT_PERMERROR: return SpfResult::permerror;
-        case SPF_RESULT_INVALID: break;
+// §5.2: pass matches; fail, softfail and neutral do not; none is a permerror.
+asio::awaitable<Match> Check::match_include(const std::string& name) {
+    const HostResult included = co_await check_host(name);
+    switch (included.result) {
+        case SpfResult::pass: co_return Match::yes;
+        case SpfResult::fail:
+        case SpfResult::softfail:
+        case SpfResult::neutral: co_return Match::no;
+        case SpfResult::temperror: co_return Match::temperror;
+        case SpfResult::none: note("include:" + core::printable(name) + " has no SPF record"); co_return Match::permerror;
+        case SpfResult::permerror: co_return Match::permerror;
     }
-    return SpfResult::permerror;
+    co_return Match::permerror;
+}
+
+asio::awaitable<Match> Check::match_a(const Mechanism& m, const std::string& name) {
+    const dns::Answer answer = co_await ask(name, address_type());
+    if (failed(answer.status)) {
+        note(std::string(dns::to_string(address_type())) + " lookup of " + core::printable(name) + " failed");
+        co_return Match::temperror;
+    }
+    if (void_answer(answer.status)) co_return void_lookup() ? Match::permerror : Match::no;
+    co_return holds(answer, client_, m.cidr4, m.cidr6) ? Match::yes : Match::no;
+}
+
+// §5.4: the addresses of at most 10 MX names, asked at once.
+asio::awaitable<Match> Check::match_mx(const Mechanism& m, const std::string& name) {
+    const dns::Answer mx = co_await ask(name, RecordType::mx);
+    if (failed(mx.status)) {
+        note("MX lookup of " + core::printable(name) + " failed");
+        co_return Match::temperror;
+    }
+    if (void_answer(mx.status)) co_return void_lookup() ? Match::permerror : Match::no;
+    if (mx.records.size() > static_cast<std::size_t>(config_.max_dns_mx)) {
+        note(core::printable(name) + " has more than " + std::to_string(config_.max_dns_mx) + " MX names");
+        co_return Match::permerror;
+    }
+    std::vector<std::string> exchanges;
+    for (const auto& record : mx.records)
+        if (auto exchange = query_name(exchange_of(record))) exchanges.push_back(std::move(*exchange));  // not "." (null MX)
+    auto matches = [&](const dns::Answer& answer) { return holds(answer, client_, m.cidr4, m.cidr6); };
+    const auto answers = co_await ask_all(exchanges, address_type(), matches);
+    bool any_failed = false;
+    for (const auto& answer : answers) {
+        if (matches(answer)) co_return Match::yes;
+        any_failed = any_failed || failed(answer.status);
+    }
+    if (any_failed) note("an address lookup of an MX name of " + core::printable(name) + " failed");
+    co_return any_failed ? Match::temperror : Match::no;
+}
+
+// §5.5: the client's PTR names (the first 10) that are the target or below it and
+// map back to the client. DNS errors here only make the mechanism not match.
+asio::awaitable<Match> Check::match_ptr(const std::string& name) {
+    const auto reverse = expand_macros("%{ir}.%{v}.arpa", facts(name, "unknown"), MacroUse::domain);
+    const dns::Answer ptr = co_await ask(*reverse, RecordType::ptr);
+    if (void_answer(ptr.status)) co_return void_lookup() ? Match::permerror : Match::no;
+    if (ptr.status != Status::ok) co_return Match::no;
+    std::vector<std::string> candidates;
+    for (std::size_t i = 0; i < ptr.records.size() && i < static_cast<std::size_t>(config_.max_dns_ptr); ++i)
+        if (same_or_below(ptr.records[i], name)) candidates.push_back(ptr.records[i]);
+    auto maps_back = [&](const dns::Answer& answer) { return holds(answer, client_, 32, 128); };
+    const auto answers = co_await ask_all(candidates, address_type(), maps_back);
+    for (const auto& answer : answers)
+        if (maps_back(answer)) co_return Match::yes;
+    co_return Match::no;
+}
+
+// §5.7: any A record at all; always type A, whatever the client's family.
+asio::awaitable<Match> Check::match_exists(const std::string& name) {
+    const dns::Answer answer = co_await ask(name, RecordType::a);
+    if (failed(answer.status)) {
+        note("A lookup of " + core::printable(name) + " failed");
+        co_return Match::temperror;
+    }
+    if (void_answer(answer.status)) co_return void_lookup() ? Match::permerror : Match::no;
+    co_return Match::yes;
+}
+
+// %{p} (§7.3, §5.5): a PTR name of the client that maps back to it, preferring
+// the current domain, then a name below it; "unknown" when there is none.
+asio::awaitable<std::string> Check::validated_name(const std::string& domain) {
+    const auto reverse = expand_macros("%{ir}.%{v}.arpa", facts(domain, "unknown"), MacroUse::domain);
+    const dns::Answer ptr = co_await ask(*reverse, RecordType::ptr);
+    if (ptr.status != Status::ok) co_return "unknown";
+    std::vector<std::string> names(ptr.records.begin(),
+                                   ptr.records.begin() + std::min<std::size_t>(ptr.records.size(), config_.max_dns_ptr));
+    // Every name is needed to pick the best one, so nothing ends the wait early.
+    const auto answers = co_await ask_all(names, address_type(), [](const dns::Answer&) { return false; });
+    std::optional<std::string> exact, below, any;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (!holds(answers[i], client_, 32, 128)) continue;
+        if (core::iequals(names[i], domain)) exact = exact.value_or(names[i]);
+        else if (same_or_below(names[i], domain)) below = below.value_or(names[i]);
+        else any = any.value_or(names[i]);
+    }
+    co_return exact ? *exact : below ? *below : any ? *any : std::string("unknown");
+}
+
+// §6.2: the text of the exp= TXT record, macro-expanded; empty when there is none,
+// the lookup fails, or the text is not a valid explain-string.
+asio::awaitable<std::string> Check::explanation(const HostResult& host) {
+    if (host.result != SpfResult::fail || !host.exp) co_return std::string();
+    const auto expanded = expand_macros(*host.exp, facts(host.exp_domain, "unknown"), MacroUse::domain);
+    const auto name = expanded ? query_name(*expanded) : std::nullopt;
+    if (!name) co_return std::string();
+    const dns::Answer txt = co_await ask(*name, RecordType::txt);
+    if (txt.status != Status::ok || txt.records.size() != 1) co_return std::string();
+    std::string validated = "unknown";
+    if (uses_validated_name(txt.records.front())) validated = co_await validated_name(host.exp_domain);
+    co_return expand_macros(txt.records.front(), facts(host.exp_domain, validated), MacroUse::explanation)
+        .value_or(std::string());
 }
 
 }  // namespace
 
-// The libspf2 lookup callback: runs on a pool thread and blocks there while the
-// query runs on the evaluator's DNS thread.
-struct SpfBridge {
-    static SPF_dns_rr_t* lookup(SPF_dns_server_t* server, const char* domain, ns_type type, int /*should_cache*/) {
-        auto& state = *static_cast<SpfEvaluator::Evaluation*>(server->hook);
-        const auto wanted = record_type(type);
-        if (!wanted) return SPF_dns_rr_new_init(server, domain, type, 0, NO_DATA);
-        // A name that cannot exist in the DNS (empty or over-long label, RFC 1035
-        // §2.3.4) is answered "no such name" without a query; libunbound would
-        // refuse it, and a refusal would read as a temporary error.
-        if (!dns_name(domain)) return SPF_dns_rr_new_init(server, domain, type, 0, HOST_NOT_FOUND);
-        const auto answer = state.self->ask(state, domain, *wanted);
-        if (!answer) return try_again(server, domain, type);
-        return to_rr(server, domain, type, *answer);
-    }
-};
+SpfEvaluator::SpfEvaluator(dns::Resolver& resolver, SpfConfig config) : resolver_(resolver), config_(std::move(config)) {}
 
-std::optional<dns::Answer> SpfEvaluator::ask(Evaluation& state, const char* domain, dns::RecordType type) {
-    if (state.cancelled.load() || Clock::now() >= state.deadline) {
-        state.deadline_hit = true;
-        return std::nullopt;
+asio::awaitable<SpfVerdict> SpfEvaluator::evaluate(SpfRequest request) {
+    // A cancelled caller must get its temperror, not an exception from the next
+    // co_await; the caller's own setting is restored before returning.
+    const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
+    co_await asio::this_coro::throw_if_cancelled(false);
+    SpfVerdict verdict;
+    if (request.sender.empty()) {  // §2.4: the null reverse-path checks the HELO identity
+        verdict.identity = Identity::helo;
+        verdict.domain = request.helo;
+        verdict.sender = "postmaster@" + request.helo;
+    } else {
+        verdict.identity = Identity::mailfrom;
+        verdict.domain = request.sender.domain;
+        verdict.sender = request.sender.str();
     }
-    if (++state.queries > config_.max_queries) {
-        state.cap_hit = true;
-        return std::nullopt;
+    Check check(resolver_, config_, request, verdict);
+    const HostResult host = co_await check.check_host(verdict.domain);
+    verdict.result = host.result;
+    if (check.cap_hit()) {  // an answer cut short by our cap must not decide anything
+        verdict.result = SpfResult::permerror;
+        verdict.problem = "more than " + std::to_string(config_.max_queries) + " DNS queries (filters.spf.max_queries)";
+    } else if (check.deadline_hit()) {
+        verdict.result = SpfResult::temperror;
+        verdict.problem = "no result within filters.spf.timeout";
+    } else {
+        verdict.explanation = co_await check.explanation(host);
+        verdict.problem = check.problem();
     }
-    ++counters_.dns_queries;
-
-    auto promise = std::make_shared<std::promise<dns::Answer>>();
-    auto future = promise->get_future();
-    auto signal = std::make_shared<asio::cancellation_signal>();
-    {
-        std::lock_guard lock(state.mutex);
-        state.current = signal;
-    }
-    asio::co_spawn(dns_io_, resolver_.query(domain, type),
-                   asio::bind_cancellation_slot(signal->slot(), [promise, signal](std::exception_ptr error,
-                                                                                  dns::Answer answer) {
-                       // On the DNS thread, where a cancel is emitted: a late emit finds
-                       // an empty slot, and the signal lives as long as this handler.
-                       signal->slot().clear();
-                       promise->set_value(error ? dns::Answer{dns::Status::servfail} : std::move(answer));
-                   }));
-    // Wait for the answer; past the deadline (or when the caller gave up) cancel
-    // the query, which then completes at once with Status::timeout.
-    bool cancel_sent = false;
-    for (;;) {
-        const auto poll = Clock::now() + std::chrono::milliseconds(50);
-        if (future.wait_until(cancel_sent ? poll : std::min(state.deadline, poll)) == std::future_status::ready) break;
-        if (!cancel_sent && (state.cancelled.load() || Clock::now() >= state.deadline)) {
-            state.deadline_hit = true;
-            cancel_sent = true;
-            asio::post(dns_io_, [signal] { signal->emit(asio::cancellation_type::terminal); });
-        }
-    }
-    dns::Answer answer = future.get();
-    {
-        std::lock_guard lock(state.mutex);
-        state.current.reset();
-    }
-    if (answer.status == dns::Status::nxdomain || answer.status == dns::Status::nodata) {
-        // RFC 7208 §4.6.4 void lookups: A/AAAA/MX/PTR asked by mechanisms. (A void
-        // TXT ends the check by itself: none at the top, permerror in include.)
-        const bool validates_ptr = (type == dns::RecordType::a || type == dns::RecordType::aaaa) &&
-                                   state.ptr_names.contains(dns::canonical_name(domain));
-        if (type != dns::RecordType::txt && type != dns::RecordType::ptr && !validates_ptr) ++state.voids;
-    }
-    if (log::debug_enabled())
-        log::debug(log::Line("spf_dns").add("qname", domain).add("type", dns::to_string(type))
-                       .add("status", dns::to_string(answer.status))
-                       .add("record", answer.records.empty() ? std::string() : answer.records.front()));
-    if (type == dns::RecordType::ptr && answer.status == dns::Status::ok)
-        for (const auto& name : answer.records) state.ptr_names.insert(dns::canonical_name(name));
-    if (type == dns::RecordType::txt &&
-        (answer.status == dns::Status::servfail || answer.status == dns::Status::timeout))
-        state.txt_failed = true;
-    if ((answer.status == dns::Status::servfail || answer.status == dns::Status::timeout) &&
-        state.dns_problem.empty())
-        state.dns_problem = fmt::format("dns {} {}: {}", core::printable(domain), dns::to_string(type),
-                                        dns::to_string(answer.status));
-    return answer;
+    if (verdict.result != SpfResult::temperror && verdict.result != SpfResult::permerror) verdict.problem.clear();
+    verdict.dns_queries = check.queries();
+    count(verdict, {check.deadline_hit(), check.cap_hit(), check.void_limit_hit()});
+    co_await asio::this_coro::throw_if_cancelled(caller_throws);
+    co_return verdict;
 }
 
-SpfEvaluator::SpfEvaluator(dns::Resolver& resolver, SpfConfig config)
-    : resolver_(resolver),
-      config_(std::move(config)),
-      dns_work_(asio::make_work_guard(dns_io_)),
-      pool_(std::max<std::size_t>(config_.threads, 1)) {
-    route_spf_logs();
-    dns_thread_ = std::thread([this] { dns_io_.run(); });
+SpfVerdict SpfEvaluator::evaluate_blocking(const SpfRequest& request) {
+    asio::io_context io;
+    SpfVerdict verdict;
+    std::exception_ptr error;
+    asio::co_spawn(io, evaluate(request), [&](std::exception_ptr e, SpfVerdict v) {
+        error = e;
+        verdict = std::move(v);
+    });
+    io.run();
+    if (error) std::rethrow_exception(error);
+    return verdict;
 }
 
-SpfEvaluator::~SpfEvaluator() {
-    pool_.join();  // running checks end by their deadline at the latest
-    dns_work_.reset();
-    dns_thread_.join();  // returns once every query spawned there has completed
-}
-
-void SpfEvaluator::count(const SpfVerdict& verdict) {
+void SpfEvaluator::count(const SpfVerdict& verdict, Limits hit) {
     ++counters_.evaluations;
+    counters_.dns_queries += static_cast<std::uint64_t>(verdict.dns_queries);
     switch (verdict.result) {
         case SpfResult::pass: ++counters_.pass; break;
         case SpfResult::fail: ++counters_.fail; break;
@@ -318,152 +542,9 @@ void SpfEvaluator::count(const SpfVerdict& verdict) {
         case SpfResult::temperror: ++counters_.temperror; break;
         case SpfResult::permerror: ++counters_.permerror; break;
     }
-}
-
-SpfVerdict SpfEvaluator::evaluate_blocking(const SpfRequest& request) {
-    Evaluation state;
-    state.self = this;
-    state.deadline = Clock::now() + config_.timeout;
-    auto verdict = run(request, state);
-    count(verdict);
-    return verdict;
-}
-
-SpfVerdict SpfEvaluator::run(const SpfRequest& request, Evaluation& state) {
-    SpfVerdict verdict;
-    // RFC 7208 §2.4: a null reverse-path is checked as postmaster@<HELO>.
-    if (request.sender.empty()) {
-        verdict.identity = Identity::helo;
-        verdict.domain = request.helo;
-        verdict.sender = "postmaster@" + request.helo;
-    } else {
-        verdict.identity = Identity::mailfrom;
-        verdict.sender = request.sender.str();
-        const std::string& local = request.sender.local;
-        const std::string& domain = request.sender.domain;
-        verdict.domain = domain.empty() ? local : domain;
-        if (local.empty() || domain.empty()) verdict.sender = "postmaster@" + verdict.domain;  // RFC 7208 §4.3
-    }
-    if (!valid_domain(verdict.domain)) {
-        verdict.result = SpfResult::none;
-        verdict.problem = "not a valid domain name";
-        return verdict;
-    }
-
-    state.layer.destroy = nullptr;
-    state.layer.lookup = &SpfBridge::lookup;
-    state.layer.name = "mxgate";
-    state.layer.hook = &state;
-
-    SPF_server_t* server = SPF_server_new_dns(&state.layer, 0);
-    if (server == nullptr) {
-        verdict.result = SpfResult::temperror;
-        verdict.problem = "libspf2: cannot create a server";
-        return verdict;
-    }
-    SPF_server_set_rec_dom(server, config_.receiver.empty() ? "unknown" : config_.receiver.c_str());
-    SPF_server_set_max_dns_mech(server, config_.max_dns_mechanisms);
-    SPF_server_set_max_dns_mx(server, config_.max_dns_mx);
-    SPF_server_set_max_dns_ptr(server, config_.max_dns_ptr);
-    SPF_server_set_sanitize(server, 1);
-
-    SPF_request_t* spf_request = SPF_request_new(server);
-    SPF_response_t* response = nullptr;
-    auto address = request.client_address;
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    if (address.is_v4()) {
-        in_addr a{};
-        a.s_addr = htonl(address.to_v4().to_uint());
-        SPF_request_set_ipv4(spf_request, a);
-    } else {
-        in6_addr a{};
-        const auto bytes = address.to_v6().to_bytes();
-        std::memcpy(&a, bytes.data(), bytes.size());
-        SPF_request_set_ipv6(spf_request, a);
-    }
-    if (!request.helo.empty()) SPF_request_set_helo_dom(spf_request, request.helo.c_str());
-    const int from_error = SPF_request_set_env_from(spf_request, verdict.sender.c_str());
-    if (from_error != 0) {
-        verdict.result = SpfResult::none;
-        verdict.problem = "libspf2 refused the identity";
-    } else {
-        SPF_request_query_mailfrom(spf_request, &response);
-        if (response == nullptr) {
-            verdict.result = SpfResult::temperror;
-            verdict.problem = "libspf2 gave no response";
-        } else {
-            verdict.result = to_result(SPF_response_result(response));
-            // libspf2 1.2.10 reports a failed TXT lookup (TRY_AGAIN) as permerror
-            // ("Temporary DNS failure"); RFC 7208 §4.4 and §5.2 make it temperror.
-            if (verdict.result == SpfResult::permerror &&
-                (state.txt_failed || SPF_response_errcode(response) == SPF_E_DNS_ERROR))
-                verdict.result = SpfResult::temperror;
-            if (verdict.result == SpfResult::fail) {
-                if (const char* exp = SPF_response_get_explanation(response)) verdict.explanation = exp;
-            }
-            for (int i = 0; i < SPF_response_messages(response) && verdict.problem.size() < 200; ++i) {
-                SPF_error_t* message = SPF_response_message(response, i);
-                if (message == nullptr || !SPF_error_errorp(message)) continue;
-                if (!verdict.problem.empty()) verdict.problem += "; ";
-                verdict.problem += SPF_error_message(message) ? SPF_error_message(message) : "?";
-            }
-        }
-    }
-    if (response) SPF_response_free(response);
-    SPF_request_free(spf_request);
-    SPF_server_free(server);
-
-    verdict.dns_queries = state.queries;
-    // Our limits override what libspf2 concluded (it cannot see them).
-    if (state.deadline_hit || state.cap_hit) {
-        if (state.deadline_hit) ++counters_.deadline_exceeded;
-        if (state.cap_hit) ++counters_.query_cap;
-        verdict.result = SpfResult::temperror;
-        verdict.explanation.clear();
-        verdict.problem = state.cap_hit ? "too many DNS queries" : "SPF evaluation timed out";
-    } else if (state.voids > config_.max_void_lookups && verdict.result != SpfResult::temperror) {
-        ++counters_.void_limit;
-        verdict.result = SpfResult::permerror;
-        verdict.explanation.clear();
-        verdict.problem = "more than " + std::to_string(config_.max_void_lookups) + " void DNS lookups";
-    } else if (verdict.result == SpfResult::temperror && !state.dns_problem.empty()) {
-        verdict.problem = state.dns_problem;
-    }
-    return verdict;
-}
-
-asio::awaitable<SpfVerdict> SpfEvaluator::evaluate(SpfRequest request) {
-    auto initiate = [this](auto handler, SpfRequest request) {
-        auto state = std::make_shared<Evaluation>();
-        state->self = this;
-        state->deadline = Clock::now() + config_.timeout;
-        // A cancelled caller: stop at the next DNS step; the handler still runs once,
-        // with the (temperror) verdict, when the pool thread is done.
-        auto slot = asio::get_associated_cancellation_slot(handler);
-        if (slot.is_connected()) {
-            slot.assign([this, weak = std::weak_ptr<Evaluation>(state)](asio::cancellation_type) {
-                auto s = weak.lock();
-                if (!s) return;
-                s->cancelled = true;
-                std::lock_guard lock(s->mutex);
-                if (auto signal = s->current)
-                    asio::post(dns_io_, [signal] { signal->emit(asio::cancellation_type::terminal); });
-            });
-        }
-        auto work = asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
-        asio::post(pool_, [this, state, request = std::move(request), handler = std::move(handler),
-                           work = std::move(work)]() mutable {
-            auto verdict = run(request, *state);
-            count(verdict);
-            asio::post(work, [handler = std::move(handler), verdict = std::move(verdict)]() mutable {
-                asio::get_associated_cancellation_slot(handler).clear();
-                std::move(handler)(std::move(verdict));
-            });
-        });
-    };
-    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(SpfVerdict)>(
-        initiate, asio::use_awaitable, std::move(request));
+    if (hit.deadline) ++counters_.deadline_exceeded;
+    if (hit.query_cap) ++counters_.query_cap;
+    if (hit.void_lookups) ++counters_.void_limit;
 }
 
 }  // namespace mxgate::filters::spf

@@ -1,33 +1,24 @@
-// SpfEvaluator: RFC 7208 checks with libspf2, whose DNS goes through OUR resolver
-// (filters::dns::Resolver) via a custom SPF_dns_server_t layer (spf_evaluator.cpp).
+// SpfEvaluator: RFC 7208 check_host() for the MAIL FROM or HELO identity, written
+// as coroutines on the shared resolver (filters::dns::Resolver). No thread and no
+// blocking call: each evaluation runs on the caller's executor, asks its questions
+// through the resolver, runs independent lookups (the addresses of MX and PTR
+// names) at once, and ends by its deadline (SpfConfig::timeout) with temperror.
+// The record parser (spf_record.hpp) and the macro expander (spf_macro.hpp) are
+// pure functions; this file holds the evaluation and its limits.
 //
-// Threads ("run off the Asio threads"): libspf2 calls DNS synchronously, so every
-// evaluation runs on a small thread pool owned by the evaluator. A lookup there
-// blocks on a future while the query itself is co_spawned on the evaluator's own
-// DNS thread (an io_context that never blocks), and the resolver answers on that
-// thread. Asio worker threads never wait: evaluate() suspends the caller and
-// resumes it on its own executor with the result. We chose this over making
-// libspf2 restartable (re-running it with an answer cache) because it keeps
-// libspf2 unmodified and each query is asked once.
-//
-// Limits: RFC 7208 §4.6.4 (10 DNS terms, 10 MX/PTR names) are libspf2's counters,
-// set from SpfConfig; the bridge adds the void-lookup limit, a hard query cap and
-// the evaluation deadline. Errors are results (temperror/permerror), never thrown.
+// Limits: RFC 7208 §4.6.4 counted across the whole evaluation, includes and
+// redirects too (10 DNS-querying terms, 10 MX names, 10 PTR names with the rest
+// ignored, 2 void lookups), plus a hard cap on queries (SpfConfig::max_queries).
+// Errors are results (temperror/permerror), never thrown.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "filters/dns/resolver.hpp"
 #include "filters/spf/spf_config.hpp"
@@ -68,37 +59,30 @@ public:
     // `resolver` must outlive the evaluator. `config.receiver` must be set (the
     // filter fills in the hostname when the config leaves it empty).
     SpfEvaluator(dns::Resolver& resolver, SpfConfig config);
-    ~SpfEvaluator();  // waits for running evaluations (each bounded by config.timeout)
     SpfEvaluator(const SpfEvaluator&) = delete;
     SpfEvaluator& operator=(const SpfEvaluator&) = delete;
 
-    // MAIL FROM identity, or HELO when sender is empty (RFC 7208 §2.4). Completes
-    // on the caller's executor. Cancelling the caller makes the running evaluation
-    // end at its next DNS step with temperror.
+    // MAIL FROM identity, or HELO when sender is empty (RFC 7208 §2.4), on the
+    // caller's executor. Cancelling the caller cancels the query in flight: the
+    // evaluation ends at once with temperror.
     boost::asio::awaitable<SpfVerdict> evaluate(SpfRequest request);
 
-    // The same, blocking the calling thread; must not be called on an Asio worker.
+    // The same on an io_context of its own, blocking the calling thread (tests,
+    // bench); must not be called on an Asio worker.
     SpfVerdict evaluate_blocking(const SpfRequest& request);
 
     const SpfCounters& counters() const noexcept { return counters_; }
     const SpfConfig& config() const noexcept { return config_; }
 
-    struct Evaluation;  // per-check state shared with the DNS bridge (spf_evaluator.cpp)
-
 private:
-    friend struct SpfBridge;
-    // One blocking query for libspf2; nullopt: not asked (deadline, cancel, cap).
-    std::optional<dns::Answer> ask(Evaluation& state, const char* domain, dns::RecordType type);
-    SpfVerdict run(const SpfRequest& request, Evaluation& state);
-    void count(const SpfVerdict& verdict);
+    struct Limits {  // which of our limits ended the evaluation
+        bool deadline = false, query_cap = false, void_lookups = false;
+    };
+    void count(const SpfVerdict& verdict, Limits hit);
 
     dns::Resolver& resolver_;
     SpfConfig config_;
     SpfCounters counters_;
-    boost::asio::io_context dns_io_;  // where queries are spawned and answered
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> dns_work_;
-    std::thread dns_thread_;
-    boost::asio::thread_pool pool_;   // where libspf2 runs (and blocks)
 };
 
 }  // namespace mxgate::filters::spf

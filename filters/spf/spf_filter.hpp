@@ -23,7 +23,7 @@ namespace mxgate::filters::spf {
 
 class SpfFilter final : public Filter {
 public:
-    // Builds its own evaluator (and thread pool); `resolver` must outlive the filter.
+    // Builds its own evaluator; `resolver` must outlive the filter.
     SpfFilter(std::shared_ptr<const SpfConfig> config, dns::Resolver& resolver);
 
     std::string_view name() const noexcept override { return "spf"; }

@@ -30,7 +30,6 @@ auto settings_fields(const SpfConfig*) {
     using settings::field;
     return std::tuple{
         field<&SpfConfig::timeout>(settings::duration(100ms, 5min)),
-        field<&SpfConfig::threads>(settings::number(1, 64)),
         field<&SpfConfig::receiver>(settings::hostname()),
         // RFC 7208 §4.6.4 fixes 10 and 2; raising them only helps broken records.
         field<&SpfConfig::max_dns_mechanisms>(settings::number(1, 100)),

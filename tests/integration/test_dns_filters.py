@@ -6,9 +6,9 @@ Clients come from 127.0.0.1, which is NOT a trusted network here (trusted client
 filters), so the DNSBL query for the client is 1.0.0.127.<zone>. Because that address is fixed,
 each test starts its own nsd + mxgate with the zone data it needs.
 
-libspf2 answers "pass" for every loopback client, so the SPF tests first name another client
-with XCLIENT ADDR=192.0.2.10 (loopback is in xclient_networks here), the address the SPF
-records authorize.
+The SPF tests here name their client with XCLIENT ADDR=192.0.2.10 (loopback is in
+xclient_networks here), the address the SPF records authorize, so they also cover SPF of a
+client named by a front-end. test_spf.py checks SPF of clients on their own loopback addresses.
 
 libunbound answers the RFC 6761 name "test." itself (NXDOMAIN) unless it is a transparent local
 zone, hence `dns.transparent_local_zones: [test]` in every config. It also answers

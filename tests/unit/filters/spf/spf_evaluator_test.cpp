@@ -1,6 +1,7 @@
-// SpfEvaluator over a scripted resolver: the libspf2 DNS bridge (record types,
-// status -> herrno), the identities, our limits (deadline, void lookups, query
-// cap), and that evaluate() resumes the caller on its own executor.
+// SpfEvaluator over a scripted resolver: each record type, the identities, our
+// limits (deadline, void lookups, query cap), concurrent lookups, and that
+// evaluate() resumes the caller on its own executor and stops when cancelled.
+// RFC 7208 conformance as a whole is the suite in tests/integration/native.
 #include "filters/spf/spf_evaluator.hpp"
 
 #include <gtest/gtest.h>
@@ -68,7 +69,7 @@ TEST_F(SpfEvaluatorTest, ResultsThroughEachRecordType) {
     EXPECT_EQ(check("2001:db8::25", "x.example.com", "alice@example.org").result, SpfResult::pass);   // include
     auto fail = check("203.0.113.99", "x.example.com", "alice@example.org");
     EXPECT_EQ(fail.result, SpfResult::fail);
-    EXPECT_FALSE(fail.explanation.empty());  // libspf2's default explanation
+    EXPECT_EQ(fail.explanation, "");  // no exp=: RFC 7208 §6.2 allows an empty one
     EXPECT_EQ(check("203.0.113.99", "x", "bob@soft.example.org").result, SpfResult::softfail);
     EXPECT_EQ(check("203.0.113.99", "x", "bob@neutral.example.org").result, SpfResult::neutral);
     EXPECT_EQ(check("203.0.113.99", "x", "bob@other.example.org").result, SpfResult::none);
@@ -111,7 +112,7 @@ TEST_F(SpfEvaluatorTest, DeadlineEndsAHangingCheckWithTemperror) {
     dns_.hang("never.example.org");
     config_.timeout = 300ms;
     SpfEvaluator evaluator(dns_, config_);
-    auto verdict = evaluator.evaluate_blocking({asio::ip::make_address("192.0.2.9"), "x", "a@hang.example.org"});
+    auto verdict = evaluator.evaluate_blocking({asio::ip::make_address("192.0.2.9"), "x", test::mailbox("a@hang.example.org")});
     EXPECT_EQ(verdict.result, SpfResult::temperror);
     EXPECT_EQ(evaluator.counters().deadline_exceeded.load(), 1u) << "the deadline, not the DNS answer, ended it";
 }
@@ -135,10 +136,80 @@ TEST_F(SpfEvaluatorTest, QueryCapBoundsOneCheck) {
     dns_.add("many.example.org", RecordType::txt, {record + " -all"});
     config_.max_queries = 5;
     SpfEvaluator evaluator(dns_, config_);
-    auto verdict = evaluator.evaluate_blocking({asio::ip::make_address("192.0.2.77"), "x", "a@many.example.org"});
-    EXPECT_EQ(verdict.result, SpfResult::temperror);
-    EXPECT_EQ(verdict.dns_queries, 6);  // the 6th was refused
+    auto verdict = evaluator.evaluate_blocking({asio::ip::make_address("192.0.2.77"), "x", test::mailbox("a@many.example.org")});
+    // Our cap extends RFC 7208 §4.6.4's limits, whose breach is a permerror.
+    EXPECT_EQ(verdict.result, SpfResult::permerror);
+    EXPECT_EQ(verdict.dns_queries, 5);  // the 6th was never asked
+    EXPECT_EQ(dns_.asked(), 5);
     EXPECT_EQ(evaluator.counters().query_cap.load(), 1u);
+}
+
+TEST_F(SpfEvaluatorTest, LoopbackClientsAreEvaluatedLikeAnyOther) {
+    // libspf2 answered "pass" for 127.0.0.0/8 without asking DNS (issue 10).
+    dns_.add("loop.example.org", RecordType::txt, {"v=spf1 ip4:127.0.10.1 -all"});
+    EXPECT_EQ(check("127.0.10.1", "x", "a@loop.example.org").result, SpfResult::pass);
+    EXPECT_EQ(check("127.0.0.1", "x", "a@loop.example.org").result, SpfResult::fail);
+    EXPECT_EQ(check("::1", "x", "a@loop.example.org").result, SpfResult::fail);
+    EXPECT_EQ(check("127.0.0.1", "x", "a@example.org").result, SpfResult::fail);
+}
+
+TEST_F(SpfEvaluatorTest, MxNamesAreAskedAtOnceAndAMatchEndsTheWait) {
+    // Two MX names whose server never answers, then the client's: asked one by
+    // one the check would hang on the first; asked together, the third matches.
+    dns_.add("multi.example.org", RecordType::txt, {"v=spf1 mx -all"});
+    dns_.add("multi.example.org", RecordType::mx, {"10 dead1.example.org", "20 dead2.example.org", "30 good.example.org"});
+    dns_.hang("dead1.example.org");
+    dns_.hang("dead2.example.org");
+    dns_.add("good.example.org", RecordType::a, {"198.51.100.9"});
+    config_.timeout = 24h;  // only the match can end the wait within the test
+    auto verdict = check("198.51.100.9", "x", "a@multi.example.org");
+    EXPECT_EQ(verdict.result, SpfResult::pass);
+    EXPECT_EQ(verdict.dns_queries, 5);  // TXT, MX and the three A lookups
+}
+
+TEST_F(SpfEvaluatorTest, LimitsCountAcrossTheWholeEvaluation) {
+    // RFC 7208 §4.6.4: ten DNS-querying terms in all, includes and redirects too.
+    for (int i = 0; i < 11; ++i)
+        dns_.add("n" + std::to_string(i) + ".example.org", RecordType::txt,
+                 {"v=spf1 include:n" + std::to_string(i + 1) + ".example.org -all"});
+    dns_.add("n11.example.org", RecordType::txt, {"v=spf1 +all"});
+    auto eleven = check("192.0.2.9", "x", "a@n0.example.org");
+    EXPECT_EQ(eleven.result, SpfResult::permerror);
+    EXPECT_NE(eleven.problem.find("10 DNS-querying terms"), std::string::npos) << eleven.problem;
+    EXPECT_EQ(check("192.0.2.9", "x", "a@n1.example.org").result, SpfResult::pass);  // exactly ten
+
+    // More than ten MX names: permerror; more than ten PTR names: the rest ignored.
+    std::vector<std::string> mx, ptr;
+    for (int i = 0; i < 11; ++i) {
+        mx.push_back(std::to_string(i) + " m" + std::to_string(i) + ".example.org");
+        ptr.push_back("p" + std::to_string(i) + ".ptrs.example.org");
+        dns_.add("p" + std::to_string(i) + ".ptrs.example.org", RecordType::a, {"198.51.100.44"});
+    }
+    dns_.add("mxs.example.org", RecordType::txt, {"v=spf1 mx ?all"});
+    dns_.add("mxs.example.org", RecordType::mx, mx);
+    EXPECT_EQ(check("198.51.100.44", "x", "a@mxs.example.org").result, SpfResult::permerror);
+    dns_.add("44.100.51.198.in-addr.arpa", RecordType::ptr, ptr);
+    dns_.add("ptrs.example.org", RecordType::txt, {"v=spf1 ptr -all"});
+    auto ptrs = check("198.51.100.44", "x", "a@ptrs.example.org");
+    EXPECT_EQ(ptrs.result, SpfResult::pass);
+    EXPECT_EQ(ptrs.dns_queries, 1 + 1 + 10);  // TXT, PTR, the A lookups of ten names, not the eleventh
+}
+
+TEST_F(SpfEvaluatorTest, ExplanationComesFromTheDecidingRecord) {
+    // §6.2: a redirect's exp= replaces ours; an include's is never used.
+    dns_.add("red.example.org", RecordType::txt, {"v=spf1 redirect=target.example.org exp=ours.example.org"});
+    dns_.add("target.example.org", RecordType::txt, {"v=spf1 -all exp=theirs.example.org"});
+    dns_.add("ours.example.org", RecordType::txt, {"ours"});
+    dns_.add("theirs.example.org", RecordType::txt, {"%{i} is not allowed by %{d} for %{s}"});
+    EXPECT_EQ(check("192.0.2.9", "x", "a@red.example.org").explanation,
+              "192.0.2.9 is not allowed by target.example.org for a@red.example.org");
+    dns_.add("inc2.example.org", RecordType::txt, {"v=spf1 include:target.example.org -all exp=ours.example.org"});
+    dns_.add("target2.example.org", RecordType::txt, {"v=spf1 +all exp=theirs.example.org"});
+    EXPECT_EQ(check("192.0.2.9", "x", "a@inc2.example.org").explanation, "ours");
+    dns_.add("badexp.example.org", RecordType::txt, {"v=spf1 -all exp=nowhere.example.org"});
+    auto none = check("192.0.2.9", "x", "a@badexp.example.org");
+    EXPECT_EQ(none.result, SpfResult::fail);
+    EXPECT_EQ(none.explanation, "");  // no TXT there: as if there were no exp=
 }
 
 TEST_F(SpfEvaluatorTest, EvaluateResumesOnTheCallersExecutor) {
@@ -149,7 +220,7 @@ TEST_F(SpfEvaluatorTest, EvaluateResumesOnTheCallersExecutor) {
     // A named lambda: its captures must outlive the coroutine.
     // The request is a named variable: GCC 12 mis-copies a braced temporary
     // passed by value to a coroutine inside co_await.
-    SpfRequest request{asio::ip::make_address("192.0.2.9"), "x", "alice@example.org"};
+    SpfRequest request{asio::ip::make_address("192.0.2.9"), "x", test::mailbox("alice@example.org")};
     auto body = [&]() -> asio::awaitable<void> {
         verdict = co_await evaluator.evaluate(request);
         resumed_on = std::this_thread::get_id();
@@ -169,7 +240,7 @@ TEST_F(SpfEvaluatorTest, CancelledCallerEndsTheCheckPromptly) {
     SpfEvaluator evaluator(dns_, config_);
     asio::io_context io;
     bool timer_won = false;
-    SpfRequest request{asio::ip::make_address("192.0.2.9"), "x", "a@hang.example.org"};
+    SpfRequest request{asio::ip::make_address("192.0.2.9"), "x", test::mailbox("a@hang.example.org")};
     auto body = [&]() -> asio::awaitable<void> {
         asio::steady_timer timer(io, 200ms);
         auto which = co_await (evaluator.evaluate(request) ||

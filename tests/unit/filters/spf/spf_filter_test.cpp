@@ -25,7 +25,8 @@ using mxgate::test::attr;
 class SpfFilterTest : public ::testing::Test {
 protected:
     SpfFilterTest() {
-        dns_.add("example.org", RecordType::txt, {"v=spf1 ip4:192.0.2.0/24 -all"});
+        dns_.add("example.org", RecordType::txt, {"v=spf1 ip4:192.0.2.0/24 -all exp=why.example.org"});
+        dns_.add("why.example.org", RecordType::txt, {"%{i} is not one of %{d}'s servers"});
         dns_.add("mail.example.org", RecordType::txt, {"v=spf1 ip4:192.0.2.0/24 -all"});
         dns_.fail("broken.example.org", RecordType::txt, dns::Status::servfail);
         config_.receiver = "mx.example.net";
@@ -101,9 +102,17 @@ TEST_F(SpfFilterTest, FailRejectsWith550_5_7_23) {
     auto f = inspect(core::Stage::mail_from, "203.0.113.1", "mail.example.org", "a@example.org").at(0);
     EXPECT_EQ(f.outcome, core::Outcome::fail);
     EXPECT_EQ(attr(f, "action"), "reject");
-    EXPECT_EQ(attr(f, "reply").rfind("550 5.7.23 SPF validation failed; example.org explains: ", 0), 0u)
-        << attr(f, "reply");
-    EXPECT_NE(attr(f, "explanation"), "");
+    EXPECT_EQ(attr(f, "reply"),
+              "550 5.7.23 SPF validation failed; example.org explains: 203.0.113.1 is not one of example.org's servers");
+    EXPECT_EQ(attr(f, "explanation"), "203.0.113.1 is not one of example.org's servers");
+}
+
+TEST_F(SpfFilterTest, FailWithoutExplanationSaysOnlyOurText) {
+    // RFC 7208 §6.2 lets a verifier give an empty explanation when there is no exp=.
+    auto f = inspect(core::Stage::mail_from, "203.0.113.1", "x.example.org", "a@mail.example.org").at(0);
+    EXPECT_EQ(f.outcome, core::Outcome::fail);
+    EXPECT_EQ(attr(f, "reply"), "550 5.7.23 SPF validation failed");
+    EXPECT_EQ(attr(f, "explanation"), "");
 }
 
 TEST_F(SpfFilterTest, TemperrorTempfailsWith451_4_7_24) {

@@ -191,7 +191,6 @@ TEST(ConfigFilters, SpfAndDnsblDecodeEveryKey) {
                            "  spf:\n"
                            "    enabled: true\n"
                            "    timeout: 3s\n"
-                           "    threads: 4\n"
                            "    receiver: spf.example.net\n"
                            "    skip_trusted: false\n"
                            "    max_dns_mechanisms: 12\n"
@@ -227,7 +226,6 @@ TEST(ConfigFilters, SpfAndDnsblDecodeEveryKey) {
     const auto& spf = f.get<filters::spf::SpfConfig>();
     EXPECT_TRUE(f.get<filters::spf::SpfConfig>().enabled);
     EXPECT_EQ(spf.timeout, std::chrono::seconds(3));
-    EXPECT_EQ(spf.threads, 4u);
     EXPECT_EQ(spf.receiver, "spf.example.net");
     EXPECT_FALSE(spf.skip_trusted);
     EXPECT_EQ(spf.max_dns_mechanisms, 12);
@@ -392,8 +390,10 @@ TEST(ConfigFiltersErrors, GreylistValues) {
 TEST(ConfigFiltersErrors, SpfValues) {
     expect_error(minimal + "filters: {spf: {on_fail: bounce}}\n",
                  "t.yaml:7:26: filters.spf.on_fail: expected one of proceed, tempfail, reject, got \"bounce\"");
-    expect_error(minimal + "filters: {spf: {threads: 0}}\n",
-                 "t.yaml:7:26: filters.spf.threads: expected a whole number from 1 to 64, got \"0\"");
+    expect_error(minimal + "filters: {spf: {max_queries: 0}}\n",
+                 "t.yaml:7:30: filters.spf.max_queries: expected a whole number from 1 to 1000, got \"0\"");
+    // The thread pool went with libspf2 (issue 10): an old config is told where the key is.
+    expect_error(minimal + "filters: {spf: {threads: 2}}\n", "t.yaml:7:17: unknown key 'threads' in filters.spf");
     expect_error(minimal + "filters: {spf: {receiver: \"not a host\"}}\n",
                  "t.yaml:7:27: filters.spf.receiver: expected a host name like \"mx.example.org\", got \"not a host\"");
 }
@@ -540,7 +540,7 @@ TEST(ConfigFiltersDump, NonDefaultValuesRoundTrip) {
                              "  rate_limit: {enabled: true, max_connections_per_window: 1000000000,"
                              " max_messages_per_window: 0, window: 24h, ipv4_prefix: 16, ipv6_prefix: 16,"
                              " fail_open: false}\n"
-                             "  spf: {enabled: true, timeout: 500ms, threads: 3, receiver: spf.example, skip_trusted: false,"
+                             "  spf: {enabled: true, timeout: 500ms, receiver: spf.example, skip_trusted: false,"
                              " max_void_lookups: 5, on_fail: tempfail, on_permerror: reject, on_softfail: reject}\n"
                              "  dnsbl: {enabled: true, reject_score: 0, skip_trusted: false,"
                              " lists: [{name: zen, zone: zen.example, codes: [\"127.0.0.2\"], weight: -3, timeout: 1500ms,"

@@ -1,4 +1,4 @@
-#include "filters/dnsbl/deadline_query.hpp"
+#include "filters/dns/deadline_query.hpp"
 
 #include <variant>
 
@@ -7,14 +7,14 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace mxgate::filters::dnsbl {
+namespace mxgate::filters::dns {
 
 namespace asio = boost::asio;
 
-asio::awaitable<dns::Answer> query_until(dns::Resolver& resolver, std::string name, dns::RecordType type,
-                                         Deadline deadline) {
+asio::awaitable<Answer> query_until(Resolver& resolver, std::string name, RecordType type,
+                                         QueryDeadline deadline) {
     using namespace asio::experimental::awaitable_operators;
-    if (std::chrono::steady_clock::now() >= deadline) co_return dns::Answer{dns::Status::timeout};
+    if (std::chrono::steady_clock::now() >= deadline) co_return Answer{Status::timeout};
     asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
     // Named operands: GCC 12 can destroy temporaries of a co_await expression twice.
     auto question = resolver.query(std::move(name), type);
@@ -22,7 +22,7 @@ asio::awaitable<dns::Answer> query_until(dns::Resolver& resolver, std::string na
     auto either = std::move(question) || std::move(budget);
     auto first = co_await std::move(either);
     if (first.index() == 0) co_return std::get<0>(std::move(first));
-    co_return dns::Answer{dns::Status::timeout};  // the query was cancelled by the || operator
+    co_return Answer{Status::timeout};  // the query was cancelled by the || operator
 }
 
-}  // namespace mxgate::filters::dnsbl
+}  // namespace mxgate::filters::dns
