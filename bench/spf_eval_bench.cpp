@@ -108,16 +108,21 @@ int main(int argc, char** argv) {
                      std::string(spf::to_string(warm.last.result)).c_str(), warm.last.problem.c_str());
         return 1;
     }
+    const auto& dns_counters = created.resolver->counters();
+    const std::uint64_t asked_before = dns_counters.queries, hits_before = dns_counters.cache_hits;
     const double cpu_before = cpu_seconds();
     const auto start = Clock::now();
     const Outcome timed = run(io, evaluator, request, std::chrono::duration_cast<Clock::duration>(
                                                           std::chrono::duration<double>(seconds)));
     const double wall = std::chrono::duration<double>(Clock::now() - start).count();
     const double cpu = cpu_seconds() - cpu_before;
-    std::printf("spf_eval evaluations=%llu seconds=%.2f result=%s dns_queries=%d per_second=%.0f "
-                "per_cpu_second=%.0f cpu_us_each=%.1f\n",
+    // Questions that missed the resolver's front cache went to libunbound (another thread).
+    std::printf("spf_eval evaluations=%llu seconds=%.2f result=%s dns_queries=%d cache_hits=%llu "
+                "unbound_queries=%llu per_second=%.0f per_cpu_second=%.0f cpu_us_each=%.1f\n",
                 static_cast<unsigned long long>(timed.evaluations), wall,
                 std::string(spf::to_string(timed.last.result)).c_str(), timed.last.dns_queries,
+                static_cast<unsigned long long>(dns_counters.cache_hits - hits_before),
+                static_cast<unsigned long long>(dns_counters.queries - asked_before),
                 timed.evaluations / wall, cpu > 0 ? timed.evaluations / cpu : 0.0,
                 timed.evaluations > 0 ? cpu * 1e6 / timed.evaluations : 0.0);
     return timed.last.result == spf::SpfResult::pass ? 0 : 1;
