@@ -15,6 +15,8 @@ seconds=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # The targets tests/fuzz/CMakeLists.txt defines (it writes the list at configure time).
 mapfile -t targets < "$build_dir/tests/fuzz/targets.txt"
+# The SPF targets get tokens of SPF records; the others, SMTP's.
+dictionary_of() { if [[ $1 == spf_* ]]; then echo "$here/spf.dict"; else echo "$here/smtp.dict"; fi; }
 
 cmake --build "$build_dir" --target "${targets[@]}" --parallel "${MXGATE_FUZZ_JOBS:-2}"
 
@@ -31,7 +33,7 @@ for target in "${targets[@]}"; do
   echo "== $target: ${seconds}s"
   if "$binary" "$corpus" \
       -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-      -dict="$here/smtp.dict" -artifact_prefix="$artifacts/" -print_final_stats=1 \
+      -dict="$(dictionary_of "$target")" -artifact_prefix="$artifacts/" -print_final_stats=1 \
       >"$work/$target.log" 2>&1; then
     grep -E '^(Done|stat::number_of_executed_units)' "$work/$target.log" || true
   else
