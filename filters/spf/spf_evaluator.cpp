@@ -198,7 +198,7 @@ private:
     std::string problem_;
 };
 
-// A query may go out: within the deadline, the query cap and not cancelled.
+// A query may go out: within the deadline and the query cap (counted here).
 bool Check::may_ask() {
     if (Clock::now() >= deadline_) {
         deadline_hit_ = true;
