@@ -65,33 +65,49 @@ asio::awaitable<void> wait_for_filters(StageRun& run) {
 
 }  // namespace
 
-asio::awaitable<std::vector<core::Finding>> Chain::run(core::Stage stage, const TransactionView& view) const {
+MessageFeed Chain::begin_message(const TransactionView& view, const asio::any_io_executor& executor) const {
+    MessageFeed feed;
+    for (const auto& filter : filters_)
+        if (auto inspector = filter->inspect_message(view, executor)) feed.add(*filter, std::move(inspector));
+    return feed;
+}
+
+asio::awaitable<std::vector<core::Finding>> Chain::run(core::Stage stage, const TransactionView& view,
+                                                       MessageFeed* feed) const {
     std::vector<Filter*> active;
     for (const auto& filter : filters_)
         if (filter->runs_at(stage)) active.push_back(filter.get());
+    if (feed && feed->empty()) feed = nullptr;
     std::vector<core::Finding> findings;
-    if (active.empty()) co_return findings;
-    auto run = std::make_shared<StageRun>(co_await asio::this_coro::executor, active.size());
+    if (active.empty() && !feed) co_return findings;
+    // The message's inspectors are one more task, after the filters (index active.size()).
+    const std::size_t tasks = active.size() + (feed ? 1 : 0);
+    auto run = std::make_shared<StageRun>(co_await asio::this_coro::executor, tasks);
     run->wake.expires_after(stage_timeout_);
-    for (std::size_t i = 0; i < active.size(); ++i) {
+    for (std::size_t i = 0; i < tasks; ++i) {
         auto finished = [run, i](std::exception_ptr error, std::vector<core::Finding> found) {
             run->errors[i] = std::move(error);
             run->results[i] = std::move(found);
             run->done[i] = true;
             if (--run->pending == 0) run->wake.cancel();
         };
-        asio::co_spawn(run->wake.get_executor(), active[i]->inspect(stage, view),
+        auto task = i < active.size() ? active[i]->inspect(stage, view) : feed->finish(view);
+        asio::co_spawn(run->wake.get_executor(), std::move(task),
                        asio::bind_cancellation_slot(run->cancel[i].slot(), std::move(finished)));
     }
     co_await wait_for_filters(*run);
     const std::vector<bool> in_time = run->done;
+    // What the inspectors found by the deadline, taken before the cancellation below.
+    std::vector<core::Finding> feed_findings;
+    if (feed && !in_time.back()) feed_findings = feed->at_deadline();
     if (run->pending > 0) {
         // Over the stage deadline: cancel the stragglers and wait for them to
         // unwind, so none still reads `view` or its filter after we return.
-        for (std::size_t i = 0; i < active.size(); ++i) {
+        for (std::size_t i = 0; i < tasks; ++i) {
             if (in_time[i]) continue;
             ++counters_->stage_timeouts;
-            log::warn(log::Line("filter_timeout").add("session", view.session_id).add("filter", active[i]->name())
+            log::warn(log::Line("filter_timeout").add("session", view.session_id)
+                          .add("filter", i < active.size() ? active[i]->name() : std::string_view("message_inspectors"))
                           .add("stage", to_string(stage))
                           .add("timeout_ms", static_cast<long long>(stage_timeout_.count())));
             run->cancel[i].emit(asio::cancellation_type::terminal);
@@ -107,6 +123,10 @@ asio::awaitable<std::vector<core::Finding>> Chain::run(core::Stage stage, const 
         else
             append(findings, std::move(run->results[i]));
     }
+    if (feed && in_time.back())
+        append(findings, run->errors.back() ? feed->at_deadline() : std::move(run->results.back()));
+    else if (feed)
+        append(findings, std::move(feed_findings));
     co_return findings;
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "filters/filter.hpp"
+#include "filters/message_feed.hpp"
 
 namespace mxgate::filters {
 
@@ -30,9 +31,15 @@ public:
 
     // True when no filter runs at `stage`: the session skips the stage entirely.
     bool idle_at(core::Stage stage) const;
+    // The inspectors of the content filters for the message about to arrive
+    // (empty when none reads it): the session feeds them, run() finishes them.
+    MessageFeed begin_message(const TransactionView& view, const boost::asio::any_io_executor& executor) const;
     // Completes by stage_timeout plus the time cancelled filters take to notice
     // (their waits - DNS, timers, the SPF evaluator - end at once when cancelled).
-    boost::asio::awaitable<std::vector<core::Finding>> run(core::Stage stage, const TransactionView& view) const;
+    // At end_of_data, `feed` (may be null) is finished alongside the filters,
+    // under the same deadline, and its findings come after theirs.
+    boost::asio::awaitable<std::vector<core::Finding>> run(core::Stage stage, const TransactionView& view,
+                                                           MessageFeed* feed = nullptr) const;
     const ChainCounters& counters() const noexcept { return *counters_; }
 
 private:

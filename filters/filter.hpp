@@ -9,12 +9,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 
@@ -41,6 +43,31 @@ struct TransactionView {
     const std::vector<core::Finding>* findings = nullptr;
 };
 
+// The end-of-DATA seam (issue 11): a filter that reads the message content gets
+// it through a MessageInspector, one per message, fed by the session as the
+// message arrives, so nothing reads a message twice (DKIM hashes the body while
+// it streams). What it is fed is the message as the client sent it: unstuffed
+// (transparency dots removed; DATA and BDAT give the same bytes), CRLF line
+// endings, without anything mxgate prepends. Feeding never blocks and never fails
+// (an inspector records what it cannot use and reports it in finish()).
+class MessageInspector {
+public:
+    virtual ~MessageInspector() = default;
+    // One header field, whole and in order: "Name: value\r\n" with its
+    // continuation lines, exactly as received.
+    virtual void header_field(std::string_view field) = 0;
+    // The header section ended: its empty line was read, or the message ended
+    // without one (then no body() follows).
+    virtual void end_of_header() = 0;
+    // Body bytes after the empty line, in order, split anywhere.
+    virtual void body(std::string_view chunk) = 0;
+    // The message is complete: the findings. May wait (DNS lookups started while
+    // the message streamed); must end soon when cancelled. `view.findings` holds
+    // the transaction's findings so far, including those of the inspectors of
+    // filters earlier in the registry (DMARC reads SPF's and DKIM's).
+    virtual boost::asio::awaitable<std::vector<core::Finding>> finish(const TransactionView& view) = 0;
+};
+
 class Filter {
 public:
     virtual ~Filter() = default;
@@ -48,6 +75,15 @@ public:
     virtual bool runs_at(core::Stage stage) const noexcept = 0;
     // Must end soon when cancelled (the chain waits for a cancelled filter to unwind).
     virtual boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) = 0;
+
+    // A content filter returns an inspector for the message about to arrive (after
+    // DATA or the first BDAT), running on the session's `executor`, where it may
+    // start lookups early (DKIM keys once the signatures are read); nullptr when
+    // it has nothing to read in this message. Not a content filter: nullptr.
+    virtual std::unique_ptr<MessageInspector> inspect_message(const TransactionView&,
+                                                              const boost::asio::any_io_executor&) {
+        return nullptr;
+    }
 
     // What to report when the stage deadline cut inspect() off: a temperror with
     // reason "timeout". This default states no action, so policy fails closed; a

@@ -159,6 +159,17 @@ struct Logging {                 // yaml: logging:
 };
 BOOST_DESCRIBE_STRUCT(Logging, (), (level, format))
 
+// Where a message waits for the end-of-data verdict when a content filter reads
+// it (issue 11): in memory up to memory_limit, beyond that in an unlinked file
+// (O_TMPFILE) in directory. Unused when no content filter is enabled.
+struct Spool {                                 // yaml: spool:
+    std::string directory = "/var/tmp";        // must exist and allow O_TMPFILE (checked at load)
+    ByteSize memory_limit{256 * 1024};         // per message in flight
+
+    bool operator==(const Spool&) const = default;  // reload: what changed
+};
+BOOST_DESCRIBE_STRUCT(Spool, (), (directory, memory_limit))
+
 struct Config {
     std::string source;                        // file path, for messages
     Server server;
@@ -173,6 +184,7 @@ struct Config {
     std::map<std::string, std::string> domains; // served domain (lower case) -> backend name; "*" = any other (relay)
     std::map<std::string, Backend> backends;
     Logging logging;
+    Spool spool;
     filters::dns::DnsConfig dns;               // the one resolver every filter shares
     filters::state::StateConfig state;         // greylisting and rate-limit state: SQLite or Redis
     filters::FilterSettings filters;           // which filters run, with their settings

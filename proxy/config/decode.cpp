@@ -116,7 +116,7 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     }
     detail::MapReader m(root, "", r,
                         {"server", "listeners", "tls", "limits", "timeouts", "trusted_networks", "xclient_networks",
-                         "domains", "backends", "logging", "dns", "state", "filters"});
+                         "domains", "backends", "logging", "spool", "dns", "state", "filters"});
     if (!m.is_map()) return c;
     c.server = settings::decode_section<Server>(m.get("server"), "server", r);
     if (m.require("listeners")) c.listeners = detail::decode_listeners(m.get("listeners"), r);
@@ -128,6 +128,7 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     if (m.require("domains")) c.domains = detail::decode_domains(m.get("domains"), r);
     if (m.require("backends")) c.backends = detail::decode_backends(m.get("backends"), r);
     c.logging = settings::decode_section<Logging>(m.get("logging"), "logging", r);
+    c.spool = settings::decode_section<Spool>(m.get("spool"), "spool", r);
     c.dns = filters::dns::decode_dns_settings(m.get("dns"), r);
     c.state = filters::state::decode_state_settings(m.get("state"), r);
     c.filters = filters::decode_filter_settings(m.get("filters"), r);

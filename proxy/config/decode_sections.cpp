@@ -9,6 +9,7 @@
 
 #include "proxy/config/sections.hpp"
 #include "proxy/core/text.hpp"
+#include "proxy/session/spool.hpp"
 
 namespace mxgate::config::detail {
 
@@ -187,3 +188,14 @@ std::map<std::string, Backend> decode_backends(const YAML::Node& node, Reporter&
 }
 
 }  // namespace mxgate::config::detail
+
+namespace mxgate::config {
+
+void settings_check(Spool& spool, const settings::Section& section) {
+    if (!section.clean("directory")) return;
+    if (const std::string problem = session::spool_directory_problem(spool.directory); !problem.empty())
+        section.reporter().error(section.reporter().mark(section.path("directory")),
+                                 "spool.directory: " + problem);
+}
+
+}  // namespace mxgate::config

@@ -49,6 +49,7 @@ std::string dump_config(const Config& c) {
     w.end();
 
     settings::dump_section(w, "logging", c.logging);
+    settings::dump_section(w, "spool", c.spool);
 
     filters::dns::dump_dns_settings(w, c.dns);
     filters::state::dump_state_settings(w, c.state);

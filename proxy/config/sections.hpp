@@ -285,6 +285,18 @@ inline auto settings_fields(const Backend*) {
     };
 }
 
+inline auto settings_fields(const Spool*) {
+    using namespace settings;
+    return std::tuple{
+        field<&Spool::directory>(file_path()),
+        field<&Spool::memory_limit>(byte_size(ByteSize{0}, ByteSize{64ull << 20})),
+    };
+}
+
+// Checked at load, as the backends' paths are: a spool that cannot be written
+// would only show at the first big message, as a 451 for it.
+void settings_check(Spool& spool, const settings::Section& section);
+
 inline auto settings_fields(const Logging*) {
     using namespace settings;
     return std::tuple{

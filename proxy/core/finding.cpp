@@ -23,6 +23,7 @@ std::string_view to_string(Outcome outcome) {
         case Outcome::temperror: return "temperror";
         case Outcome::permerror: return "permerror";
         case Outcome::skipped: return "skipped";
+        case Outcome::policy: return "policy";
     }
     return "unknown";
 }

@@ -14,7 +14,9 @@ namespace mxgate::core {
 enum class Stage : std::uint8_t { connect, helo, mail_from, rcpt, end_of_data };
 std::string_view to_string(Stage stage);
 
-enum class Outcome : std::uint8_t { pass, fail, softfail, neutral, none, temperror, permerror, skipped };
+// policy: the check was made but its result is not acceptable to us (RFC 8601
+// §2.7.1: e.g. a DKIM signature with rsa-sha1 or a key under 1024 bits, RFC 8301).
+enum class Outcome : std::uint8_t { pass, fail, softfail, neutral, none, temperror, permerror, skipped, policy };
 std::string_view to_string(Outcome outcome);
 
 // One named fact; policy and the session read these. Attributes every filter may set:

@@ -155,6 +155,7 @@ asio::awaitable<void> Session::serve() {
             bdat_.reset();
             pending_header_.clear();
             header_filter_.reset();
+            held_.reset();
             if (draining_ && end_ == End::none) end_ = End::draining;
         }
     }
@@ -228,14 +229,7 @@ asio::awaitable<void> Session::perform(Step& step) {
     }
 }
 
-asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage stage) {
-    if (stage == core::Stage::helo) {
-        // Each greeting replaces what the last one found (so a HELO list's weight
-        // never counts twice); the connect stage's findings stay.
-        findings_.resize(connect_findings_end_);
-        session_findings_end_ = connect_findings_end_;
-    }
-    if (generation_->chain.idle_at(stage)) co_return std::nullopt;
+filters::TransactionView Session::view_for(core::Stage stage) const {
     filters::TransactionView view;
     view.session_id = client_.session_id;
     view.client_address = client_.address;
@@ -246,7 +240,19 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
     if (stage == core::Stage::rcpt) view.recipient = state_.pending_rcpt().address;
     view.recipients = &state_.recipients();
     view.findings = &findings_;  // untouched while the chain runs
-    auto findings = co_await generation_->chain.run(stage, view);
+    return view;
+}
+
+asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage stage, filters::MessageFeed* feed) {
+    if (stage == core::Stage::helo) {
+        // Each greeting replaces what the last one found (so a HELO list's weight
+        // never counts twice); the connect stage's findings stay.
+        findings_.resize(connect_findings_end_);
+        session_findings_end_ = connect_findings_end_;
+    }
+    if (generation_->chain.idle_at(stage) && (!feed || feed->empty())) co_return std::nullopt;
+    const filters::TransactionView view = view_for(stage);
+    auto findings = co_await generation_->chain.run(stage, view, feed);
     auto verdict = generation_->policy.decide(stage, findings);
     const bool session_stage = stage == core::Stage::connect || stage == core::Stage::helo;
     const auto at = session_stage ? findings_.begin() + static_cast<std::ptrdiff_t>(session_findings_end_)
@@ -300,8 +306,10 @@ asio::awaitable<Step> Session::do_rcpt() {
 }
 
 asio::awaitable<Step> Session::do_data() {
-    core::Reply ready = co_await transaction_->begin_data();
-    if (ready.code != 354) co_return state_.on_data_refused(std::move(ready));
+    if (!hold_message()) {  // streamed: the backend's 354 comes first
+        core::Reply ready = co_await transaction_->begin_data();
+        if (ready.code != 354) co_return state_.on_data_refused(std::move(ready));
+    }
     reply(make_reply(354, "", "End data with <CR><LF>.<CR><LF>"));
     // One deadline for the whole message (RFC 5321 §4.5.3.2.5-6 as a deadline).
     deadline_.expires_after(config_.timeouts.data);
@@ -342,6 +350,7 @@ asio::awaitable<core::Reply> Session::finish_message(const Reader& reader) {
         log::info(log::Line("content_refused").add("session", client_.session_id).add("reason", refusal->summary()));
         co_return *refusal;
     }
+    if (held_) co_return co_await deliver_held();
     if (auto verdict = co_await run_stage(core::Stage::end_of_data)) co_return verdict_reply(*verdict);
     co_await finish_content();  // also sends the trace headers of an empty message
     core::Reply answer = co_await transaction_->end_data();  // 451 if any write failed
@@ -356,7 +365,8 @@ asio::awaitable<Step> Session::do_bdat(const Step& command) {
     bool discard = step.action == Step::Action::bdat_discard;
     deadline_.expires_after(config_.timeouts.data);  // a chunk outside a message: its own bound
     if (!discard && !bdat_) {
-        core::Reply ready = co_await transaction_->begin_data();
+        core::Reply ready = make_reply(354, "", "");  // a held message needs no backend yet
+        if (!hold_message()) ready = co_await transaction_->begin_data();
         if (ready.code != 354) {
             discard = true;
             step = state_.on_message_done(std::move(ready));

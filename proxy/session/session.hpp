@@ -17,6 +17,7 @@
 #include "proxy/backend/backend.hpp"
 #include "proxy/generation.hpp"
 #include "proxy/session/deadline.hpp"
+#include "proxy/session/held_message.hpp"
 #include "proxy/session/input_buffer.hpp"
 #include "proxy/session/session_state.hpp"
 #include "proxy/smtp/data_reader.hpp"
@@ -56,14 +57,19 @@ private:
     boost::asio::awaitable<Step> do_bdat(const Step& command);
     boost::asio::awaitable<bool> do_starttls(const Step& step);
     boost::asio::awaitable<void> do_xclient(const Step& step);
-    boost::asio::awaitable<std::optional<policy::Verdict>> run_stage(core::Stage stage);
+    filters::TransactionView view_for(core::Stage stage) const;
+    boost::asio::awaitable<std::optional<policy::Verdict>> run_stage(core::Stage stage,
+                                                                     filters::MessageFeed* feed = nullptr);
+    bool hold_message();
     void begin_content();
     boost::asio::awaitable<bool> forward(std::string_view content);
     std::optional<core::Reply> refuse_header() const;
     boost::asio::awaitable<bool> finish_content();
-    boost::asio::awaitable<bool> write_content(std::string_view content);
+    boost::asio::awaitable<bool> write_content(std::string_view content);  // to the spool or the backend
+    boost::asio::awaitable<bool> send_to_backend(std::string_view content);
     template <class Reader>
     boost::asio::awaitable<core::Reply> finish_message(const Reader& reader);
+    boost::asio::awaitable<core::Reply> deliver_held();
     void say_goodbye(const core::Reply& reply);  // queue a last reply; flush() sends it
     void reply(const core::Reply& r) {
         if (r.code != 0) out_ += r.wire();  // code 0: nothing to say (the session is ending)
@@ -88,6 +94,9 @@ private:
     const config::Backend* transaction_backend_ = nullptr;
     std::optional<smtp::ChunkStuffer> bdat_;  // the message being received in BDAT chunks
     std::string pending_header_;   // trace headers, sent with the first content bytes
+    // The message being held for the end-of-data verdict (a content filter reads
+    // it); null when the content streams to the backend as it arrives.
+    std::unique_ptr<HeldMessage> held_;
     std::optional<smtp::HeaderFieldFilter> header_filter_;  // per message
     std::string filtered_;         // header_filter_'s output, reused
     std::string backend_reply_;    // the backend's answer to the message, for the log

@@ -1,5 +1,6 @@
 // The content of one message on its way to the backend: the trace headers
-// mxgate prepends and the removal of forged Authentication-Results fields.
+// mxgate prepends, the removal of forged Authentication-Results fields, and a
+// message held for its end-of-data verdict when a content filter reads it.
 // Part of Session (session.hpp); split from session.cpp to keep each file short.
 #include "proxy/session/session.hpp"
 
@@ -17,6 +18,7 @@ namespace {
 // An Authentication-Results field longer than this is dropped unread (RFC 8601
 // fields are short; a huge one is an attack on whoever parses it downstream).
 constexpr std::size_t max_held_header_field = 64 * 1024;
+constexpr std::size_t spool_read_size = 64 * 1024;  // one backend write per read
 
 }  // namespace
 
@@ -41,10 +43,22 @@ std::string Session::trace_headers() {
     return headers;
 }
 
-// The content of one message starts: its trace headers wait for the first bytes,
-// and forged Authentication-Results fields naming us are cut out on the way.
+// Whether this message is held for its verdict: when an enabled content filter
+// wants to read it. Then mxgate answers the 354 itself and the backend sees DATA
+// only after the verdict; otherwise the content streams as it arrives.
+bool Session::hold_message() {
+    filters::MessageFeed feed =
+        generation_->chain.begin_message(view_for(core::Stage::end_of_data), stream_.socket().get_executor());
+    if (feed.empty()) return false;
+    held_ = std::make_unique<HeldMessage>(std::move(feed), config_.spool, max_held_header_field);
+    return true;
+}
+
+// The content of one message starts: forged Authentication-Results fields naming
+// us are cut out on the way, and the trace headers wait for the first bytes (a
+// held message gets them at delivery, when every result is known).
 void Session::begin_content() {
-    pending_header_ = trace_headers();
+    if (!held_) pending_header_ = trace_headers();
     header_filter_.emplace(
         "authentication-results",
         [this](std::string_view field) { return filters::claims_authserv_id(field, config_.server.authserv_id); },
@@ -81,6 +95,11 @@ asio::awaitable<bool> Session::finish_content() {
 }
 
 asio::awaitable<bool> Session::write_content(std::string_view content) {
+    if (held_) co_return held_->add(content);
+    co_return co_await send_to_backend(content);
+}
+
+asio::awaitable<bool> Session::send_to_backend(std::string_view content) {
     if (!pending_header_.empty()) {
         // One write for the header and the first bytes: small messages go in one segment.
         pending_header_.append(content);
@@ -90,6 +109,41 @@ asio::awaitable<bool> Session::write_content(std::string_view content) {
     }
     if (content.empty()) co_return true;
     co_return co_await transaction_->write(content);
+}
+
+// A held message after its last byte: the content filters finish (the
+// end_of_data stage), and only a message that passes is sent to the backend,
+// with mxgate's fields first. A refused one never reaches it: the serve loop
+// resets the backend transaction, which never saw DATA.
+asio::awaitable<core::Reply> Session::deliver_held() {
+    co_await finish_content();
+    held_->finish();
+    Spool& spool = held_->spool();
+    if (spool.failed()) {
+        log::warn(log::Line("spool_failed").add("session", client_.session_id).add("error", spool.error()));
+        co_return core::make_reply(451, "4.3.0", "Error: cannot hold the message now, try again later");
+    }
+    if (auto verdict = co_await run_stage(core::Stage::end_of_data, &held_->feed()))
+        co_return core::make_reply(verdict->code, verdict->enhanced, verdict->text);
+    core::Reply ready = co_await transaction_->begin_data();
+    if (ready.code != 354) co_return ready;  // the backend's refusal (or 451 when it failed)
+    pending_header_ = trace_headers();
+    std::string buffer;
+    bool sent = true;
+    for (std::uint64_t offset = 0; sent && offset < spool.size();) {
+        const std::string_view part = spool.read(offset, spool_read_size, buffer);
+        if (part.empty()) break;  // a read error: end_data must not say 250 for less than the message
+        sent = co_await send_to_backend(part);
+        offset += part.size();
+    }
+    if (spool.failed()) {
+        log::warn(log::Line("spool_failed").add("session", client_.session_id).add("error", spool.error()));
+        co_return core::make_reply(451, "4.3.0", "Error: cannot hold the message now, try again later");
+    }
+    if (sent && !pending_header_.empty()) co_await send_to_backend({});  // an empty message: the fields alone
+    core::Reply answer = co_await transaction_->end_data();  // 451 if any write failed
+    backend_reply_ = answer.summary();
+    co_return answer;
 }
 
 }  // namespace mxgate::session

@@ -13,7 +13,8 @@ fi
 build_dir=$(cd "$1" && pwd)
 seconds=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-targets=(command_fuzz data_reader_fuzz reply_fuzz header_filter_fuzz rdata_fuzz spf_record_fuzz spf_macro_fuzz)
+targets=(command_fuzz data_reader_fuzz reply_fuzz header_filter_fuzz message_splitter_fuzz rdata_fuzz
+         spf_record_fuzz spf_macro_fuzz)
 # The SPF targets get tokens of SPF records; the others, SMTP's.
 dictionary_of() { if [[ $1 == spf_* ]]; then echo "$here/spf.dict"; else echo "$here/smtp.dict"; fi; }
 
