@@ -22,7 +22,7 @@ struct MacroFacts {
     std::string_view local_part;    // l
     std::string_view sender_domain; // o
     std::string_view domain;        // d: the current domain of check_host()
-    boost::asio::ip::address client;  // i, c, v; an IPv4-mapped IPv6 address counts as IPv4
+    boost::asio::ip::address client;  // i, c, v; the caller unmaps a v4-mapped IPv6 address (§5)
     std::string_view helo;          // h
     std::string_view receiver;      // r (explanations only)
     std::string_view validated_name = "unknown";  // p (§5.5 validated domain, or "unknown")

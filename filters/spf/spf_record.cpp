@@ -46,6 +46,9 @@ bool valid_toplabel(std::string_view label) {
 // "/" followed by 0 or a number without a leading zero, at most `max`.
 std::optional<int> cidr_length(std::string_view digits, int max) {
     if (digits.empty() || digits.size() > 3 || (digits.size() > 1 && digits.front() == '0')) return std::nullopt;
+    // Digits only: from_chars would take "-2", a shift by 34 bits in the matcher.
+    for (char c : digits)
+        if (!is_digit(c)) return std::nullopt;
     int value = 0;
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
     if (ec != std::errc() || end != digits.data() + digits.size() || value > max) return std::nullopt;

@@ -79,6 +79,9 @@ TEST(SpfRecord, SyntaxErrorsAnywhereArePermerrors) {
     refused("v=spf1 exists:example.org/24");
     refused("v=spf1 ip4:192.0.2.0/33");
     refused("v=spf1 ip4:192.0.2.0/032");   // no leading zero
+    refused("v=spf1 ip4:192.0.2.0/-2");    // found by spf_record_fuzz: from_chars took the sign
+    refused("v=spf1 ip6:2001:db8::/-2");
+    refused("v=spf1 a/-0");
     refused("v=spf1 ip4:192.0.2");
     refused("v=spf1 ip4:192.0.2.01");
     refused("v=spf1 ip6:2001:db8::/129");
