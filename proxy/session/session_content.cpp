@@ -123,8 +123,8 @@ asio::awaitable<core::Reply> Session::deliver_held() {
         log::warn(log::Line("spool_failed").add("session", client_.session_id).add("error", spool.error()));
         co_return core::make_reply(451, "4.3.0", "Error: cannot hold the message now, try again later");
     }
-    if (auto verdict = co_await run_stage(core::Stage::end_of_data, &held_->feed()))
-        co_return core::make_reply(verdict->code, verdict->enhanced, verdict->text);
+    const auto verdict = co_await run_stage(core::Stage::end_of_data, &held_->feed());
+    if (verdict) co_return core::make_reply(verdict->code, verdict->enhanced, verdict->text);
     core::Reply ready = co_await transaction_->begin_data();
     if (ready.code != 354) co_return ready;  // the backend's refusal (or 451 when it failed)
     pending_header_ = trace_headers();
