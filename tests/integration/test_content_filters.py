@@ -54,34 +54,35 @@ def ed25519_key(name: str) -> tuple[bytes, str]:
     return base64.b64encode(bytes(seed)), base64.b64encode(bytes(seed.verify_key)).decode("ascii")
 
 
-# selector._domainkey.domain -> (key type, the key pair's name). "wrong" publishes another key
-# than the one that signs under it.
-SELECTORS = {("rsa", "aligned.test"): ("rsa", "aligned"), ("ed", "aligned.test"): ("ed25519", "ed"),
-             ("wrong", "aligned.test"): ("rsa", "published-not-signing")}
+SIGNER = "aligned.test"   # d= of every signature
+# selector -> (key type, name of the key published at <selector>._domainkey.aligned.test, name of
+# the key that signs). "wrong" signs with another key than the one it publishes.
+SELECTORS = {"rsa": ("rsa", "rsa", "rsa"), "ed": ("ed25519", "ed", "ed"), "wrong": ("rsa", "published", "signing")}
 
 
-def public_record(selector: str, domain: str) -> str:
-    kind, key_name = SELECTORS[(selector, domain)]
-    public = (rsa_key if kind == "rsa" else ed25519_key)(key_name)[1]
-    return f"v=DKIM1; k={kind}; p={public}"
+def key_pair(kind: str, name: str) -> tuple[bytes, str]:
+    return (rsa_key if kind == "rsa" else ed25519_key)(name)
 
 
-def sign(message: bytes, selector: str, domain: str = "aligned.test") -> bytes:
-    """The message with a new relaxed/relaxed DKIM-Signature field on top."""
-    kind, key_name = SELECTORS[(selector, domain)]
-    if selector == "wrong":
-        key_name = "signing-not-published"
-    private = (rsa_key if kind == "rsa" else ed25519_key)(key_name)[0]
+def public_record(selector: str) -> str:
+    kind, published, _ = SELECTORS[selector]
+    return f"v=DKIM1; k={kind}; p={key_pair(kind, published)[1]}"
+
+
+def sign(message: bytes, selector: str) -> bytes:
+    """The message with a new relaxed/relaxed DKIM-Signature field of d=aligned.test on top."""
+    kind, _, signing = SELECTORS[selector]
     algorithm = b"rsa-sha256" if kind == "rsa" else b"ed25519-sha256"
-    return dkim.sign(message, selector.encode(), domain.encode(), private, canonicalize=(b"relaxed", b"relaxed"),
-                     signature_algorithm=algorithm, include_headers=SIGNED_FIELDS) + message
+    return dkim.sign(message, selector.encode(), SIGNER.encode(), key_pair(kind, signing)[0],
+                     canonicalize=(b"relaxed", b"relaxed"), signature_algorithm=algorithm,
+                     include_headers=SIGNED_FIELDS) + message
 
 
 def zones() -> dict[str, str]:
     spf = f"@ TXT {txt('v=spf1 ip4:127.0.11.0/24 -all')}"
     records = {
         "aligned.test": [spf, f"_dmarc TXT {txt('v=DMARC1; p=reject')}",
-                         *(f"{sel}._domainkey TXT {txt(public_record(sel, dom))}" for sel, dom in SELECTORS)],
+                         *(f"{sel}._domainkey TXT {txt(public_record(sel))}" for sel in SELECTORS)],
         "reject.test": [f"_dmarc TXT {txt('v=DMARC1; p=reject')}"],
         "lax.test": [f"_dmarc TXT {txt('v=DMARC1; p=none')}"],
         "quarantine.test": [f"_dmarc TXT {txt('v=DMARC1; p=quarantine')}"],
@@ -111,7 +112,7 @@ def big_body(size: int) -> bytes:
 def dns_lookup(name: bytes, timeout: int = 5) -> bytes | None:
     """python3-dkim's dnsfunc on the sink side: the same records nsd serves."""
     selector, _, domain = name.decode().rstrip(".").partition("._domainkey.")
-    return public_record(selector, domain).encode() if (selector, domain) in SELECTORS else None
+    return public_record(selector).encode() if domain == SIGNER and selector in SELECTORS else None
 
 
 def dkim_verifies(delivered_lf: bytes, index: int = 0) -> bool:
@@ -130,18 +131,19 @@ def auth_results(delivered_lf: bytes) -> list[str]:
 
 
 class ContentGateway(MxgateTestCase):
-    def gateway(self, *, spool: dict | None = None, dmarc: dict | None = None):
+    def gateway(self, *, spool: dict | None = None, log_level: str = "info"):
         """nsd serving zones(), smtp-sink, and mxgate with SPF, DKIM and DMARC on. (mxgate, sink)."""
         self.nsd = self.start_nsd(zones())
         self.sink = self.start_sink()
         extra = {"dns": {"servers": [self.nsd.server], "timeout": "5s", "transparent_local_zones": ["test"]},
                  "filters": {"spf": {"enabled": True}, "dkim": {"enabled": True},
-                             "dmarc": {"enabled": True, **(dmarc or {})}}}
+                             "dmarc": {"enabled": True}}}
         if spool:
             extra["spool"] = spool
         self.mx = self.start_mxgate(mxgate_config(domains={"example.org": "sink"},
                                                   backends={"sink": smtp_backend(self.sink.address)},
-                                                  trusted_networks=("10.99.0.0/16",), extra=extra))
+                                                  trusted_networks=("10.99.0.0/16",), logging={"level": log_level},
+                                                  extra=extra))
         return self.mx, self.sink
 
     def send(self, content: bytes, *, source: str = client(1), sender: str = SENDER, bdat: int = 0) -> Reply:
@@ -240,13 +242,15 @@ class Dkim(ContentGateway):
 class Dmarc(ContentGateway):
     def test_reject_policy_unaligned_is_refused_before_backend_data(self):
         # SPF passes for aligned.test, which is not reject.test's organizational domain; no DKIM.
-        self.gateway()
+        self.gateway(log_level="debug")   # debug: the backend commands are logged
         reply = self.send(message("boss@reject.test", subject="spoofed"))
         self.assertReply(reply, "550 5.7.1")
         self.assertIn("reject.test", reply.text)
         self.mx.wait_log("verdict", stage="end_of_data", rule="filter.dmarc", code="550")
         self.mx.wait_log("transaction", reply="550 5.7.1 DMARC policy of reject.test refuses this message",
                          backend_reply="none")
+        self.mx.wait_log("backend_send", command="RSET")
+        self.assertEqual(self.mx.log_lines("backend_send", command="DATA"), [])
         # The backend had MAIL and RCPT (sent with the RCPT), then the reset instead of DATA.
         wait_for(lambda: self.sink.commands()[-3:] == [f"MAIL FROM:<{SENDER}>", f"RCPT TO:<{RCPT}>", "RSET"],
                  what="MAIL, RCPT, RSET at the backend", details=self.sink.describe)
