@@ -335,6 +335,21 @@ class Content(ContentGateway):
         self.assertReply(reply, "550 5.6.0")
         self.assertNothingDelivered()
 
+    def test_header_field_too_long_for_the_inspectors_is_refused(self):
+        # The inspectors never see a field over 64 KiB (MessageSplitter), so they would judge
+        # another message than the backend gets: a hidden From: would let DMARC judge the other
+        # one alone (RFC 7489 §6.6.1: two From: fields are refused), and a hidden signed field
+        # would make a good signature fail.
+        self.gateway()
+        huge = ("x" * 70 + "\r\n ") * 1000   # 73 KB in 1000 folded lines
+        for subject, extra in (("hidden from", f"From: {huge}<boss@reject.test>\r\n"),
+                               ("hidden signed field", f"X-Long: {huge}end\r\n")):
+            with self.subTest(subject):
+                sent = message("alice@aligned.test", subject=subject, extra_fields=extra.encode())
+                self.assertReply(self.send(sent), "550 5.6.0")
+        self.mx.wait_log("content_refused")
+        self.assertNothingDelivered()
+
     def test_dot_stuffed_lines_arrive_unstuffed_and_verify(self):
         self.gateway()
         body = b".leading dot\r\n..two dots\r\n.\r\nend\r\n"
