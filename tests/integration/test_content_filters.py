@@ -131,7 +131,7 @@ def auth_results(delivered_lf: bytes) -> list[str]:
 
 
 class ContentGateway(MxgateTestCase):
-    def gateway(self, *, spool: dict | None = None, log_level: str = "info"):
+    def gateway(self, *, spool: dict | None = None, limits: dict | None = None, log_level: str = "info"):
         """nsd serving zones(), smtp-sink, and mxgate with SPF, DKIM and DMARC on. (mxgate, sink)."""
         self.nsd = self.start_nsd(zones())
         self.sink = self.start_sink()
@@ -142,8 +142,8 @@ class ContentGateway(MxgateTestCase):
             extra["spool"] = spool
         self.mx = self.start_mxgate(mxgate_config(domains={"example.org": "sink"},
                                                   backends={"sink": smtp_backend(self.sink.address)},
-                                                  trusted_networks=("10.99.0.0/16",), logging={"level": log_level},
-                                                  extra=extra))
+                                                  trusted_networks=("10.99.0.0/16",), limits=limits,
+                                                  logging={"level": log_level}, extra=extra))
         return self.mx, self.sink
 
     def send(self, content: bytes, *, source: str = client(1), sender: str = SENDER, bdat: int = 0) -> Reply:
@@ -169,6 +169,9 @@ class ContentGateway(MxgateTestCase):
     def delivered(self, reply: Reply, subject: str) -> bytes:
         """The reply is 250 and the sink has the copy with this Subject: its content (LF)."""
         self.assertReply(reply, 250)
+        return self.copy_of(subject)
+
+    def copy_of(self, subject: str) -> bytes:
         [copy] = wait_for(lambda: [m for m in self.sink.messages() if f"\nSubject: {subject}\n".encode() in m.content],
                           what=f"the copy of {subject!r} at the sink", details=self.sink.describe)
         return copy.content
@@ -306,11 +309,23 @@ class Dmarc(ContentGateway):
 class Spool(ContentGateway):
     def test_big_message_through_a_small_memory_limit(self):
         self.gateway(spool={"directory": self.spool_dir(), "memory_limit": "4KiB"})
-        sent = sign(message("alice@aligned.test", subject="big", body=big_body(300_000)), "rsa")
-        copy = self.delivered(self.send(sent), "big")
-        self.assertAsReceived(copy, sent)
-        self.assertRegex(auth_results(copy)[1], r"^dkim=pass header\.d=aligned\.test header\.s=rsa ")
-        self.assertTrue(dkim_verifies(copy))
+        for selector, bdat in (("rsa", 0), ("ed", 7)):
+            with self.subTest(selector=selector, bdat=bdat):
+                subject = f"big bdat={bdat}"
+                sent = sign(message("alice@aligned.test", subject=subject, body=big_body(300_000)), selector)
+                copy = self.delivered(self.send(sent, bdat=bdat), subject)
+                self.assertAsReceived(copy, sent)
+                self.assertRegex(auth_results(copy)[1], rf"^dkim=pass header\.d=aligned\.test header\.s={selector} ")
+                self.assertTrue(dkim_verifies(copy))
+
+    def test_message_over_the_size_limit_while_held(self):
+        self.gateway(spool={"directory": self.spool_dir(), "memory_limit": "4KiB"},
+                     limits={"max_message_size": "100KiB"})
+        for bdat in (0, 2):
+            with self.subTest(bdat=bdat):
+                sent = message("alice@aligned.test", subject="too big", body=big_body(300_000))
+                self.assertReply(self.send(sent, bdat=bdat), "552 5.3.4")
+        self.assertNothingDelivered()
 
     def test_removed_spool_directory_tempfails_and_small_messages_still_pass(self):
         directory = self.spool_dir()
@@ -326,6 +341,34 @@ class Spool(ContentGateway):
         path = Path(tempfile.mkdtemp(prefix="mxgate-spool-"))
         self.addCleanup(shutil.rmtree, path, ignore_errors=True)
         return str(path)
+
+
+class Transactions(ContentGateway):
+    def test_refused_then_accepted_in_one_session(self):
+        # Each held message starts afresh: no finding, spool or backend state of the last one.
+        self.gateway()
+        with RawSmtp(self.mx.port(), source=client(2), timeout=HANG_GUARD) as c:
+            self.assertReply(c.ehlo(HELO), 250)
+            for author, subject, code in (("boss@reject.test", "first", "550 5.7.1"),
+                                          ("alice@aligned.test", "second", 250),
+                                          ("boss@reject.test", "third", "550 5.7.1"),
+                                          ("alice@aligned.test", "fourth", 250)):
+                self.open_transaction(c, rcpts=(RCPT,), sender=SENDER, ehlo=False)
+                self.assertReply(c.message(message(author, subject=subject)), code, subject)
+        for subject in ("second", "fourth"):
+            self.assertEqual(auth_results(self.copy_of(subject))[-1],
+                             "dmarc=pass header.from=aligned.test")
+        self.assertEqual(len(self.sink.messages()), 2)
+
+    def test_client_leaving_mid_message_sends_nothing_to_the_backend(self):
+        self.gateway()
+        with RawSmtp(self.mx.port(), source=client(3), timeout=HANG_GUARD) as c:
+            self.open_transaction(c, rcpts=(RCPT,), sender=SENDER)
+            c.send(message("alice@aligned.test", subject="cut", body=big_body(100_000))[:50_000])
+        wait_for(lambda: self.sink.commands()[-1:] == ["RSET"], what="the backend transaction reset",
+                 details=self.sink.describe)
+        self.assertNothingDelivered()
+        self.mx.assert_alive()
 
 
 class Content(ContentGateway):
