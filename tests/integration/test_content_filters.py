@@ -69,11 +69,11 @@ def public_record(selector: str) -> str:
     return f"v=DKIM1; k={kind}; p={key_pair(kind, published)[1]}"
 
 
-def sign(message: bytes, selector: str) -> bytes:
-    """The message with a new relaxed/relaxed DKIM-Signature field of d=aligned.test on top."""
+def sign(message: bytes, selector: str, domain: str = SIGNER) -> bytes:
+    """The message with a new relaxed/relaxed DKIM-Signature field on top (d=aligned.test: a key nsd serves)."""
     kind, _, signing = SELECTORS[selector]
     algorithm = b"rsa-sha256" if kind == "rsa" else b"ed25519-sha256"
-    return dkim.sign(message, selector.encode(), SIGNER.encode(), key_pair(kind, signing)[0],
+    return dkim.sign(message, selector.encode(), domain.encode(), key_pair(kind, signing)[0],
                      canonicalize=(b"relaxed", b"relaxed"), signature_algorithm=algorithm,
                      include_headers=SIGNED_FIELDS) + message
 
@@ -131,13 +131,19 @@ def auth_results(delivered_lf: bytes) -> list[str]:
 
 
 class ContentGateway(MxgateTestCase):
-    def gateway(self, *, spool: dict | None = None, limits: dict | None = None, log_level: str = "info"):
-        """nsd serving zones(), smtp-sink, and mxgate with SPF, DKIM and DMARC on. (mxgate, sink)."""
+    def gateway(self, *, spool: dict | None = None, limits: dict | None = None, log_level: str = "info",
+                silent_zone: str | None = None):
+        """nsd serving zones(), smtp-sink, and mxgate with SPF, DKIM and DMARC on. (mxgate, sink).
+        silent_zone: a zone whose nameserver never answers; DKIM and DMARC then wait 1 s at most."""
         self.nsd = self.start_nsd(zones())
         self.sink = self.start_sink()
-        extra = {"dns": {"servers": [self.nsd.server], "timeout": "5s", "transparent_local_zones": ["test"]},
-                 "filters": {"spf": {"enabled": True}, "dkim": {"enabled": True},
-                             "dmarc": {"enabled": True}}}
+        dns = {"servers": [self.nsd.server], "timeout": "5s", "transparent_local_zones": ["test"]}
+        budget = {}
+        if silent_zone:
+            dns["stub_zones"] = [{"zone": silent_zone, "servers": [self.start_silent_dns().server]}]
+            budget = {"timeout": "1s"}
+        extra = {"dns": dns, "filters": {"spf": {"enabled": True}, "dkim": {"enabled": True, **budget},
+                                         "dmarc": {"enabled": True, **budget}}}
         if spool:
             extra["spool"] = spool
         self.mx = self.start_mxgate(mxgate_config(domains={"example.org": "sink"},
@@ -289,6 +295,16 @@ class Dmarc(ContentGateway):
         copy = self.delivered(self.send(message("alice@example.co.uk", subject="org")), "org")
         self.assertEqual(auth_results(copy)[-1], "dmarc=fail header.from=example.co.uk")
 
+    def test_null_sender_aligns_by_the_helo_name(self):
+        # docs/issue11-dmarc.md deviation: with MAIL FROM:<> the HELO identity SPF checked counts.
+        self.gateway()
+        with RawSmtp(self.mx.port(), source=client(5), timeout=HANG_GUARD) as c:
+            self.assertReply(c.ehlo("aligned.test"), 250)
+            self.open_transaction(c, rcpts=(RCPT,), sender="", ehlo=False)
+            reply = c.message(message("alice@aligned.test", subject="bounce"))
+        self.assertEqual(auth_results(self.delivered(reply, "bounce")),
+                         ["spf=pass smtp.helo=aligned.test", "dkim=none", "dmarc=pass header.from=aligned.test"])
+
     def test_two_from_fields_are_refused(self):
         self.gateway()
         sent = message("alice@aligned.test", subject="two authors", extra_fields=b"From: <eve@lax.test>\r\n")
@@ -303,6 +319,23 @@ class Dmarc(ContentGateway):
         reply = self.send(message(f"alice@{REFUSED_DOMAIN}", subject="servfail"))
         self.assertReply(reply, "451 4.7.1")
         self.assertIn(REFUSED_DOMAIN, reply.text)
+        self.assertNothingDelivered()
+
+
+class DeadNameserver(ContentGateway):
+    def test_key_lookup_without_answer_is_temperror_and_delivered(self):
+        self.gateway(silent_zone="slow.test")
+        sent = sign(message("alice@aligned.test", subject="slow key"), "rsa", domain="slow.test")
+        copy = self.delivered(self.send(sent), "slow key")
+        _, dkim_result, dmarc = auth_results(copy)
+        self.assertRegex(dkim_result, r'^dkim=temperror reason="key lookup failed" header\.d=slow\.test header\.s=rsa ')
+        self.assertEqual(dmarc, "dmarc=pass header.from=aligned.test", "SPF aligns: the unknown key changes nothing")
+
+    def test_policy_lookup_without_answer_while_unaligned_tempfails(self):
+        self.gateway(silent_zone="slow.test")
+        reply = self.send(message("alice@slow.test", subject="slow policy"))
+        self.assertReply(reply, "451 4.7.1")
+        self.assertIn("slow.test", reply.text)
         self.assertNothingDelivered()
 
 
