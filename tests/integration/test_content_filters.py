@@ -393,6 +393,25 @@ class Transactions(ContentGateway):
                              "dmarc=pass header.from=aligned.test")
         self.assertEqual(len(self.sink.messages()), 2)
 
+    def test_commands_pipelined_after_the_dot_wait_for_the_verdict(self):
+        # RFC 2920 §3.1: the content may start a group; the next transaction rides behind the
+        # dot while mxgate still waits for the DNS answers of the first.
+        self.gateway()
+        envelope = f"MAIL FROM:<{SENDER}>\r\nRCPT TO:<{RCPT}>\r\nRCPT TO:<other@example.org>\r\nDATA\r\n".encode()
+        with RawSmtp(self.mx.port(), source=client(6), timeout=HANG_GUARD) as c:
+            self.assertReply(c.ehlo(HELO), 250)
+            c.send(envelope)
+            self.assertEqual([r.code for r in c.replies(4)], [250, 250, 250, 354])
+            for author, subject, code in (("boss@reject.test", "refused", "550 5.7.1"),
+                                          ("alice@aligned.test", "pipelined", 250)):
+                c.send(dot_stuff(sign(message(author, subject=subject), "rsa")) + b".\r\n" + envelope)
+                self.assertReply(c.reply(), code, subject)
+                self.assertEqual([r.code for r in c.replies(4)], [250, 250, 250, 354])
+        copy = self.sink.wait_messages(1)[0]
+        self.assertEqual(copy.recipients, [RCPT, "other@example.org"])
+        self.assertIn("\nSubject: pipelined\n", copy.content.decode())
+        self.assertTrue(dkim_verifies(copy.content))
+
     def test_client_leaving_mid_message_sends_nothing_to_the_backend(self):
         self.gateway()
         with RawSmtp(self.mx.port(), source=client(3), timeout=HANG_GUARD) as c:
