@@ -31,6 +31,8 @@ public:
     // The content ended: the inspectors get what the splitter still holds.
     void finish() { splitter_.finish(); }
 
+    // Header fields the inspectors did not see (too long): their verdict would be on another message.
+    std::size_t hidden_fields() const noexcept { return splitter_.dropped_fields(); }
     filters::MessageFeed& feed() noexcept { return feed_; }
     Spool& spool() noexcept { return spool_; }
 

@@ -16,7 +16,9 @@ namespace asio = boost::asio;
 namespace {
 
 // An Authentication-Results field longer than this is dropped unread (RFC 8601
-// fields are short; a huge one is an attack on whoever parses it downstream).
+// fields are short; a huge one is an attack on whoever parses it downstream),
+// and a held message with any field longer than this is refused (the content
+// filters would not see it).
 constexpr std::size_t max_held_header_field = 64 * 1024;
 constexpr std::size_t spool_read_size = 64 * 1024;  // one backend write per read
 
@@ -118,6 +120,11 @@ asio::awaitable<bool> Session::send_to_backend(std::string_view content) {
 asio::awaitable<core::Reply> Session::deliver_held() {
     co_await finish_content();
     held_->finish();
+    if (held_->hidden_fields() > 0) {
+        const core::Reply refusal = core::make_reply(550, "5.6.0", "Error: message refused: header field too long");
+        log::info(log::Line("content_refused").add("session", client_.session_id).add("reason", refusal.summary()));
+        co_return refusal;
+    }
     Spool& spool = held_->spool();
     if (spool.failed()) {
         log::warn(log::Line("spool_failed").add("session", client_.session_id).add("error", spool.error()));

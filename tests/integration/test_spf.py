@@ -18,8 +18,8 @@ import time
 import unittest
 
 from harness import (MxgateTestCase, RawSmtp, Reply, lf, mxgate_config, simple_message, smtp_backend, split_first_header,
-                     wait_for)
-from harness.nsd import zone_text
+                     unfold, wait_for)
+from harness.nsd import txt, zone_text
 
 HELO = "client.spf.test"      # has no SPF record; only the null sender is checked by its HELO name
 RCPT = "user@example.org"
@@ -29,20 +29,6 @@ STRANGER = "127.0.10.200"     # named by no record
 
 def client(n: int) -> str:
     return f"127.0.10.{n}"
-
-
-def zone_escape(ch: str) -> str:
-    """One character of a zone-file string (RFC 1035 §5.1): '\\DDD' for control characters."""
-    if ch in '\\"':
-        return "\\" + ch
-    return ch if " " <= ch <= "~" else f"\\{ord(ch):03d}"
-
-
-def txt(text: str) -> str:
-    """A TXT rdata in zone-file syntax: character-strings of at most 255 octets (joined again by
-    the reader, RFC 7208 §3.3)."""
-    chunks = [text[i:i + 255] for i in range(0, len(text), 255)] or [""]
-    return " ".join('"' + "".join(map(zone_escape, c)) + '"' for c in chunks)
 
 
 def include_chain(name: str, depth: int, last: str) -> list[str]:
@@ -93,11 +79,6 @@ RECORDS = [
 ZONES = {"spf.test": zone_text("spf.test", RECORDS)}
 # Not a zone nsd serves, so nsd answers REFUSED (resolver status servfail, RFC 7208 §4.4 temperror).
 REFUSED_DOMAIN = "refused.test"
-
-
-def unfold(field: bytes) -> str:
-    """A header field on one line with single spaces (RFC 5322 unfolding, whitespace squeezed)."""
-    return re.sub(r"\s+", " ", field.decode("ascii")).strip()
 
 
 def received_spf(field: bytes) -> tuple[str, dict[str, str]]:

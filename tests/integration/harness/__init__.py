@@ -29,7 +29,8 @@ from .clients import SWAKS, ConnectionClosed, RawSmtp, Reply, SwaksResult, lmtp_
 from .config import lmtp_backend, maildir_backend, mxgate_config, smtp_backend, to_yaml
 from .dovecot import DOVECOT, DovecotLmtp
 from .faulty import CLOSE, HANG, BackendSession, FaultyBackend, ReceivedMessage
-from .messages import bare_cr_lf_offsets, crlf, dot_stuff, header_names, lf, simple_message, split_first_header
+from .messages import (bare_cr_lf_offsets, crlf, dot_stuff, header_names, lf, simple_message, split_first_header,
+                       unfold)
 from .mxgate import Mxgate, parse_logfmt, run_check_config
 from .redis import REDIS_SERVER, RedisServer
 from .process import (DEFAULT_WAIT, LOOPBACK, STOP_WAIT, ClosedPort, HarnessError, ManagedProcess, Peer, TestDir,
@@ -43,5 +44,6 @@ __all__ = [
     "TestDir", "assert_received_prepended", "bare_cr_lf_offsets", "candidate_port", "client_tls_context", "crlf",
     "dot_stuff", "header_names", "lf", "listening_ports", "lmtp_backend", "lmtp_client",
     "maildir_backend", "mxgate_config", "parse_logfmt", "parse_sink_dump", "run_check_config", "simple_message",
-    "smtp_backend", "smtp_client", "split_first_header", "swaks", "tail", "test_certificate", "to_yaml", "wait_for",
+    "smtp_backend", "smtp_client", "split_first_header", "swaks", "tail", "test_certificate", "to_yaml", "unfold",
+    "wait_for",
 ]

@@ -42,6 +42,11 @@ def split_first_header(message: bytes) -> tuple[bytes, bytes]:
     return m.group(1), message[m.end():]
 
 
+def unfold(field: bytes) -> str:
+    """A header field on one line with single spaces (RFC 5322 unfolding, whitespace squeezed)."""
+    return re.sub(r"\s+", " ", field.decode("ascii")).strip()
+
+
 def header_names(message: bytes) -> list[str]:
     """Field names of the header section, in order."""
     head = re.split(rb"\r?\n\r?\n", message, maxsplit=1)[0]

@@ -5,7 +5,7 @@ Mirrors tests/integration/native/filters/dns/nsd_fixture.hpp: `nsd -d -c nsd.con
 foreground, all of its files in its own temp dir (kept when MXGATE_KEEP_ZONES is set), 127.0.0.1 on
 a candidate port (a new one when another process took it first), remembered by PID and stopped with SIGTERM. Start-up is checked with a real query (the SOA of
 every zone, answered authoritatively), which also catches a zone file nsd refused.
-Also: zone_text() to write a zone quickly, and query(), a tiny stdlib DNS client (UDP).
+Also: zone_text() to write a zone quickly, txt() for a TXT rdata of any length, and query(), a tiny stdlib DNS client (UDP).
 """
 
 from __future__ import annotations
@@ -38,6 +38,20 @@ def zone_text(origin: str, records: list[str] | tuple[str, ...] = (), ttl: int =
             f"@ IN SOA ns.{origin}. hostmaster.{origin}. 1 3600 600 86400 60",
             f"@ IN NS ns.{origin}.", "ns IN A 127.0.0.1"]
     return "\n".join(head + list(records)) + "\n"
+
+
+def zone_escape(ch: str) -> str:
+    """One character of a zone-file string (RFC 1035 §5.1): '\\DDD' for control characters."""
+    if ch in '\\"':
+        return "\\" + ch
+    return ch if " " <= ch <= "~" else f"\\{ord(ch):03d}"
+
+
+def txt(text: str) -> str:
+    """A TXT rdata in zone-file syntax: character-strings of at most 255 octets (joined again by
+    the reader, RFC 7208 §3.3)."""
+    chunks = [text[i:i + 255] for i in range(0, len(text), 255)] or [""]
+    return " ".join('"' + "".join(map(zone_escape, c)) + '"' for c in chunks)
 
 
 def reversed_ipv4(address: str) -> str:
