@@ -15,6 +15,14 @@ seconds=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # The targets tests/fuzz/CMakeLists.txt defines (it writes the list at configure time).
 mapfile -t targets < "$build_dir/tests/fuzz/targets.txt"
+# A target file left out of that list would never run: refuse.
+for source in "$here"/*_fuzz.cpp; do
+  name=$(basename "$source" .cpp)
+  if ! printf '%s\n' "${targets[@]}" | grep -qx "$name"; then
+    echo "$name.cpp has no mxgate_fuzz_target() before the target list in tests/fuzz/CMakeLists.txt" >&2
+    exit 1
+  fi
+done
 # The SPF targets get tokens of SPF records; the others, SMTP's.
 dictionary_of() { if [[ $1 == spf_* ]]; then echo "$here/spf.dict"; else echo "$here/smtp.dict"; fi; }
 
