@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <mutex>
 
@@ -66,21 +68,32 @@ void raise_file_limit() {
 // Switches to server.user once the listeners are bound. Root after this step is
 // refused unless server.allow_root: a parser bug must not hand out uid 0
 // (Postfix refuses a root mail_owner for the same reason).
+struct ServerIdentity {
+    uid_t uid;
+    gid_t gid;
+};
+
+// server.user's uid and server.group's gid (the user's primary group when "").
+ServerIdentity server_identity(const config::Server& server) {
+    const passwd* pw = getpwnam(server.user.c_str());
+    if (!pw) throw std::runtime_error("server.user: no such user '" + server.user + "'");
+    ServerIdentity id{pw->pw_uid, pw->pw_gid};
+    if (!server.group.empty()) {
+        const group* gr = getgrnam(server.group.c_str());
+        if (!gr) throw std::runtime_error("server.group: no such group '" + server.group + "'");
+        id.gid = gr->gr_gid;
+    }
+    return id;
+}
+
 void drop_privileges(const config::Server& server) {
     if (!server.user.empty()) {
-        const passwd* pw = getpwnam(server.user.c_str());
-        if (!pw) throw std::runtime_error("server.user: no such user '" + server.user + "'");
-        gid_t gid = pw->pw_gid;
-        if (!server.group.empty()) {
-            const group* gr = getgrnam(server.group.c_str());
-            if (!gr) throw std::runtime_error("server.group: no such group '" + server.group + "'");
-            gid = gr->gr_gid;
-        }
+        const ServerIdentity id = server_identity(server);
         if (geteuid() != 0) {
             // Started as that user already (a container's USER): nothing to switch.
-            if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid)
+            if (getuid() != id.uid || geteuid() != id.uid)
                 throw std::runtime_error("cannot switch to user '" + server.user + "': not started as root");
-        } else if (initgroups(pw->pw_name, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
+        } else if (initgroups(server.user.c_str(), id.gid) != 0 || setgid(id.gid) != 0 || setuid(id.uid) != 0) {
             throw std::runtime_error("cannot switch to user '" + server.user + "': " + std::strerror(errno));
         }
     }
@@ -89,6 +102,25 @@ void drop_privileges(const config::Server& server) {
         throw std::runtime_error("refusing to run as root: set server.user to an unprivileged user "
                                  "(or server.allow_root: true)");
     log::warn(log::Line("running_as_root").add("reason", "server.allow_root is true"));
+}
+
+// --check-config run by root opens what the daemon opens (the SQLite file and its
+// -wal/-shm, which it may create) as server.user, so the check proves that user
+// can open them and leaves no root-owned file the daemon could not open later.
+// Effective ids only, restored after; a user missing here is the daemon's start
+// error, reported now.
+template <class Check>
+void as_server_user(const config::Server& server, Check check) {
+    if (geteuid() != 0 || server.user.empty()) return check();
+    const ServerIdentity id = server_identity(server);
+    if (setegid(id.gid) != 0 || seteuid(id.uid) != 0)
+        throw std::runtime_error("cannot act as user '" + server.user + "': " + std::strerror(errno));
+    struct Restore {
+        ~Restore() {
+            if (seteuid(0) != 0 || setegid(0) != 0) std::abort();  // never go on with another user's ids
+        }
+    } restore;
+    check();
 }
 
 bool same_listeners(const config::Config& a, const config::Config& b) {
@@ -271,9 +303,11 @@ int main(int argc, char** argv) {
             return 1;
         }
         try {
-            filters::Services services;
-            provide_services(*config, services);          // opens the state store: proves it works
-            Generation generation(config, services);      // also proves the TLS files load
+            as_server_user(config->server, [&] {
+                filters::Services services;
+                provide_services(*config, services);      // opens the state store: proves it works
+                Generation generation(config, services);  // also proves the TLS files load
+            });
         } catch (const std::exception& e) {
             std::cerr << check_path << ": " << e.what() << '\n';
             return 1;

@@ -16,6 +16,7 @@ Stdlib only; run with /usr/bin/python3 -m unittest from tests/integration.
 
 import os
 import pathlib
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -97,6 +98,12 @@ class ShippedConfigs(unittest.TestCase):
         cls.root = pathlib.Path(cls.tmp.name).resolve()
         shutil.copytree(source_dir() / "conf", cls.root / "conf")
         make_certificate(cls.root / "var" / "tls")
+        if os.geteuid() == 0:
+            # As .ci/start sets it up: the check opens var/ as server.user (mxgate), as the daemon would.
+            service = pwd.getpwnam("mxgate")
+            cls.root.chmod(0o755)
+            for path in [cls.root / "var", *(cls.root / "var").rglob("*")]:
+                os.chown(path, service.pw_uid, service.pw_gid)
 
     @classmethod
     def tearDownClass(cls):

@@ -9,7 +9,8 @@ import subprocess
 import unittest
 from pathlib import Path
 
-from harness import Mxgate, MxgateTestCase, maildir_backend, mxgate_config, simple_message, smtp_client
+from harness import (Mxgate, MxgateTestCase, maildir_backend, mxgate_config, run_check_config, simple_message,
+                     smtp_client)
 
 
 def uids(pid: int) -> list[int]:
@@ -60,6 +61,29 @@ class DropPrivileges(MxgateTestCase):
             st = path.stat()
             self.assertEqual((st.st_uid, st.st_gid), (nobody.pw_uid, nobody.pw_gid), path)
             self.assertEqual(stat.S_IMODE(st.st_mode), mode, f"{path}: {oct(stat.S_IMODE(st.st_mode))}")
+
+    def test_check_config_opens_the_store_as_the_user(self):
+        nobody = pwd.getpwnam("nobody")
+        os.chmod(self.tmp, 0o755)
+        data = self.tmp / "data"
+        data.mkdir(mode=0o700)
+        os.chown(data, nobody.pw_uid, nobody.pw_gid)
+        cfg = mxgate_config(domains={"example.com": "local"}, backends={"local": maildir_backend(str(data / "md"))},
+                            listeners=[("127.0.0.1:0", "none")], tls=False, server={"user": "nobody"},
+                            extra={"state": {"sqlite": {"path": str(data / "state.db")}},
+                                   "filters": {"rate_limit": {"enabled": True}}})
+        mx = Mxgate(self.tmp, cfg, start=False)
+        check = run_check_config(mx.config_path)
+        self.assertEqual(check.returncode, 0, check.stderr)
+        st = (data / "state.db").stat()
+        self.assertEqual((st.st_uid, st.st_gid), (nobody.pw_uid, nobody.pw_gid), "created as server.user, not root")
+        # A folder only root may write: the daemon as nobody could not open it, so neither may the check.
+        os.chown(data, 0, 0)
+        (data / "state.db").unlink()
+        check = run_check_config(mx.config_path)
+        self.assertEqual(check.returncode, 1, check.stdout)
+        self.assertIn("state.db", check.stderr)
+        self.assertFalse((data / "state.db").exists())
 
     def test_root_is_refused_without_allow_root(self):
         cfg = mxgate_config(domains={"example.com": "local"}, backends={"local": maildir_backend("maildir")},
