@@ -74,6 +74,11 @@ struct SpfConfig {                                     // yaml: filters.spf:
     // Empty: server.hostname (filled in by the defaults hook in spf_registration.cpp).
     std::string receiver;
     bool skip_trusted = true;                          // trusted_networks: Outcome::skipped
+    // RFC 7208 §2.3 recommends checking the HELO identity as well as MAIL FROM:
+    // both run at once at MAIL FROM (the HELO one only when the name is a domain).
+    // Only its fail has an action of its own; its other results are reported.
+    bool check_helo = true;
+    SpfAction on_helo_fail = spf_action(SpfAction::Kind::reject, false);
 
     SpfAction on_pass{};
     SpfAction on_fail = spf_action(SpfAction::Kind::reject, false);
@@ -87,6 +92,6 @@ struct SpfConfig {                                     // yaml: filters.spf:
 // In --check-config order.
 BOOST_DESCRIBE_STRUCT(SpfConfig, (), (enabled, timeout, receiver, skip_trusted, max_dns_mechanisms, max_dns_mx,
                                       max_dns_ptr, max_void_lookups, max_queries, on_pass, on_fail, on_softfail,
-                                      on_neutral, on_none, on_temperror, on_permerror))
+                                      on_neutral, on_none, on_temperror, on_permerror, check_helo, on_helo_fail))
 
 }  // namespace mxgate::filters::spf

@@ -1,5 +1,8 @@
 #include "filters/spf/spf_filter.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/address.hpp>
+
 #include "proxy/core/log.hpp"
 #include "proxy/core/text.hpp"
 #include "filters/spf/spf_headers.hpp"
@@ -40,6 +43,40 @@ std::string reply_of(const SpfAction& action) {
     return std::to_string(action.code) + " " + action.enhanced + " " + action.text;
 }
 
+// RFC 7208 §2.3: a HELO name worth checking is a domain, not an address literal
+// ("[192.0.2.1]"), a bare address or a single label.
+bool helo_is_domain(std::string_view helo) {
+    if (helo.empty() || helo.front() == '[' || helo.find('.') == std::string_view::npos) return false;
+    boost::system::error_code ec;
+    asio::ip::make_address(helo, ec);
+    return ec.failed();
+}
+
+// The attributes every SPF finding has, and the reply of an action other than proceed.
+core::Finding verdict_finding(std::string name, const SpfVerdict& verdict, const SpfRequest& request,
+                              const SpfAction& action, std::string reply_text) {
+    core::Finding finding;
+    finding.name = std::move(name);
+    finding.outcome = to_outcome(verdict.result);
+    finding.attrs = {
+        {"identity", std::string(to_string(verdict.identity))},
+        {"domain", verdict.domain},
+        {"client_ip", request.client_address.to_string()},
+        {"explanation", verdict.explanation},
+        {"action", std::string(to_string(action.kind))},
+    };
+    if (action.kind != SpfAction::Kind::proceed) {
+        std::string reply = std::to_string(action.code) + " " + action.enhanced + " " + reply_text;
+        // RFC 7208 §8.4: say whose words the explanation is; it is peer text, so made printable and short.
+        if (verdict.result == SpfResult::fail && !verdict.explanation.empty())
+            reply += "; " + core::printable(verdict.domain, 100) + " explains: " + core::printable(verdict.explanation, 200);
+        finding.attrs.emplace_back("reply", std::move(reply));
+    }
+    finding.reason = "spf " + std::string(to_string(verdict.result)) + " for " + verdict.sender;
+    if (!verdict.problem.empty()) finding.reason += ": " + verdict.problem;
+    return finding;
+}
+
 }  // namespace
 
 SpfFilter::SpfFilter(std::shared_ptr<const SpfConfig> config, dns::Resolver& resolver)
@@ -56,7 +93,24 @@ asio::awaitable<std::vector<core::Finding>> SpfFilter::inspect(core::Stage stage
     }
     SpfRequest request{*view.client_address, std::string(view.helo), view.sender,
                        std::string(view.session_id)};
-    out.push_back(co_await check(request, view.trusted));
+    const SpfConfig& config = evaluator_->config();
+    const bool skips = view.trusted && config.skip_trusted;
+    if (skips || !config.check_helo || request.sender.empty() || !helo_is_domain(request.helo)) {
+        out.push_back(co_await check(request, view.trusted));
+        co_return out;
+    }
+    // RFC 7208 §2.3: the HELO identity too, at the same time (the null sender's
+    // check above is already the HELO one).
+    SpfRequest helo_request = request;
+    helo_request.sender = {};
+    using namespace asio::experimental::awaitable_operators;
+    // Named operands: GCC 12 can destroy temporaries of a co_await expression twice.
+    auto mailfrom = check(request, view.trusted);
+    auto helo = check_helo(helo_request);
+    auto both = std::move(mailfrom) && std::move(helo);
+    auto [mailfrom_finding, helo_finding] = co_await std::move(both);
+    out.push_back(std::move(mailfrom_finding));
+    out.push_back(std::move(helo_finding));
     co_return out;
 }
 
@@ -66,13 +120,23 @@ asio::awaitable<core::Finding> SpfFilter::check(const SpfRequest& request, bool 
         ++skipped_;
         co_return core::Finding{"spf", core::Outcome::skipped, {{"skip", "trusted"}}, "trusted client"};
     }
-    const SpfVerdict verdict = co_await evaluator_->evaluate(request);
+    const SpfVerdict verdict = co_await evaluate_logged(request);
+    co_return to_finding(verdict, request, config);
+}
+
+asio::awaitable<core::Finding> SpfFilter::check_helo(const SpfRequest& request) {
+    const SpfVerdict verdict = co_await evaluate_logged(request);
+    co_return to_helo_finding(verdict, request, evaluator_->config());
+}
+
+asio::awaitable<SpfVerdict> SpfFilter::evaluate_logged(const SpfRequest& request) {
+    SpfVerdict verdict = co_await evaluator_->evaluate(request);
     if (verdict.result == SpfResult::temperror || verdict.result == SpfResult::permerror)
         log::info(log::Line("spf_" + std::string(to_string(verdict.result))).add("session", request.session_id)
                       .add("identity", to_string(verdict.identity)).add("domain", verdict.domain.substr(0, 100))
                       .add("client", request.client_address.to_string())
                       .add("problem", verdict.problem.substr(0, 200)));
-    co_return to_finding(verdict, request, config);
+    co_return verdict;
 }
 
 std::vector<core::Finding> SpfFilter::timed_out(core::Stage) const {
@@ -83,28 +147,22 @@ std::vector<core::Finding> SpfFilter::timed_out(core::Stage) const {
 
 core::Finding SpfFilter::to_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config) {
     const SpfAction& action = action_for(verdict.result, config);
-    core::Finding finding;
-    finding.name = "spf";
-    finding.outcome = to_outcome(verdict.result);
-    finding.attrs = {
-        {"identity", std::string(to_string(verdict.identity))},
-        {"domain", verdict.domain},
-        {"client_ip", request.client_address.to_string()},
-        {"explanation", verdict.explanation},
-        {"action", std::string(to_string(action.kind))},
-    };
-    if (action.kind != SpfAction::Kind::proceed) {
-        std::string reply = reply_of(action);
-        // RFC 7208 §8.4: say whose words the explanation is; it is peer text, so made printable and short.
-        if (verdict.result == SpfResult::fail && !verdict.explanation.empty())
-            reply += "; " + core::printable(verdict.domain, 100) + " explains: " + core::printable(verdict.explanation, 200);
-        finding.attrs.emplace_back("reply", std::move(reply));
-    }
+    core::Finding finding = verdict_finding("spf", verdict, request, action, action.text);
     finding.attrs.emplace_back("add_header",
                                received_spf_header(verdict, request.client_address, request.helo, config.receiver));
     finding.attrs.emplace_back("auth_results", spf_resinfo(verdict, request.helo));
-    finding.reason = "spf " + std::string(to_string(verdict.result)) + " for " + verdict.sender;
-    if (!verdict.problem.empty()) finding.reason += ": " + verdict.problem;
+    return finding;
+}
+
+core::Finding SpfFilter::to_helo_finding(const SpfVerdict& verdict, const SpfRequest& request,
+                                         const SpfConfig& config) {
+    // Only a fail has an action: the HELO name's owner says this client is not its host.
+    static const SpfAction report_only{};
+    const SpfAction& action = verdict.result == SpfResult::fail ? config.on_helo_fail : report_only;
+    core::Finding finding = verdict_finding("spf.helo", verdict, request, action,
+                                            action.text + " for HELO " + core::printable(verdict.domain, 100));
+    // One Received-SPF (MAIL FROM's); this identity is reported in Authentication-Results.
+    finding.attrs.emplace_back("auth_results", spf_resinfo(verdict, request.helo));
     return finding;
 }
 

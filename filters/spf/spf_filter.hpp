@@ -1,5 +1,7 @@
 // SpfFilter: the SPF check (RFC 7208) at MAIL FROM, on SpfEvaluator.
-// Emits one Finding named "spf" (docs/filters.md, "SPF"):
+// Emits a Finding named "spf" (docs/filters.md, "SPF"), and with check_helo one
+// named "spf.helo" for the HELO identity (same attrs but add_header; its action
+// is on_helo_fail's for a fail, proceed otherwise):
 //   outcome  pass|fail|softfail|neutral|none|temperror|permerror, or skipped for a
 //            trusted client (attr skip=trusted) or an unknown one (skip=unknown_client)
 //   attrs    identity=mailfrom|helo (helo when MAIL FROM is <>, RFC 7208 §2.4),
@@ -41,8 +43,13 @@ public:
 
     // The Finding for a verdict (pure; used by check() and by tests).
     static core::Finding to_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config);
+    // The "spf.helo" Finding of the separate HELO check (pure).
+    static core::Finding to_helo_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config);
 
 private:
+    boost::asio::awaitable<core::Finding> check_helo(const SpfRequest& request);
+    boost::asio::awaitable<SpfVerdict> evaluate_logged(const SpfRequest& request);
+
     std::unique_ptr<SpfEvaluator> evaluator_;
     std::atomic<std::uint64_t> skipped_{0};
 };

@@ -44,6 +44,7 @@ auto settings_fields(const SpfConfig*) {
         field<&SpfConfig::on_none>(ActionCodec{false}),
         field<&SpfConfig::on_temperror>(ActionCodec{true}),
         field<&SpfConfig::on_permerror>(ActionCodec{true}),
+        field<&SpfConfig::on_helo_fail>(ActionCodec{false}),
     };
 }
 

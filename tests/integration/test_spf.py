@@ -21,7 +21,7 @@ from harness import (MxgateTestCase, RawSmtp, Reply, lf, mxgate_config, simple_m
                      unfold, wait_for)
 from harness.nsd import txt, zone_text
 
-HELO = "client.spf.test"      # has no SPF record; only the null sender is checked by its HELO name
+HELO = "client.spf.test"      # has no SPF record: its own check (RFC 7208 §2.3) says none
 RCPT = "user@example.org"
 HANG_GUARD = 15               # seconds a client waits for a reply: only turns a hang into a failure
 STRANGER = "127.0.10.200"     # named by no record
@@ -73,6 +73,7 @@ RECORDS = [
     f"exists TXT {txt('v=spf1 exists:%{i}._ip.%{d} -all')}",
     f"{client(15)}._ip.exists A 127.0.0.2",                       # only this client "exists"
     f"helo TXT {txt(f'v=spf1 ip4:{client(16)} -all')}",          # the HELO name's own record
+    f"open TXT {txt('v=spf1 +all')}",                            # any client passes
     f"multi TXT {txt(f'v=spf1 ip4:{client(17)} -all')}",
     f"served TXT {txt(f'v=spf1 ip4:{SERVED} -all')}",
 ]
@@ -141,11 +142,13 @@ class SpfGateway(MxgateTestCase):
     def assertSpfHeaders(self, content: bytes, result: str, *, source: str, sender: str, helo: str = HELO,
                          identity: str = "mailfrom"):
         """The message starts with our Authentication-Results (RFC 8601, spf= alone: the other
-        checks are off) and Received-SPF (RFC 7208 §9.1) for this check."""
+        checks are off; MAIL FROM's result, then the HELO name's own, which has no record) and
+        one Received-SPF (RFC 7208 §9.1), for the MAIL FROM check."""
         ar, rest = split_first_header(content)
         rspf, _ = split_first_header(rest)
         prop = f"smtp.helo={helo}" if identity == "helo" else f"smtp.mailfrom={sender}"
-        self.assertEqual(unfold(ar), f"Authentication-Results: mx.test; spf={result} {prop}")
+        helo_check = f"; spf=none smtp.helo={helo}" if identity == "mailfrom" else ""
+        self.assertEqual(unfold(ar), f"Authentication-Results: mx.test; spf={result} {prop}{helo_check}")
         rspf_result, pairs = received_spf(rspf)
         self.assertEqual(rspf_result, result, rspf)
         expected = {"client-ip": source, "envelope-from": sender, "helo": helo, "receiver": "mx.test",
@@ -266,6 +269,31 @@ class Identities(SpfGateway):
         self.assertSpfHeaders(content, "pass", source=client(16), sender="postmaster@helo.spf.test",
                               helo="helo.spf.test", identity="helo")
         self.assertReply(self.transaction(mx, STRANGER, "", helo="helo.spf.test")["mail"], "550 5.7.23")
+
+    def test_helo_name_is_checked_as_well(self):
+        # RFC 7208 §2.3: MAIL FROM passes (open.spf.test allows every client), but the HELO
+        # name's record does not name this client: its fail rejects on its own (on_helo_fail).
+        mx, [sink] = self.gateway()
+        reply = self.assertRefusedAtMail(self.transaction(mx, STRANGER, "a@open.spf.test", helo="helo.spf.test"),
+                                         "550 5.7.23", sink)
+        self.assertEqual(reply.lines, ["5.7.23 SPF validation failed for HELO helo.spf.test"])
+        # The HELO name's own client: both identities pass and both are reported.
+        content = self.assertDelivered(self.transaction(mx, client(16), "a@open.spf.test", helo="helo.spf.test"),
+                                       sink, "a@open.spf.test")
+        ar, _ = split_first_header(content)
+        self.assertEqual(unfold(ar), "Authentication-Results: mx.test; spf=pass smtp.mailfrom=a@open.spf.test; "
+                                     "spf=pass smtp.helo=helo.spf.test")
+
+    def test_helo_check_can_be_turned_off_or_only_reported(self):
+        for spf, delivered_as in (({"check_helo": False}, ""), ({"on_helo_fail": "proceed"}, "; spf=fail smtp.helo=helo.spf.test")):
+            with self.subTest(spf=spf):
+                mx, [sink] = self.gateway(spf=spf)
+                content = self.assertDelivered(self.transaction(mx, STRANGER, "a@open.spf.test", helo="helo.spf.test"),
+                                               sink, "a@open.spf.test")
+                ar, _ = split_first_header(content)
+                self.assertEqual(unfold(ar), "Authentication-Results: mx.test; spf=pass smtp.mailfrom=a@open.spf.test"
+                                             + delivered_as)
+                mx.stop()
 
     def test_every_delivered_copy_carries_the_fields(self):
         # One transaction goes to one backend: the recipient of the other route gets 452 4.5.3

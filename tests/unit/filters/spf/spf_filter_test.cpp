@@ -84,7 +84,7 @@ TEST_F(SpfFilterTest, RunsAtMailFromOnly) {
 
 TEST_F(SpfFilterTest, PassFinding) {
     auto found = inspect(core::Stage::mail_from, "192.0.2.1", "mail.example.org", "a@example.org");
-    ASSERT_EQ(found.size(), 1u);
+    ASSERT_EQ(found.size(), 2u) << "MAIL FROM, then the HELO name";
     const auto& f = found[0];
     EXPECT_EQ(f.name, "spf");
     EXPECT_EQ(f.outcome, core::Outcome::pass);
@@ -96,6 +96,45 @@ TEST_F(SpfFilterTest, PassFinding) {
     EXPECT_EQ(attr(f, "reply"), "<none>");
     EXPECT_EQ(attr(f, "auth_results"), "spf=pass smtp.mailfrom=a@example.org");
     EXPECT_EQ(attr(f, "add_header").rfind("Received-SPF: pass (mx.example.net: domain of a@example.org", 0), 0u);
+}
+
+// RFC 7208 §2.3: the HELO identity checked too, reported as "spf.helo".
+TEST_F(SpfFilterTest, HeloNameIsCheckedAsWell) {
+    auto found = inspect(core::Stage::mail_from, "192.0.2.1", "mail.example.org", "a@example.org");
+    ASSERT_EQ(found.size(), 2u);
+    const auto& h = found[1];
+    EXPECT_EQ(h.name, "spf.helo");
+    EXPECT_EQ(h.outcome, core::Outcome::pass);
+    EXPECT_EQ(attr(h, "identity"), "helo");
+    EXPECT_EQ(attr(h, "domain"), "mail.example.org");
+    EXPECT_EQ(attr(h, "action"), "proceed");
+    EXPECT_EQ(attr(h, "auth_results"), "spf=pass smtp.helo=mail.example.org");
+    EXPECT_EQ(attr(h, "add_header"), "<none>") << "one Received-SPF, for MAIL FROM";
+}
+
+TEST_F(SpfFilterTest, HeloFailRejectsNamingTheHeloName) {
+    dns_.add("pass.example.net", RecordType::txt, {"v=spf1 +all"});
+    auto found = inspect(core::Stage::mail_from, "203.0.113.1", "mail.example.org", "a@pass.example.net");
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_EQ(found[0].outcome, core::Outcome::pass) << "MAIL FROM passes";
+    EXPECT_EQ(found[1].outcome, core::Outcome::fail);
+    EXPECT_EQ(attr(found[1], "action"), "reject");
+    EXPECT_EQ(attr(found[1], "reply"), "550 5.7.23 SPF validation failed for HELO mail.example.org");
+    config_.on_helo_fail = spf_action(SpfAction::Kind::proceed, false);
+    found = inspect(core::Stage::mail_from, "203.0.113.1", "mail.example.org", "a@pass.example.net");
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_EQ(attr(found[1], "action"), "proceed");
+    EXPECT_EQ(attr(found[1], "reply"), "<none>");
+}
+
+TEST_F(SpfFilterTest, HeloThatIsNoDomainOrCheckHeloOffIsNotChecked) {
+    for (const char* helo : {"[192.0.2.1]", "192.0.2.1", "localhost", ""}) {
+        auto found = inspect(core::Stage::mail_from, "192.0.2.1", helo, "a@example.org");
+        ASSERT_EQ(found.size(), 1u) << helo;
+        EXPECT_EQ(found[0].name, "spf");
+    }
+    config_.check_helo = false;
+    EXPECT_EQ(inspect(core::Stage::mail_from, "192.0.2.1", "mail.example.org", "a@example.org").size(), 1u);
 }
 
 TEST_F(SpfFilterTest, FailRejectsWith550_5_7_23) {
