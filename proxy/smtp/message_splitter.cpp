@@ -4,13 +4,7 @@ namespace mxgate::smtp {
 
 void MessageSplitter::feed(std::string_view stuffed) {
     if (in_body_) {
-        body_.clear();
-        for (char c : stuffed) {
-            const bool transparency_dot = at_line_start_ && c == '.';
-            at_line_start_ = c == '\n';
-            if (!transparency_dot) body_ += c;
-        }
-        if (!body_.empty()) sink_.body(body_);
+        body(stuffed);
         return;
     }
     for (std::size_t i = 0; i < stuffed.size(); ++i) {
@@ -31,6 +25,23 @@ void MessageSplitter::feed(std::string_view stuffed) {
             return;
         }
     }
+}
+
+// The body is handed on as views of the input, cut only around transparency
+// dots: copying it byte by byte cost a tenth of a content-filtered message's CPU.
+void MessageSplitter::body(std::string_view stuffed) {
+    if (stuffed.empty()) return;
+    std::size_t start = at_line_start_ && stuffed.front() == '.' ? 1 : 0;  // first byte not yet handed on
+    for (std::size_t newline = stuffed.find('\n'); newline != std::string_view::npos;
+         newline = stuffed.find('\n', newline + 1)) {
+        const std::size_t next_line = newline + 1;
+        if (next_line < stuffed.size() && stuffed[next_line] == '.') {
+            sink_.body(stuffed.substr(start, next_line - start));
+            start = next_line + 1;
+        }
+    }
+    at_line_start_ = stuffed.back() == '\n';
+    if (start < stuffed.size()) sink_.body(stuffed.substr(start));
 }
 
 void MessageSplitter::line(std::string_view text) {

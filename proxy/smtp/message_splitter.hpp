@@ -40,6 +40,7 @@ public:
     std::size_t dropped_fields() const { return dropped_fields_; }
 
 private:
+    void body(std::string_view stuffed);
     void line(std::string_view text);  // one whole unstuffed line with its CRLF
     void flush_unit();
 
@@ -51,7 +52,6 @@ private:
     bool line_too_big_ = false;
     std::string unit_;   // the header unit being collected
     bool unit_too_big_ = false;
-    std::string body_;   // unstuffed body bytes of one feed()
     std::size_t dropped_fields_ = 0;
 };
 

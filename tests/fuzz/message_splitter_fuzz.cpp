@@ -1,7 +1,7 @@
 // libFuzzer: message content through MessageSplitter, whole and in
 // fuzzer-chosen chunks. abort()s when:
 // - whole and chunked disagree on fields, body or dropped fields;
-// - end_of_header is not called exactly once, or body comes before it;
+// - end_of_header is not called exactly once, or body comes before it, or a body chunk is empty;
 // - a field handed over is longer than max_field_size, or not a whole unit (a
 //   field after the first starting with SP/HTAB, which must have been a
 //   continuation; the first may, when the message starts with white space);
@@ -33,7 +33,7 @@ struct Recorded final : MessageSink {
     }
     void end_of_header() override { ++ends; }
     void body(std::string_view chunk) override {
-        check(ends == 1);
+        check(ends == 1 && !chunk.empty());
         body_text.append(chunk);
     }
     bool operator==(const Recorded& o) const { return fields == o.fields && ends == o.ends && body_text == o.body_text; }
