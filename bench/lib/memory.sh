@@ -57,7 +57,7 @@ peak_rss_kib() {
 # spool at once. Reported against idle RSS (what the brief calls per message in flight)
 # and against RSS with the N sessions open but empty (the message's own share).
 in_flight_line() {
-    local pid=$1 port=$2 file=$3 label=$4 base opened peak ready sent failed
+    local pid=$1 port=$2 file=$3 label=$4 base opened peak ready sent failed unsent
     base=$(rss_kib "$pid")
     hold "$port" "$INFLIGHT_SESSIONS" "$file"
     if ! wait_status "$WORK/hold.status.1" "$HOLD_PID"; then
@@ -74,9 +74,9 @@ in_flight_line() {
     elif ((ready == 0)); then
         echo "$label in flight: no session reached DATA ($failed failed)"
     else
-        read -r sent failed <"$WORK/hold.status.2"
+        read -r sent unsent <"$WORK/hold.status.2"
         peak=$(peak_rss_kib "$pid" 3)
-        awk -v b="$base" -v o="$opened" -v p="$peak" -v n="$sent" -v f="$failed" -v l="$label" \
+        awk -v b="$base" -v o="$opened" -v p="$peak" -v n="$sent" -v f=$((failed + unsent)) -v l="$label" \
             -v kb=$(($(wc -c <"$file") / 1024)) \
             'BEGIN { printf "%s, memory per message in flight: %d sessions each holding a %d KB message (%d failed); " \
                             "RSS idle %d KiB, at DATA %d KiB, peak %d KiB: %.1f KiB per message (%.1f KiB beyond its session)\n",

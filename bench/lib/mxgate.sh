@@ -21,6 +21,7 @@ backends:
   sink:
     type: "smtp"
     servers: ["127.0.0.1:$SINK_PORT"]
+    max_connections: $((MAX_SESSIONS + 100))   # every held message keeps its backend connection
 limits:
   max_connections: $((MAX_SESSIONS + 1000))
   max_connections_per_ip: $((MAX_SESSIONS + 1000))
