@@ -74,6 +74,7 @@ else
     TARGETS=(mxgate content)
 fi
 CLK_TCK=$(getconf CLK_TCK)
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)   # the machine is shared: say how busy it was
 
 WORK=$(mktemp -d /tmp/mxgate-bench.XXXXXX)
 chmod 711 "$WORK"
@@ -138,6 +139,7 @@ fi
 "$PY" "$HERE/lib/report.py" "$RESULTS" "$CLK_TCK" "$REPEATS" "$MODE"
 echo
 cat "$EXTRA_LINES"
+echo "load average (1, 5, 15 min): $LOAD_AT_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 for target in "${DOWN_REPORTED[@]}"; do
     target_ok "$target" || echo "${TARGET_LABEL[$target]}: ${TARGET_WHY[$target]:-not measured}"
 done
