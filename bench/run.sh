@@ -62,7 +62,7 @@ if ((QUICK)); then
 fi
 MAX_SESSIONS=$((IDLE_SESSIONS > INFLIGHT_SESSIONS ? IDLE_SESSIONS : INFLIGHT_SESSIONS))
 MAX_FAILURES=2               # a target failing this many runs is dropped from the rest of the benchmark
-SIZES=(2048 102400)          # smtp-source -l: payload bytes (plus its few headers)
+SIZES=(2048 102400)          # body bytes: smtp-source -l (plus its few headers), or the signed bodies of the content run
 declare -A ONLY_SIZE=([spf]=2048)   # SPF costs the same per message whatever its size: small messages show it
 declare -A TARGET_LABEL=([direct]=direct [haproxy]=haproxy [mxgate]=mxgate [filters]="mxgate with filters"
                          [spf]="mxgate with SPF only" [content]="mxgate with DKIM and DMARC")
