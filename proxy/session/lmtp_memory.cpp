@@ -36,19 +36,19 @@ core::Reply memory_unavailable_reply() {
 }
 
 std::string mixed_outcome_key(std::string_view sender, std::string_view recipient) {
-    std::string key = "lmtp:mixed:<";
+    // The sender's length first: a quoted local part may hold any separator.
+    std::string key = "lmtp:mixed:" + std::to_string(sender.size()) + ":";
     key += sender;
-    key += ">|<";
+    key += '|';
     key += recipient;
-    key += '>';
     return key;
 }
 
 std::string delivered_key(std::string_view recipient, std::string_view digest) {
-    std::string key = "lmtp:has:<";
+    std::string key = "lmtp:has:";
     key += recipient;
-    key += ">|";
-    key += digest;
+    key += '|';
+    key += digest;  // fixed length, last: the key splits only one way
     return key;
 }
 

@@ -57,11 +57,12 @@ TEST(AdmitLmtpRecipient, LaterRecipientsJoinOnlyAFreshSharedTransaction) {
 }
 
 TEST(LmtpKeys, NameSenderRecipientAndDigest) {
-    EXPECT_EQ(mixed_outcome_key("s@example.com", "a@example.net"), "lmtp:mixed:<s@example.com>|<a@example.net>");
-    EXPECT_EQ(mixed_outcome_key("", "a@example.net"), "lmtp:mixed:<>|<a@example.net>") << "null sender";
-    EXPECT_EQ(delivered_key("a@example.net", "abc"), "lmtp:has:<a@example.net>|abc");
-    // The brackets keep sender and recipient apart whatever they contain.
-    EXPECT_NE(mixed_outcome_key("a>|<b", "c"), mixed_outcome_key("a", "b>|<c"));
+    EXPECT_EQ(mixed_outcome_key("s@example.com", "a@example.net"), "lmtp:mixed:13:s@example.com|a@example.net");
+    EXPECT_EQ(mixed_outcome_key("", "a@example.net"), "lmtp:mixed:0:|a@example.net") << "null sender";
+    // The sender's length keeps sender and recipient apart whatever a quoted local part holds.
+    EXPECT_NE(mixed_outcome_key("\"a|b\"@x", "c@y"), mixed_outcome_key("\"a", "b\"@x|c@y"));
+    // The digest has a fixed length at the end: nothing in the address can shift it.
+    EXPECT_EQ(delivered_key("a@example.net", "abc"), "lmtp:has:a@example.net|abc");
 }
 
 std::string digest_of(std::string_view sender, std::initializer_list<std::string_view> parts) {
