@@ -12,12 +12,12 @@ BIG = ("x" * 70 + "\n") * 50  # over bob's 1 KiB quota: Dovecot refuses it for b
 
 
 class LmtpRecipients(MxgateTestCase):
-    def start(self, users=USERS, quota=None, state_path=None):
+    def start(self, users=USERS, quota=None, state_path=None, state=None, name="mxgate"):
         self.dc = self.start_dovecot(users=users, quota=quota or {})
-        state = {"sqlite": {"path": str(state_path or self.tmp / "state.db")}}
-        self.mx = self.start_mxgate(mxgate_config(domains={"example.net": "store"},
-                                                  backends={"store": lmtp_backend(self.dc.address)},
-                                                  extra={"state": state}))
+        self.config = mxgate_config(domains={"example.net": "store"},
+                                    backends={"store": lmtp_backend(self.dc.address)},
+                                    extra={"state": state or {"sqlite": {"path": str(state_path or self.tmp / "state.db")}}})
+        self.mx = self.start_mxgate(self.config, name=name)
 
     def send(self, rcpts, message, expect_rcpt=None):
         """One transaction; returns the RCPT replies and the final reply (None when no RCPT was taken)."""
@@ -99,6 +99,22 @@ class LmtpRecipients(MxgateTestCase):
             c.send(b"BDAT %d LAST\r\n" % len(message) + message)
             self.assertReply(c.reply(), 250)
         self.mx.wait_log("lmtp_retry", rcpt="alice@example.net", result="already_delivered")
+        self.assertEqual(self.counts(USERS[:2]), {"alice@example.net": 1, "bob@example.net": 0})
+
+    def test_a_fleet_sharing_redis_retries_exactly_on_another_node(self):
+        redis = self.start_redis()
+        self.start(quota={"bob@example.net": "1k"}, name="node-a",
+                   state={"backend": "redis", "redis": {"host": "127.0.0.1", "port": redis.port, "timeout": "300ms"}})
+        message = simple_message(subject="fleet", body=BIG)
+        _, final = self.send(USERS[:2], message, expect_rcpt=[250, 250])
+        self.assertReply(final, "451 4.3.0")
+        self.dc.wait_messages("alice@example.net", 1)
+        self.mx = self.start_mxgate(self.config, name="node-b")  # the client's retry reaches another node
+        _, final = self.send(USERS[:2], message, expect_rcpt=[250, 452])
+        self.assertReply(final, 250)
+        self.mx.wait_log("lmtp_retry", rcpt="alice@example.net", result="already_delivered")
+        _, final = self.send(USERS[1:2], message, expect_rcpt=[250])
+        self.assertReply(final, "552 5.2.2")
         self.assertEqual(self.counts(USERS[:2]), {"alice@example.net": 1, "bob@example.net": 0})
 
     def test_without_a_store_each_transaction_takes_one_recipient(self):
