@@ -1,13 +1,17 @@
 #include "proxy/generation.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "filters/registry.hpp"
+#include "proxy/log.hpp"
 #include "proxy/tls/context.hpp"
 
 namespace mxgate {
 
 Generation::Generation(std::shared_ptr<const config::Config> c, const filters::Services& services)
     : config(std::move(c)), router(*config), chain(filters::build_chain(config->filters, services)),
-      server_tls(tls::make_server_context(config->tls)) {
+      server_tls(tls::make_server_context(config->tls)), store(services.store) {
     for (const auto& [name, backend] : config->backends)
         if (auto context = tls::make_backend_context(backend)) backend_tls.emplace(name, std::move(context));
 }
@@ -15,6 +19,20 @@ Generation::Generation(std::shared_ptr<const config::Config> c, const filters::S
 std::shared_ptr<boost::asio::ssl::context> Generation::backend_tls_for(const std::string& backend) const {
     const auto found = backend_tls.find(backend);
     return found == backend_tls.end() ? nullptr : found->second;
+}
+
+void provide_lmtp_store(const config::Config& config, filters::Services& services) {
+    if (services.store) return;
+    const bool lmtp_route = std::any_of(config.backends.begin(), config.backends.end(), [](const auto& entry) {
+        return entry.second.kind == config::BackendKind::lmtp;
+    });
+    if (!lmtp_route) return;
+    try {
+        services.store = filters::state::make_store(config.state);
+    } catch (const std::runtime_error& e) {
+        log::warn(log::Line("lmtp_store_unavailable").add("error", e.what())
+                      .add("effect", "one recipient per LMTP transaction"));
+    }
 }
 
 }  // namespace mxgate

@@ -27,8 +27,17 @@ struct Generation {
     std::unique_ptr<boost::asio::ssl::context> server_tls;  // null when no certificate
     // Backend name -> its client context (own trust store); absent when it never starts TLS.
     std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> backend_tls;
+    // The state store the filters share; sessions use it for LMTP's delivery memory
+    // (proxy/session/lmtp_memory.hpp). Null when nothing opened it.
+    std::shared_ptr<filters::state::Store> store;
 
     std::shared_ptr<boost::asio::ssl::context> backend_tls_for(const std::string& backend) const;
 };
+
+// Opens the state store for an LMTP route when no filter needs it (those open it
+// first, and a store they cannot open is a startup error). Here a store that
+// cannot be opened is logged, not fatal: each LMTP transaction then takes one
+// recipient, as before multi-recipient LMTP, so answers stay exact.
+void provide_lmtp_store(const config::Config& config, filters::Services& services);
 
 }  // namespace mxgate

@@ -143,6 +143,7 @@ std::string tls_name(config::ListenerTls tls) {
 // Shared services outlive generations; a reload may need one for the first time.
 void provide_services(const config::Config& config, filters::Services& services) {
     if (config.filters.need_state() && !services.store) services.store = filters::state::make_store(config.state);
+    provide_lmtp_store(config, services);
     if (config.filters.need_resolver() && !services.resolver) {
         auto created = filters::dns::UnboundResolver::create(config.dns);
         if (!created.resolver) {

@@ -188,6 +188,23 @@ StoreResult<std::uint64_t> RedisStore::do_increment(const std::string& key, Seco
     return static_cast<std::uint64_t>(to_int(reply->get()));
 }
 
+// A mark is a string holding its expires_at, with a TTL: Redis drops it, and
+// reading compares expires_at with `now`, the same rule as SQLite's.
+StoreResult<void> RedisStore::do_set_mark(const std::string& key, TimePoint expires_at, TimePoint now) {
+    const auto ttl_ms = std::max<std::int64_t>(1000, (secs(expires_at) - secs(now)) * 1000);
+    auto reply = command({"SET", prefix_ + key, std::to_string(secs(expires_at)), "PX", std::to_string(ttl_ms)});
+    if (!reply) return reply.error();
+    return {};
+}
+
+StoreResult<bool> RedisStore::do_has_mark(const std::string& key, TimePoint now) {
+    auto reply = command({"GET", prefix_ + key});
+    if (!reply) return StoreResult<bool>(boost::system::in_place_error, reply.error());
+    const redisReply* r = reply->get();
+    if (r->type == REDIS_REPLY_NIL) return false;
+    return to_int(r) > secs(now);
+}
+
 asio::awaitable<StoreResult<Versioned>> RedisStore::greylist_get(std::string key, TimePoint now) {
     auto work = [this, key = std::move(key), now] { return do_get(key, now); };
     co_return co_await on_thread(thread_, std::move(work));
@@ -208,6 +225,16 @@ asio::awaitable<StoreResult<std::uint64_t>> RedisStore::increment(std::string ke
 
 asio::awaitable<StoreResult<std::uint64_t>> RedisStore::expire(TimePoint) {
     co_return StoreResult<std::uint64_t>(std::uint64_t{0});  // Redis expires keys by their TTLs
+}
+
+asio::awaitable<StoreResult<void>> RedisStore::set_mark(std::string key, TimePoint expires_at, TimePoint now) {
+    auto work = [this, key = std::move(key), expires_at, now] { return do_set_mark(key, expires_at, now); };
+    co_return co_await on_thread(thread_, std::move(work));
+}
+
+asio::awaitable<StoreResult<bool>> RedisStore::has_mark(std::string key, TimePoint now) {
+    auto work = [this, key = std::move(key), now] { return do_has_mark(key, now); };
+    co_return co_await on_thread(thread_, std::move(work));
 }
 
 }  // namespace mxgate::filters::state

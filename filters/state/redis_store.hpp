@@ -36,6 +36,8 @@ public:
     boost::asio::awaitable<StoreResult<std::uint64_t>> increment(std::string key, Seconds window,
                                                                  TimePoint now) override;
     boost::asio::awaitable<StoreResult<std::uint64_t>> expire(TimePoint now) override;
+    boost::asio::awaitable<StoreResult<void>> set_mark(std::string key, TimePoint expires_at, TimePoint now) override;
+    boost::asio::awaitable<StoreResult<bool>> has_mark(std::string key, TimePoint now) override;
 
 private:
     struct ReplyDeleter {
@@ -52,6 +54,8 @@ private:
     StoreResult<bool> do_put(const std::string& key, const GreylistRecord& record, std::uint64_t expected,
                              TimePoint now);
     StoreResult<std::uint64_t> do_increment(const std::string& key, Seconds window, TimePoint now);
+    StoreResult<void> do_set_mark(const std::string& key, TimePoint expires_at, TimePoint now);
+    StoreResult<bool> do_has_mark(const std::string& key, TimePoint now);
 
     RedisConfig config_;
     std::string prefix_;

@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS counters (
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS counters_expires_at ON counters(expires_at);
+CREATE TABLE IF NOT EXISTS marks (
+    key        TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS marks_expires_at ON marks(expires_at);
 )sql";
 
 struct StmtDeleter {
@@ -59,6 +64,7 @@ TimePoint at(std::int64_t s) { return TimePoint(Seconds(s)); }
 
 struct SqliteStore::Statements {
     Stmt get, insert, update, increment, expire_greylist, expire_counters;
+    Stmt set_mark, has_mark, expire_marks;
 };
 
 SqliteStore::SqliteStore(const SqliteConfig& config, std::string key_prefix)
@@ -104,6 +110,11 @@ SqliteStore::SqliteStore(const SqliteConfig& config, std::string key_prefix)
             "ON CONFLICT (key) DO UPDATE SET count = count + 1 RETURNING count");
     prepare(stmts_->expire_greylist, "DELETE FROM greylist WHERE expires_at <= ?1");
     prepare(stmts_->expire_counters, "DELETE FROM counters WHERE expires_at <= ?1");
+    prepare(stmts_->set_mark,
+            "INSERT INTO marks (key, expires_at) VALUES (?1, ?2) "
+            "ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at");
+    prepare(stmts_->has_mark, "SELECT 1 FROM marks WHERE key = ?1 AND expires_at > ?2");
+    prepare(stmts_->expire_marks, "DELETE FROM marks WHERE expires_at <= ?1");
 }
 
 SqliteStore::~SqliteStore() {
@@ -168,7 +179,7 @@ StoreResult<std::uint64_t> SqliteStore::do_increment(const std::string& key, Sec
 
 StoreResult<std::uint64_t> SqliteStore::do_expire(TimePoint now) {
     std::uint64_t removed = 0;
-    for (auto* s : {stmts_->expire_greylist.get(), stmts_->expire_counters.get()}) {
+    for (auto* s : {stmts_->expire_greylist.get(), stmts_->expire_counters.get(), stmts_->expire_marks.get()}) {
         Reset reset{s};
         sqlite3_bind_int64(s, 1, secs(now));
         const int rc = sqlite3_step(s);
@@ -176,6 +187,28 @@ StoreResult<std::uint64_t> SqliteStore::do_expire(TimePoint now) {
         removed += static_cast<std::uint64_t>(sqlite3_changes(db_));
     }
     return removed;
+}
+
+StoreResult<void> SqliteStore::do_set_mark(const std::string& key, TimePoint expires_at) {
+    auto* s = stmts_->set_mark.get();
+    Reset reset{s};
+    const std::string full = prefix_ + key;
+    sqlite3_bind_text(s, 1, full.data(), static_cast<int>(full.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, secs(expires_at));
+    if (const int rc = sqlite3_step(s); rc != SQLITE_DONE) return fail("set_mark", rc);
+    return {};
+}
+
+StoreResult<bool> SqliteStore::do_has_mark(const std::string& key, TimePoint now) {
+    auto* s = stmts_->has_mark.get();
+    Reset reset{s};
+    const std::string full = prefix_ + key;
+    sqlite3_bind_text(s, 1, full.data(), static_cast<int>(full.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, secs(now));
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return StoreResult<bool>(boost::system::in_place_error, fail("has_mark", rc));
 }
 
 asio::awaitable<StoreResult<Versioned>> SqliteStore::greylist_get(std::string key, TimePoint now) {
@@ -198,6 +231,16 @@ asio::awaitable<StoreResult<std::uint64_t>> SqliteStore::increment(std::string k
 
 asio::awaitable<StoreResult<std::uint64_t>> SqliteStore::expire(TimePoint now) {
     auto work = [this, now] { return do_expire(now); };
+    co_return co_await on_thread(thread_, std::move(work));
+}
+
+asio::awaitable<StoreResult<void>> SqliteStore::set_mark(std::string key, TimePoint expires_at, TimePoint) {
+    auto work = [this, key = std::move(key), expires_at] { return do_set_mark(key, expires_at); };
+    co_return co_await on_thread(thread_, std::move(work));
+}
+
+asio::awaitable<StoreResult<bool>> SqliteStore::has_mark(std::string key, TimePoint now) {
+    auto work = [this, key = std::move(key), now] { return do_has_mark(key, now); };
     co_return co_await on_thread(thread_, std::move(work));
 }
 

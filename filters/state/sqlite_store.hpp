@@ -35,6 +35,8 @@ public:
     boost::asio::awaitable<StoreResult<std::uint64_t>> increment(std::string key, Seconds window,
                                                                  TimePoint now) override;
     boost::asio::awaitable<StoreResult<std::uint64_t>> expire(TimePoint now) override;
+    boost::asio::awaitable<StoreResult<void>> set_mark(std::string key, TimePoint expires_at, TimePoint now) override;
+    boost::asio::awaitable<StoreResult<bool>> has_mark(std::string key, TimePoint now) override;
 
 private:
     struct Statements;
@@ -42,6 +44,8 @@ private:
     StoreResult<bool> do_put(const std::string& key, const GreylistRecord& record, std::uint64_t expected);
     StoreResult<std::uint64_t> do_increment(const std::string& key, Seconds window, TimePoint now);
     StoreResult<std::uint64_t> do_expire(TimePoint now);
+    StoreResult<void> do_set_mark(const std::string& key, TimePoint expires_at);
+    StoreResult<bool> do_has_mark(const std::string& key, TimePoint now);
     boost::system::error_code fail(const char* what, int rc);
 
     std::string path_;

@@ -76,6 +76,11 @@ public:
     // Final dot and the backend's verdict. LMTP: the reply for the single recipient
     // (the session's Route::recipients_per_transaction).
     virtual asio::awaitable<core::Reply> end_data() = 0;
+    // Instead of end_data(), where one reply per recipient matters: LMTP gives one
+    // per accepted recipient, in RCPT order (RFC 2033 §4.2), and a recipient the
+    // backend never answered (it failed mid-way) gets 451 4.3.0. SMTP and Maildir
+    // give end_data()'s single reply, which stands for every recipient.
+    virtual asio::awaitable<std::vector<core::Reply>> end_data_per_recipient();
 
     // "name 127.0.0.1:2526" (or "name maildir") for the transaction log line.
     virtual std::string describe() const = 0;

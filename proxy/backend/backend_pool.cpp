@@ -12,6 +12,11 @@
 
 namespace mxgate::backend {
 
+asio::awaitable<std::vector<core::Reply>> Transaction::end_data_per_recipient() {
+    core::Reply reply = co_await end_data();
+    co_return std::vector<core::Reply>{std::move(reply)};
+}
+
 // ---------------------------------------------------------------- PoolCore
 
 PoolCore::PoolCore(asio::io_context& io, std::shared_ptr<BackendSlots> slots)

@@ -213,6 +213,7 @@ ConversationStep Conversation::start_dot() {
     // LMTP: one reply per accepted recipient (RFC 2033 §4.2).
     dot_replies_left_ = settings_.protocol == Protocol::lmtp ? accepted_ : 1;
     dot_any_failed_ = false;
+    dot_replies_.clear();
     return advance();
 }
 
@@ -497,7 +498,8 @@ void Conversation::handle(Expect expect, const core::Reply& reply) {
         break;
     case Expect::dot:
         if (klass == 2 || refusal) {
-            if (reply_.code == 0) reply_ = pass(reply, "2.0.0");
+            dot_replies_.push_back(pass(reply, klass == 2 ? "2.0.0" : ""));
+            if (reply_.code == 0) reply_ = dot_replies_.back();
             if (klass != 2 && !dot_any_failed_) {  // LMTP: one failed recipient makes the answer
                 dot_any_failed_ = true;
                 reply_ = pass(reply, "");

@@ -15,6 +15,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "proxy/backend/backend.hpp"
 #include "proxy/backend/esmtp.hpp"
@@ -98,6 +99,9 @@ public:
     bool retryable() const { return retryable_; }
     const Capabilities& capabilities() const { return caps_; }
     std::size_t accepted() const { return accepted_; }
+    // After start_dot: the replies read so far, one per recipient in RCPT order
+    // (LMTP; SMTP has one). Fewer than accepted() when the backend failed mid-way.
+    const std::vector<core::Reply>& dot_replies() const { return dot_replies_; }
     bool tls_active() const { return tls_; }
     const ConversationSettings& settings() const { return settings_; }
 
@@ -148,6 +152,7 @@ private:
     core::Reply reply_;
     std::size_t dot_replies_left_ = 0;
     bool dot_any_failed_ = false;
+    std::vector<core::Reply> dot_replies_;
 
     // Transaction state.
     ClientInfo client_;

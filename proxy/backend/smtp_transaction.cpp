@@ -1,6 +1,8 @@
 // The coroutine side of an SMTP/LMTP transaction: connection choice, retry and release.
 #include "proxy/backend/smtp_transaction.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
@@ -149,6 +151,20 @@ asio::awaitable<core::Reply> SmtpTransaction::end_data() {
     core::Reply reply = connection_->conversation().reply();
     release();  // the transaction is over: clean connections go back to the pool now
     co_return reply;
+}
+
+asio::awaitable<std::vector<core::Reply>> SmtpTransaction::end_data_per_recipient() {
+    if (backend_.kind != config::BackendKind::lmtp || unavailable_ || !connection_) {
+        core::Reply reply = co_await end_data();
+        co_return std::vector<core::Reply>{std::move(reply)};
+    }
+    co_await run(connection_->conversation().start_dot());
+    const Conversation& conversation = connection_->conversation();
+    std::vector<core::Reply> replies = conversation.dot_replies();
+    // Unanswered recipients may or may not have the message: never a 250 for them.
+    replies.resize(std::max<std::size_t>(conversation.accepted(), 1), failure_reply());
+    release();
+    co_return replies;
 }
 
 core::Reply SmtpTransaction::refusal() const { return busy_ ? busy_reply() : unavailable_reply(); }

@@ -28,6 +28,7 @@ public:
     asio::awaitable<core::Reply> begin_data() override;
     asio::awaitable<bool> write(std::string_view content) override;
     asio::awaitable<core::Reply> end_data() override;
+    asio::awaitable<std::vector<core::Reply>> end_data_per_recipient() override;
     std::string describe() const override;
 
 private:

@@ -143,13 +143,17 @@ struct Backend {                           // yaml: backends: { <name>: {...} }
     // off, as Postfix allow_untrusted_routing = no: a backend with the percent hack or
     // bang paths would relay them on.
     bool allow_untrusted_routing = false;
+    // lmtp: how long mxgate remembers a transaction whose recipients were answered
+    // differently (which of them have the message), so the client's retries deliver
+    // to the rest only; cover the client's queue lifetime (Postfix maximal_queue_lifetime 5d).
+    Duration mixed_outcome_memory = std::chrono::hours(120);
 
     bool operator==(const Backend&) const = default;  // reload: what changed
 };
 BOOST_DESCRIBE_STRUCT(Backend, (),
                       (allow_untrusted_routing, servers, path, mailboxes, create_mailboxes,
                        max_new_mailboxes_per_message, tls, tls_verify, ca_file, tls_server_name, client_identity,
-                       helo_name, max_idle_connections, max_connections))
+                       helo_name, max_idle_connections, max_connections, mixed_outcome_memory))
 
 struct Logging {                 // yaml: logging:
     std::string level = "info";  // trace | debug | info | warn | error

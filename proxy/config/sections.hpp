@@ -190,6 +190,7 @@ inline bool backend_takes(BackendKind kind, std::string_view key) {
     constexpr std::array<std::string_view, 4> maildir_keys{"path", "mailboxes", "create_mailboxes",
                                                            "max_new_mailboxes_per_message"};
     if (key == "allow_untrusted_routing") return true;
+    if (key == "mixed_outcome_memory") return kind == BackendKind::lmtp;
     const bool maildir_key = std::find(maildir_keys.begin(), maildir_keys.end(), key) != maildir_keys.end();
     return maildir_key == (kind == BackendKind::maildir);
 }
@@ -282,6 +283,7 @@ inline auto settings_fields(const Backend*) {
         field<&Backend::helo_name>(hostname()),
         field<&Backend::max_idle_connections>(number(0, 1024)),
         field<&Backend::max_connections>(number(1, 100000)),
+        field<&Backend::mixed_outcome_memory>(duration(std::chrono::minutes(1), std::chrono::hours(720))),
     };
 }
 

@@ -52,7 +52,6 @@ Route Router::route(const core::Address& address, bool trusted_client) const {
                        core::make_reply(550, "5.7.1", "Error: relay access denied: routing in the local part"));
     }
     route.backend = &backend;
-    if (backend.kind == config::BackendKind::lmtp) route.recipients_per_transaction = 1;
     return route;
 }
 

@@ -5,8 +5,6 @@
 // RCPT rules of sequencing and limits are SessionState's (on_rcpt_routed).
 #pragma once
 
-#include <cstddef>
-#include <limits>
 #include <string>
 #include <string_view>
 
@@ -23,9 +21,6 @@ struct Route {
     // The address to deliver to, as given but for <Postmaster>, which becomes
     // postmaster@<first served domain> (RFC 5321 §4.5.1 requires accepting it without a domain).
     core::Address recipient;
-    // LMTP answers per recipient after the final dot: one recipient per
-    // transaction keeps the client's single reply true.
-    std::size_t recipients_per_transaction = std::numeric_limits<std::size_t>::max();
 };
 
 // True when a local part asks for onward routing: '%' (percent hack), '!' (bang

@@ -156,6 +156,9 @@ asio::awaitable<void> Session::serve() {
             pending_header_.clear();
             header_filter_.reset();
             held_.reset();
+            lmtp_mode_ = LmtpMode::shared;
+            digest_.reset();
+            digest_hex_.clear();
             if (draining_ && end_ == End::none) end_ = End::draining;
         }
     }
@@ -295,6 +298,15 @@ asio::awaitable<Step> Session::do_rcpt() {
         if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict_reply(*verdict));
         co_return state_.on_rcpt(false, verdict_reply(*verdict));
     }
+    LmtpMode mode = lmtp_mode_;
+    if (destination.kind == config::BackendKind::lmtp) {
+        const LmtpAdmission admission = co_await admit_lmtp_recipient();
+        if (!admission.take)
+            co_return state_.on_rcpt(false, make_reply(452, "4.5.3",
+                                                       "Error: this recipient needs a transaction of its own, "
+                                                       "send it separately"));
+        mode = admission.mode;
+    }
     if (!transaction_) {
         transaction_ = pool_.open(generation_->config, destination, generation_->backend_tls_for(destination.name),
                                   backend_client_info(), backend::Envelope{state_.sender(), state_.mail_params()});
@@ -302,6 +314,7 @@ asio::awaitable<Step> Session::do_rcpt() {
     }
     const backend::Recipient recipient{state_.pending_rcpt().address, state_.pending_rcpt().params};
     core::Reply answer = co_await transaction_->add_recipient(recipient);
+    if (answer.klass() == 2) lmtp_mode_ = mode;
     co_return state_.on_rcpt(answer.klass() == 2, std::move(answer));
 }
 
@@ -353,8 +366,7 @@ asio::awaitable<core::Reply> Session::finish_message(const Reader& reader) {
     if (held_) co_return co_await deliver_held();
     if (auto verdict = co_await run_stage(core::Stage::end_of_data)) co_return verdict_reply(*verdict);
     co_await finish_content();  // also sends the trace headers of an empty message
-    core::Reply answer = co_await transaction_->end_data();  // 451 if any write failed
-    backend_reply_ = answer.summary();
+    core::Reply answer = co_await end_backend_data();  // 451 if any write failed
     co_return answer;
 }
 

@@ -19,6 +19,7 @@
 #include "proxy/session/deadline.hpp"
 #include "proxy/session/held_message.hpp"
 #include "proxy/session/input_buffer.hpp"
+#include "proxy/session/lmtp_memory.hpp"
 #include "proxy/session/session_state.hpp"
 #include "proxy/smtp/data_reader.hpp"
 #include "proxy/smtp/header_filter.hpp"
@@ -70,6 +71,14 @@ private:
     template <class Reader>
     boost::asio::awaitable<core::Reply> finish_message(const Reader& reader);
     boost::asio::awaitable<core::Reply> deliver_held();
+    // LMTP's delivery memory (session_lmtp.cpp, lmtp_memory.hpp).
+    boost::asio::awaitable<LmtpAdmission> admit_lmtp_recipient();
+    bool lmtp_transaction() const;
+    void begin_digest();
+    const std::string& content_digest();
+    boost::asio::awaitable<std::optional<core::Reply>> delivered_before();
+    boost::asio::awaitable<core::Reply> end_backend_data();
+    boost::asio::awaitable<void> remember_mixed_outcome(const std::vector<core::Reply>& replies);
     void say_goodbye(const core::Reply& reply);  // queue a last reply; flush() sends it
     void reply(const core::Reply& r) {
         if (r.code != 0) out_ += r.wire();  // code 0: nothing to say (the session is ending)
@@ -100,6 +109,9 @@ private:
     std::optional<smtp::HeaderFieldFilter> header_filter_;  // per message
     std::string filtered_;         // header_filter_'s output, reused
     std::string backend_reply_;    // the backend's answer to the message, for the log
+    LmtpMode lmtp_mode_ = LmtpMode::shared;  // of the current transaction, when it goes to an LMTP route
+    std::optional<ContentDigest> digest_;    // LMTP: of the client's content, when the memory needs it
+    std::string digest_hex_;                 // digest_ once the content is complete
     // What the filters found: the session's (connect, helo) first, then this
     // transaction's (mail_from, rcpt, end_of_data). One vector, so each stage's
     // view of the earlier findings is a pointer, not a copy.

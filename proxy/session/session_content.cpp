@@ -51,7 +51,8 @@ std::string Session::trace_headers() {
 bool Session::hold_message() {
     filters::MessageFeed feed =
         generation_->chain.begin_message(view_for(core::Stage::end_of_data), stream_.socket().get_executor());
-    if (feed.empty()) return false;
+    // Also a message for a recipient that may have it already: delivered only after the store said not.
+    if (feed.empty() && lmtp_mode_ != LmtpMode::alone_remembered) return false;
     held_ = std::make_unique<HeldMessage>(std::move(feed), config_.spool, max_held_header_field);
     return true;
 }
@@ -61,6 +62,7 @@ bool Session::hold_message() {
 // held message gets them at delivery, when every result is known).
 void Session::begin_content() {
     if (!held_) pending_header_ = trace_headers();
+    begin_digest();
     header_filter_.emplace(
         "authentication-results",
         [this](std::string_view field) { return filters::claims_authserv_id(field, config_.server.authserv_id); },
@@ -97,6 +99,7 @@ asio::awaitable<bool> Session::finish_content() {
 }
 
 asio::awaitable<bool> Session::write_content(std::string_view content) {
+    if (digest_) digest_->update(content);
     if (held_) co_return held_->add(content);
     co_return co_await send_to_backend(content);
 }
@@ -132,6 +135,10 @@ asio::awaitable<core::Reply> Session::deliver_held() {
     }
     const auto verdict = co_await run_stage(core::Stage::end_of_data, &held_->feed());
     if (verdict) co_return core::make_reply(verdict->code, verdict->enhanced, verdict->text);
+    if (lmtp_mode_ == LmtpMode::alone_remembered) {
+        std::optional<core::Reply> known = co_await delivered_before();
+        if (known) co_return *known;
+    }
     core::Reply ready = co_await transaction_->begin_data();
     if (ready.code != 354) co_return ready;  // the backend's refusal (or 451 when it failed)
     pending_header_ = trace_headers();
@@ -148,8 +155,7 @@ asio::awaitable<core::Reply> Session::deliver_held() {
         co_return core::make_reply(451, "4.3.0", "Error: cannot hold the message now, try again later");
     }
     if (sent && !pending_header_.empty()) co_await send_to_backend({});  // an empty message: the fields alone
-    core::Reply answer = co_await transaction_->end_data();  // 451 if any write failed
-    backend_reply_ = answer.summary();
+    core::Reply answer = co_await end_backend_data();  // 451 if any write failed
     co_return answer;
 }
 

@@ -136,6 +136,9 @@ core::Reply SessionState::ehlo_reply() const {
     if (settings_.tls_available && !tls_) r.lines.push_back("STARTTLS");
     r.lines.push_back("CHUNKING");
     r.lines.push_back("DSN");
+    // RFC 9422: a client that reads it sends no more recipients than we take,
+    // rather than learning it from 452s.
+    r.lines.push_back("LIMITS RCPTMAX=" + std::to_string(settings_.limits->max_recipients));
     // Advertised only to those who may use it, as Postfix does.
     if (xclient_allowed_) r.lines.push_back(std::string("XCLIENT ") + smtp::xclient_attribute_names);
     return r;
@@ -223,9 +226,6 @@ Step SessionState::on_rcpt_routed(Route route) {
     if (!recipients_.empty() && route.backend != destination_)
         return on_rcpt(false, core::make_reply(452, "4.5.3",
                                                "Error: recipient for another destination, send it in a separate transaction"));
-    if (recipients_.size() >= route.recipients_per_transaction)
-        return on_rcpt(false, core::make_reply(452, "4.5.3",
-                                               "Error: too many recipients for this destination, send the rest separately"));
     pending_rcpt_.address = std::move(route.recipient);
     pending_destination_ = route.backend;
     return {Step::Action::rcpt, {}};

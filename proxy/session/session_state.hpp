@@ -66,7 +66,7 @@ public:
     Step on_helo_done(bool accepted, core::Reply reply);
     Step on_mail(bool accepted, core::Reply reply);
     // The route of pending_rcpt(): a refusal, or a recipient that this transaction
-    // takes (one destination per transaction, up to its recipients_per_transaction).
+    // takes (one destination per transaction; an LMTP route may take fewer: Session::do_rcpt).
     Step on_rcpt_routed(Route route);
     // A refusal `452 4.5.3` (this transaction takes no more recipients: a limit,
     // LMTP, another route) is not an error, up to limits.recipient_overshoot_limit.

@@ -12,8 +12,10 @@ class Lmtp(MxgateTestCase):
     def setUp(self):
         super().setUp()
         self.dc = self.start_dovecot()
+        # Several recipients per transaction: test_lmtp_recipients.py.
         self.mx = self.start_mxgate(mxgate_config(domains={"example.net": "store"},
-                                                  backends={"store": lmtp_backend(self.dc.address)}))
+                                                  backends={"store": lmtp_backend(self.dc.address)},
+                                                  extra={"state": {"sqlite": {"path": str(self.tmp / "state.db")}}}))
 
     def test_delivery_to_dovecot(self):
         msg = simple_message(subject="to alice", to="alice@example.net", body="Hi Alice\n.dot line\n")
@@ -31,35 +33,6 @@ class Lmtp(MxgateTestCase):
             c.ehlo()
             self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
             self.assertReply(c.cmd("RCPT TO:<nobody@example.net>"), "550 5.1.1", "dovecot's unknown-user reply")
-
-    def test_one_recipient_per_transaction(self):
-        with RawSmtp(self.mx.port()) as c:
-            c.ehlo()
-            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
-            self.assertReply(c.cmd("RCPT TO:<alice@example.net>"), 250)
-            self.assertReply(c.cmd("RCPT TO:<bob@example.net>"), "452 4.5.3",
-                             "LMTP route: one recipient per transaction")
-            self.assertReply(c.cmd("DATA"), 354)
-            self.assertReply(c.message(simple_message(subject="first")), 250)
-            # The client retries the deferred recipient in a new transaction.
-            self.open_transaction(c, rcpts=("bob@example.net",), sender="s@example.com", ehlo=False)
-            self.assertReply(c.message(simple_message(subject="second")), 250)
-        self.assertIn(b"Subject: first", self.dc.wait_messages("alice@example.net", 1)[0])
-        self.assertIn(b"Subject: second", self.dc.wait_messages("bob@example.net", 1)[0])
-
-    def test_30_recipients_for_an_lmtp_route_deliver_to_the_first(self):
-        # Each recipient after the first gets 452 4.5.3 (one per LMTP transaction); those are
-        # retried later, not client errors (limits.recipient_overshoot_limit), so max_errors (20)
-        # must not close the session before DATA.
-        with RawSmtp(self.mx.port()) as c:
-            c.ehlo()
-            self.assertReply(c.cmd("MAIL FROM:<s@example.com>"), 250)
-            self.assertReply(c.cmd("RCPT TO:<alice@example.net>"), 250)
-            for i in range(29):
-                self.assertReply(c.cmd(f"RCPT TO:<user{i}@example.net>"), "452 4.5.3", f"RCPT #{i + 2}")
-            self.assertReply(c.cmd("DATA"), 354)
-            self.assertReply(c.message(simple_message(subject="thirty", to="alice@example.net")), 250)
-        self.assertIn(b"Subject: thirty", self.dc.wait_messages("alice@example.net", 1)[0])
 
     def test_swaks_to_lmtp(self):
         r = swaks(self.mx.port(), to="bob@example.net", data=simple_message(to="bob@example.net"), workdir=self.tmp)

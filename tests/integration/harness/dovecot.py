@@ -21,13 +21,16 @@ class DovecotLmtp(Peer):
     line endings, dovecot prepends Return-Path: and its own Received:). An unknown
     user is refused at RCPT with "550 5.1.1 <x> User doesn't exist: x". Dovecot's
     LHLO offers 8BITMIME CHUNKING ENHANCEDSTATUSCODES PIPELINING (no SMTPUTF8, no SIZE).
+    `quota`: user -> Dovecot quota_rule storage limit ("1k"); over it, the message is refused
+    after the final dot for that user alone with "552 5.2.2 <x> Quota exceeded (mailbox for
+    user is full)" (quota_full_tempfail = no; RCPT is not checked, lmtp_rcpt_check_quota = no).
     Started with `dovecot -F -c <conf>`; stopping (SIGTERM) takes about a second. Needs root
     (as in CI): the master drops to dovecot's own users and the mail user nobody, which is why
     the test dir is 0711.
     """
 
     def __init__(self, workdir: Path, users: Iterable[str] = ("alice@example.net", "bob@example.net"), *,
-                 name: str = "dovecot", start: bool = True):
+                 name: str = "dovecot", start: bool = True, quota: dict[str, str] | None = None):
         self.root = Path(workdir) / name
         self.root.mkdir(mode=0o711, exist_ok=True)
         os.chmod(self.root, 0o711)
@@ -39,8 +42,10 @@ class DovecotLmtp(Peer):
             os.chown(self.mail_root, uid, gid)
         self.uid = uid
         self.gid = gid if os.geteuid() == 0 else os.getgid()
+        self.quota = dict(quota or {})
         (self.root / "users").write_text("".join(
-            f"{u}:{{PLAIN}}secret:{self.uid}:{self.gid}::{self.root}/home/{u}::\n" for u in self.users))
+            f"{u}:{{PLAIN}}secret:{self.uid}:{self.gid}::{self.root}/home/{u}::{self._extra_fields(u)}\n"
+            for u in self.users))
         self.conf = self.root / "dovecot.conf"
         self.log_path = self.root / "dovecot.log"
         self.proc: ManagedProcess | None = None
@@ -48,6 +53,14 @@ class DovecotLmtp(Peer):
         self.name = name
         if start:
             self.start()
+
+    def _extra_fields(self, user: str) -> str:
+        return f"userdb_quota_rule=*:storage={self.quota[user]}" if user in self.quota else ""
+
+    def _quota_conf(self) -> str:
+        if not self.quota:
+            return ""
+        return "mail_plugins = $mail_plugins quota\nplugin {\n  quota = maildir:User quota\n}\n"
 
     def _write_conf(self, port: int):
         r = self.root
@@ -60,7 +73,7 @@ protocols = lmtp
 listen = {LOOPBACK}
 ssl = no
 mail_location = maildir:{self.mail_root}/%d/%n
-first_valid_uid = 1
+{self._quota_conf()}first_valid_uid = 1
 first_valid_gid = 1
 passdb {{
   driver = passwd-file

@@ -59,11 +59,29 @@ public:
             }
         co_return n;
     }
+    boost::asio::awaitable<filters::state::StoreResult<void>> set_mark(std::string key,
+                                                                      filters::state::TimePoint expires_at,
+                                                                      filters::state::TimePoint) override {
+        ++calls;
+        if (!available) co_return filters::state::store_error::unavailable;
+        marks_[key] = expires_at;
+        co_return filters::state::StoreResult<void>{};
+    }
+    boost::asio::awaitable<filters::state::StoreResult<bool>> has_mark(std::string key,
+                                                                      filters::state::TimePoint now) override {
+        ++calls;
+        if (!available)
+            co_return filters::state::StoreResult<bool>(boost::system::in_place_error,
+                                                        filters::state::store_error::unavailable);
+        auto it = marks_.find(key);
+        co_return it != marks_.end() && it->second > now;
+    }
     std::size_t size() const { return records_.size(); }
 
 private:
     std::map<std::string, std::pair<filters::state::GreylistRecord, std::uint64_t>> records_;
     std::map<std::string, std::uint64_t> counters_;
+    std::map<std::string, filters::state::TimePoint> marks_;
 };
 
 }  // namespace mxgate::test

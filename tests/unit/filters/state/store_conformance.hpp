@@ -160,6 +160,33 @@ TYPED_TEST_P(StoreConformance, KeyPrefixSeparatesDeployments) {
     EXPECT_FALSE(v->record);
 }
 
+TYPED_TEST_P(StoreConformance, MarkIsSetUntilItsExpiry) {
+    auto has = [this](const std::string& key, TimePoint now) {
+        auto r = run_sync(this->io_, this->store_->has_mark(key, now));
+        EXPECT_TRUE(r.has_value()) << r.error().message();
+        return r && *r;
+    };
+    EXPECT_FALSE(has("lmtp:m:a", t0));
+    ASSERT_TRUE(run_sync(this->io_, this->store_->set_mark("lmtp:m:a", t0 + 60s, t0)).has_value());
+    EXPECT_TRUE(has("lmtp:m:a", t0 + 59s));
+    EXPECT_FALSE(has("lmtp:m:a", t0 + 60s)) << "absent from its expiry";
+    EXPECT_FALSE(has("lmtp:m:b", t0)) << "another key";
+    // Setting it again moves the expiry.
+    ASSERT_TRUE(run_sync(this->io_, this->store_->set_mark("lmtp:m:a", t0 + 120s, t0 + 30s)).has_value());
+    EXPECT_TRUE(has("lmtp:m:a", t0 + 90s));
+    auto removed = run_sync(this->io_, this->store_->expire(t0 + 200s));
+    ASSERT_TRUE(removed.has_value());
+    EXPECT_FALSE(has("lmtp:m:a", t0 + 200s));
+    // Keys are binary-safe: addresses may hold any octet a client sends.
+    const std::string odd = std::string("lmtp:m:\"q u\"@x|") + '\xff';
+    ASSERT_TRUE(run_sync(this->io_, this->store_->set_mark(odd, t0 + 60s, t0)).has_value());
+    EXPECT_TRUE(has(odd, t0));
+    auto other = this->backend_.make(this->prefix_ + "other:");
+    auto elsewhere = run_sync(this->io_, other->has_mark(odd, t0));
+    ASSERT_TRUE(elsewhere.has_value());
+    EXPECT_FALSE(*elsewhere) << "the key prefix separates deployments";
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreConformance,
                             MissingKeyHasNoRecordAndVersionZero,
                             PutThenGetRoundTrips,
@@ -168,6 +195,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreConformance,
                             ExpireHousekeepingKeepsLiveEntries,
                             IncrementCountsWithinFixedWindow,
                             ConcurrentIncrementsAreAtomic,
-                            KeyPrefixSeparatesDeployments);
+                            KeyPrefixSeparatesDeployments,
+                            MarkIsSetUntilItsExpiry);
 
 }  // namespace mxgate::test::store_conformance

@@ -500,6 +500,17 @@ TEST(Conversation, LmtpOneReplyPerRecipient) {
     run(c, c.start_dot(), {expect_write(".\r\n"), give("250 2.0.0 carol ok\r\n"), give("452 4.2.2 bob full\r\n")});
     EXPECT_EQ(c.reply().code, 452);  // one recipient failed: that is the answer
     EXPECT_EQ(c.health(), Health::clean);
+    // Each recipient's own answer, in RCPT order, for the session's combination.
+    ASSERT_EQ(c.dot_replies().size(), 2u);
+    EXPECT_EQ(c.dot_replies()[0].wire(), "250 2.0.0 carol ok\r\n");
+    EXPECT_EQ(c.dot_replies()[1].wire(), "452 4.2.2 bob full\r\n");
+    // The backend fails after the first answer: the second is missing, never made up.
+    Conversation partial = setup();
+    ConversationStep waiting = play(partial, partial.start_dot(), {expect_write(".\r\n"), give("250 2.0.0 carol ok\r\n")});
+    EXPECT_EQ(waiting.kind, ConversationStep::Kind::read);
+    partial.resume_failure(Failure::eof, "gone");
+    EXPECT_EQ(partial.dot_replies().size(), 1u);
+    EXPECT_EQ(partial.reply().code, 451);
     check_every_failure(Scenario{setup, [](Conversation& c) { return c.start_dot(); },
                                  {expect_write(".\r\n"), give("250 2.0.0 ok\r\n"), give("250 2.0.0 ok\r\n")}});
 }

@@ -53,6 +53,7 @@ public:
     std::string ehlo = "250-fake\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n";
     bool silent_on_mail = false;         // never answer MAIL (timeouts)
     bool close_on_second_mail = false;   // drop a reused connection at its next MAIL
+    bool lmtp_dot_replies = false;       // after the dot: LMTP's reply per recipient ("full" ones 552)
 
 private:
     asio::awaitable<void> accept_loop() {
@@ -76,6 +77,8 @@ private:
             std::string buffer;
             bool in_data = false;
             int mails = 0;
+            const bool lmtp = lmtp_dot_replies;
+            std::vector<std::string> recipients;  // accepted in this transaction
             for (;;) {
                 const std::size_t n =
                     co_await asio::async_read_until(*socket, asio::dynamic_buffer(buffer), "\r\n", asio::use_awaitable);
@@ -85,7 +88,15 @@ private:
                     log_.push_back(tag + (line == "." ? "." : "data " + line));
                     if (line == ".") {
                         in_data = false;
-                        co_await send("250 2.0.0 Ok: queued\r\n");
+                        std::string replies = "250 2.0.0 Ok: queued\r\n";
+                        if (lmtp) {  // RFC 2033 §4.2: one per accepted recipient, refused ones by name
+                            replies.clear();
+                            for (const auto& r : recipients)
+                                replies += r.find("full") != std::string::npos ? "552 5.2.2 " + r + " full\r\n"
+                                                                               : "250 2.0.0 " + r + " saved\r\n";
+                            recipients.clear();
+                        }
+                        co_await send(replies);
                     }
                     continue;
                 }
@@ -102,9 +113,9 @@ private:
                     }
                     co_await send("250 2.1.0 Ok\r\n");
                 } else if (verb == "RCPT") {
-                    const char* reply =
-                        line.find("reject") != std::string::npos ? "550 5.1.1 unknown user\r\n" : "250 2.1.5 Ok\r\n";
-                    co_await send(reply);
+                    const bool reject = line.find("reject") != std::string::npos;
+                    if (!reject) recipients.push_back(line.substr(8));
+                    co_await send(reject ? "550 5.1.1 unknown user\r\n" : "250 2.1.5 Ok\r\n");
                 } else if (verb == "DATA") {
                     in_data = true;
                     co_await send("354 End data with <CR><LF>.<CR><LF>\r\n");
@@ -208,6 +219,38 @@ TEST_F(SmtpTransactionTest, DeliversAndReusesTheConnection) {
     EXPECT_TRUE(server.saw("1 RCPT TO:<carol@example.net>"));
     EXPECT_TRUE(server.saw("1 data body"));
     EXPECT_FALSE(server.saw("1 RSET"));
+}
+
+TEST_F(SmtpTransactionTest, LmtpGivesEachRecipientsReplyInOrder) {
+    FakeServer server(io_);
+    server.lmtp_dot_replies = true;
+    make_backend({server.port()}, config::BackendKind::lmtp);
+    run([&]() -> asio::awaitable<void> {
+        auto tx = open();
+        for (const char* rcpt : {"bob", "reject", "full", "carol"}) {
+            const Recipient recipient{core::Address{rcpt, "example.net"}, {}};
+            co_await tx->add_recipient(recipient);
+        }
+        core::Reply ready = co_await tx->begin_data();
+        EXPECT_EQ(ready.code, 354);
+        co_await tx->write("Subject: t\r\n\r\nbody\r\n");
+        std::vector<core::Reply> replies = co_await tx->end_data_per_recipient();
+        EXPECT_EQ(replies.size(), 3u) << "one per accepted recipient";
+        if (replies.size() != 3u) co_return;  // ASSERT_* cannot return from a coroutine
+        EXPECT_EQ(replies[0].wire(), "250 2.0.0 <bob@example.net> saved\r\n");
+        EXPECT_EQ(replies[1].wire(), "552 5.2.2 <full@example.net> full\r\n");
+        EXPECT_EQ(replies[2].code, 250);
+        // SMTP: the one reply stands for all.
+        server.lmtp_dot_replies = false;
+        make_backend({server.port()});
+        auto smtp = open();
+        const Recipient bob{core::Address{"bob", "example.net"}, {}};
+        co_await smtp->add_recipient(bob);
+        co_await smtp->begin_data();
+        co_await smtp->write("x\r\n");
+        std::vector<core::Reply> one = co_await smtp->end_data_per_recipient();
+        EXPECT_EQ(one.size(), 1u);
+    });
 }
 
 TEST_F(SmtpTransactionTest, FailsOverToTheNextServer) {

@@ -327,6 +327,8 @@ TEST(ConfigErrors, BackendRules) {
                  "t.yaml:5:32: key 'servers' does not apply to a maildir backend (backends.b)");
     expect_error(head + "  b: {type: smtp, servers: [\"127.0.0.1:25\"], path: /m}\n",
                  "t.yaml:5:46: key 'path' does not apply to a smtp backend (backends.b)");
+    expect_error(head + "  b: {type: smtp, servers: [\"127.0.0.1:25\"], mixed_outcome_memory: 1h}\n",
+                 "t.yaml:5:46: key 'mixed_outcome_memory' does not apply to a smtp backend (backends.b)");
     expect_error(head + "  b: {type: smtp, servers: [\"127.0.0.1:25\"], tls_verify: true}\n",
                  "t.yaml:5:58: backends.b.tls_verify: needs tls: opportunistic or required (tls is none)");
     expect_error(head + "  b: {type: smtp, servers: [\"127.0.0.1:25\"], client_identity: xclent}\n",
@@ -488,7 +490,8 @@ TEST(ConfigDump, RoundTripOfUnusualValues) {
         "xclient_networks: [\"10.1.2.0/24\", \"2001:db8::/32\"]\n"
         "domains: {example.org: b}\nbackends:\n"
         "  b: {type: lmtp, servers: [\"[::1]:24\"], tls: opportunistic, tls_server_name: lmtp.example.org,"
-        " client_identity: none, helo_name: gw.example.org, max_idle_connections: 3, allow_untrusted_routing: true}\n";
+        " client_identity: none, helo_name: gw.example.org, max_idle_connections: 3, allow_untrusted_routing: true,"
+        " mixed_outcome_memory: 36h}\n";
     const Parsed first = parse(yaml);
     ASSERT_NE(first.config, nullptr) << (first.errors.empty() ? "" : first.errors.front());
     EXPECT_EQ(first.config->server.banner, "null");
@@ -499,6 +502,7 @@ TEST(ConfigDump, RoundTripOfUnusualValues) {
     ASSERT_EQ(second.config->xclient_networks.size(), 2u);
     EXPECT_EQ(second.config->xclient_networks[1].prefix_length, 32u);
     EXPECT_TRUE(second.config->backends.at("b").allow_untrusted_routing);
+    EXPECT_EQ(second.config->backends.at("b").mixed_outcome_memory, std::chrono::hours(36));
     EXPECT_EQ(second.config->limits.connection_limit_ipv6_prefix, 48u);
 }
 

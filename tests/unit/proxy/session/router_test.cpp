@@ -66,12 +66,6 @@ TEST_F(RouterTest, PostmasterNeedsAServedDomain) {
     EXPECT_EQ(r.refusal.wire(), "550 5.1.1 Error: no postmaster here\r\n");
 }
 
-TEST_F(RouterTest, LmtpTakesOneRecipientPerTransaction) {
-    EXPECT_EQ(route("a", "example.org", false).recipients_per_transaction, std::numeric_limits<std::size_t>::max());
-    config_.backends["mx"].kind = config::BackendKind::lmtp;
-    EXPECT_EQ(route("a", "example.org", false).recipients_per_transaction, 1u);
-}
-
 TEST(RoutingSyntax, PercentBangAndQuotedAt) {
     for (const char* local : {"victim%evil.example", "evil.example!victim", "\"victim@evil.example\"",
                               "\"a\\@b\"", "\"a%b\"", "a!b%c"})

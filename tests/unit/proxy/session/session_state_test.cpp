@@ -68,7 +68,7 @@ TEST_F(SessionStateTest, EhloAdvertisesExtensions) {
     ASSERT_EQ(step.action, Action::helo);
     std::string wire = step.reply.wire();
     for (const char* ext : {"250-mx.test\r\n", "PIPELINING", "SIZE 52428800", "8BITMIME", "SMTPUTF8",
-                            "ENHANCEDSTATUSCODES", "STARTTLS", "CHUNKING", "DSN"})
+                            "ENHANCEDSTATUSCODES", "STARTTLS", "CHUNKING", "DSN", "LIMITS RCPTMAX=3\r\n"})
         EXPECT_NE(wire.find(ext), std::string::npos) << ext;
     EXPECT_EQ(s.helo(), "client.test");
 }
@@ -198,15 +198,6 @@ TEST_F(SessionStateTest, OneDestinationPerTransaction) {
     command(s, "RCPT TO:<other@example.net>");
     ASSERT_EQ(s.on_rcpt_routed(route_to(s, store_)).action, Action::rcpt);
     EXPECT_EQ(&s.pending_destination(), &store_);
-}
-
-TEST_F(SessionStateTest, RouteLimitsRecipientsPerTransaction) {
-    SessionState s = in_transaction();
-    command(s, "RCPT TO:<y@example.org>");
-    Route lmtp = route_to(s, mx_);
-    lmtp.recipients_per_transaction = 1;
-    EXPECT_EQ(s.on_rcpt_routed(lmtp).reply.wire(),
-              "452 4.5.3 Error: too many recipients for this destination, send the rest separately\r\n");
 }
 
 TEST_F(SessionStateTest, RouteRefusalIsCounted) {
