@@ -70,6 +70,11 @@ private:
     template <class Reader>
     boost::asio::awaitable<core::Reply> finish_message(const Reader& reader);
     boost::asio::awaitable<core::Reply> deliver_held();
+    boost::asio::awaitable<core::Reply> send_held(const std::string& headers);
+    // session_quarantine.cpp: a held message to the quarantine instead of its route.
+    boost::asio::awaitable<core::Reply> quarantine_held(const policy::Verdict& verdict);
+    boost::asio::awaitable<core::Reply> quarantine_to_folder(const policy::Verdict& verdict, const std::string& headers);
+    boost::asio::awaitable<core::Reply> quarantine_to_backend(const std::string& headers);
     void say_goodbye(const core::Reply& reply);  // queue a last reply; flush() sends it
     void reply(const core::Reply& r) {
         if (r.code != 0) out_ += r.wire();  // code 0: nothing to say (the session is ending)
@@ -100,6 +105,8 @@ private:
     std::optional<smtp::HeaderFieldFilter> header_filter_;  // per message
     std::string filtered_;         // header_filter_'s output, reused
     std::string backend_reply_;    // the backend's answer to the message, for the log
+    std::string quarantined_;      // a quarantined message's id (or "backend:<name>"), for the log
+    std::string quarantine_rule_;  // the rule that quarantined it
     // What the filters found: the session's (connect, helo) first, then this
     // transaction's (mail_from, rcpt, end_of_data). One vector, so each stage's
     // view of the earlier findings is a pointer, not a copy.
