@@ -1,0 +1,205 @@
+#include "proxy/quarantine/quarantine_cli.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "proxy/config/decode.hpp"
+#include "proxy/core/text.hpp"
+#include "proxy/log.hpp"
+#include "proxy/quarantine/quarantine_release.hpp"
+
+namespace mxgate::quarantine {
+
+namespace asio = boost::asio;
+
+namespace {
+
+enum Exit : int { done = 0, usage = 1, no_item = 2, release_incomplete = 3, store_failed = 4 };
+
+// Who ran the command, for the log: the login name, else the uid.
+std::string operator_name() {
+    if (const passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
+    return "uid " + std::to_string(::getuid());
+}
+
+std::int64_t now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string recipients_text(const Item& item) {
+    std::string text;
+    for (const auto& r : item.recipients)
+        text += (text.empty() ? "" : ",") + core::printable(r.address) + (r.delivered ? "(delivered)" : "");
+    return text;
+}
+
+void print_summary(const StoredItem& stored) {
+    const Item& item = stored.item;
+    std::cout << item.id << '\t' << format_time(item.received) << '\t' << to_string(stored.state) << '\t' << '<'
+              << core::printable(item.sender) << ">\t" << recipients_text(item) << '\t' << item.rule << '\t'
+              << core::printable(item.reason, 200) << '\n';
+}
+
+void print_details(const StoredItem& stored) {
+    const Item& item = stored.item;
+    std::cout << "id: " << item.id << "\nstate: " << to_string(stored.state)
+              << "\nreceived: " << format_time(item.received) << "\nsession: " << core::printable(item.session)
+              << "\nclient: " << core::printable(item.client) << "\nhelo: " << core::printable(item.helo)
+              << "\nsender: <" << core::printable(item.sender) << ">\n";
+    for (const auto& r : item.recipients)
+        std::cout << "recipient: <" << core::printable(r.address) << "> backend " << r.backend
+                  << (r.delivered ? " (delivered)" : "") << '\n';
+    std::cout << "rule: " << item.rule << "\nreason: " << core::printable(item.reason, 400) << "\nsize: " << item.size
+              << "\n\n";
+}
+
+std::optional<std::int64_t> time_option(const std::string& text, const char* name, bool& bad) {
+    if (text.empty()) return 0;
+    auto parsed = parse_time(text);
+    if (!parsed) {
+        std::cerr << "quarantine list: " << name << ": expected 2026-12-05, 2026-12-05T14:00:00 or Unix seconds\n";
+        bad = true;
+    }
+    return parsed;
+}
+
+}  // namespace
+
+QuarantineCommand::QuarantineCommand(CLI::App& app, const std::string& config_path) : config_path_(config_path) {
+    command_ = app.add_subcommand("quarantine", "work the quarantine folder (quarantine.store: maildir)");
+    command_->require_subcommand(1);
+    list_ = command_->add_subcommand("list", "list quarantined messages: id, received, state, sender, recipients, rule, reason");
+    list_->add_option("--since", since_, "received at or after DATE (2026-12-05[T14:00:00], UTC)");
+    list_->add_option("--until", until_, "received before DATE");
+    list_->add_option("--sender", sender_, "sender contains TEXT");
+    list_->add_option("--recipient", recipient_, "a recipient contains TEXT");
+    list_->add_option("--reason", reason_, "rule or reason contains TEXT");
+    show_ = command_->add_subcommand("show", "print an item's metadata and message");
+    show_->add_option("id", id_, "item id")->required();
+    release_ = command_->add_subcommand("release", "deliver an item through its normal route, then delete it");
+    release_->add_option("id", id_, "item id")->required();
+    release_->add_flag("--force", force_, "retry an item left in state releasing by a release that crashed");
+    delete_ = command_->add_subcommand("delete", "delete an item");
+    delete_->add_option("id", id_, "item id")->required();
+    delete_->add_flag("--force", force_, "delete an item left in state releasing");
+    purge_ = command_->add_subcommand("purge", "delete items older than quarantine.retention");
+}
+
+int QuarantineCommand::run() const {
+    config::Diagnostics diagnostics;
+    auto config = config::load_config(config_path_, diagnostics);
+    if (!config) {
+        for (const auto& d : diagnostics) std::cerr << d.str() << '\n';
+        return usage;
+    }
+    log::configure(config->logging);
+    const config::Quarantine& settings = config->quarantine;
+    if (settings.store == config::QuarantineStore::backend) {
+        std::cerr << "quarantine: quarantined messages live in backend '" << settings.backend
+                  << "' (quarantine.store: backend); work them there\n";
+        return usage;
+    }
+    if (settings.store == config::QuarantineStore::none) {
+        std::cerr << "quarantine: no quarantine is configured (quarantine.store: none)\n";
+        return usage;
+    }
+    const QuarantineStore store(settings.directory);
+
+    if (list_->parsed()) {
+        ItemFilter filter{0, 0, sender_, recipient_, reason_};
+        bool bad = false;
+        filter.since = time_option(since_, "--since", bad).value_or(0);
+        filter.until = time_option(until_, "--until", bad).value_or(0);
+        if (bad) return usage;
+        for (const auto& stored : store.list(filter)) print_summary(stored);
+        return done;
+    }
+    if (purge_->parsed()) {
+        const auto retention = std::chrono::duration_cast<std::chrono::seconds>(settings.retention);
+        const auto deleted = store.purge(now_seconds(), retention);
+        for (const auto& id : deleted)
+            log::info(log::Line("quarantine_deleted").add("id", id).add("by", operator_name()).add("why", "retention"));
+        std::cout << "purged " << deleted.size() << " item(s) older than " << retention.count() << "s\n";
+        return done;
+    }
+    auto found = store.find(id_);
+    if (!found) {
+        std::cerr << "quarantine: no item '" << core::printable(id_) << "'\n";
+        return no_item;
+    }
+    if (show_->parsed()) {
+        print_details(*found);
+        std::ifstream in(store.message_path(id_, found->state), std::ios::binary);
+        std::cout << in.rdbuf();
+        return done;
+    }
+    if (delete_->parsed()) {
+        if (found->state == ItemState::releasing && !force_) {
+            // A release may be sending it right now.
+            std::cerr << "quarantine delete: " << id_ << " is being released (after a crash: delete --force)\n";
+            return no_item;
+        }
+        if (auto problem = store.remove(id_); !problem.empty()) {
+            std::cerr << "quarantine delete: " << problem << '\n';
+            return store_failed;
+        }
+        log::info(log::Line("quarantine_deleted").add("id", id_).add("by", operator_name()).add("why", "delete"));
+        std::cout << "deleted " << id_ << '\n';
+        return done;
+    }
+    // release
+    if (auto problem = store.claim(id_, force_); !problem.empty()) {
+        std::cerr << "quarantine release: " << id_ << ": " << problem << '\n';
+        return no_item;
+    }
+    Item item = found->item;
+    log::info(log::Line("quarantine_release_started").add("id", id_).add("by", operator_name())
+                  .add("force", force_ ? "yes" : "no"));
+    asio::io_context io;
+    ReleaseResult result;
+    asio::co_spawn(io, release_item(io, config, store, item),
+                   [&result](std::exception_ptr error, ReleaseResult outcome) {
+                       result = std::move(outcome);
+                       if (!error) return;
+                       try {
+                           std::rethrow_exception(error);
+                       } catch (const std::exception& e) {  // from Asio or std: the item stays
+                           result.failed.push_back(std::string("release stopped: ") + e.what());
+                       }
+                   });
+    io.run();
+    for (const auto& line : result.delivered) std::cout << "delivered: " << line << '\n';
+    for (const auto& line : result.failed) std::cout << "failed: " << line << '\n';
+    if (!result.store_error.empty()) {
+        // Left in releasing/: a retry must not trust the delivered flags blindly.
+        std::cerr << "quarantine release: " << id_ << ": " << result.store_error << '\n';
+        log::error(log::Line("quarantine_release_failed").add("id", id_).add("error", result.store_error));
+        return store_failed;
+    }
+    if (!result.complete()) {
+        const std::string problem = store.unclaim(id_);
+        log::warn(log::Line("quarantine_release_failed").add("id", id_).add("by", operator_name())
+                      .add("failed", static_cast<long long>(result.failed.size())));
+        std::cout << "kept " << id_ << (problem.empty() ? " in the quarantine" : " in state releasing: " + problem)
+                  << '\n';
+        return release_incomplete;
+    }
+    if (auto problem = store.remove(id_); !problem.empty()) {
+        std::cerr << "quarantine release: delivered, but cannot delete " << id_ << ": " << problem << '\n';
+        return store_failed;
+    }
+    log::info(log::Line("quarantine_released").add("id", id_).add("by", operator_name())
+                  .add("recipients", recipients_text(item)));
+    std::cout << "released " << id_ << '\n';
+    return done;
+}
+
+}  // namespace mxgate::quarantine
