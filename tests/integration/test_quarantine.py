@@ -35,13 +35,17 @@ class Quarantine(MxgateTestCase):
     def folder_gateway(self, **quarantine):
         return self.gateway({"store": "maildir", "directory": "quarantine", **quarantine})
 
-    def send(self, subject: str, author: str = "alice@quarantine.test"):
+    def send(self, subject: str, author: str = "alice@quarantine.test", *, bdat: bool = False):
+        content = message(author, subject=subject, body=b".starts with a dot\r\nHello.\r\n")
         with RawSmtp(self.mx.port(), source=client(1), timeout=HANG_GUARD) as c:
             self.assertReply(c.ehlo(HELO), 250)
             self.assertReply(c.cmd(f"MAIL FROM:<{SENDER}>"), 250)
             self.assertReply(c.cmd(f"RCPT TO:<{RCPT}>"), 250)
+            if bdat:   # RFC 3030: the same message in one chunk, unstuffed
+                c.send(f"BDAT {len(content)} LAST\r\n".encode() + content)
+                return c.reply()
             self.assertReply(c.cmd("DATA"), 354)
-            return c.message(dot_stuff(message(author, subject=subject, body=b".starts with a dot\r\nHello.\r\n")))
+            return c.message(dot_stuff(content))
 
     def cli(self, *args: str, text: bool = True) -> subprocess.CompletedProcess:
         """`mxgate quarantine ARGS`; text=False keeps the stored message's CRLF."""
@@ -91,6 +95,14 @@ class Quarantine(MxgateTestCase):
         meta = json.loads((self.tmp / "quarantine" / "meta" / f"{item_id}.json").read_text())
         self.assertEqual(meta["recipients"], [{"address": RCPT, "backend": "sink", "delivered": False}])
         self.assertEqual(os.stat(self.tmp / "quarantine").st_mode & 0o777, 0o700)
+
+    def test_by_bdat_the_stored_message_is_the_same(self):
+        self.folder_gateway()
+        self.assertReply(self.send("by bdat", bdat=True), 250)
+        [row] = self.listed()
+        stored = (self.tmp / "quarantine" / "new" / row[0]).read_bytes()
+        self.assertTrue(stored.endswith(b"\r\n\r\n.starts with a dot\r\nHello.\r\n"), stored[-80:])
+        self.assertNothingAtTheBackend()
 
     def test_list_filters_by_sender_recipient_reason_and_date(self):
         self.folder_gateway()
