@@ -76,7 +76,8 @@ std::optional<std::int64_t> time_option(const std::string& text, const char* nam
 QuarantineCommand::QuarantineCommand(CLI::App& app, const std::string& config_path) : config_path_(config_path) {
     command_ = app.add_subcommand("quarantine", "work the quarantine folder (quarantine.store: maildir)");
     command_->require_subcommand(1);
-    list_ = command_->add_subcommand("list", "list quarantined messages: id, received, state, sender, recipients, rule, reason");
+    list_ = command_->add_subcommand(
+        "list", "list quarantined messages: id, received, state, sender, recipients, rule, reason");
     list_->add_option("--since", since_, "received at or after DATE (2026-12-05[T14:00:00], UTC)");
     list_->add_option("--until", until_, "received before DATE");
     list_->add_option("--sender", sender_, "sender contains TEXT");

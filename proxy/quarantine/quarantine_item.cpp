@@ -157,13 +157,15 @@ bool matches(const Item& item, const ItemFilter& filter) {
 
 std::optional<std::int64_t> parse_time(std::string_view text) {
     if (!text.empty() && text.back() == 'Z') text.remove_suffix(1);
-    if (text.size() != 10 && text.size() != 19) {
+    const bool date = text.size() > 4 && text[4] == '-';
+    if (!date) {
         std::int64_t seconds = 0;
         const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
         if (text.empty() || error != std::errc() || end != text.data() + text.size() || seconds < 0)
             return std::nullopt;
         return seconds;
     }
+    if (text.size() != 10 && text.size() != 19) return std::nullopt;
     const auto year = digits(text, 0, 4), month = digits(text, 5, 2), day = digits(text, 8, 2);
     if (!year || !month || !day || text[4] != '-' || text[7] != '-' || *month < 1 || *month > 12 || *day < 1 ||
         *day > 31)

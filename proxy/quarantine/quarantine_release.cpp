@@ -121,7 +121,8 @@ asio::awaitable<ReleaseResult> release_item(asio::io_context& io, std::shared_pt
                 continue;
             }
             recipient->delivered = true;
-            result.delivered.push_back(recipient->address + ": " + answer.summary() + " (" + transaction->describe() + ")");
+            result.delivered.push_back(recipient->address + ": " + answer.summary() + " (" +
+                                       transaction->describe() + ")");
         }
         if (answer.klass() == 2) result.store_error = store.update(item);
         if (!result.store_error.empty()) break;  // stop before a retry could send anything twice

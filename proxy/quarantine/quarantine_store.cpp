@@ -102,7 +102,8 @@ std::string QuarantineStore::message_path(std::string_view id, ItemState state) 
 
 // ---- writing ----
 
-QuarantineStore::Writer::Writer(const QuarantineStore& store, std::string id) : store_(&store), id_(std::move(id)) {
+QuarantineStore::Writer::Writer(const QuarantineStore& store, std::string id)
+    : directory_(store.directory_), id_(std::move(id)) {
     for (const std::string& folder : {store.directory_, store.directory_ + "/tmp", store.directory_ + "/meta",
                                       store.directory_ + "/new", store.directory_ + "/releasing"}) {
         if (int err = make_dir(folder); err != 0) {
@@ -116,7 +117,7 @@ QuarantineStore::Writer::Writer(const QuarantineStore& store, std::string id) : 
 }
 
 QuarantineStore::Writer::Writer(Writer&& other) noexcept
-    : store_(other.store_), id_(std::move(other.id_)), fd_(other.fd_), size_(other.size_),
+    : directory_(std::move(other.directory_)), id_(std::move(other.id_)), fd_(other.fd_), size_(other.size_),
       at_line_start_(other.at_line_start_), committed_(other.committed_), error_(std::move(other.error_)) {
     other.fd_ = -1;
     other.committed_ = true;  // nothing left for it to discard
@@ -127,7 +128,7 @@ QuarantineStore::Writer::~Writer() { discard(); }
 void QuarantineStore::Writer::discard() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
-    if (!committed_ && !id_.empty()) ::unlink(store_->path("tmp", id_).c_str());
+    if (!committed_ && !id_.empty()) ::unlink(store().path("tmp", id_).c_str());
 }
 
 bool QuarantineStore::Writer::append(std::string_view wire_content) {
@@ -139,7 +140,7 @@ bool QuarantineStore::Writer::append(std::string_view wire_content) {
         at_line_start_ = c == '\n';
     }
     if (!write_all(fd_, buffer_)) {
-        error_ = failure("write " + store_->path("tmp", id_), errno);
+        error_ = failure("write " + store().path("tmp", id_), errno);
         return false;
     }
     size_ += buffer_.size();
@@ -148,13 +149,13 @@ bool QuarantineStore::Writer::append(std::string_view wire_content) {
 
 std::string QuarantineStore::Writer::commit(Item& item) {
     if (!error_.empty() || fd_ < 0) return error_.empty() ? "not open" : error_;
-    const std::string tmp = store_->path("tmp", id_);
-    const std::string held = store_->path("new", id_);
+    const std::string tmp = store().path("tmp", id_);
+    const std::string held = store().path("new", id_);
     item.id = id_;
     item.size = size_;
     auto fail = [&](std::string why) {
         ::unlink(held.c_str());
-        ::unlink(store_->path("meta", id_ + ".json").c_str());
+        ::unlink(store().path("meta", id_ + ".json").c_str());
         error_ = std::move(why);
         return error_;
     };
@@ -162,11 +163,11 @@ std::string QuarantineStore::Writer::commit(Item& item) {
     const int closed = ::close(fd_);
     fd_ = -1;
     if (closed != 0) return fail(failure("close " + tmp, errno));
-    if (auto problem = store_->write_metadata(item); !problem.empty()) return fail(problem);
+    if (auto problem = store().write_metadata(item); !problem.empty()) return fail(problem);
     if (::rename(tmp.c_str(), held.c_str()) != 0) return fail(failure("rename to " + held, errno));
     for (const char* folder : {"meta", "new"})
-        if (int err = fsync_dir(store_->directory_ + "/" + folder); err != 0)
-            return fail(failure("fsync " + store_->directory_ + "/" + folder, err));
+        if (int err = fsync_dir(directory_ + "/" + folder); err != 0)
+            return fail(failure("fsync " + directory_ + "/" + folder, err));
     committed_ = true;
     return {};
 }
@@ -220,7 +221,12 @@ std::string QuarantineStore::claim(std::string_view id, bool force) const {
     if (!valid_id(id)) return "not a quarantine id";
     const std::string held = message_path(id, ItemState::held);
     const std::string releasing = message_path(id, ItemState::releasing);
-    if (::rename(held.c_str(), releasing.c_str()) == 0) return fsync_dir(directory_ + "/releasing") == 0 ? "" : "fsync";
+    if (::rename(held.c_str(), releasing.c_str()) == 0) {
+        // Not undone on failure: the claim holds, and a retry needs --force, as after a crash.
+        if (int err = fsync_dir(directory_ + "/releasing"); err != 0)
+            return failure("fsync " + directory_ + "/releasing", err);
+        return {};
+    }
     if (errno != ENOENT) return failure("rename to " + releasing, errno);
     if (!exists(releasing)) return "no such item";
     if (!force) return "already being released (or a release crashed: see `list`, then `release --force`)";

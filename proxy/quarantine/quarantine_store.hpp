@@ -55,8 +55,9 @@ public:
         friend class QuarantineStore;
         Writer(const QuarantineStore& store, std::string id);
         void discard();
+        QuarantineStore store() const { return QuarantineStore(directory_); }
 
-        const QuarantineStore* store_;
+        std::string directory_;  // a copy: the writer may outlive the store it came from
         std::string id_;
         int fd_ = -1;
         std::uint64_t size_ = 0;
