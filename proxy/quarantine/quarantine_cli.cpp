@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 
@@ -85,6 +86,7 @@ QuarantineCommand::QuarantineCommand(CLI::App& app, const std::string& config_pa
     list_->add_option("--reason", reason_, "rule or reason contains TEXT");
     show_ = command_->add_subcommand("show", "print an item's metadata and message");
     show_->add_option("id", id_, "item id")->required();
+    show_->add_flag("--raw", raw_, "the message byte for byte (control characters are shown as \\xHH otherwise)");
     release_ = command_->add_subcommand("release", "deliver an item through its normal route, then delete it");
     release_->add_option("id", id_, "item id")->required();
     release_->add_flag("--force", force_, "retry an item left in state releasing by a release that crashed");
@@ -139,7 +141,21 @@ int QuarantineCommand::run() const {
     if (show_->parsed()) {
         print_details(*found);
         std::ifstream in(store.message_path(id_, found->state), std::ios::binary);
-        std::cout << in.rdbuf();
+        if (raw_) {
+            std::cout << in.rdbuf();
+            return done;
+        }
+        // The sender wrote this: no terminal escape sequences reach the admin's terminal.
+        for (char c; in.get(c);) {
+            const auto u = static_cast<unsigned char>(c);
+            if ((u < 0x20 && c != '\r' && c != '\n' && c != '\t') || u == 0x7f) {
+                char escaped[8];
+                std::snprintf(escaped, sizeof escaped, "\\x%02X", u);
+                std::cout << escaped;
+            } else {
+                std::cout << c;
+            }
+        }
         return done;
     }
     if (delete_->parsed()) {

@@ -31,6 +31,7 @@ private:
     std::string since_, until_, sender_, recipient_, reason_;
     std::string id_;
     bool force_ = false;
+    bool raw_ = false;
 };
 
 }  // namespace mxgate::quarantine

@@ -35,8 +35,9 @@ class Quarantine(MxgateTestCase):
     def folder_gateway(self, **quarantine):
         return self.gateway({"store": "maildir", "directory": "quarantine", **quarantine})
 
-    def send(self, subject: str, author: str = "alice@quarantine.test", *, bdat: bool = False):
-        content = message(author, subject=subject, body=b".starts with a dot\r\nHello.\r\n")
+    def send(self, subject: str, author: str = "alice@quarantine.test", *, bdat: bool = False,
+             body: bytes = b".starts with a dot\r\nHello.\r\n"):
+        content = message(author, subject=subject, body=body)
         with RawSmtp(self.mx.port(), source=client(1), timeout=HANG_GUARD) as c:
             self.assertReply(c.ehlo(HELO), 250)
             self.assertReply(c.cmd(f"MAIL FROM:<{SENDER}>"), 250)
@@ -103,6 +104,17 @@ class Quarantine(MxgateTestCase):
         stored = (self.tmp / "quarantine" / "new" / row[0]).read_bytes()
         self.assertTrue(stored.endswith(b"\r\n\r\n.starts with a dot\r\nHello.\r\n"), stored[-80:])
         self.assertNothingAtTheBackend()
+
+    def test_show_keeps_the_senders_escape_sequences_off_the_terminal(self):
+        self.folder_gateway()
+        self.assertReply(self.send("escapes", body=b"\x1b[2J\x1b]0;owned\x07 Hello.\r\n"), 250)
+        [row] = self.listed()
+        shown = self.cli("show", row[0], text=False)
+        self.assertEqual(shown.returncode, 0, shown.stderr)
+        self.assertNotIn(b"\x1b", shown.stdout)
+        self.assertIn(b"\\x1B[2J\\x1B]0;owned\\x07 Hello.\r\n", shown.stdout)
+        raw = self.cli("show", "--raw", row[0], text=False)
+        self.assertTrue(raw.stdout.endswith(b"\x1b[2J\x1b]0;owned\x07 Hello.\r\n"))
 
     def test_list_filters_by_sender_recipient_reason_and_date(self):
         self.folder_gateway()
