@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <string_view>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -62,11 +63,21 @@ void print_details(const StoredItem& stored) {
               << "\n\n";
 }
 
+// Problems go to standard error through the logger, as every other line mxgate
+// writes there (tests/integration/test_logging.py); stdout has the command's output.
+int failed(int code, std::string_view command, std::string error, std::string_view id = {}) {
+    log::Line line("quarantine_command_failed");
+    line.add("command", std::string(command));
+    if (!id.empty()) line.add("id", core::printable(id));
+    log::error(line.add("error", std::move(error)));
+    return code;
+}
+
 std::optional<std::int64_t> time_option(const std::string& text, const char* name, bool& bad) {
     if (text.empty()) return 0;
     auto parsed = parse_time(text);
     if (!parsed) {
-        std::cerr << "quarantine list: " << name << ": expected 2026-12-05, 2026-12-05T14:00:00 or Unix seconds\n";
+        failed(usage, "list", std::string(name) + ": expected 2026-12-05, 2026-12-05T14:00:00 or Unix seconds");
         bad = true;
     }
     return parsed;
@@ -99,20 +110,18 @@ QuarantineCommand::QuarantineCommand(CLI::App& app, const std::string& config_pa
 int QuarantineCommand::run() const {
     config::Diagnostics diagnostics;
     auto config = config::load_config(config_path_, diagnostics);
+    log::configure(config ? config->logging : config::Logging{});
     if (!config) {
-        for (const auto& d : diagnostics) std::cerr << d.str() << '\n';
+        for (const auto& d : diagnostics) log::error(log::Line("config_error").add("error", d.str()));
         return usage;
     }
-    log::configure(config->logging);
     const config::Quarantine& settings = config->quarantine;
     if (settings.store == config::QuarantineStore::backend) {
-        std::cerr << "quarantine: quarantined messages live in backend '" << settings.backend
-                  << "' (quarantine.store: backend); work them there\n";
-        return usage;
+        return failed(usage, "quarantine", "quarantined messages live in backend '" + settings.backend +
+                                               "' (quarantine.store: backend); work them there");
     }
     if (settings.store == config::QuarantineStore::none) {
-        std::cerr << "quarantine: no quarantine is configured (quarantine.store: none)\n";
-        return usage;
+        return failed(usage, "quarantine", "no quarantine is configured (quarantine.store: none)");
     }
     const QuarantineStore store(settings.directory);
 
@@ -133,11 +142,9 @@ int QuarantineCommand::run() const {
         std::cout << "purged " << deleted.size() << " item(s) older than " << retention.count() << "s\n";
         return done;
     }
+    const std::string_view command = show_->parsed() ? "show" : delete_->parsed() ? "delete" : "release";
     auto found = store.find(id_);
-    if (!found) {
-        std::cerr << "quarantine: no item '" << core::printable(id_) << "'\n";
-        return no_item;
-    }
+    if (!found) return failed(no_item, command, "no such item", id_);
     if (show_->parsed()) {
         print_details(*found);
         std::ifstream in(store.message_path(id_, found->state), std::ios::binary);
@@ -161,12 +168,10 @@ int QuarantineCommand::run() const {
     if (delete_->parsed()) {
         if (found->state == ItemState::releasing && !force_) {
             // A release may be sending it right now.
-            std::cerr << "quarantine delete: " << id_ << " is being released (after a crash: delete --force)\n";
-            return no_item;
+            return failed(no_item, "delete", "being released (after a crash: delete --force)", id_);
         }
         if (auto problem = store.remove(id_); !problem.empty()) {
-            std::cerr << "quarantine delete: " << problem << '\n';
-            return store_failed;
+            return failed(store_failed, "delete", problem, id_);
         }
         log::info(log::Line("quarantine_deleted").add("id", id_).add("by", operator_name()).add("why", "delete"));
         std::cout << "deleted " << id_ << '\n';
@@ -174,8 +179,7 @@ int QuarantineCommand::run() const {
     }
     // release
     if (auto problem = store.claim(id_, force_); !problem.empty()) {
-        std::cerr << "quarantine release: " << id_ << ": " << problem << '\n';
-        return no_item;
+        return failed(no_item, "release", problem, id_);
     }
     Item item = found->item;
     log::info(log::Line("quarantine_release_started").add("id", id_).add("by", operator_name())
@@ -197,9 +201,7 @@ int QuarantineCommand::run() const {
     for (const auto& line : result.failed) std::cout << "failed: " << line << '\n';
     if (!result.store_error.empty()) {
         // Left in releasing/: a retry must not trust the delivered flags blindly.
-        std::cerr << "quarantine release: " << id_ << ": " << result.store_error << '\n';
-        log::error(log::Line("quarantine_release_failed").add("id", id_).add("error", result.store_error));
-        return store_failed;
+        return failed(store_failed, "release", result.store_error, id_);
     }
     if (!result.complete()) {
         const std::string problem = store.unclaim(id_);
@@ -210,8 +212,7 @@ int QuarantineCommand::run() const {
         return release_incomplete;
     }
     if (auto problem = store.remove(id_); !problem.empty()) {
-        std::cerr << "quarantine release: delivered, but cannot delete " << id_ << ": " << problem << '\n';
-        return store_failed;
+        return failed(store_failed, "release", "delivered, but cannot delete it: " + problem, id_);
     }
     log::info(log::Line("quarantine_released").add("id", id_).add("by", operator_name())
                   .add("recipients", recipients_text(item)));

@@ -140,7 +140,7 @@ class Quarantine(MxgateTestCase):
         self.assertEqual(self.listed(), [])
         again = self.cli("release", item_id)
         self.assertEqual(again.returncode, 2)
-        self.assertIn("no item", again.stderr)
+        self.assertRegex(again.stderr, rf'quarantine_command_failed command=release id={item_id} error="no such item"')
         self.assertEqual(len(self.sink.messages()), 1)
         self.assertEqual(len(self.sink.commands_starting("DATA")), 1)
         self.assertRegex(run.stderr, rf"quarantine_released.*id={item_id}")   # the CLI's log line
@@ -212,7 +212,7 @@ class Quarantine(MxgateTestCase):
         self.mx.wait_log("transaction", quarantined="backend:held")
         run = self.cli("list")
         self.assertEqual(run.returncode, 1)
-        self.assertIn("live in backend 'held'", run.stderr)
+        self.assertIn("live in backend 'held'", run.stderr)   # a log line on stderr
 
     def test_a_passing_message_is_not_quarantined(self):
         self.folder_gateway()
