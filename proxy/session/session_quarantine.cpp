@@ -105,7 +105,6 @@ asio::awaitable<core::Reply> Session::quarantine_to_backend(const std::string& h
     transaction_ = pool_.open(generation_->config, destination, generation_->backend_tls_for(destination.name),
                               backend_client_info(), backend::Envelope{state_.sender(), state_.mail_params()});
     transaction_backend_ = &destination;
-    quarantined_ = "backend:" + destination.name;
     for (const auto& recipient : state_.recipients()) {
         const backend::Recipient rcpt{quarantine::address_of(recipient), {}};  // named: the GCC 12 rule
         core::Reply accepted = co_await transaction_->add_recipient(rcpt);
@@ -124,6 +123,7 @@ asio::awaitable<core::Reply> Session::quarantine_to_backend(const std::string& h
                       .add("error", answer.summary()));
         co_return cannot_quarantine();  // never the quarantine backend's own text, nor a 5xx for our problem
     }
+    quarantined_ = "backend:" + destination.name;
     co_return answer;
 }
 

@@ -214,6 +214,16 @@ class Quarantine(MxgateTestCase):
         self.assertEqual(run.returncode, 1)
         self.assertIn("live in backend 'held'", run.stderr)   # a log line on stderr
 
+    def test_a_quarantine_backend_that_refuses_is_a_451_never_its_reply(self):
+        quarantine_sink = self.start_sink(hard_reject=["DATA"])
+        self.gateway({"store": "backend", "backend": "held"}, backends={"held": smtp_backend(quarantine_sink.address)})
+        reply = self.send("refused by the quarantine backend")
+        self.assertReply(reply, 451)
+        self.assertIn("4.3.0", str(reply))
+        self.assertEqual(quarantine_sink.messages(), [])
+        self.assertNothingAtTheBackend()
+        self.assertNotIn("quarantined", self.mx.wait_log("transaction"))
+
     def test_a_passing_message_is_not_quarantined(self):
         self.folder_gateway()
         self.assertReply(self.send("not quarantined", author="alice@lax.test"), 250)
