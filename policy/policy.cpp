@@ -37,6 +37,19 @@ std::optional<Verdict> stated_action(const Finding& finding) {
                    std::string(reply.substr(second + 1)), "filter." + finding.name};
 }
 
+// action=quarantine (DMARC p=quarantine): no reply, the client gets the 250 of
+// the quarantine store. Weaker than any refusal: it decides only when no finding
+// refuses or defers the message.
+std::optional<Verdict> quarantine_action(const std::vector<Finding>& findings) {
+    for (const auto& finding : findings) {
+        if (finding.attr("action") != "quarantine") continue;
+        Verdict verdict{Action::quarantine, 0, {}, {}, "filter." + finding.name};
+        verdict.reason = finding.reason.empty() ? finding.name : finding.reason;
+        return verdict;
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 Verdict Policy::decide(core::Stage, const std::vector<Finding>& findings) const {
@@ -55,6 +68,7 @@ Verdict Policy::decide(core::Stage, const std::vector<Finding>& findings) const 
                     "default.greylist"};
         if (auto verdict = stated_action(finding)) return *verdict;
     }
+
     // Fail closed on a filter that could not decide and stated no action of its
     // own (a filter that threw, an unreachable store with fail_open off): a
     // temporary refusal, so the sender retries instead of mail slipping past a check.
@@ -63,6 +77,7 @@ Verdict Policy::decide(core::Stage, const std::vector<Finding>& findings) const 
             return {Action::tempfail, 451, "4.7.0", "Temporary local problem, try again later",
                     "default.temperror:" + finding.name};
     }
+    if (auto quarantine = quarantine_action(findings)) return *quarantine;
     return {Action::proceed, 0, {}, {}, "default"};
 }
 

@@ -174,6 +174,23 @@ struct Spool {                                 // yaml: spool:
 };
 BOOST_DESCRIBE_STRUCT(Spool, (), (directory, memory_limit))
 
+enum class QuarantineStore { none, maildir, backend };  // YAML: none | maildir | backend
+BOOST_DESCRIBE_ENUM(QuarantineStore, none, maildir, backend)
+
+// Where a message goes that policy quarantines (DMARC p=quarantine, issue 11):
+// mxgate's own Maildir-like folder, worked with `mxgate quarantine ...`, or a
+// backend that takes it as a normal transaction. none: no quarantine; such a
+// message is delivered as usual and logged (quarantine_unconfigured).
+struct Quarantine {                               // yaml: quarantine:
+    QuarantineStore store = QuarantineStore::none;
+    std::string directory;                        // maildir: created 0700 on first use; its parent must exist
+    std::string backend;                          // backend: a name in `backends:`
+    Duration retention = std::chrono::hours(24 * 30);  // "30d": `quarantine purge` deletes older items
+
+    bool operator==(const Quarantine&) const = default;  // reload: what changed
+};
+BOOST_DESCRIBE_STRUCT(Quarantine, (), (store, directory, backend, retention))
+
 struct Config {
     std::string source;                        // file path, for messages
     Server server;
@@ -189,6 +206,7 @@ struct Config {
     std::map<std::string, Backend> backends;
     Logging logging;
     Spool spool;
+    Quarantine quarantine;
     filters::dns::DnsConfig dns;               // the one resolver every filter shares
     filters::state::StateConfig state;         // greylisting and rate-limit state: SQLite or Redis
     filters::FilterSettings filters;           // which filters run, with their settings

@@ -107,6 +107,24 @@ void check_routes(const Config& c, Reporter& r) {
     }
 }
 
+void check_quarantine_backend(const Config& c, Reporter& r) {
+    if (c.quarantine.store != QuarantineStore::backend) return;
+    if (const auto found = c.backends.find(c.quarantine.backend); found != c.backends.end()) {
+        // LMTP answers per recipient after the dot; the quarantine sends all recipients in one transaction.
+        if (found->second.kind == BackendKind::lmtp)
+            r.error(r.first_mark({"quarantine.backend", "quarantine"}),
+                    "quarantine.backend: '" + c.quarantine.backend + "' is an lmtp backend; use smtp or maildir");
+        return;
+    }
+    std::vector<std::string> names;
+    for (const auto& [name, backend] : c.backends) names.push_back(name);
+    std::string message = "quarantine.backend: '" + detail::escaped(c.quarantine.backend) +
+                          "' is not defined in backends";
+    if (auto suggestion = detail::closest(c.quarantine.backend, names); !suggestion.empty())
+        message += "; did you mean '" + suggestion + "'?";
+    r.error(r.first_mark({"quarantine.backend", "quarantine.store", "quarantine"}), std::move(message));
+}
+
 Config decode_root(const YAML::Node& root, const std::string& source, Reporter& r) {
     Config c;
     c.source = source;
@@ -116,7 +134,7 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     }
     detail::MapReader m(root, "", r,
                         {"server", "listeners", "tls", "limits", "timeouts", "trusted_networks", "xclient_networks",
-                         "domains", "backends", "logging", "spool", "dns", "state", "filters"});
+                         "domains", "backends", "logging", "spool", "quarantine", "dns", "state", "filters"});
     if (!m.is_map()) return c;
     c.server = settings::decode_section<Server>(m.get("server"), "server", r);
     if (m.require("listeners")) c.listeners = detail::decode_listeners(m.get("listeners"), r);
@@ -129,6 +147,7 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     if (m.require("backends")) c.backends = detail::decode_backends(m.get("backends"), r);
     c.logging = settings::decode_section<Logging>(m.get("logging"), "logging", r);
     c.spool = settings::decode_section<Spool>(m.get("spool"), "spool", r);
+    c.quarantine = settings::decode_section<Quarantine>(m.get("quarantine"), "quarantine", r);
     c.dns = filters::dns::decode_dns_settings(m.get("dns"), r);
     c.state = filters::state::decode_state_settings(m.get("state"), r);
     c.filters = filters::decode_filter_settings(m.get("filters"), r);
@@ -136,6 +155,7 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     check_listeners(c, r);
     check_tls(c, r);
     check_routes(c, r);
+    check_quarantine_backend(c, r);
     detail::check_filters(c, r);
     return c;
 }

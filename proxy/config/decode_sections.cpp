@@ -9,6 +9,7 @@
 
 #include "proxy/config/sections.hpp"
 #include "proxy/core/text.hpp"
+#include "proxy/quarantine/quarantine_store.hpp"
 #include "proxy/session/spool.hpp"
 
 namespace mxgate::config::detail {
@@ -196,6 +197,52 @@ void settings_check(Spool& spool, const settings::Section& section) {
     if (const std::string problem = session::spool_directory_problem(spool.directory); !problem.empty())
         section.reporter().error(section.reporter().mark(section.path("directory")),
                                  "spool.directory: " + problem);
+}
+
+}  // namespace mxgate::config
+
+namespace mxgate::config {
+
+void RetentionCodec::decode(settings::MapReader& m, std::string_view key, Duration& value) const {
+    if (!m.has(key)) return;
+    const YAML::Node node = m.get(key);
+    const std::string text = node.IsScalar() ? node.Scalar() : std::string();
+    constexpr std::uint64_t max_days = 100 * 366;
+    if (text.size() > 1 && text.back() == 'd') {
+        const std::string days = text.substr(0, text.size() - 1);
+        if (days.size() <= 5 && std::all_of(days.begin(), days.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+            std::stoull(days) >= 1 && std::stoull(days) <= max_days) {
+            value = std::chrono::hours(24 * std::stoull(days));
+            return;
+        }
+        m.expected(key, "a retention from 1m to " + std::to_string(max_days) + "d (\"30d\", \"12h\")");
+        return;
+    }
+    value = m.duration(key, std::chrono::minutes(1), std::chrono::hours(24 * max_days), value);
+}
+
+void RetentionCodec::dump(settings::Writer& w, const char* key, Duration value) const {
+    constexpr auto day = std::chrono::duration_cast<Duration>(std::chrono::hours(24));
+    if (value.count() > 0 && value.count() % day.count() == 0)
+        w.plain(key, std::to_string(value.count() / day.count()) + "d");
+    else
+        w.duration(key, value);
+}
+
+void settings_check(Quarantine& quarantine, const settings::Section& section) {
+    auto& r = section.reporter();
+    if (quarantine.store == QuarantineStore::maildir && section.clean("directory")) {
+        if (quarantine.directory.empty())
+            r.error(r.first_mark({section.path("store"), section.map().path()}),
+                    "quarantine.directory: store: maildir needs a directory");
+        else if (const std::string problem = quarantine::directory_problem(quarantine.directory); !problem.empty())
+            r.error(r.mark(section.path("directory")), "quarantine.directory: \"" +
+                                                           detail::escaped(r.written(section.path("directory"))) +
+                                                           "\": " + problem);
+    }
+    if (quarantine.store == QuarantineStore::backend && quarantine.backend.empty())
+        r.error(r.first_mark({section.path("store"), section.map().path()}),
+                "quarantine.backend: store: backend needs a backend name");
 }
 
 }  // namespace mxgate::config

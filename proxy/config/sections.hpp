@@ -299,6 +299,24 @@ inline auto settings_fields(const Spool*) {
 // would only show at the first big message, as a 451 for it.
 void settings_check(Spool& spool, const settings::Section& section);
 
+// A duration that also takes days ("30d"), for retention periods.
+struct RetentionCodec {
+    void decode(settings::MapReader& m, std::string_view key, Duration& value) const;  // decode_sections.cpp
+    void dump(settings::Writer& w, const char* key, Duration value) const;
+};
+
+inline auto settings_fields(const Quarantine*) {
+    using namespace settings;
+    return std::tuple{
+        field<&Quarantine::directory>(file_path()),
+        field<&Quarantine::retention>(RetentionCodec{}),
+    };
+}
+
+// The directory must be writable (or creatable) and the store's own keys given;
+// the backend name is checked across sections (decode.cpp).
+void settings_check(Quarantine& quarantine, const settings::Section& section);
+
 inline auto settings_fields(const Logging*) {
     using namespace settings;
     return std::tuple{

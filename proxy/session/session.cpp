@@ -151,6 +151,8 @@ asio::awaitable<void> Session::serve() {
         if (!state_.in_transaction()) {
             transaction_.reset();
             backend_reply_.clear();
+            quarantined_.clear();
+            quarantine_rule_.clear();
             findings_.resize(session_findings_end_);
             bdat_.reset();
             pending_header_.clear();
@@ -264,6 +266,14 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
     if (session_stage) session_findings_end_ += findings.size();
     if (stage == core::Stage::connect) connect_findings_end_ = session_findings_end_;
     if (verdict.action == policy::Verdict::Action::proceed) co_return std::nullopt;
+    if (verdict.action == policy::Verdict::Action::quarantine &&
+        (!feed || config_.quarantine.store == config::QuarantineStore::none)) {
+        // Only a held message can still be kept from its backend; without a quarantine it is delivered.
+        log::warn(log::Line("quarantine_ignored").add("session", client_.session_id)
+                      .add("stage", core::to_string(stage)).add("rule", verdict.rule)
+                      .add("why", feed ? "no quarantine configured" : "message not held"));
+        co_return std::nullopt;
+    }
     log::info(log::Line("verdict").add("session", client_.session_id).add("stage", core::to_string(stage))
                   .add("rule", verdict.rule).add("code", verdict.code));
     if (verdict.action == policy::Verdict::Action::disconnect) end_ = End::error;
@@ -566,6 +576,7 @@ void Session::log_transaction(const core::Reply& final_reply, std::uint64_t size
         .add("reply", final_reply.summary())
         .add("backend_reply", backend_reply_.empty() ? std::string("none") : backend_reply_)
         .add("duration_ms", milliseconds_since(transaction_started_));
+    if (!quarantined_.empty()) line.add("quarantined", quarantined_).add("quarantine_rule", quarantine_rule_);
     log::info(line);
 }
 

@@ -79,6 +79,11 @@ private:
     boost::asio::awaitable<std::optional<core::Reply>> delivered_before();
     boost::asio::awaitable<core::Reply> end_backend_data();
     boost::asio::awaitable<void> remember_mixed_outcome(const std::vector<core::Reply>& replies);
+    boost::asio::awaitable<core::Reply> send_held(const std::string& headers);
+    // session_quarantine.cpp: a held message to the quarantine instead of its route.
+    boost::asio::awaitable<core::Reply> quarantine_held(const policy::Verdict& verdict);
+    boost::asio::awaitable<core::Reply> quarantine_to_folder(const policy::Verdict& verdict, const std::string& headers);
+    boost::asio::awaitable<core::Reply> quarantine_to_backend(const std::string& headers);
     void say_goodbye(const core::Reply& reply);  // queue a last reply; flush() sends it
     void reply(const core::Reply& r) {
         if (r.code != 0) out_ += r.wire();  // code 0: nothing to say (the session is ending)
@@ -112,6 +117,8 @@ private:
     LmtpMode lmtp_mode_ = LmtpMode::shared;  // of the current transaction, when it goes to an LMTP route
     std::optional<ContentDigest> digest_;    // LMTP: of the client's content, when the memory needs it
     std::string digest_hex_;                 // digest_ once the content is complete
+    std::string quarantined_;      // a quarantined message's id (or "backend:<name>"), for the log
+    std::string quarantine_rule_;  // the rule that quarantined it
     // What the filters found: the session's (connect, helo) first, then this
     // transaction's (mail_from, rcpt, end_of_data). One vector, so each stage's
     // view of the earlier findings is a pointer, not a copy.

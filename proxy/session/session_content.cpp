@@ -20,7 +20,6 @@ namespace {
 // and a held message with any field longer than this is refused (the content
 // filters would not see it).
 constexpr std::size_t max_held_header_field = 64 * 1024;
-constexpr std::size_t spool_read_size = 64 * 1024;  // one backend write per read
 
 }  // namespace
 
@@ -134,14 +133,27 @@ asio::awaitable<core::Reply> Session::deliver_held() {
         co_return core::make_reply(451, "4.3.0", "Error: cannot hold the message now, try again later");
     }
     const auto verdict = co_await run_stage(core::Stage::end_of_data, &held_->feed());
+    if (verdict && verdict->action == policy::Verdict::Action::quarantine) {
+        core::Reply answer = co_await quarantine_held(*verdict);
+        co_return answer;
+    }
     if (verdict) co_return core::make_reply(verdict->code, verdict->enhanced, verdict->text);
     if (lmtp_mode_ == LmtpMode::alone_remembered) {
         std::optional<core::Reply> known = co_await delivered_before();
         if (known) co_return *known;
     }
+    const std::string headers = trace_headers();
+    core::Reply answer = co_await send_held(headers);
+    co_return answer;
+}
+
+// The held message to transaction_ (the route's, or the quarantine backend's),
+// `headers` first. The backend's answer, or 451 when the spool fails.
+asio::awaitable<core::Reply> Session::send_held(const std::string& headers) {
+    Spool& spool = held_->spool();
     core::Reply ready = co_await transaction_->begin_data();
     if (ready.code != 354) co_return ready;  // the backend's refusal (or 451 when it failed)
-    pending_header_ = trace_headers();
+    pending_header_ = headers;
     std::string buffer;
     bool sent = true;
     for (std::uint64_t offset = 0; sent && offset < spool.size();) {
