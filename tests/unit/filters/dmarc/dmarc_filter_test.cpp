@@ -14,8 +14,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "tests/unit/filters/dns/scripted_resolver.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
-#include "tests/unit/filters/spf/spf_fake_resolver.hpp"
+#include "tests/unit/filters/message_inspection.hpp"
 
 namespace mxgate::filters::dmarc {
 namespace {
@@ -47,20 +48,9 @@ protected:
     // One message with these header fields, after these findings.
     std::vector<core::Finding> check(std::vector<std::string> fields, std::vector<core::Finding> findings = {}) {
         filter_ = make_filter();
-        TransactionView view;
-        view.findings = &findings;
-        asio::io_context io;
-        auto inspector = filter_->inspect_message(view, io.get_executor());
-        if (!inspector) return {};
-        for (const auto& field : fields) inspector->header_field(field);
-        inspector->end_of_header();
-        inspector->body("Hello\r\n");
-        std::optional<std::vector<core::Finding>> out;
-        asio::co_spawn(io, inspector->finish(view), [&](std::exception_ptr e, std::vector<core::Finding> f) {
-            if (!e) out = std::move(f);
-        });
-        io.run();
-        return out.value_or(std::vector<core::Finding>{});
+        std::string message;
+        for (const auto& field : fields) message += field;
+        return test::inspect_whole_message(*filter_, message + "\r\nHello\r\n", std::move(findings));
     }
     core::Finding one(std::vector<std::string> fields, std::vector<core::Finding> findings = {}) {
         auto out = check(std::move(fields), std::move(findings));
@@ -68,7 +58,7 @@ protected:
         return out.empty() ? core::Finding{} : out.front();
     }
 
-    test::SpfFakeResolver dns_;
+    test::ScriptedResolver dns_;
     DmarcConfig config_;
     std::unique_ptr<DmarcFilter> filter_;
 };
