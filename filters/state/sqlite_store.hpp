@@ -36,12 +36,21 @@ public:
                                                                  TimePoint now) override;
     boost::asio::awaitable<StoreResult<std::uint64_t>> expire(TimePoint now) override;
 
+    boost::asio::awaitable<StoreResult<void>> report_append(std::string stream, std::string row, TimePoint now,
+                                                            TimePoint expires_at) override;
+    boost::asio::awaitable<StoreResult<std::vector<ReportRow>>> report_rows(std::string stream, TimePoint since,
+                                                                            TimePoint until, TimePoint now) override;
+
 private:
     struct Statements;
     StoreResult<Versioned> do_get(const std::string& key, TimePoint now);
     StoreResult<bool> do_put(const std::string& key, const GreylistRecord& record, std::uint64_t expected);
     StoreResult<std::uint64_t> do_increment(const std::string& key, Seconds window, TimePoint now);
     StoreResult<std::uint64_t> do_expire(TimePoint now);
+    StoreResult<void> do_report_append(const std::string& stream, const std::string& row, TimePoint now,
+                                       TimePoint expires_at);
+    StoreResult<std::vector<ReportRow>> do_report_rows(const std::string& stream, TimePoint since, TimePoint until,
+                                                       TimePoint now);
     boost::system::error_code fail(const char* what, int rc);
 
     std::string path_;
