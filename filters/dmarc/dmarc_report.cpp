@@ -52,7 +52,7 @@ std::optional<AggregateReportRow> aggregate_report_row(const std::vector<core::F
         if (f.name == "spf") {
             row.envelope_from = f.attr("domain");
             row.spf_result = core::to_string(f.outcome);
-        } else if (f.name == "dkim") {
+        } else if (f.name == "dkim" && !f.attr("domain").empty()) {  // not "dkim=none" of an unsigned message
             row.dkim.emplace_back(f.attr("domain"), core::to_string(f.outcome));
         }
     }

@@ -33,6 +33,17 @@ TEST(DmarcReport, RowFromTheFindings) {
                                                                           {"example.org", "fail"}}));
 }
 
+TEST(DmarcReport, AnUnsignedMessageHasNoDkimResult) {  // Appendix C: <dkim> per signature, none here
+    const std::vector<core::Finding> findings = {
+        {"dkim", core::Outcome::none, {}, "no signature"},
+        {"dmarc", core::Outcome::fail, {{"header_from", "example.org"}, {"policy", "none"}}, ""},
+    };
+    const auto row = aggregate_report_row(findings, std::nullopt);
+    ASSERT_TRUE(row);
+    EXPECT_TRUE(row->dkim.empty());
+    EXPECT_EQ(row->source_ip, "");
+}
+
 TEST(DmarcReport, NoRowWithoutADmarcFindingNamingADomain) {
     EXPECT_FALSE(aggregate_report_row({}, std::nullopt));
     const std::vector<core::Finding> bad_from = {
