@@ -1,6 +1,7 @@
 #include "filters/message_feed.hpp"
 
 #include <exception>
+#include <iterator>
 
 namespace mxgate::filters {
 
@@ -21,12 +22,14 @@ void MessageFeed::body(std::string_view chunk) {
 }
 
 boost::asio::awaitable<std::vector<core::Finding>> MessageFeed::finish(const TransactionView& view) {
-    // Each inspector sees the transaction's findings plus those found before it.
-    std::vector<core::Finding> seen = view.findings ? *view.findings : std::vector<core::Finding>{};
+    // Each inspector sees the transaction's findings plus those found before it. Those
+    // are copied into `seen` only once an inspector found something a later one must
+    // see: never with one content filter, once per message with DKIM and then DMARC.
+    std::vector<core::Finding> seen;
     TransactionView own = view;
-    own.findings = &seen;
-    std::vector<core::Finding> out;
-    for (auto& entry : entries_) {
+    if (!own.findings) own.findings = &seen;  // inspectors may count on a vector
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+        Entry& entry = entries_[i];
         try {
             entry.found = co_await entry.inspector->finish(own);
         } catch (const std::exception& e) {
@@ -34,9 +37,17 @@ boost::asio::awaitable<std::vector<core::Finding>> MessageFeed::finish(const Tra
             entry.found = {{std::string(entry.filter->name()), core::Outcome::temperror, {{"error", "exception"}}, e.what()}};
         }
         entry.finished = true;
+        if (entry.found.empty() || i + 1 == entries_.size()) continue;
+        if (own.findings != &seen) {
+            if (view.findings) seen = *view.findings;
+            own.findings = &seen;
+        }
         seen.insert(seen.end(), entry.found.begin(), entry.found.end());
-        out.insert(out.end(), entry.found.begin(), entry.found.end());
     }
+    // Handed over, not copied: at_deadline() is for a finish() that did not end.
+    std::vector<core::Finding> out;
+    for (auto& entry : entries_)
+        out.insert(out.end(), std::make_move_iterator(entry.found.begin()), std::make_move_iterator(entry.found.end()));
     co_return out;
 }
 

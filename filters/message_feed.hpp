@@ -26,8 +26,8 @@ public:
     // Every inspector's findings, in order. An inspector that throws becomes a
     // temperror naming its filter, as in the chain.
     boost::asio::awaitable<std::vector<core::Finding>> finish(const TransactionView& view);
-    // At the stage deadline: the findings of the inspectors done so far, and the
-    // timed_out() findings of the filters of the rest.
+    // At the stage deadline, when finish() did not end: the findings of the inspectors
+    // done so far, and the timed_out() findings of the filters of the rest.
     std::vector<core::Finding> at_deadline() const;
 
 private:

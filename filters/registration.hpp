@@ -26,6 +26,8 @@ struct Registration {
     std::string_view key;         // yaml: filters.<key>
     bool needs_resolver = false;  // when enabled
     bool needs_state = false;     // when enabled
+    // When enabled and these settings say so (DMARC's record_reports): null = needs_state alone.
+    std::function<bool(const AnySettings&)> needs_state_if;
     std::function<AnySettings()> defaults;
     std::function<AnySettings(const YAML::Node& node, const std::string& path, settings::Reporter&)> decode;
     std::function<void(settings::Writer&, const AnySettings&)> dump;

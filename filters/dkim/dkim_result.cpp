@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "filters/dns/dns_name.hpp"
 #include "filters/header_text.hpp"
 
 namespace mxgate::filters::dkim {
@@ -9,27 +10,8 @@ namespace mxgate::filters::dkim {
 namespace {
 
 constexpr std::size_t max_name_length = 253;  // RFC 1035 §2.3.4, without the trailing dot
-constexpr std::size_t max_label_length = 63;
 // A b= prefix longer than this tells nothing more; a hostile field may make it any length.
 constexpr std::size_t max_b_length = 64;
-
-bool is_label_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-bool is_dns_name(std::string_view name) {
-    if (name.empty() || name.size() > max_name_length) return false;
-    std::size_t label = 0;
-    for (const char c : name) {
-        if (c == '.') {
-            if (label == 0) return false;
-            label = 0;
-        } else if (!is_label_char(c) || ++label > max_label_length) {
-            return false;
-        }
-    }
-    return label != 0;
-}
 
 struct Judgement {
     core::Outcome outcome;
@@ -62,7 +44,8 @@ std::string clipped(std::string_view text, std::size_t max) { return std::string
 }  // namespace
 
 std::optional<std::string> key_query_name(std::string_view selector, std::string_view domain) {
-    if (!is_dns_name(selector) || !is_dns_name(domain)) return std::nullopt;
+    // No final dot: a signer's d= and s= are names as written, "example.org." is not one (RFC 6376 §3.5).
+    if (!dns::is_dns_name(selector) || !dns::is_dns_name(domain)) return std::nullopt;
     std::string name = std::string(selector) + "._domainkey." + std::string(domain);
     if (name.size() > max_name_length) return std::nullopt;
     return name;

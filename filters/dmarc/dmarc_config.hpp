@@ -37,11 +37,17 @@ struct DmarcConfig {                                  // yaml: filters.dmarc:
     DmarcAction on_temperror = DmarcAction::tempfail;          // policy unknown (SERVFAIL) and alignment fails
     DmarcAction on_from_count = DmarcAction::reject;           // no From: field or several (§6.6.1)
     DmarcAction on_malformed_from = DmarcAction::proceed;      // a From: with no usable domain
+
+    // Aggregate-report rows (RFC 7489 §7.2) in the state store, one per message whose
+    // From: domain publishes a policy. Off by default: no report is sent yet, and on
+    // it makes DMARC need the state store (state:).
+    bool record_reports = false;
+    std::chrono::seconds report_retention = 7 * 24h;           // how long a row is kept for the report sender
     bool operator==(const DmarcConfig&) const = default;
 };
 // In --check-config order.
 BOOST_DESCRIBE_STRUCT(DmarcConfig, (), (enabled, timeout, public_suffix_list, max_from_domains, skip_trusted,
                                         on_reject_fail, on_quarantine_fail, on_none_fail, on_temperror,
-                                        on_from_count, on_malformed_from))
+                                        on_from_count, on_malformed_from, record_reports, report_retention))
 
 }  // namespace mxgate::filters::dmarc

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "filters/dns/dns_name.hpp"
 #include "proxy/core/text.hpp"
 
 namespace mxgate::filters::dmarc {
@@ -21,9 +22,6 @@ std::uint64_t mixed(std::uint64_t x) {
 
 // §6.6.4: a failing message not sampled gets the next policy down.
 Policy next_less_strict(Policy policy) { return policy == Policy::reject ? Policy::quarantine : Policy::none; }
-
-// ASCII only: UTF-8 labels were converted to A-labels (idna_domain.hpp) or are not names.
-bool is_label_octet(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'; }
 
 }  // namespace
 
@@ -51,17 +49,7 @@ AuthenticatedIdentifiers authenticated_identifiers(const std::vector<core::Findi
 
 bool is_lookup_domain(std::string_view domain) {
     constexpr std::size_t prefix = 7;  // "_dmarc."
-    if (domain.empty() || domain.size() + prefix > 253) return false;
-    std::size_t label = 0;
-    for (const char c : domain) {
-        if (c == '.') {
-            if (label == 0) return false;
-            label = 0;
-        } else if (!is_label_octet(c) || ++label > 63) {
-            return false;
-        }
-    }
-    return label != 0;
+    return dns::is_dns_name(domain, {.max_length = 253 - prefix});
 }
 
 DmarcEvaluator::DmarcEvaluator(dns::Resolver& resolver, std::shared_ptr<const PublicSuffixList> suffixes,

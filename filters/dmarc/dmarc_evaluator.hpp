@@ -67,8 +67,9 @@ struct DomainVerdict {
     std::string problem;
 };
 
-// A From: domain that can be looked up: lower-case LDH labels (and '_') of 1..63
-// octets, short enough for "_dmarc." in front (RFC 1035 §2.3.4).
+// A From: domain that can be looked up: ASCII LDH labels (and '_') of 1..63 octets,
+// short enough for "_dmarc." in front (RFC 1035 §2.3.4). UTF-8 labels were converted
+// to A-labels before (idna_domain.hpp) or are not names.
 bool is_lookup_domain(std::string_view domain);
 
 class DmarcEvaluator {

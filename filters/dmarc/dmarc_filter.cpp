@@ -7,10 +7,12 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "filters/dmarc/dmarc_report.hpp"
 #include "filters/dmarc/from_header.hpp"
 #include "filters/dmarc/idna_domain.hpp"
 #include "filters/header_text.hpp"
@@ -74,6 +76,26 @@ core::Outcome to_outcome(DmarcResult result) {
     return core::Outcome::temperror;
 }
 
+// A row is worth keeping when a report could go somewhere (a record was found) and
+// the message will not come again (a tempfail is retried and recorded then).
+bool worth_reporting(const core::Finding& dmarc) {
+    return !dmarc.attr("policy").empty() && dmarc.attr("action") != "tempfail";
+}
+
+// Runs detached: the reply never waits for the store; a failure is counted and logged.
+asio::awaitable<void> append_report_row(std::shared_ptr<state::Store> store, std::shared_ptr<DmarcCounters> counters,
+                                        std::string row, std::chrono::seconds retention, std::string session) {
+    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    const auto appended = co_await store->report_append("dmarc", std::move(row), now, now + retention);
+    if (appended) {
+        ++counters->report_rows;
+        co_return;
+    }
+    ++counters->report_row_errors;
+    log::warn(log::Line("dmarc_report_row_lost").add("session", session).add("backend", store->backend_name())
+                  .add("error", appended.error().message()));
+}
+
 // `action` and, unless the client gets 250, `reply`: mxgate's own text, peer text made printable.
 void add_action(core::Finding& finding, DmarcAction action, const std::string& text) {
     finding.attrs.emplace_back("action", std::string(to_string(action)));
@@ -84,9 +106,10 @@ void add_action(core::Finding& finding, DmarcAction action, const std::string& t
 class DmarcInspector final : public MessageInspector {
 public:
     DmarcInspector(std::shared_ptr<const DmarcConfig> config, std::shared_ptr<const DmarcEvaluator> evaluator,
-                   std::shared_ptr<DmarcCounters> counters, asio::any_io_executor executor)
+                   std::shared_ptr<DmarcCounters> counters, std::shared_ptr<state::Store> store,
+                   asio::any_io_executor executor)
         : config_(std::move(config)), evaluator_(std::move(evaluator)), counters_(std::move(counters)),
-          executor_(std::move(executor)) {}
+          store_(std::move(store)), executor_(std::move(executor)) {}
     ~DmarcInspector() override {
         if (pending_ && !pending_->done) pending_->cancel.emit(asio::cancellation_type::terminal);
     }
@@ -143,10 +166,23 @@ public:
                               .add("session", view.session_id).add("from_domain", core::printable(domains_[i], 100))
                               .add("problem", core::printable(verdicts.back().problem, 200)));
         }
-        co_return std::vector<core::Finding>{DmarcFilter::to_finding(verdicts, *config_)};
+        core::Finding finding = DmarcFilter::to_finding(verdicts, *config_);
+        if (store_ && worth_reporting(finding)) record(view, finding);
+        co_return std::vector<core::Finding>{std::move(finding)};
     }
 
 private:
+    void record(const TransactionView& view, const core::Finding& finding) {
+        std::vector<core::Finding> all = view.findings ? *view.findings : std::vector<core::Finding>{};
+        all.push_back(finding);
+        const auto row = aggregate_report_row(all, view.client_address);
+        if (!row) return;
+        asio::co_spawn(executor_,
+                       append_report_row(store_, counters_, report_row_json(*row), config_->report_retention,
+                                         std::string(view.session_id)),
+                       asio::detached);
+    }
+
     std::vector<core::Finding> bad_from(std::string_view error, std::string reason) {
         ++counters_->bad_from;
         return {DmarcFilter::bad_from_finding(error, std::move(reason), *config_)};
@@ -155,6 +191,7 @@ private:
     std::shared_ptr<const DmarcConfig> config_;
     std::shared_ptr<const DmarcEvaluator> evaluator_;
     std::shared_ptr<DmarcCounters> counters_;
+    std::shared_ptr<state::Store> store_;  // null: no report rows
     asio::any_io_executor executor_;
     int from_fields_ = 0;
     ParsedFrom from_;
@@ -175,10 +212,12 @@ std::string_view to_string(DmarcAction action) {
 }
 
 DmarcFilter::DmarcFilter(std::shared_ptr<const DmarcConfig> config, dns::Resolver& resolver,
-                         std::shared_ptr<const PublicSuffixList> suffixes, std::uint64_t seed)
+                         std::shared_ptr<const PublicSuffixList> suffixes, std::uint64_t seed,
+                         std::shared_ptr<state::Store> store)
     : config_(std::move(config)),
       evaluator_(std::make_shared<DmarcEvaluator>(resolver, std::move(suffixes), seed)),
-      counters_(std::make_shared<DmarcCounters>()) {}
+      counters_(std::make_shared<DmarcCounters>()),
+      store_(std::move(store)) {}
 
 asio::awaitable<std::vector<core::Finding>> DmarcFilter::inspect(core::Stage, const TransactionView&) {
     co_return std::vector<core::Finding>{};
@@ -190,7 +229,7 @@ std::unique_ptr<MessageInspector> DmarcFilter::inspect_message(const Transaction
         ++counters_->skipped;
         return nullptr;
     }
-    return std::make_unique<DmarcInspector>(config_, evaluator_, counters_, executor);
+    return std::make_unique<DmarcInspector>(config_, evaluator_, counters_, store_, executor);
 }
 
 std::vector<core::Finding> DmarcFilter::timed_out(core::Stage) const {

@@ -11,6 +11,8 @@
 //            error (no_from|multiple_from|malformed_from), action
 //            (proceed|quarantine|tempfail|reject, DmarcConfig's on_*), reply
 //            ("550 5.7.1 ..." with tempfail/reject), auth_results ("dmarc=pass header.from=example.org")
+// With record_reports, finish() also appends an aggregate-report row (dmarc_report.hpp)
+// to the state store's "dmarc" stream, without waiting for it.
 // Never answers the client and never throws for DNS trouble.
 #pragma once
 
@@ -24,21 +26,26 @@
 #include "filters/dmarc/dmarc_evaluator.hpp"
 #include "filters/dns/resolver.hpp"
 #include "filters/filter.hpp"
+#include "filters/state/store.hpp"
 
 namespace mxgate::filters::dmarc {
 
-struct DmarcCounters {  // mxgate_dmarc_<result>_total, mxgate_dmarc_{bad_from,skipped}_total
+struct DmarcCounters {  // mxgate_dmarc_<result>_total, mxgate_dmarc_{bad_from,skipped,report_rows,report_row_errors}_total
     std::array<std::atomic<std::uint64_t>, 5> results{};  // by DmarcResult
     std::atomic<std::uint64_t> bad_from{0};               // none, several or a malformed From:
     std::atomic<std::uint64_t> skipped{0};                // trusted clients
+    std::atomic<std::uint64_t> report_rows{0};            // aggregate-report rows stored
+    std::atomic<std::uint64_t> report_row_errors{0};      // ... the store could not take
     std::uint64_t result(DmarcResult r) const { return results[static_cast<std::size_t>(r)].load(); }
 };
 
 class DmarcFilter final : public Filter {
 public:
     // `suffixes` is never null: settings_check() loaded the list (dmarc_registration.cpp).
+    // `store` (null = none): where finish() appends aggregate-report rows (record_reports).
     DmarcFilter(std::shared_ptr<const DmarcConfig> config, dns::Resolver& resolver,
-                std::shared_ptr<const PublicSuffixList> suffixes, std::uint64_t seed);
+                std::shared_ptr<const PublicSuffixList> suffixes, std::uint64_t seed,
+                std::shared_ptr<state::Store> store = nullptr);
 
     std::string_view name() const noexcept override { return "dmarc"; }
     bool runs_at(core::Stage) const noexcept override { return false; }  // content only
@@ -63,6 +70,7 @@ private:
     std::shared_ptr<const DmarcConfig> config_;
     std::shared_ptr<const DmarcEvaluator> evaluator_;  // shared with lookups still unwinding
     std::shared_ptr<DmarcCounters> counters_;
+    std::shared_ptr<state::Store> store_;
 };
 
 }  // namespace mxgate::filters::dmarc

@@ -15,6 +15,7 @@ auto settings_fields(const DmarcConfig*) {
         field<&DmarcConfig::timeout>(settings::duration(100ms, 5min)),
         field<&DmarcConfig::public_suffix_list>(settings::file_path()),
         field<&DmarcConfig::max_from_domains>(settings::number(1, 100)),
+        field<&DmarcConfig::report_retention>(settings::whole_seconds(1h, 8760h)),
     };
 }
 
@@ -29,12 +30,15 @@ void settings_check(DmarcConfig& c, const settings::Section& section) {
 }
 
 Registration registration() {
-    return register_filter<DmarcConfig>(
+    Registration r = register_filter<DmarcConfig>(
         "dmarc", Needs{.resolver = true}, [](std::shared_ptr<const DmarcConfig> config, const Services& services) {
             auto suffixes = PublicSuffixList::shared(config->public_suffix_list).list;
-            return std::unique_ptr<Filter>(std::make_unique<DmarcFilter>(std::move(config), *services.resolver,
-                                                                         std::move(suffixes), std::random_device{}()));
+            auto store = config->record_reports ? services.store : nullptr;
+            return std::unique_ptr<Filter>(std::make_unique<DmarcFilter>(
+                std::move(config), *services.resolver, std::move(suffixes), std::random_device{}(), std::move(store)));
         });
+    r.needs_state_if = [](const AnySettings& any) { return any.get<DmarcConfig>()->record_reports; };
+    return r;
 }
 
 }  // namespace mxgate::filters::dmarc

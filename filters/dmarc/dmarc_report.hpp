@@ -35,4 +35,9 @@ struct AggregateReportRow {
 std::optional<AggregateReportRow> aggregate_report_row(const std::vector<core::Finding>& findings,
                                                        const std::optional<boost::asio::ip::address>& client);
 
+// The row as the state store keeps it: one JSON object on one line, keys as the
+// members above ("dkim" an array of {"domain","result"}), octets outside
+// printable ASCII as \u00XX, so a hostile header_from cannot break the line.
+std::string report_row_json(const AggregateReportRow& row);
+
 }  // namespace mxgate::filters::dmarc

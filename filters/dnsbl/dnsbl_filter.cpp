@@ -235,11 +235,18 @@ core::Finding DnsblFilter::unanswered(const Compiled& compiled, const std::strin
 }
 
 asio::awaitable<core::Finding> DnsblFilter::check_list(std::size_t list_index, std::string query, std::string session) {
+    // One deadline for the list's A and TXT questions together.
+    const dns::QueryDeadline deadline = std::chrono::steady_clock::now() + lists_.at(list_index).list->timeout;
+    auto check = judge_list(list_index, std::move(query), std::move(session), deadline);
+    co_return co_await dns::run_within(deadline, std::move(check));
+}
+
+asio::awaitable<core::Finding> DnsblFilter::judge_list(std::size_t list_index, std::string query, std::string session,
+                                                       dns::QueryDeadline deadline) {
     const Compiled& compiled = lists_.at(list_index);
     const DnsList& list = *compiled.list;
-    const dns::QueryDeadline deadline = std::chrono::steady_clock::now() + list.timeout;
     ++counters_.queries;
-    dns::Answer answer = co_await dns::query_until(resolver_, query, dns::RecordType::a, deadline);
+    dns::Answer answer = co_await dns::ask_within(resolver_, query, dns::RecordType::a, deadline);
 
     MatchResult match;  // NXDOMAIN/NODATA: not listed (RFC 5782 §2.1)
     switch (answer.status) {
@@ -283,7 +290,7 @@ asio::awaitable<core::Finding> DnsblFilter::check_list(std::size_t list_index, s
     ++counters_.listed;
     if (list.fetch_reason) {
         // The reason text is best effort within what is left of this list's budget.
-        dns::Answer txt = co_await dns::query_until(resolver_, query, dns::RecordType::txt, deadline);
+        dns::Answer txt = co_await dns::ask_within(resolver_, query, dns::RecordType::txt, deadline);
         if (txt.status == dns::Status::ok && !txt.records.empty()) finding.reason = "listed: " + core::printable(txt.records.front());
     }
     co_return finding;

@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "filters/dns/deadline_query.hpp"
 #include "filters/dns/resolver.hpp"
 #include "filters/dnsbl/dnsbl_config.hpp"
 #include "filters/dnsbl/dnsbl_query.hpp"
@@ -72,6 +73,10 @@ private:
         std::string finding_name;  // "dnsbl.<name>" or "dnswl.<name>", built once
     };
     using Queries = std::vector<std::pair<std::size_t, std::string>>;  // list index, query name
+
+    // check_list()'s questions, run within its deadline.
+    boost::asio::awaitable<core::Finding> judge_list(std::size_t list_index, std::string query, std::string session,
+                                                     dns::QueryDeadline deadline);
 
     Queries queries_for(ListType type, const TransactionView& view, const std::string& rdns_name);
     boost::asio::awaitable<std::vector<core::Finding>> check_all(Queries queries, std::string session);

@@ -6,6 +6,9 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "filters/dns/dns_name.hpp"
+#include "proxy/core/text.hpp"
+
 namespace mxgate::filters::dnsbl {
 
 namespace ip = boost::asio::ip;
@@ -13,7 +16,6 @@ namespace ip = boost::asio::ip;
 namespace {
 
 constexpr std::size_t max_name_length = 253;  // RFC 1035 §2.3.4, in text form without the final dot
-constexpr std::size_t max_label_length = 63;
 
 std::optional<ip::address_v4> parse_v4(std::string_view text) {
     boost::system::error_code ec;
@@ -69,26 +71,9 @@ std::string ip_query_name(const ip::address& address, std::string_view zone) {
 }
 
 std::optional<std::string> normalize_domain(std::string_view domain) {
-    if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
-    if (domain.empty() || domain.size() > max_name_length) return std::nullopt;
-    std::string out;
-    out.reserve(domain.size());
-    std::size_t label_length = 0, labels = 1;
-    for (char c : domain) {
-        if (c == '.') {
-            if (label_length == 0) return std::nullopt;
-            label_length = 0;
-            ++labels;
-            out += '.';
-            continue;
-        }
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                        c == '_';
-        if (!ok || ++label_length > max_label_length) return std::nullopt;
-        out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    }
-    if (label_length == 0 || labels < 2) return std::nullopt;
-    return out;
+    const auto name = dns::dns_name(domain, {.trailing_dot = true, .max_length = max_name_length});
+    if (!name || name->find('.') == std::string_view::npos) return std::nullopt;
+    return core::ascii_lower(*name);
 }
 
 std::optional<std::string> sender_domain(const core::Address& sender) {

@@ -31,15 +31,13 @@ bool failed(const dns::Answer& answer) {
     return answer.status == dns::Status::servfail || answer.status == dns::Status::timeout;
 }
 
-}  // namespace
-
-asio::awaitable<FcrdnsResult> check_fcrdns(dns::Resolver& resolver, ip::address client_in, const FcrdnsConfig& config) {
-    const ip::address client = unmapped(client_in);
-    const dns::QueryDeadline deadline = std::chrono::steady_clock::now() + config.timeout;
+// check_fcrdns()'s questions, run within its deadline.
+asio::awaitable<FcrdnsResult> confirm(dns::Resolver& resolver, ip::address client, const FcrdnsConfig& config,
+                                      dns::QueryDeadline deadline) {
     FcrdnsResult result;
 
     std::string ptr_name = reverse_lookup_name(client);  // a named argument: no temporaries in co_await (GCC 12)
-    dns::Answer ptr = co_await dns::query_until(resolver, std::move(ptr_name), dns::RecordType::ptr, deadline);
+    dns::Answer ptr = co_await dns::ask_within(resolver, std::move(ptr_name), dns::RecordType::ptr, deadline);
     if (ptr.status == dns::Status::nxdomain || ptr.status == dns::Status::nodata) {
         result.outcome = core::Outcome::none;
         result.reason = "no PTR record";
@@ -63,10 +61,10 @@ asio::awaitable<FcrdnsResult> check_fcrdns(dns::Resolver& resolver, ip::address 
     // All forward lookups at once, within what is left of the budget.
     const auto type = client.is_v4() ? dns::RecordType::a : dns::RecordType::aaaa;
     const auto executor = co_await asio::this_coro::executor;
-    using Op = decltype(asio::co_spawn(executor, dns::query_until(resolver, "", type, deadline), asio::deferred));
+    using Op = decltype(asio::co_spawn(executor, dns::ask_within(resolver, "", type, deadline), asio::deferred));
     std::vector<Op> lookups;
     for (const auto& name : result.ptr_names)
-        lookups.push_back(asio::co_spawn(executor, dns::query_until(resolver, name, type, deadline), asio::deferred));
+        lookups.push_back(asio::co_spawn(executor, dns::ask_within(resolver, name, type, deadline), asio::deferred));
     // The first name that maps back ends the wait: the lookups still running are
     // cancelled, so one dead name server cannot hold up a confirmed client.
     auto confirmed = [&client](std::exception_ptr error, const dns::Answer& answer) {
@@ -93,6 +91,15 @@ asio::awaitable<FcrdnsResult> check_fcrdns(dns::Resolver& resolver, ip::address 
     result.outcome = any_failed ? core::Outcome::temperror : core::Outcome::fail;
     result.reason = any_failed ? "a forward lookup failed and no name maps back" : "no PTR name maps back to the client";
     co_return result;
+}
+
+}  // namespace
+
+asio::awaitable<FcrdnsResult> check_fcrdns(dns::Resolver& resolver, ip::address client, const FcrdnsConfig& config) {
+    // One deadline for the PTR question and the forward lookups together.
+    const dns::QueryDeadline deadline = std::chrono::steady_clock::now() + config.timeout;
+    auto check = confirm(resolver, unmapped(client), config, deadline);
+    co_return co_await dns::run_within(deadline, std::move(check));
 }
 
 core::Finding to_finding(const FcrdnsResult& result) {

@@ -2,23 +2,13 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "filters/dns/dns_name.hpp"
 #include "filters/header_text.hpp"
 #include "proxy/core/text.hpp"
 
 namespace mxgate::filters::helo {
 
 namespace {
-
-bool is_letter_or_digit(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-bool is_label(std::string_view label) {
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
-    for (char c : label)
-        if (!is_letter_or_digit(c) && c != '-') return false;
-    return true;
-}
 
 std::string_view without_trailing_dot(std::string_view name) {
     if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
@@ -28,15 +18,10 @@ std::string_view without_trailing_dot(std::string_view name) {
 }  // namespace
 
 bool is_hostname(std::string_view name) {
-    name = without_trailing_dot(name);
-    if (name.empty() || name.size() > 255) return false;
-    if (name.find_first_not_of("0123456789.") == std::string_view::npos) return false;
-    for (std::size_t start = 0;;) {
-        const auto dot = name.find('.', start);
-        if (!is_label(name.substr(start, dot - start))) return false;
-        if (dot == std::string_view::npos) return true;
-        start = dot + 1;
-    }
+    // RFC 5321 §4.5.3.1.2 allows 255 octets for a domain in a command.
+    const auto hostname = dns::dns_name(name, {.octets = dns::LabelOctets::hostname, .trailing_dot = true,
+                                               .max_length = 255});
+    return hostname && hostname->find_first_not_of("0123456789.") != std::string_view::npos;
 }
 
 bool is_address_literal(std::string_view name) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "filters/dns/dns_name.hpp"
 #include "proxy/core/text.hpp"
 
 namespace mxgate::filters::spf {
@@ -10,7 +11,6 @@ namespace mxgate::filters::spf {
 namespace {
 
 constexpr std::size_t max_domain_length = 253;  // RFC 7208 §7.3, the name without its trailing dot
-constexpr std::size_t max_label_length = 63;
 constexpr std::string_view delimiter_chars = ".-+,/_=";
 // A record or exp= text of many %{s} could otherwise expand a 64 KiB TXT answer
 // into megabytes; no honest use comes near this.
@@ -222,15 +222,10 @@ std::optional<std::string> expand_macros(std::string_view text, const MacroFacts
 }
 
 std::optional<std::string> query_name(std::string_view expanded) {
-    if (!expanded.empty() && expanded.back() == '.') expanded.remove_suffix(1);
-    if (expanded.empty() || expanded.size() > max_domain_length) return std::nullopt;
-    std::size_t start = 0;
-    for (;;) {
-        const std::size_t dot = std::min(expanded.find('.', start), expanded.size());
-        if (dot == start || dot - start > max_label_length) return std::nullopt;
-        if (dot == expanded.size()) return std::string(expanded);
-        start = dot + 1;
-    }
+    // A macro may expand to any octet, and DNS takes any in a TXT question: only lengths matter.
+    const auto name = dns::dns_name(expanded, {.octets = dns::LabelOctets::any, .trailing_dot = true});
+    if (!name) return std::nullopt;
+    return std::string(*name);
 }
 
 }  // namespace mxgate::filters::spf

@@ -42,6 +42,16 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 )lua";
 
+// Appends one report row and keeps the day's list until its newest row expires.
+// KEYS[1]=the day's list ARGV: element, ttl in ms.
+constexpr const char* report_append_script = R"lua(
+redis.call('RPUSH', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1
+)lua";
+
+constexpr Seconds report_day{86400};
+
 timeval to_timeval(std::chrono::milliseconds ms) {
     timeval tv{};
     tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
@@ -50,6 +60,10 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 }
 
 std::int64_t secs(TimePoint t) { return t.time_since_epoch().count(); }
+
+std::string report_key(const std::string& prefix, const std::string& stream, TimePoint day) {
+    return prefix + "rp:" + stream + ":" + std::to_string(secs(day));
+}
 
 std::int64_t to_int(const redisReply* r) {
     if (!r) return 0;
@@ -197,12 +211,45 @@ StoreResult<void> RedisStore::do_set_mark(const std::string& key, TimePoint expi
     return {};
 }
 
+StoreResult<void> RedisStore::do_report_append(const std::string& stream, const std::string& row, TimePoint now,
+                                               TimePoint expires_at) {
+    const auto ttl_ms = std::max<std::int64_t>(1000, (secs(expires_at) - secs(now)) * 1000);
+    std::string element = std::to_string(secs(now)) + " " + std::to_string(secs(expires_at)) + " " + row;
+    auto reply = command({"EVAL", report_append_script, "1", report_key(prefix_, stream, window_start(now, report_day)),
+                          std::move(element), std::to_string(ttl_ms)});
+    if (!reply) return reply.error();
+    return {};
+}
+
 StoreResult<bool> RedisStore::do_has_mark(const std::string& key, TimePoint now) {
     auto reply = command({"GET", prefix_ + key});
     if (!reply) return StoreResult<bool>(boost::system::in_place_error, reply.error());
     const redisReply* r = reply->get();
     if (r->type == REDIS_REPLY_NIL) return false;
     return to_int(r) > secs(now);
+}
+
+StoreResult<std::vector<ReportRow>> RedisStore::do_report_rows(const std::string& stream, TimePoint since,
+                                                              TimePoint until, TimePoint now) {
+    std::vector<ReportRow> rows;
+    for (TimePoint day = window_start(since, report_day); day < until; day += report_day) {
+        auto reply = command({"LRANGE", report_key(prefix_, stream, day), "0", "-1"});
+        if (!reply) return reply.error();
+        const redisReply* r = reply->get();
+        if (r->type != REDIS_REPLY_ARRAY) return store_error::unavailable;
+        for (std::size_t i = 0; i < r->elements; ++i) {
+            if (r->element[i]->type != REDIS_REPLY_STRING) continue;
+            const std::string_view element(r->element[i]->str, r->element[i]->len);
+            const auto first = element.find(' ');
+            const auto second = first == std::string_view::npos ? first : element.find(' ', first + 1);
+            if (second == std::string_view::npos) continue;  // not written by report_append
+            const TimePoint recorded_at{Seconds(std::strtoll(element.data(), nullptr, 10))};
+            const TimePoint expires_at{Seconds(std::strtoll(element.data() + first + 1, nullptr, 10))};
+            if (recorded_at < since || recorded_at >= until || expires_at <= now) continue;
+            rows.push_back({recorded_at, std::string(element.substr(second + 1))});
+        }
+    }
+    return rows;
 }
 
 asio::awaitable<StoreResult<Versioned>> RedisStore::greylist_get(std::string key, TimePoint now) {
@@ -234,6 +281,22 @@ asio::awaitable<StoreResult<void>> RedisStore::set_mark(std::string key, TimePoi
 
 asio::awaitable<StoreResult<bool>> RedisStore::has_mark(std::string key, TimePoint now) {
     auto work = [this, key = std::move(key), now] { return do_has_mark(key, now); };
+    co_return co_await on_thread(thread_, std::move(work));
+}
+
+asio::awaitable<StoreResult<void>> RedisStore::report_append(std::string stream, std::string row, TimePoint now,
+                                                           TimePoint expires_at) {
+    auto work = [this, stream = std::move(stream), row = std::move(row), now, expires_at] {
+        return do_report_append(stream, row, now, expires_at);
+    };
+    co_return co_await on_thread(thread_, std::move(work));
+}
+
+asio::awaitable<StoreResult<std::vector<ReportRow>>> RedisStore::report_rows(std::string stream, TimePoint since,
+                                                                             TimePoint until, TimePoint now) {
+    auto work = [this, stream = std::move(stream), since, until, now] {
+        return do_report_rows(stream, since, until, now);
+    };
     co_return co_await on_thread(thread_, std::move(work));
 }
 

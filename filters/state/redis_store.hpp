@@ -7,6 +7,8 @@
 // failure the store answers store_error::unavailable at once for
 // `reconnect_interval` (so a queue of calls does not each wait a timeout), then
 // reconnects on the next call. Keys carry Redis TTLs, so Redis expires them.
+// Report streams are one list per stream and UTC day ("rp:<stream>:<day start>"),
+// each element "<recorded_at> <expires_at> <row>", the list's TTL its newest row's.
 #pragma once
 
 #include <chrono>
@@ -39,6 +41,11 @@ public:
     boost::asio::awaitable<StoreResult<void>> set_mark(std::string key, TimePoint expires_at, TimePoint now) override;
     boost::asio::awaitable<StoreResult<bool>> has_mark(std::string key, TimePoint now) override;
 
+    boost::asio::awaitable<StoreResult<void>> report_append(std::string stream, std::string row, TimePoint now,
+                                                            TimePoint expires_at) override;
+    boost::asio::awaitable<StoreResult<std::vector<ReportRow>>> report_rows(std::string stream, TimePoint since,
+                                                                            TimePoint until, TimePoint now) override;
+
 private:
     struct ReplyDeleter {
         void operator()(redisReply* r) const;
@@ -56,6 +63,10 @@ private:
     StoreResult<std::uint64_t> do_increment(const std::string& key, Seconds window, TimePoint now);
     StoreResult<void> do_set_mark(const std::string& key, TimePoint expires_at, TimePoint now);
     StoreResult<bool> do_has_mark(const std::string& key, TimePoint now);
+    StoreResult<void> do_report_append(const std::string& stream, const std::string& row, TimePoint now,
+                                       TimePoint expires_at);
+    StoreResult<std::vector<ReportRow>> do_report_rows(const std::string& stream, TimePoint since, TimePoint until,
+                                                       TimePoint now);
 
     RedisConfig config_;
     std::string prefix_;

@@ -41,6 +41,15 @@ CREATE TABLE IF NOT EXISTS marks (
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS marks_expires_at ON marks(expires_at);
+CREATE TABLE IF NOT EXISTS report_rows (
+    id          INTEGER PRIMARY KEY,
+    stream      TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    row         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS report_rows_stream ON report_rows(stream, recorded_at);
+CREATE INDEX IF NOT EXISTS report_rows_expires_at ON report_rows(expires_at);
 )sql";
 
 struct StmtDeleter {
@@ -65,6 +74,7 @@ TimePoint at(std::int64_t s) { return TimePoint(Seconds(s)); }
 struct SqliteStore::Statements {
     Stmt get, insert, update, increment, expire_greylist, expire_counters;
     Stmt set_mark, has_mark, expire_marks;
+    Stmt report_append, report_rows, expire_report_rows;
 };
 
 SqliteStore::SqliteStore(const SqliteConfig& config, std::string key_prefix)
@@ -115,6 +125,12 @@ SqliteStore::SqliteStore(const SqliteConfig& config, std::string key_prefix)
             "ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at");
     prepare(stmts_->has_mark, "SELECT 1 FROM marks WHERE key = ?1 AND expires_at > ?2");
     prepare(stmts_->expire_marks, "DELETE FROM marks WHERE expires_at <= ?1");
+    prepare(stmts_->report_append,
+            "INSERT INTO report_rows (stream, recorded_at, expires_at, row) VALUES (?1, ?2, ?3, ?4)");
+    prepare(stmts_->report_rows,
+            "SELECT recorded_at, row FROM report_rows WHERE stream = ?1 AND recorded_at >= ?2 AND recorded_at < ?3 "
+            "AND expires_at > ?4 ORDER BY id");
+    prepare(stmts_->expire_report_rows, "DELETE FROM report_rows WHERE expires_at <= ?1");
 }
 
 SqliteStore::~SqliteStore() {
@@ -179,7 +195,8 @@ StoreResult<std::uint64_t> SqliteStore::do_increment(const std::string& key, Sec
 
 StoreResult<std::uint64_t> SqliteStore::do_expire(TimePoint now) {
     std::uint64_t removed = 0;
-    for (auto* s : {stmts_->expire_greylist.get(), stmts_->expire_counters.get(), stmts_->expire_marks.get()}) {
+    for (auto* s : {stmts_->expire_greylist.get(), stmts_->expire_counters.get(), stmts_->expire_marks.get(),
+                    stmts_->expire_report_rows.get()}) {
         Reset reset{s};
         sqlite3_bind_int64(s, 1, secs(now));
         const int rc = sqlite3_step(s);
@@ -209,6 +226,40 @@ StoreResult<bool> SqliteStore::do_has_mark(const std::string& key, TimePoint now
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
     return StoreResult<bool>(boost::system::in_place_error, fail("has_mark", rc));
+}
+
+StoreResult<void> SqliteStore::do_report_append(const std::string& stream, const std::string& row, TimePoint now,
+                                                TimePoint expires_at) {
+    auto* s = stmts_->report_append.get();
+    Reset reset{s};
+    const std::string full = prefix_ + stream;
+    sqlite3_bind_text(s, 1, full.data(), static_cast<int>(full.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, secs(now));
+    sqlite3_bind_int64(s, 3, secs(expires_at));
+    sqlite3_bind_text(s, 4, row.data(), static_cast<int>(row.size()), SQLITE_STATIC);
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return fail("report_append", rc);
+    return {};
+}
+
+StoreResult<std::vector<ReportRow>> SqliteStore::do_report_rows(const std::string& stream, TimePoint since,
+                                                               TimePoint until, TimePoint now) {
+    auto* s = stmts_->report_rows.get();
+    Reset reset{s};
+    const std::string full = prefix_ + stream;
+    sqlite3_bind_text(s, 1, full.data(), static_cast<int>(full.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, secs(since));
+    sqlite3_bind_int64(s, 3, secs(until));
+    sqlite3_bind_int64(s, 4, secs(now));
+    std::vector<ReportRow> rows;
+    for (;;) {
+        const int rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE) return rows;
+        if (rc != SQLITE_ROW) return fail("report_rows", rc);
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 1));
+        rows.push_back({at(sqlite3_column_int64(s, 0)),
+                        std::string(text ? text : "", static_cast<std::size_t>(sqlite3_column_bytes(s, 1)))});
+    }
 }
 
 asio::awaitable<StoreResult<Versioned>> SqliteStore::greylist_get(std::string key, TimePoint now) {
@@ -241,6 +292,22 @@ asio::awaitable<StoreResult<void>> SqliteStore::set_mark(std::string key, TimePo
 
 asio::awaitable<StoreResult<bool>> SqliteStore::has_mark(std::string key, TimePoint now) {
     auto work = [this, key = std::move(key), now] { return do_has_mark(key, now); };
+    co_return co_await on_thread(thread_, std::move(work));
+}
+
+asio::awaitable<StoreResult<void>> SqliteStore::report_append(std::string stream, std::string row, TimePoint now,
+                                                            TimePoint expires_at) {
+    auto work = [this, stream = std::move(stream), row = std::move(row), now, expires_at] {
+        return do_report_append(stream, row, now, expires_at);
+    };
+    co_return co_await on_thread(thread_, std::move(work));
+}
+
+asio::awaitable<StoreResult<std::vector<ReportRow>>> SqliteStore::report_rows(std::string stream, TimePoint since,
+                                                                              TimePoint until, TimePoint now) {
+    auto work = [this, stream = std::move(stream), since, until, now] {
+        return do_report_rows(stream, since, until, now);
+    };
     co_return co_await on_thread(thread_, std::move(work));
 }
 

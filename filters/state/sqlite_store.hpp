@@ -38,6 +38,11 @@ public:
     boost::asio::awaitable<StoreResult<void>> set_mark(std::string key, TimePoint expires_at, TimePoint now) override;
     boost::asio::awaitable<StoreResult<bool>> has_mark(std::string key, TimePoint now) override;
 
+    boost::asio::awaitable<StoreResult<void>> report_append(std::string stream, std::string row, TimePoint now,
+                                                            TimePoint expires_at) override;
+    boost::asio::awaitable<StoreResult<std::vector<ReportRow>>> report_rows(std::string stream, TimePoint since,
+                                                                            TimePoint until, TimePoint now) override;
+
 private:
     struct Statements;
     StoreResult<Versioned> do_get(const std::string& key, TimePoint now);
@@ -46,6 +51,10 @@ private:
     StoreResult<std::uint64_t> do_expire(TimePoint now);
     StoreResult<void> do_set_mark(const std::string& key, TimePoint expires_at);
     StoreResult<bool> do_has_mark(const std::string& key, TimePoint now);
+    StoreResult<void> do_report_append(const std::string& stream, const std::string& row, TimePoint now,
+                                       TimePoint expires_at);
+    StoreResult<std::vector<ReportRow>> do_report_rows(const std::string& stream, TimePoint since, TimePoint until,
+                                                       TimePoint now);
     boost::system::error_code fail(const char* what, int rc);
 
     std::string path_;

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
@@ -59,6 +60,13 @@ struct Versioned {
     std::uint64_t version = 0;
 };
 
+// One row of a report stream (report_append), as report_rows() gives it back.
+struct ReportRow {
+    TimePoint recorded_at{};
+    std::string row;
+    bool operator==(const ReportRow&) const = default;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -84,6 +92,16 @@ public:
     virtual boost::asio::awaitable<StoreResult<void>> set_mark(std::string key, TimePoint expires_at,
                                                                TimePoint now) = 0;
     virtual boost::asio::awaitable<StoreResult<bool>> has_mark(std::string key, TimePoint now) = 0;
+    // Report streams (DMARC aggregate-report rows, issue 11 item 8): rows appended
+    // as messages are evaluated, read back by the report sender. A row is opaque
+    // text, recorded at `now`, absent from `expires_at` on (must be > now).
+    virtual boost::asio::awaitable<StoreResult<void>> report_append(std::string stream, std::string row,
+                                                                    TimePoint now, TimePoint expires_at) = 0;
+    // The rows of `stream` recorded in [since, until) and not expired by `now`, in
+    // the order they were appended.
+    virtual boost::asio::awaitable<StoreResult<std::vector<ReportRow>>> report_rows(std::string stream,
+                                                                                    TimePoint since, TimePoint until,
+                                                                                    TimePoint now) = 0;
 };
 
 // Builds the configured backend. SQLite: opens (creates) the file now and

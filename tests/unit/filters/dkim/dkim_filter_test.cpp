@@ -14,8 +14,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "tests/unit/filters/dkim/dkim_feed.hpp"
-#include "tests/unit/filters/spf/spf_fake_resolver.hpp"
+#include "tests/unit/filters/dns/scripted_resolver.hpp"
+#include "tests/unit/filters/message_inspection.hpp"
 
 namespace mxgate::filters::dkim {
 namespace {
@@ -51,7 +51,7 @@ protected:
     }
     std::vector<core::Finding> verify(std::string_view message) { return test::inspect_whole_message(filter(), message); }
 
-    test::SpfFakeResolver resolver_;
+    test::ScriptedResolver resolver_;
     DkimConfig config_;
     std::unique_ptr<DkimFilter> filter_;
 };
@@ -76,7 +76,7 @@ TEST_F(DkimFilterTest, DnsAnswersBecomeOutcomes) {
     };
     for (const Case c : {Case{Status::nxdomain, Outcome::permerror}, Case{Status::nodata, Outcome::permerror},
                          Case{Status::servfail, Outcome::temperror}, Case{Status::timeout, Outcome::temperror}}) {
-        test::SpfFakeResolver resolver;
+        test::ScriptedResolver resolver;
         resolver.fail(key_name, RecordType::txt, c.status);
         DkimFilter filter(std::make_shared<const DkimConfig>(config_), resolver);
         const auto findings = test::inspect_whole_message(filter, signed_message());

@@ -10,7 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include "tests/unit/filters/spf/spf_fake_resolver.hpp"
+#include "tests/unit/filters/dns/scripted_resolver.hpp"
 
 namespace mxgate::filters::dmarc {
 namespace {
@@ -46,7 +46,7 @@ protected:
         return evaluator_.evaluate(from, discover(from), ids, roll);
     }
 
-    test::SpfFakeResolver dns_;
+    test::ScriptedResolver dns_;
     DmarcEvaluator evaluator_;
 };
 

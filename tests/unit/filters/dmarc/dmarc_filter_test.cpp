@@ -14,8 +14,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "tests/unit/filters/dns/scripted_resolver.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
-#include "tests/unit/filters/spf/spf_fake_resolver.hpp"
+#include "tests/unit/filters/greylist/memory_store.hpp"
+#include "tests/unit/filters/message_inspection.hpp"
+#include "tests/unit/filters/state/test_support.hpp"
 
 namespace mxgate::filters::dmarc {
 namespace {
@@ -42,25 +45,15 @@ protected:
     std::unique_ptr<DmarcFilter> make_filter() {
         return std::make_unique<DmarcFilter>(
             std::make_shared<const DmarcConfig>(config_), dns_,
-            PublicSuffixList::shared("/usr/share/publicsuffix/public_suffix_list.dafsa").list, 7);
+            PublicSuffixList::shared("/usr/share/publicsuffix/public_suffix_list.dafsa").list, 7,
+            config_.record_reports ? store_ : nullptr);
     }
     // One message with these header fields, after these findings.
     std::vector<core::Finding> check(std::vector<std::string> fields, std::vector<core::Finding> findings = {}) {
         filter_ = make_filter();
-        TransactionView view;
-        view.findings = &findings;
-        asio::io_context io;
-        auto inspector = filter_->inspect_message(view, io.get_executor());
-        if (!inspector) return {};
-        for (const auto& field : fields) inspector->header_field(field);
-        inspector->end_of_header();
-        inspector->body("Hello\r\n");
-        std::optional<std::vector<core::Finding>> out;
-        asio::co_spawn(io, inspector->finish(view), [&](std::exception_ptr e, std::vector<core::Finding> f) {
-            if (!e) out = std::move(f);
-        });
-        io.run();
-        return out.value_or(std::vector<core::Finding>{});
+        std::string message;
+        for (const auto& field : fields) message += field;
+        return test::inspect_whole_message(*filter_, message + "\r\nHello\r\n", std::move(findings));
     }
     core::Finding one(std::vector<std::string> fields, std::vector<core::Finding> findings = {}) {
         auto out = check(std::move(fields), std::move(findings));
@@ -68,7 +61,20 @@ protected:
         return out.empty() ? core::Finding{} : out.front();
     }
 
-    test::SpfFakeResolver dns_;
+    // The rows finish() appended (it does not wait for them: inspect_whole_message's
+    // io.run() does).
+    std::vector<std::string> rows() {
+        asio::io_context io;
+        const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+        auto found = test::run_sync(io, store_->report_rows("dmarc", now - 1h, now + 1h, now));
+        std::vector<std::string> out;
+        if (found)
+            for (const auto& row : *found) out.push_back(row.row);
+        return out;
+    }
+
+    test::ScriptedResolver dns_;
+    std::shared_ptr<test::MemoryStore> store_ = std::make_shared<test::MemoryStore>();
     DmarcConfig config_;
     std::unique_ptr<DmarcFilter> filter_;
 };
@@ -255,6 +261,52 @@ TEST_F(DmarcFilterTest, TimedOutStatesTheTemperrorAction) {
     EXPECT_EQ(findings[0].outcome, core::Outcome::temperror);
     EXPECT_EQ(attr(findings[0], "action"), "tempfail");
     EXPECT_EQ(attr(findings[0], "reply").substr(0, 9), "451 4.7.1");
+}
+
+// ---- aggregate-report rows (record_reports) ----
+
+TEST_F(DmarcFilterTest, ReportRowPerMessageWhoseDomainHasAPolicy) {
+    config_.record_reports = true;
+    EXPECT_EQ(attr(one({"From: Boss <boss@Example.org>\r\n"}, {spf_pass("evil.example")}), "action"), "reject");
+    EXPECT_EQ(attr(one({"From: a@example.org\r\n"}, {spf_pass("bounces.example.org"), dkim_pass("esp.example")}),
+                   "action"), "proceed");
+    EXPECT_EQ(attr(one({"From: a@quarantined.example\r\n"}), "action"), "quarantine");
+    EXPECT_EQ(attr(one({"From: a@relaxed.example\r\n"}), "action"), "proceed");
+    const auto found = rows();
+    ASSERT_EQ(found.size(), 4u);
+    EXPECT_EQ(found[0], R"({"source_ip":"","header_from":"example.org","envelope_from":"evil.example",)"
+                        R"("result":"fail","disposition":"reject","dkim_aligned":false,"spf_aligned":false,)"
+                        R"("sampled_out":false,"policy":"reject","policy_domain":"example.org","spf_result":"pass",)"
+                        R"("dkim":[]})");
+    EXPECT_EQ(found[1], R"({"source_ip":"","header_from":"example.org","envelope_from":"bounces.example.org",)"
+                        R"("result":"pass","disposition":"none","dkim_aligned":false,"spf_aligned":true,)"
+                        R"("sampled_out":false,"policy":"reject","policy_domain":"example.org","spf_result":"pass",)"
+                        R"("dkim":[{"domain":"esp.example","result":"pass"}]})");
+    EXPECT_NE(found[2].find(R"("header_from":"quarantined.example","envelope_from":"","result":"fail",)"
+                            R"("disposition":"quarantine")"), std::string::npos) << found[2];
+    EXPECT_NE(found[3].find(R"("result":"fail","disposition":"none")"), std::string::npos) << found[3];
+    EXPECT_NE(found[3].find(R"("policy":"none")"), std::string::npos) << found[3];
+    EXPECT_EQ(filter_->counters().report_rows, 1u);  // per filter: the last message's
+}
+
+TEST_F(DmarcFilterTest, NoReportRowWithoutAPolicyOrForATempfailOrWhenOff) {
+    config_.record_reports = true;
+    one({"From: a@nothing.example\r\n"});   // no record: no one to report to
+    one({"From: a@flaky.example\r\n"});     // 451: the retry is recorded
+    one({"From: a@b.example\r\n", "From: c@example.org\r\n"});
+    config_.record_reports = false;
+    one({"From: a@example.org\r\n"});
+    EXPECT_TRUE(rows().empty());
+}
+
+TEST_F(DmarcFilterTest, AStoreThatFailsNeverFailsTheMessage) {
+    config_.record_reports = true;
+    store_->available = false;
+    const core::Finding f = one({"From: a@example.org\r\n"}, {spf_pass("example.org")});
+    EXPECT_EQ(f.outcome, core::Outcome::pass);
+    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(filter_->counters().report_row_errors, 1u);
+    EXPECT_EQ(filter_->counters().report_rows, 0u);
 }
 
 }  // namespace

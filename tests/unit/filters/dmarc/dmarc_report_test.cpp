@@ -1,4 +1,5 @@
-// aggregate_report_row(): the Appendix C row read back from a transaction's findings.
+// aggregate_report_row(): the Appendix C row read back from a transaction's findings,
+// and report_row_json(): the line the state store keeps.
 #include "filters/dmarc/dmarc_report.hpp"
 
 #include <gtest/gtest.h>
@@ -32,11 +33,50 @@ TEST(DmarcReport, RowFromTheFindings) {
                                                                           {"example.org", "fail"}}));
 }
 
+TEST(DmarcReport, AnUnsignedMessageHasNoDkimResult) {  // Appendix C: <dkim> per signature, none here
+    const std::vector<core::Finding> findings = {
+        {"dkim", core::Outcome::none, {}, "no signature"},
+        {"dmarc", core::Outcome::fail, {{"header_from", "example.org"}, {"policy", "none"}}, ""},
+    };
+    const auto row = aggregate_report_row(findings, std::nullopt);
+    ASSERT_TRUE(row);
+    EXPECT_TRUE(row->dkim.empty());
+    EXPECT_EQ(row->source_ip, "");
+}
+
 TEST(DmarcReport, NoRowWithoutADmarcFindingNamingADomain) {
     EXPECT_FALSE(aggregate_report_row({}, std::nullopt));
     const std::vector<core::Finding> bad_from = {
         {"dmarc", core::Outcome::permerror, {{"error", "multiple_from"}, {"disposition", "none"}}, ""}};
     EXPECT_FALSE(aggregate_report_row(bad_from, std::nullopt));
+}
+
+TEST(DmarcReport, RowAsJson) {
+    AggregateReportRow row;
+    row.source_ip = "2001:db8::7";
+    row.header_from = "example.org";
+    row.envelope_from = "bounce.example.net";
+    row.result = core::Outcome::fail;
+    row.disposition = "reject";
+    row.spf_aligned = true;
+    row.policy = "reject";
+    row.policy_domain = "example.org";
+    row.spf_result = "pass";
+    row.dkim = {{"esp.example", "pass"}, {"example.org", "fail"}};
+    EXPECT_EQ(report_row_json(row),
+              R"({"source_ip":"2001:db8::7","header_from":"example.org","envelope_from":"bounce.example.net",)"
+              R"("result":"fail","disposition":"reject","dkim_aligned":false,"spf_aligned":true,"sampled_out":false,)"
+              R"("policy":"reject","policy_domain":"example.org","spf_result":"pass",)"
+              R"("dkim":[{"domain":"esp.example","result":"pass"},{"domain":"example.org","result":"fail"}]})");
+}
+
+TEST(DmarcReport, JsonKeepsHostileTextOnOneLine) {
+    AggregateReportRow row;
+    row.header_from = std::string("a\"b\\c\r\n\x01") + "d\xc3\xa4";
+    const std::string json = report_row_json(row);
+    EXPECT_NE(json.find(R"("header_from":"a\"b\\c\u000d\u000a\u0001d\u00c3\u00a4")"), std::string::npos) << json;
+    EXPECT_EQ(json.find('\n'), std::string::npos);
+    EXPECT_EQ(json.find(R"("dkim":[])"), json.size() - 10);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <vector>
 
 #include "filters/state/store.hpp"
 
@@ -78,7 +79,33 @@ public:
     }
     std::size_t size() const { return records_.size(); }
 
+    boost::asio::awaitable<filters::state::StoreResult<void>> report_append(
+        std::string stream, std::string row, filters::state::TimePoint now,
+        filters::state::TimePoint expires_at) override {
+        ++calls;
+        if (!available) co_return filters::state::store_error::unavailable;
+        reports_.push_back({std::move(stream), {now, std::move(row)}, expires_at});
+        co_return filters::state::StoreResult<void>{};
+    }
+    boost::asio::awaitable<filters::state::StoreResult<std::vector<filters::state::ReportRow>>> report_rows(
+        std::string stream, filters::state::TimePoint since, filters::state::TimePoint until,
+        filters::state::TimePoint now) override {
+        ++calls;
+        if (!available) co_return filters::state::store_error::unavailable;
+        std::vector<filters::state::ReportRow> out;
+        for (const auto& r : reports_)
+            if (r.stream == stream && r.row.recorded_at >= since && r.row.recorded_at < until && r.expires_at > now)
+                out.push_back(r.row);
+        co_return out;
+    }
+
 private:
+    struct Report {
+        std::string stream;
+        filters::state::ReportRow row;
+        filters::state::TimePoint expires_at;
+    };
+    std::vector<Report> reports_;
     std::map<std::string, std::pair<filters::state::GreylistRecord, std::uint64_t>> records_;
     std::map<std::string, std::uint64_t> counters_;
     std::map<std::string, filters::state::TimePoint> marks_;

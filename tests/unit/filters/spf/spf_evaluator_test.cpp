@@ -17,7 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "tests/unit/filters/spf/spf_fake_resolver.hpp"
+#include "tests/unit/filters/dns/scripted_resolver.hpp"
 #include "tests/unit/filters/mailbox.hpp"
 
 namespace mxgate::filters::spf {
@@ -52,7 +52,7 @@ protected:
         return verdict;
     }
 
-    test::SpfFakeResolver dns_;
+    test::ScriptedResolver dns_;
     SpfConfig config_;
     std::uint64_t counters_evaluations_ = 0;
 };

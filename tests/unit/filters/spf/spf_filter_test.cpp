@@ -10,8 +10,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "tests/unit/filters/dns/scripted_resolver.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
-#include "tests/unit/filters/spf/spf_fake_resolver.hpp"
 #include "tests/unit/filters/mailbox.hpp"
 
 namespace mxgate::filters::spf {
@@ -49,7 +49,7 @@ protected:
         return out.value_or(std::vector<core::Finding>{});
     }
 
-    test::SpfFakeResolver dns_;
+    test::ScriptedResolver dns_;
     SpfConfig config_;
     std::uint64_t skipped_ = 0;
 };

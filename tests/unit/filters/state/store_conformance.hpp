@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -61,6 +62,16 @@ protected:
         auto r = run_sync(io_, store_->increment(key, window, now));
         EXPECT_TRUE(r.has_value()) << r.error().message();
         return r ? *r : 0;
+    }
+
+    void append(const std::string& stream, const std::string& row, TimePoint now, TimePoint expires_at) {
+        auto r = run_sync(io_, store_->report_append(stream, row, now, expires_at));
+        EXPECT_TRUE(r.has_value()) << r.error().message();
+    }
+    std::vector<state::ReportRow> rows(const std::string& stream, TimePoint since, TimePoint until, TimePoint now) {
+        auto r = run_sync(io_, store_->report_rows(stream, since, until, now));
+        EXPECT_TRUE(r.has_value()) << r.error().message();
+        return r ? *r : std::vector<state::ReportRow>{};
     }
 
     asio::io_context io_;
@@ -187,6 +198,37 @@ TYPED_TEST_P(StoreConformance, MarkIsSetUntilItsExpiry) {
     EXPECT_FALSE(*elsewhere) << "the key prefix separates deployments";
 }
 
+// Report streams (DMARC aggregate-report rows): appended, read back by time range.
+TYPED_TEST_P(StoreConformance, ReportRowsComeBackInOrderByTimeRange) {
+    const auto week = t0 + 7 * 24h;
+    this->append("dmarc", R"({"source_ip":"192.0.2.1"})", t0, week);
+    this->append("dmarc", "second row", t0 + 1s, week);
+    this->append("dmarc", "next day", t0 + 25h, week);
+    this->append("other", "not dmarc", t0 + 2s, week);
+    using Row = state::ReportRow;
+    EXPECT_EQ(this->rows("dmarc", t0, t0 + 48h, t0 + 26h),
+              (std::vector<Row>{{t0, R"({"source_ip":"192.0.2.1"})"}, {t0 + 1s, "second row"}, {t0 + 25h, "next day"}}));
+    EXPECT_EQ(this->rows("dmarc", t0 + 1s, t0 + 25h, t0 + 26h), (std::vector<Row>{{t0 + 1s, "second row"}}))
+        << "since is in the range, until is not";
+    EXPECT_EQ(this->rows("other", t0, t0 + 48h, t0 + 26h), (std::vector<Row>{{t0 + 2s, "not dmarc"}}));
+    EXPECT_TRUE(this->rows("nothing", t0, t0 + 48h, t0 + 26h).empty());
+    auto other = this->backend_.make(this->prefix_ + "other:");
+    auto elsewhere = run_sync(this->io_, other->report_rows("dmarc", t0, t0 + 48h, t0 + 26h));
+    ASSERT_TRUE(elsewhere.has_value());
+    EXPECT_TRUE(elsewhere->empty()) << "the key prefix separates deployments";
+}
+
+TYPED_TEST_P(StoreConformance, ReportRowsAreAbsentFromTheirExpiry) {
+    this->append("dmarc", "short", t0, t0 + 60s);
+    this->append("dmarc", "long", t0 + 1s, t0 + 1h);
+    EXPECT_EQ(this->rows("dmarc", t0, t0 + 1h, t0 + 59s).size(), 2u);
+    const auto later = this->rows("dmarc", t0, t0 + 1h, t0 + 60s);
+    ASSERT_EQ(later.size(), 1u);
+    EXPECT_EQ(later.front().row, "long");
+    ASSERT_TRUE(run_sync(this->io_, this->store_->expire(t0 + 120s)).has_value());
+    EXPECT_EQ(this->rows("dmarc", t0, t0 + 1h, t0 + 120s).size(), 1u);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreConformance,
                             MissingKeyHasNoRecordAndVersionZero,
                             PutThenGetRoundTrips,
@@ -196,6 +238,8 @@ REGISTER_TYPED_TEST_SUITE_P(StoreConformance,
                             IncrementCountsWithinFixedWindow,
                             ConcurrentIncrementsAreAtomic,
                             KeyPrefixSeparatesDeployments,
-                            MarkIsSetUntilItsExpiry);
+                            MarkIsSetUntilItsExpiry,
+                            ReportRowsComeBackInOrderByTimeRange,
+                            ReportRowsAreAbsentFromTheirExpiry);
 
 }  // namespace mxgate::test::store_conformance

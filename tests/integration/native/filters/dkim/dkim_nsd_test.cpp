@@ -17,7 +17,7 @@
 
 #include "filters/dns/unbound_resolver.hpp"
 #include "tests/integration/native/filters/dns/nsd_fixture.hpp"
-#include "tests/unit/filters/dkim/dkim_feed.hpp"
+#include "tests/unit/filters/message_inspection.hpp"
 
 namespace mxgate::filters::dkim {
 namespace {

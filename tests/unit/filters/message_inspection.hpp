@@ -44,11 +44,14 @@ inline void feed_message(filters::MessageInspector& inspector, std::string_view 
     }
 }
 
-// One message through a content filter, start to finish, on a fresh io_context.
-inline std::vector<core::Finding> inspect_whole_message(filters::Filter& filter, std::string_view message) {
+// One message through a content filter, start to finish, on a fresh io_context,
+// after the transaction's earlier findings (SPF, DKIM for DMARC).
+inline std::vector<core::Finding> inspect_whole_message(filters::Filter& filter, std::string_view message,
+                                                        std::vector<core::Finding> earlier = {}) {
     boost::asio::io_context io;
     filters::TransactionView view;
     view.session_id = "test";
+    view.findings = &earlier;
     auto inspector = filter.inspect_message(view, io.get_executor());
     if (!inspector) return {};
     feed_message(*inspector, message);

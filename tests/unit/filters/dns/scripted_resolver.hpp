@@ -1,4 +1,4 @@
-// A scripted Resolver for the SPF unit tests: answers from a table, nxdomain for
+// A scripted dns::Resolver for the SPF, DKIM and DMARC unit tests: answers from a table, nxdomain for
 // anything else; names marked "hang" never answer until the query is cancelled
 // (then Status::timeout, as UnboundResolver does). Counts the questions asked.
 #pragma once
@@ -23,7 +23,7 @@
 
 namespace mxgate::test {
 
-class SpfFakeResolver final : public filters::dns::Resolver {
+class ScriptedResolver final : public filters::dns::Resolver {
 public:
     using RecordType = filters::dns::RecordType;
     using Answer = filters::dns::Answer;
