@@ -320,12 +320,12 @@ private:
     Condition bounds(ConditionKind kind, const std::string& key, const YAML::Node& node, const std::string& path) {
         Condition c;
         c.kind = kind;
-        MapReader m(node, path, c_.reporter, {"at_least", "less_than"});
-        if (m.is_map() && !node.IsMap()) {
-            c_.reporter.error(c_.reporter.key_mark(path), path + ": expected at_least and/or less_than");
+        if (!node.IsMap()) {
+            c_.reporter.error(node.IsNull() ? c_.reporter.key_mark(path) : node.Mark(),
+                              path + ": expected a map of at_least and/or less_than, got " + settings::describe(node));
             return c;
         }
-        if (!node.IsMap()) return c;
+        MapReader m(node, path, c_.reporter, {"at_least", "less_than"});
         const auto read = [&](const std::string& bound) -> std::optional<long long> {
             if (!m.has(bound)) return std::nullopt;
             const std::string at = path + "." + bound;
