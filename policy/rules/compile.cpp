@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "policy/rules/compile_internal.hpp"
+#include "proxy/core/settings/yaml_document.hpp"
 
 namespace mxgate::policy::rules {
 
@@ -154,10 +155,10 @@ CompileResult compile_policy(const std::string& yaml, const std::string& file, c
     auto policy = std::make_shared<CompiledPolicy>();
     policy->file = file;
     try {
-        const std::vector<YAML::Node> documents = YAML::LoadAll(yaml);
-        if (documents.size() > 1)
-            reporter.error(documents[1].Mark(), "expected one YAML document, found " + std::to_string(documents.size()));
-        RuleCompiler(compilation, file).root(documents.empty() ? YAML::Node() : documents.front(), *policy);
+        const settings::YamlDocument document = settings::load_one_document(yaml);
+        if (!document.second_document.is_null())
+            reporter.error(document.second_document, "expected one YAML document, found more");
+        RuleCompiler(compilation, file).root(document.root, *policy);
     } catch (const YAML::Exception& e) {
         // ParserException and friends: the position is in the mark, not the message.
         reporter.error(e.mark, "YAML syntax error: " + e.msg);

@@ -385,7 +385,9 @@ private:
         std::vector<std::string> known;
         for (const auto& [name, outcome] : names) known.push_back(name);
         std::uint16_t bits = 0;
-        for (const auto& [word, mark] : scalars(node, path, "a result name", c_.reporter)) {
+        for (const auto& value : scalars(node, path, "a result name", c_.reporter)) {
+            const std::string& word = value.first;  // not a structured binding: clang 14 cannot capture one
+            const YAML::Mark& mark = value.second;
             const auto it = std::find_if(names.begin(), names.end(), [&](const auto& n) { return n.first == word; });
             if (it == names.end()) {
                 c_.reporter.error(mark, unknown_name_message(path, "result", word, known));

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "policy/rules/compile_internal.hpp"
@@ -27,6 +28,12 @@ constexpr std::size_t max_list_file_size = 64 * 1024 * 1024;
 
 // The entries of a list file: one per line, "#" to the end of the line is a comment.
 bool read_list_file(const std::string& path, std::vector<ListEntry>& entries, std::string& error) {
+    // A FIFO or a device (/dev/stdin, /dev/zero) would block or never end a compile.
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+        error = "not a regular file";
+        return false;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         error = std::strerror(errno);
