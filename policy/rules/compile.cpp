@@ -84,14 +84,14 @@ public:
         for (std::size_t i = 0; i < rules.size(); ++i) {
             const YAML::Node node = rules[i];
             const std::string path = settings::element_path("rules", i);
-            Rule rule = compile_rule(node, path);
+            Rule rule = compile_rule(node, path, rules.Mark());  // an empty element has no mark: the list's
             rule.monitor = rule.monitor || monitor_all;
             for (std::size_t j = 0; j < policy.rules.size(); ++j)
                 if (!rule.name.empty() && policy.rules[j].name == rule.name)
                     c_.reporter.error(c_.reporter.mark(path + ".name"),
                                       path + ".name: duplicate rule name '" + escaped(rule.name) + "' (first on line " +
                                           std::to_string(policy.rules[j].line) + ")");
-            marks.push_back(node.Mark());
+            marks.push_back(node.IsNull() ? rules.Mark() : node.Mark());
             policy.rules.push_back(std::move(rule));
         }
         check_reachable(policy.rules, marks, c_.reporter);
@@ -100,12 +100,12 @@ public:
     }
 
 private:
-    Rule compile_rule(const YAML::Node& node, const std::string& path) {
+    Rule compile_rule(const YAML::Node& node, const std::string& path, const YAML::Mark& list_mark) {
         Rule rule;
         rule.line = node.Mark().line + 1;
         MapReader r(node, path, c_.reporter, {"name", "description", "when", "then", "monitor", "stage"});
         if (!r.is_map() || !node.IsMap()) {
-            if (r.is_map()) c_.reporter.error(node.IsNull() ? YAML::Mark::null_mark() : node.Mark(), path + ": expected a rule (a map with name, when, then)");
+            if (r.is_map()) c_.reporter.error(node.IsNull() ? list_mark : node.Mark(), path + ": expected a rule (a map with name, when, then), got " + settings::describe(node));
             return rule;
         }
         if (r.require("name")) {

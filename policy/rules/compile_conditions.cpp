@@ -46,7 +46,10 @@ std::vector<std::pair<std::string, YAML::Mark>> scalars(const YAML::Node& node, 
         return out;
     }
     if (!node.IsSequence() || node.size() == 0) {
-        reporter.error(node, path + ": expected " + std::string(what) + " (one, or a list), got " +
+        // A null value has no mark of its own (yaml-cpp points past it): point at its key.
+        const YAML::Mark key = reporter.key_mark(path);
+        reporter.error(node.IsNull() && !key.is_null() ? key : node.Mark(),
+                       path + ": expected " + std::string(what) + " (one, or a list), got " +
                                  (node.IsSequence() ? std::string("an empty list") : settings::describe(node)));
         return out;
     }
@@ -161,7 +164,7 @@ public:
             // MapReader reported unknown and duplicate keys; compile each known key once.
             const auto known = std::find_if(std::begin(kind_names), std::end(kind_names),
                                             [&](const KindName& k) { return k.key == key; });
-            if (known == std::end(kind_names) || m.get(key).Mark().pos != it->second.Mark().pos) continue;
+            if (known == std::end(kind_names) || !m.get(key).is(it->second)) continue;
             all.children.push_back(condition(known->kind, key, m, path + "." + key));
         }
         all.text = joined(all.children, " and ");
@@ -183,6 +186,12 @@ private:
         switch (kind) {
             case ConditionKind::all: case ConditionKind::any: return combination(kind, node, path);
             case ConditionKind::negation:
+                if (!node.IsMap() || node.size() == 0) {
+                    c_.reporter.error(node.IsMap() ? node.Mark() : c_.reporter.key_mark(path),
+                                      path + ": expected a map of conditions, got " +
+                                          (node.IsMap() ? std::string("an empty map") : settings::describe(node)));
+                    return c;
+                }
                 c.children.push_back(when(node, path));
                 c.text = "not (" + c.children.front().text + ")";
                 return c;
@@ -286,14 +295,14 @@ private:
                                   : std::vector<std::string>{"name", "glob", "regex", "list"});
             for (auto it = node.begin(); it != node.end(); ++it) {
                 const std::string field = it->first.Scalar();
-                if (!m.has(field) || m.get(field).Mark().pos != it->second.Mark().pos) continue;
+                if (!m.has(field) || !m.get(field).is(it->second)) continue;
                 const std::string at = path + "." + field;
                 if (field == "list") {
                     for (const PolicyList* list : named_lists(it->second, at)) c_.lists.add_to(*list, use, *matcher, c_.diagnostics);
                     c.text += (c.text.empty() ? "" : ", ") + key + " in list " + shown_values(scalars(it->second, at, "", c_.reporter));
                     continue;
                 }
-                const auto values = scalars(it->second, at, "a " + field, c_.reporter);
+                const auto values = scalars(it->second, at, field == "address" ? "an address" : field == "name" ? "a host name" : "a " + field, c_.reporter);
                 for (const auto& [text, mark] : values) {
                     if (field == "regex" || field == "glob") {
                         const std::string regex = field == "glob" ? glob_to_regex(text) : text;
@@ -356,6 +365,11 @@ private:
     Condition header(const YAML::Node& node, const std::string& path) {
         Condition c;
         c.kind = ConditionKind::header;
+        if (!node.IsMap()) {
+            c_.reporter.error(node.IsNull() ? c_.reporter.key_mark(path) : node.Mark(),
+                              path + ": expected a map with name (and present or regex), got " + settings::describe(node));
+            return c;
+        }
         MapReader m(node, path, c_.reporter, {"name", "present", "regex"});
         if (!m.require("name")) return c;
         const std::string name = m.string("name", "");

@@ -131,6 +131,18 @@ TEST(PolicyCompileErrors, DuplicateNamesStagesTooEarlyAndSyntax) {
     EXPECT_EQ(errors("rules: []\n---\nrules: []\n"), Errors{"policy.yaml:2:1: expected one YAML document, found more"});
 }
 
+TEST(PolicyCompileErrors, EmptyValuesArePointedAtByTheirKey) {
+    EXPECT_EQ(errors("rules:\n  - name: r\n    when:\n      sender:\n    then: {score: 1}\n"),
+              Errors{"policy.yaml:4:7: rules[0].when.sender: expected a value (one, or a list), got nothing"});
+    EXPECT_EQ(errors("rules:\n  - name: r\n    when:\n      not: {}\n    then: {score: 1}\n"),
+              Errors{"policy.yaml:4:12: rules[0].when.not: expected a map of conditions, got an empty map"});
+    EXPECT_EQ(errors("rules:\n  -\n  - name: x\n    then: {stop: true}\n"),
+              Errors{"policy.yaml:2:3: rules[0]: expected a rule (a map with name, when, then), got nothing"});
+    EXPECT_EQ(errors("rules:\n  - name: r\n    when:\n    then:\n"),
+              Errors{"policy.yaml:4:5: rules[0].then: expected at least one action (accept, reject, tempfail, "
+                     "disconnect, quarantine, stop, score, add_header, skip, route)"});
+}
+
 TEST(PolicyCompileErrors, SkipAndRouteAreCheckedWhenTheNamesAreKnown) {
     CompileOptions options;
     options.known_filters = {"greylist", "dnsbl", "spf"};
