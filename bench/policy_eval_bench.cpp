@@ -78,9 +78,10 @@ int main(int argc, char** argv) {
     } while (Clock::now() < end);
     const double wall = std::chrono::duration<double>(Clock::now() - start).count();
     const double cpu = cpu_seconds() - cpu_start;
-    std::printf("rules=%d rule_evaluations=%llu matched=%llu wall_s=%.2f evaluations_per_s=%.0f "
-                "evaluations_per_cpu_s=%.0f\n",
-                rules, static_cast<unsigned long long>(evaluations), static_cast<unsigned long long>(matched), wall,
-                evaluations / wall, evaluations / cpu);
+    std::printf(
+        "rules=%d rule_evaluations=%llu matched=%llu wall_s=%.2f evaluations_per_s=%.0f "
+        "evaluations_per_cpu_s=%.0f\n",
+        rules, static_cast<unsigned long long>(evaluations), static_cast<unsigned long long>(matched), wall,
+        evaluations / wall, evaluations / cpu);
     return 0;
 }

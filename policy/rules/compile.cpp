@@ -19,8 +19,8 @@ using settings::escaped;
 using settings::MapReader;
 
 struct StageNeeds {
-    Stage earliest = Stage::connect;      // no earlier stage knows every fact the rule reads
-    Stage fallback = Stage::connect;      // where the rule runs without `stage:`
+    Stage earliest = Stage::connect;  // no earlier stage knows every fact the rule reads
+    Stage fallback = Stage::connect;  // where the rule runs without `stage:`
     ConditionKind pinned_by = ConditionKind::all;
 };
 
@@ -88,9 +88,9 @@ public:
             rule.monitor = rule.monitor || monitor_all;
             for (std::size_t j = 0; j < policy.rules.size(); ++j)
                 if (!rule.name.empty() && policy.rules[j].name == rule.name)
-                    c_.reporter.error(c_.reporter.mark(path + ".name"),
-                                      path + ".name: duplicate rule name '" + escaped(rule.name) + "' (first on line " +
-                                          std::to_string(policy.rules[j].line) + ")");
+                    c_.reporter.error(c_.reporter.mark(path + ".name"), path + ".name: duplicate rule name '" +
+                                                                            escaped(rule.name) + "' (first on line " +
+                                                                            std::to_string(policy.rules[j].line) + ")");
             marks.push_back(node.IsNull() ? rules.Mark() : node.Mark());
             policy.rules.push_back(std::move(rule));
         }
@@ -105,7 +105,10 @@ private:
         rule.line = node.Mark().line + 1;
         MapReader r(node, path, c_.reporter, {"name", "description", "when", "then", "monitor", "stage"});
         if (!r.is_map() || !node.IsMap()) {
-            if (r.is_map()) c_.reporter.error(node.IsNull() ? list_mark : node.Mark(), path + ": expected a rule (a map with name, when, then), got " + settings::describe(node));
+            if (r.is_map())
+                c_.reporter.error(
+                    node.IsNull() ? list_mark : node.Mark(),
+                    path + ": expected a rule (a map with name, when, then), got " + settings::describe(node));
             return rule;
         }
         if (r.require("name")) {
@@ -122,15 +125,18 @@ private:
         rule.stage = needs.fallback;
         if (r.has("stage")) {
             const auto written = r.choice<Stage>("stage",
-                                                 {{"connect", Stage::connect}, {"helo", Stage::helo},
-                                                  {"mail_from", Stage::mail_from}, {"rcpt", Stage::rcpt},
+                                                 {{"connect", Stage::connect},
+                                                  {"helo", Stage::helo},
+                                                  {"mail_from", Stage::mail_from},
+                                                  {"rcpt", Stage::rcpt},
                                                   {"end_of_data", Stage::end_of_data}},
                                                  needs.fallback);
             if (written < needs.earliest)
                 r.expected_exactly("stage", "a stage from " + std::string(core::to_string(needs.earliest)) +
                                                 " on: its " + condition_name(needs.pinned_by, rule.when) +
                                                 " condition is not known at " + std::string(core::to_string(written)));
-            else rule.stage = written;
+            else
+                rule.stage = written;
         }
         return rule;
     }

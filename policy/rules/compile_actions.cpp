@@ -18,9 +18,8 @@ struct TerminalName {
 };
 
 constexpr TerminalName terminal_names[] = {
-    {"accept", Terminal::accept},         {"reject", Terminal::reject},
-    {"tempfail", Terminal::tempfail},     {"disconnect", Terminal::disconnect},
-    {"quarantine", Terminal::quarantine}, {"stop", Terminal::stop},
+    {"accept", Terminal::accept},         {"reject", Terminal::reject},         {"tempfail", Terminal::tempfail},
+    {"disconnect", Terminal::disconnect}, {"quarantine", Terminal::quarantine}, {"stop", Terminal::stop},
 };
 
 bool printable_ascii(std::string_view text) {
@@ -57,17 +56,18 @@ public:
         if (!node.IsMap()) {
             if (m.is_map())
                 c_.reporter.error(node.IsDefined() && !node.IsNull() ? node.Mark() : c_.reporter.key_mark(path),
-                                  path + ": expected at least one action (accept, reject, tempfail, disconnect, "
-                                         "quarantine, stop, score, add_header, skip, route)");
+                                  path +
+                                      ": expected at least one action (accept, reject, tempfail, disconnect, "
+                                      "quarantine, stop, score, add_header, skip, route)");
             return actions;
         }
         std::string first_terminal;
         for (const auto& [key, terminal] : terminal_names) {
             if (!m.has(key)) continue;
             if (!first_terminal.empty()) {
-                c_.reporter.error(c_.reporter.key_mark(path + "." + std::string(key)),
-                                  path + ": '" + std::string(key) + "' and '" + first_terminal +
-                                      "' both end the rule; keep one");
+                c_.reporter.error(
+                    c_.reporter.key_mark(path + "." + std::string(key)),
+                    path + ": '" + std::string(key) + "' and '" + first_terminal + "' both end the rule; keep one");
                 continue;
             }
             first_terminal = key;
@@ -85,16 +85,22 @@ public:
             const auto colon = field.find(':');
             const bool valid = colon != std::string::npos && colon > 0 && printable_ascii(field) &&
                                field.substr(0, colon).find(' ') == std::string::npos;
-            if (!valid) c_.reporter.error(mark, path + ".add_header: expected a header field like \"X-Spam: yes\" "
-                                                       "(printable ASCII, one line), got \"" + escaped(field) + "\"");
-            else actions.add_headers.push_back(std::move(field));
+            if (!valid)
+                c_.reporter.error(mark, path +
+                                            ".add_header: expected a header field like \"X-Spam: yes\" "
+                                            "(printable ASCII, one line), got \"" +
+                                            escaped(field) + "\"");
+            else
+                actions.add_headers.push_back(std::move(field));
         }
         for (auto& [name, mark] : names("skip", "a filter name")) {
-            if (known(name, c_.options.known_filters, mark, path + ".skip", "filter")) actions.skip_filters.push_back(std::move(name));
+            if (known(name, c_.options.known_filters, mark, path + ".skip", "filter"))
+                actions.skip_filters.push_back(std::move(name));
         }
         if (m.has("route")) {
             const std::string backend = m.string("route", "");
-            if (backend.empty()) m.expected("route", "a backend name");
+            if (backend.empty())
+                m.expected("route", "a backend name");
             else if (known(backend, c_.options.known_backends, m.get("route").Mark(), path + ".route", "backend"))
                 actions.route = backend;
         }
@@ -140,8 +146,9 @@ private:
             if (terminal == Terminal::disconnect && spec.code != 421)
                 r.expected_exactly("code", "421 for disconnect (RFC 5321 §3.8), got " + std::to_string(spec.code));
             else if (spec.code / 100 != klass)
-                r.expected_exactly("code", std::to_string(klass) + "xx for " + name + ", got " + std::to_string(spec.code) +
-                                               (klass == 5 ? " (a 4xx code is a tempfail)" : " (a 5xx code is a reject)"));
+                r.expected_exactly("code",
+                                   std::to_string(klass) + "xx for " + name + ", got " + std::to_string(spec.code) +
+                                       (klass == 5 ? " (a 4xx code is a tempfail)" : " (a 5xx code is a reject)"));
         }
         spec.enhanced = r.string("enhanced", "");
         if (r.has("enhanced")) {
@@ -149,7 +156,8 @@ private:
                 r.expected("enhanced", "an enhanced status code like \"" + std::to_string(klass) + ".7.1\" (RFC 3463)");
             else if (spec.enhanced[0] - '0' != klass)
                 r.expected_exactly("enhanced", "an enhanced code of class " + std::to_string(klass) + " for " +
-                                                   std::string(to_string(terminal)) + ", got \"" + escaped(spec.enhanced) + "\"");
+                                                   std::string(to_string(terminal)) + ", got \"" +
+                                                   escaped(spec.enhanced) + "\"");
         }
         spec.text = r.string("text", "");
         if (r.has("text") && (spec.text.empty() || spec.text.size() > 400 || !printable_ascii(spec.text)))

@@ -16,14 +16,20 @@ core::Stage earliest_stage(ConditionKind kind) {
     switch (kind) {
         case ConditionKind::helo: return Stage::helo;
         // TLS: by MAIL FROM a client has had its chance to STARTTLS; at HELO it has not.
-        case ConditionKind::tls: case ConditionKind::tls_version:
-        case ConditionKind::sender: case ConditionKind::spf:
+        case ConditionKind::tls:
+        case ConditionKind::tls_version:
+        case ConditionKind::sender:
+        case ConditionKind::spf:
         // A list of any type (client, HELO, sender domain) has answered by MAIL FROM.
-        case ConditionKind::dnsbl: case ConditionKind::dnswl: return Stage::mail_from;
-        case ConditionKind::recipient: case ConditionKind::recipient_count: case ConditionKind::greylist:
-            return Stage::rcpt;
-        case ConditionKind::size: case ConditionKind::header: case ConditionKind::dkim: case ConditionKind::dmarc:
-            return Stage::end_of_data;
+        case ConditionKind::dnsbl:
+        case ConditionKind::dnswl: return Stage::mail_from;
+        case ConditionKind::recipient:
+        case ConditionKind::recipient_count:
+        case ConditionKind::greylist: return Stage::rcpt;
+        case ConditionKind::size:
+        case ConditionKind::header:
+        case ConditionKind::dkim:
+        case ConditionKind::dmarc: return Stage::end_of_data;
         default: return Stage::connect;  // client_ip, rdns, fcrdns, trusted, score; combinators
     }
 }
@@ -50,16 +56,17 @@ std::vector<std::pair<std::string, YAML::Mark>> scalars(const YAML::Node& node, 
         const YAML::Mark key = reporter.key_mark(path);
         reporter.error(node.IsNull() && !key.is_null() ? key : node.Mark(),
                        path + ": expected " + std::string(what) + " (one, or a list), got " +
-                                 (node.IsSequence() ? std::string("an empty list") : settings::describe(node)));
+                           (node.IsSequence() ? std::string("an empty list") : settings::describe(node)));
         return out;
     }
     for (std::size_t i = 0; i < node.size(); ++i) {
         const YAML::Node element = node[i];
-        if (element.IsScalar()) out.emplace_back(element.Scalar(), element.Mark());
+        if (element.IsScalar())
+            out.emplace_back(element.Scalar(), element.Mark());
         else
-            reporter.error(element.IsNull() ? node.Mark() : element.Mark(),
-                           settings::element_path(path, i) + ": expected " + std::string(what) + ", got " +
-                               settings::describe(element));
+            reporter.error(element.IsNull() ? node.Mark() : element.Mark(), settings::element_path(path, i) +
+                                                                                ": expected " + std::string(what) +
+                                                                                ", got " + settings::describe(element));
     }
     return out;
 }
@@ -99,17 +106,28 @@ struct KindName {
 };
 
 constexpr KindName kind_names[] = {
-    {"all", ConditionKind::all},         {"any", ConditionKind::any},
-    {"not", ConditionKind::negation},    {"client_ip", ConditionKind::client_ip},
-    {"rdns", ConditionKind::rdns},       {"fcrdns", ConditionKind::fcrdns},
-    {"helo", ConditionKind::helo},       {"tls", ConditionKind::tls},
-    {"tls_version", ConditionKind::tls_version}, {"trusted", ConditionKind::trusted},
-    {"sender", ConditionKind::sender},   {"recipient", ConditionKind::recipient},
-    {"recipient_count", ConditionKind::recipient_count}, {"size", ConditionKind::size},
-    {"header", ConditionKind::header},   {"spf", ConditionKind::spf},
-    {"dkim", ConditionKind::dkim},       {"dmarc", ConditionKind::dmarc},
-    {"dnsbl", ConditionKind::dnsbl},     {"dnswl", ConditionKind::dnswl},
-    {"greylist", ConditionKind::greylist}, {"score", ConditionKind::score},
+    {"all", ConditionKind::all},
+    {"any", ConditionKind::any},
+    {"not", ConditionKind::negation},
+    {"client_ip", ConditionKind::client_ip},
+    {"rdns", ConditionKind::rdns},
+    {"fcrdns", ConditionKind::fcrdns},
+    {"helo", ConditionKind::helo},
+    {"tls", ConditionKind::tls},
+    {"tls_version", ConditionKind::tls_version},
+    {"trusted", ConditionKind::trusted},
+    {"sender", ConditionKind::sender},
+    {"recipient", ConditionKind::recipient},
+    {"recipient_count", ConditionKind::recipient_count},
+    {"size", ConditionKind::size},
+    {"header", ConditionKind::header},
+    {"spf", ConditionKind::spf},
+    {"dkim", ConditionKind::dkim},
+    {"dmarc", ConditionKind::dmarc},
+    {"dnsbl", ConditionKind::dnsbl},
+    {"dnswl", ConditionKind::dnswl},
+    {"greylist", ConditionKind::greylist},
+    {"score", ConditionKind::score},
 };
 
 std::vector<std::string> condition_keys() {
@@ -125,16 +143,16 @@ ResultNames result_names(ConditionKind kind) {
     using O = core::Outcome;
     switch (kind) {
         case ConditionKind::spf:
-            return {{"pass", O::pass}, {"fail", O::fail}, {"softfail", O::softfail}, {"neutral", O::neutral},
-                    {"none", O::none}, {"temperror", O::temperror}, {"permerror", O::permerror},
-                    {"skipped", O::skipped}};
-        case ConditionKind::dkim:
-            return {{"pass", O::pass}, {"policy", O::policy}, {"fail", O::fail}, {"neutral", O::neutral},
-                    {"none", O::none}, {"temperror", O::temperror}, {"permerror", O::permerror},
-                    {"skipped", O::skipped}};
-        case ConditionKind::dmarc:
-            return {{"pass", O::pass}, {"fail", O::fail}, {"none", O::none}, {"temperror", O::temperror},
+            return {{"pass", O::pass},           {"fail", O::fail},      {"softfail", O::softfail},
+                    {"neutral", O::neutral},     {"none", O::none},      {"temperror", O::temperror},
                     {"permerror", O::permerror}, {"skipped", O::skipped}};
+        case ConditionKind::dkim:
+            return {{"pass", O::pass},           {"policy", O::policy},  {"fail", O::fail},
+                    {"neutral", O::neutral},     {"none", O::none},      {"temperror", O::temperror},
+                    {"permerror", O::permerror}, {"skipped", O::skipped}};
+        case ConditionKind::dmarc:
+            return {{"pass", O::pass},           {"fail", O::fail},           {"none", O::none},
+                    {"temperror", O::temperror}, {"permerror", O::permerror}, {"skipped", O::skipped}};
         default:  // greylist: "defer" is the finding's softfail with action=defer
             return {{"pass", O::pass}, {"defer", O::softfail}, {"skipped", O::skipped}, {"temperror", O::temperror}};
     }
@@ -184,7 +202,8 @@ private:
         Condition c;
         c.kind = kind;
         switch (kind) {
-            case ConditionKind::all: case ConditionKind::any: return combination(kind, node, path);
+            case ConditionKind::all:
+            case ConditionKind::any: return combination(kind, node, path);
             case ConditionKind::negation:
                 if (!node.IsMap() || node.size() == 0) {
                     c_.reporter.error(node.IsMap() ? node.Mark() : c_.reporter.key_mark(path),
@@ -196,19 +215,27 @@ private:
                 c.text = "not (" + c.children.front().text + ")";
                 return c;
             case ConditionKind::client_ip: return client_ip(node, path);
-            case ConditionKind::rdns: case ConditionKind::helo: return text_match(kind, key, node, path, ListUse::names);
-            case ConditionKind::sender: case ConditionKind::recipient:
-                return text_match(kind, key, node, path, ListUse::addresses);
-            case ConditionKind::fcrdns: case ConditionKind::tls: case ConditionKind::trusted:
+            case ConditionKind::rdns:
+            case ConditionKind::helo: return text_match(kind, key, node, path, ListUse::names);
+            case ConditionKind::sender:
+            case ConditionKind::recipient: return text_match(kind, key, node, path, ListUse::addresses);
+            case ConditionKind::fcrdns:
+            case ConditionKind::tls:
+            case ConditionKind::trusted:
                 c.expected = m.boolean(key, true);
                 c.text = key + " is " + (c.expected ? "true" : "false");
                 return c;
-            case ConditionKind::tls_version: case ConditionKind::recipient_count: case ConditionKind::size:
+            case ConditionKind::tls_version:
+            case ConditionKind::recipient_count:
+            case ConditionKind::size:
             case ConditionKind::score: return bounds(kind, key, node, path);
             case ConditionKind::header: return header(node, path);
-            case ConditionKind::spf: case ConditionKind::dkim: case ConditionKind::dmarc:
+            case ConditionKind::spf:
+            case ConditionKind::dkim:
+            case ConditionKind::dmarc:
             case ConditionKind::greylist: return result(kind, key, node, path);
-            case ConditionKind::dnsbl: case ConditionKind::dnswl: return list_hit(kind, key, node, path);
+            case ConditionKind::dnsbl:
+            case ConditionKind::dnswl: return list_hit(kind, key, node, path);
         }
         return c;
     }
@@ -222,7 +249,8 @@ private:
                                   (node.IsSequence() ? std::string("an empty list") : settings::describe(node)));
             return c;
         }
-        for (std::size_t i = 0; i < node.size(); ++i) c.children.push_back(when(node[i], settings::element_path(path, i)));
+        for (std::size_t i = 0; i < node.size(); ++i)
+            c.children.push_back(when(node[i], settings::element_path(path, i)));
         c.text = "(" + joined(c.children, kind == ConditionKind::any ? " or " : " and ") + ")";
         return c;
     }
@@ -231,8 +259,10 @@ private:
     std::vector<const PolicyList*> named_lists(const YAML::Node& node, const std::string& path) {
         std::vector<const PolicyList*> found;
         for (const auto& [name, mark] : scalars(node, path, "a list name", c_.reporter)) {
-            if (const PolicyList* list = c_.lists.find(name)) found.push_back(list);
-            else c_.reporter.error(mark, unknown_name_message(path, "list", name, c_.lists.names()));
+            if (const PolicyList* list = c_.lists.find(name))
+                found.push_back(list);
+            else
+                c_.reporter.error(mark, unknown_name_message(path, "list", name, c_.lists.names()));
         }
         return found;
     }
@@ -266,7 +296,8 @@ private:
         for (const auto& [text, mark] : values) {
             if (const std::string problem = network_problem(text); !problem.empty())
                 c_.reporter.error(mark, path + ": " + problem);
-            else set->add(*settings::parse_network(text));
+            else
+                set->add(*settings::parse_network(text));
         }
         set->finish();
         c.networks = set;
@@ -298,22 +329,34 @@ private:
                 if (!m.has(field) || !m.get(field).is(it->second)) continue;
                 const std::string at = path + "." + field;
                 if (field == "list") {
-                    for (const PolicyList* list : named_lists(it->second, at)) c_.lists.add_to(*list, use, *matcher, c_.diagnostics);
-                    c.text += (c.text.empty() ? "" : ", ") + key + " in list " + shown_values(scalars(it->second, at, "", c_.reporter));
+                    for (const PolicyList* list : named_lists(it->second, at))
+                        c_.lists.add_to(*list, use, *matcher, c_.diagnostics);
+                    c.text += (c.text.empty() ? "" : ", ") + key + " in list " +
+                              shown_values(scalars(it->second, at, "", c_.reporter));
                     continue;
                 }
-                const auto values = scalars(it->second, at, field == "address" ? "an address" : field == "name" ? "a host name" : "a " + field, c_.reporter);
+                const auto values = scalars(it->second, at,
+                                            field == "address" ? "an address"
+                                            : field == "name"  ? "a host name"
+                                                               : "a " + field,
+                                            c_.reporter);
                 for (const auto& [text, mark] : values) {
                     if (field == "regex" || field == "glob") {
                         const std::string regex = field == "glob" ? glob_to_regex(text) : text;
                         if (const std::string error = regex_error(regex); !error.empty())
                             c_.reporter.error(mark, at + ": bad regex \"" + escaped(text) + "\": " + error);
-                        else matcher->add_pattern(regex);
-                    } else if (field == "address" && text != "<>" && (text.find('@') == std::string::npos || text.find_first_of("*?") != std::string::npos)) {
-                        c_.reporter.error(mark, at + ": expected an address like \"user@example.org\" or \"<>\", got \"" + escaped(text) + "\"");
-                    } else if ((field == "domain" || field == "name") && text.find_first_of("@*?") != std::string::npos) {
+                        else
+                            matcher->add_pattern(regex);
+                    } else if (field == "address" && text != "<>" &&
+                               (text.find('@') == std::string::npos || text.find_first_of("*?") != std::string::npos)) {
+                        c_.reporter.error(mark,
+                                          at + ": expected an address like \"user@example.org\" or \"<>\", got \"" +
+                                              escaped(text) + "\"");
+                    } else if ((field == "domain" || field == "name") &&
+                               text.find_first_of("@*?") != std::string::npos) {
                         c_.reporter.error(mark, at + ": expected a " + (field == "name" ? "host name" : "domain") +
-                                                    " like \"example.org\", got \"" + escaped(text) + "\" (globs go under 'glob')");
+                                                    " like \"example.org\", got \"" + escaped(text) +
+                                                    "\" (globs go under 'glob')");
                     } else {
                         add_value(text, mark, at);
                     }
@@ -344,11 +387,9 @@ private:
                     if (v.empty()) return std::nullopt;
                     return (v[0] - '0') * 10 + (v[2] - '0');
                 }
-                case ConditionKind::recipient_count:
-                    return static_cast<long long>(m.number(bound, 0, 1000000, 0));
+                case ConditionKind::recipient_count: return static_cast<long long>(m.number(bound, 0, 1000000, 0));
                 case ConditionKind::size:
-                    return static_cast<long long>(
-                        m.byte_size(bound, {0}, {std::uint64_t{1} << 40}, {0}).bytes);
+                    return static_cast<long long>(m.byte_size(bound, {0}, {std::uint64_t{1} << 40}, {0}).bytes);
                 default: return signed_number(m.get(bound), at, 1000000, c_.reporter);
             }
         };
@@ -366,8 +407,9 @@ private:
         Condition c;
         c.kind = ConditionKind::header;
         if (!node.IsMap()) {
-            c_.reporter.error(node.IsNull() ? c_.reporter.key_mark(path) : node.Mark(),
-                              path + ": expected a map with name (and present or regex), got " + settings::describe(node));
+            c_.reporter.error(
+                node.IsNull() ? c_.reporter.key_mark(path) : node.Mark(),
+                path + ": expected a map with name (and present or regex), got " + settings::describe(node));
             return c;
         }
         MapReader m(node, path, c_.reporter, {"name", "present", "regex"});
@@ -385,7 +427,8 @@ private:
             for (const auto& [text, mark] : scalars(m.get("regex"), path + ".regex", "a regex", c_.reporter)) {
                 if (const std::string error = regex_error(text); !error.empty())
                     c_.reporter.error(mark, path + ".regex: bad regex \"" + escaped(text) + "\": " + error);
-                else values->add(text);
+                else
+                    values->add(text);
                 c.text += " ~ /" + escaped(text) + "/";
             }
             finish(*values, m.get("regex"), path + ".regex");
@@ -431,7 +474,7 @@ private:
             for (const auto& [text, mark] : values)
                 if (const std::string problem = add_host_value(*matcher, text); !problem.empty())
                     c_.reporter.error(mark, path + ".domain: " + problem);
- finish(*matcher, m.get("domain"), path + ".domain");
+            finish(*matcher, m.get("domain"), path + ".domain");
             c.names = std::move(matcher);
             c.text += " for d=" + shown_values(values);
         }
@@ -453,11 +496,15 @@ private:
             if (!m.require("list")) return any;
             names = scalars(m.get("list"), path + ".list", "a list name", c_.reporter);
             if (m.has("codes"))
-                for (const auto& [code, mark] : scalars(m.get("codes"), path + ".codes", "an answer like \"127.0.0.2\"", c_.reporter)) {
+                for (const auto& [code, mark] :
+                     scalars(m.get("codes"), path + ".codes", "an answer like \"127.0.0.2\"", c_.reporter)) {
                     boost::system::error_code ec;
                     boost::asio::ip::make_address_v4(code, ec);
-                    if (ec) c_.reporter.error(mark, path + ".codes: expected an answer like \"127.0.0.2\", got \"" + escaped(code) + "\"");
-                    else codes.push_back(code);
+                    if (ec)
+                        c_.reporter.error(mark, path + ".codes: expected an answer like \"127.0.0.2\", got \"" +
+                                                    escaped(code) + "\"");
+                    else
+                        codes.push_back(code);
                 }
         } else {
             names = scalars(node, path, "a list name", c_.reporter);
@@ -467,7 +514,8 @@ private:
                 return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
             });
             if (!valid) {
-                c_.reporter.error(mark, path + ": expected the name of a filters.dnsbl list (a-z 0-9 _ -), got \"" + escaped(name) + "\"");
+                c_.reporter.error(mark, path + ": expected the name of a filters.dnsbl list (a-z 0-9 _ -), got \"" +
+                                            escaped(name) + "\"");
                 continue;
             }
             Condition hit;

@@ -36,17 +36,17 @@ struct Bounds {
 
 struct Condition {
     ConditionKind kind = ConditionKind::all;
-    std::string text;                    // how the trace shows it: "client_ip in 10.0.0.0/8"
-    std::vector<Condition> children;     // all, any, negation (one child)
-    bool expected = true;                // fcrdns, tls, trusted; header: presence wanted
-    std::shared_ptr<const CidrSet> networks;          // client_ip
-    std::shared_ptr<const TextMatcher> names;         // rdns, helo, sender, recipient, dkim domain
-    std::shared_ptr<const RegexAny> values;           // header value regexes
-    Bounds bounds;                       // recipient_count, size, score, tls_version
-    std::uint16_t outcomes = 0;          // spf, dkim, dmarc, greylist: bit per core::Outcome
-    std::string name;                    // header name (lower case); dnsbl/dnswl finding name
-    std::vector<std::string> codes;      // dnsbl/dnswl return codes; empty = any listing
-    std::string dmarc_policy;            // dmarc: the p=/sp= applied, "" = any
+    std::string text;                          // how the trace shows it: "client_ip in 10.0.0.0/8"
+    std::vector<Condition> children;           // all, any, negation (one child)
+    bool expected = true;                      // fcrdns, tls, trusted; header: presence wanted
+    std::shared_ptr<const CidrSet> networks;   // client_ip
+    std::shared_ptr<const TextMatcher> names;  // rdns, helo, sender, recipient, dkim domain
+    std::shared_ptr<const RegexAny> values;    // header value regexes
+    Bounds bounds;                             // recipient_count, size, score, tls_version
+    std::uint16_t outcomes = 0;                // spf, dkim, dmarc, greylist: bit per core::Outcome
+    std::string name;                          // header name (lower case); dnsbl/dnswl finding name
+    std::vector<std::string> codes;            // dnsbl/dnswl return codes; empty = any listing
+    std::string dmarc_policy;                  // dmarc: the p=/sp= applied, "" = any
 };
 
 inline constexpr std::uint16_t outcome_bit(core::Outcome outcome) {
@@ -57,7 +57,7 @@ inline constexpr std::uint16_t outcome_bit(core::Outcome outcome) {
 enum class Terminal : std::uint8_t { none, accept, reject, tempfail, disconnect, quarantine, stop };
 std::string_view to_string(Terminal terminal);
 
-struct ReplySpec {       // code 0: the default for the terminal (smtp_reply.hpp)
+struct ReplySpec {  // code 0: the default for the terminal (smtp_reply.hpp)
     int code = 0;
     std::string enhanced;
     std::string text;
@@ -70,22 +70,22 @@ struct Actions {
     long score = 0;                        // score +N / -N
     std::vector<std::string> add_headers;  // whole fields without CRLF: "X-Spam: yes"
     std::vector<std::string> skip_filters;
-    std::string route;                     // backend name; "" = unchanged
+    std::string route;  // backend name; "" = unchanged
 };
 
 struct Rule {
     std::string name;
     std::string description;
-    int line = 0;                 // where the rule starts in the policy file, for messages and traces
+    int line = 0;  // where the rule starts in the policy file, for messages and traces
     core::Stage stage = core::Stage::connect;
-    bool monitor = false;         // decide nothing: record what it would have done
-    Condition when;               // kind all with no children: always true
+    bool monitor = false;  // decide nothing: record what it would have done
+    Condition when;        // kind all with no children: always true
     Actions then;
 };
 
 struct CompiledPolicy {
     std::string file;
-    std::vector<Rule> rules;                                   // in file order
+    std::vector<Rule> rules;                                       // in file order
     std::array<std::vector<std::uint32_t>, stage_count> by_stage;  // indexes into rules, in order
 };
 

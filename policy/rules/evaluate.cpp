@@ -25,9 +25,11 @@ struct Context {
             sender_domain = core::ascii_lower(f.sender->domain);
         }
         // At RCPT a recipient condition is about the one being asked; later, about any.
-        if (f.recipient) recipients.emplace_back(core::ascii_lower(f.recipient->str()), core::ascii_lower(f.recipient->domain));
+        if (f.recipient)
+            recipients.emplace_back(core::ascii_lower(f.recipient->str()), core::ascii_lower(f.recipient->domain));
         else
-            for (const auto& r : f.recipients) recipients.emplace_back(core::ascii_lower(r.str()), core::ascii_lower(r.domain));
+            for (const auto& r : f.recipients)
+                recipients.emplace_back(core::ascii_lower(r.str()), core::ascii_lower(r.domain));
     }
 };
 
@@ -89,10 +91,14 @@ std::string fact_shown(const Condition& c, const Context& ctx) {
     }
     // Finding conditions: the outcome of the finding read (the first of its name).
     std::string_view name = c.name;
-    if (c.kind == ConditionKind::spf) name = "spf";
-    else if (c.kind == ConditionKind::dkim) name = "dkim";
-    else if (c.kind == ConditionKind::dmarc) name = "dmarc";
-    else if (c.kind == ConditionKind::greylist) name = "greylist";
+    if (c.kind == ConditionKind::spf)
+        name = "spf";
+    else if (c.kind == ConditionKind::dkim)
+        name = "dkim";
+    else if (c.kind == ConditionKind::dmarc)
+        name = "dmarc";
+    else if (c.kind == ConditionKind::greylist)
+        name = "greylist";
     const Finding* finding = find_finding(f, name);
     return finding ? std::string(core::to_string(finding->outcome)) : "no finding";
 }
@@ -139,7 +145,8 @@ bool leaf_holds(const Condition& c, const Context& ctx) {
             const Finding* dmarc = find_finding(f, "dmarc");
             return has_outcome(c, dmarc) && (c.dmarc_policy.empty() || dmarc->attr("policy") == c.dmarc_policy);
         }
-        case ConditionKind::dnsbl: case ConditionKind::dnswl: {
+        case ConditionKind::dnsbl:
+        case ConditionKind::dnswl: {
             // A hit is outcome fail on a block list and pass on an allow list (docs/filters.md).
             const Finding* hit = find_finding(f, c.name);
             const auto listed = c.kind == ConditionKind::dnsbl ? core::Outcome::fail : core::Outcome::pass;
@@ -147,7 +154,9 @@ bool leaf_holds(const Condition& c, const Context& ctx) {
         }
         case ConditionKind::greylist: return has_outcome(c, find_finding(f, "greylist"));
         case ConditionKind::score: return c.bounds.contains(ctx.score);
-        case ConditionKind::all: case ConditionKind::any: case ConditionKind::negation: break;
+        case ConditionKind::all:
+        case ConditionKind::any:
+        case ConditionKind::negation: break;
     }
     return false;
 }

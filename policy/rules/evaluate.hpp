@@ -33,12 +33,12 @@ struct Decision {
     std::string rule;                    // the rule that decided; "" when none did
     ReplySpec reply;                     // as the rule wrote it; smtp_reply() fills defaults
     std::string quarantine_reason;
-    long score = 0;                      // Facts::score plus this stage's rules
+    long score = 0;  // Facts::score plus this stage's rules
     std::vector<std::string> add_headers;
     std::vector<std::string> skip_filters;
     std::string route;
     std::vector<MonitoredVerdict> monitored;
-    std::vector<TraceStep> trace;        // only when asked for
+    std::vector<TraceStep> trace;  // only when asked for
     std::size_t rules_evaluated = 0;
 };
 

@@ -25,19 +25,19 @@ struct HeaderField {
 
 struct Facts {
     std::optional<boost::asio::ip::address> client_ip;  // nullopt for XCLIENT ADDR=[UNAVAILABLE]
-    std::string rdns;          // the client's reverse-DNS name ("" when none)
-    bool fcrdns = false;       // rdns maps back to client_ip
-    std::string helo;          // the HELO/EHLO argument
+    std::string rdns;                                   // the client's reverse-DNS name ("" when none)
+    bool fcrdns = false;                                // rdns maps back to client_ip
+    std::string helo;                                   // the HELO/EHLO argument
     bool tls = false;
-    std::string tls_version;   // "1.2", "1.3"; "" without TLS
-    bool trusted = false;      // client in trusted_networks
-    std::optional<core::Address> sender;     // set from MAIL FROM on (empty Address for "<>")
-    std::vector<core::Address> recipients;   // accepted so far
-    std::optional<core::Address> recipient;  // the one being asked about, at RCPT only
-    std::uint64_t message_size = 0;          // bytes, end_of_data only
+    std::string tls_version;                     // "1.2", "1.3"; "" without TLS
+    bool trusted = false;                        // client in trusted_networks
+    std::optional<core::Address> sender;         // set from MAIL FROM on (empty Address for "<>")
+    std::vector<core::Address> recipients;       // accepted so far
+    std::optional<core::Address> recipient;      // the one being asked about, at RCPT only
+    std::uint64_t message_size = 0;              // bytes, end_of_data only
     std::span<const HeaderField> header_fields;  // end_of_data only
     std::span<const core::Finding> findings;     // every finding of the transaction so far
-    long score = 0;            // what earlier stages' rules added (Decision::score of the last stage)
+    long score = 0;                              // what earlier stages' rules added (Decision::score of the last stage)
 };
 
 }  // namespace mxgate::policy::rules

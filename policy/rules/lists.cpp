@@ -77,7 +77,8 @@ std::string add_address_value(TextMatcher& matcher, std::string_view text) {
     if (at == std::string_view::npos) {
         if (!is_domain_value(text))
             return "expected an address, a domain like \"example.org\" (\".example.org\" for its subdomains), "
-                   "\"<>\" or a glob, got \"" + escaped(text) + "\"";
+                   "\"<>\" or a glob, got \"" +
+                   escaped(text) + "\"";
         matcher.add_name(text);
         return {};
     }
@@ -94,7 +95,8 @@ std::string add_host_value(TextMatcher& matcher, std::string_view text) {
     }
     if (!is_domain_value(text))
         return "expected a host name like \"mx.example.org\" (\".example.org\" for every name below it) or a glob, "
-               "got \"" + escaped(text) + "\"";
+               "got \"" +
+               escaped(text) + "\"";
     matcher.add_name(text);
     return {};
 }
@@ -140,8 +142,10 @@ void Lists::decode(const YAML::Node& node, const std::string& path, settings::Re
                 list.entries.push_back({std::move(text), mark});
         } else if (const std::string file = m.file_path("file", ""); !file.empty()) {
             std::string error;
-            if (read_list_file(file, list.entries, error)) list.source = file;
-            else reporter.error(m.get("file"), list_path + ".file: cannot read '" + escaped(file) + "': " + error);
+            if (read_list_file(file, list.entries, error))
+                list.source = file;
+            else
+                reporter.error(m.get("file"), list_path + ".file: cannot read '" + escaped(file) + "': " + error);
         }
         lists_.push_back(std::move(list));
     }
@@ -172,7 +176,8 @@ std::shared_ptr<const CidrSet> Lists::networks(const PolicyList& list, settings:
     for (const auto& entry : list.entries) {
         if (const std::string problem = network_problem(entry.text); !problem.empty())
             report(list, ListUse::networks, entry, problem, diagnostics);
-        else set->add(*settings::parse_network(entry.text));
+        else
+            set->add(*settings::parse_network(entry.text));
     }
     set->finish();
     checked_.insert({list.name, ListUse::networks});
@@ -182,8 +187,8 @@ std::shared_ptr<const CidrSet> Lists::networks(const PolicyList& list, settings:
 
 void Lists::add_to(const PolicyList& list, ListUse use, TextMatcher& matcher, settings::Diagnostics& diagnostics) {
     for (const auto& entry : list.entries) {
-        const std::string problem = use == ListUse::names ? add_host_value(matcher, entry.text)
-                                                          : add_address_value(matcher, entry.text);
+        const std::string problem =
+            use == ListUse::names ? add_host_value(matcher, entry.text) : add_address_value(matcher, entry.text);
         if (!problem.empty()) report(list, use, entry, problem, diagnostics);
     }
     checked_.insert({list.name, use});

@@ -99,8 +99,10 @@ bool CidrSet::contains(const boost::asio::ip::address& address) const {
 void NameSet::add(std::string_view name) {
     std::string lowered = core::ascii_lower(name);
     if (!lowered.empty() && lowered.back() == '.') lowered.pop_back();
-    if (!lowered.empty() && lowered.front() == '.') parents_.insert(lowered.substr(1));
-    else exact_.insert(std::move(lowered));
+    if (!lowered.empty() && lowered.front() == '.')
+        parents_.insert(lowered.substr(1));
+    else
+        exact_.insert(std::move(lowered));
 }
 
 bool NameSet::contains(std::string_view name) const {
@@ -120,9 +122,12 @@ bool NameSet::contains(std::string_view name) const {
 std::string glob_to_regex(std::string_view glob) {
     std::string regex = "^";
     for (const char c : glob) {
-        if (c == '*') regex += ".*";
-        else if (c == '?') regex += '.';
-        else regex += re2::RE2::QuoteMeta(re2::StringPiece(&c, 1));
+        if (c == '*')
+            regex += ".*";
+        else if (c == '?')
+            regex += '.';
+        else
+            regex += re2::RE2::QuoteMeta(re2::StringPiece(&c, 1));
     }
     return regex + "$";
 }

@@ -24,7 +24,7 @@ struct PatternSet;  // an RE2::Set (a nested class, so not declarable here)
 class CidrSet {
 public:
     void add(const settings::Network& network);
-    void finish();  // sorts and merges; call once after the last add()
+    void finish();                                                 // sorts and merges; call once after the last add()
     bool contains(const boost::asio::ip::address& address) const;  // v4-mapped v6 counts as v4
     std::size_t size() const noexcept { return v4_.size() + v6_.size(); }
 

@@ -27,16 +27,16 @@ TEST(PolicyCompileErrors, WrongTypes) {
     EXPECT_EQ(errors(rejecting("{client_ip: {a: b}}")),
               (Errors{"policy.yaml:3:23: rules[0].when.client_ip: missing key 'list'",
                       "policy.yaml:3:24: unknown key 'a' in rules[0].when.client_ip"}));
-    EXPECT_EQ(errors(rejecting("{size: 10MiB}")),
-              Errors{"policy.yaml:3:18: rules[0].when.size: expected a map of at_least and/or less_than, got \"10MiB\""});
+    EXPECT_EQ(
+        errors(rejecting("{size: 10MiB}")),
+        Errors{"policy.yaml:3:18: rules[0].when.size: expected a map of at_least and/or less_than, got \"10MiB\""});
     EXPECT_EQ(errors(rejecting("{recipient_count: {at_least: many}}")),
               Errors{"policy.yaml:3:40: rules[0].when.recipient_count.at_least: expected a whole number from 0 to "
                      "1000000, got \"many\""});
     EXPECT_EQ(errors("rules:\n  - name: r\n    then: {score: lots}\n"),
               Errors{"policy.yaml:3:19: rules[0].then.score: expected a whole number like 5 or -3, from -1000000 "
                      "to 1000000, got \"lots\""});
-    EXPECT_EQ(errors("rules: {name: r}\n"),
-              Errors{"policy.yaml:1:8: rules: expected a list of rules, got a map"});
+    EXPECT_EQ(errors("rules: {name: r}\n"), Errors{"policy.yaml:1:8: rules: expected a list of rules, got a map"});
 }
 
 TEST(PolicyCompileErrors, BadNetworks) {
@@ -60,9 +60,10 @@ TEST(PolicyCompileErrors, UnknownResultNames) {
               Errors{"policy.yaml:3:17: rules[0].when.spf: unknown result 'pss'; did you mean 'pass'?"});
     EXPECT_EQ(errors(rejecting("{dkim: {result: [pass, policyy]}}")),
               Errors{"policy.yaml:3:34: rules[0].when.dkim.result: unknown result 'policyy'; did you mean 'policy'?"});
-    EXPECT_EQ(errors(rejecting("{greylist: deferred}")),
-              Errors{"policy.yaml:3:22: rules[0].when.greylist: unknown result 'deferred' (known: pass, defer, skipped, "
-                     "temperror)"});
+    EXPECT_EQ(
+        errors(rejecting("{greylist: deferred}")),
+        Errors{"policy.yaml:3:22: rules[0].when.greylist: unknown result 'deferred' (known: pass, defer, skipped, "
+               "temperror)"});
     EXPECT_EQ(errors(rejecting("{dmarc: quarantine}")),
               Errors{"policy.yaml:3:19: rules[0].when.dmarc: unknown result 'quarantine' (known: pass, fail, none, "
                      "temperror, permerror, skipped)"});
@@ -112,8 +113,8 @@ TEST(PolicyCompileErrors, UnreachableRulesAfterAnUnconditionalEnd) {
                       "policy.yaml:7:5: rule 'nor-later' is unreachable: rule 'everyone' (line 2) has no conditions "
                       "and ends evaluation at connect; move this rule above it or give that rule a 'when'"}));
     // An unconditional stop hides the rest of its stage only; a monitored rule hides nothing.
-    EXPECT_TRUE(errors("rules:\n  - name: a\n    then: {stop: true}\n" + rejecting("{sender: example.org}").substr(7))
-                    .empty());
+    EXPECT_TRUE(
+        errors("rules:\n  - name: a\n    then: {stop: true}\n" + rejecting("{sender: example.org}").substr(7)).empty());
     EXPECT_TRUE(errors("rules:\n  - name: a\n    monitor: true\n    then: {reject: true}\n" +
                        rejecting("{trusted: false}").substr(7))
                     .empty());
@@ -127,7 +128,8 @@ TEST(PolicyCompileErrors, DuplicateNamesStagesTooEarlyAndSyntax) {
                      "not known at helo"});
     EXPECT_EQ(errors("rules: [\n"), Errors{"policy.yaml:2:1: YAML syntax error: end of sequence flow not found"});
     // yaml-cpp 0.7's LoadAll loops forever on this one (jbeder/yaml-cpp#1040).
-    EXPECT_EQ(errors(",rules: []\n"), Errors{"policy.yaml:1:1: YAML syntax error: the parser cannot read past this point"});
+    EXPECT_EQ(errors(",rules: []\n"),
+              Errors{"policy.yaml:1:1: YAML syntax error: the parser cannot read past this point"});
     EXPECT_EQ(errors("rules: []\n---\nrules: []\n"), Errors{"policy.yaml:2:1: expected one YAML document, found more"});
 }
 

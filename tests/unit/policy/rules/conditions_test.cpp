@@ -35,8 +35,8 @@ TEST(PolicyConditions, ClientIpCidrListAndV4Mapped) {
 }
 
 TEST(PolicyConditions, ClientIpInlineList) {
-    const std::string yaml = "lists:\n  nets: {values: [198.51.100.0/24, 203.0.113.9]}\n" +
-                             rejecting("{client_ip: {list: nets}}");
+    const std::string yaml =
+        "lists:\n  nets: {values: [198.51.100.0/24, 203.0.113.9]}\n" + rejecting("{client_ip: {list: nets}}");
     const auto policy = compiled(yaml);
     ASSERT_TRUE(policy);
     EXPECT_EQ(evaluate(*policy, Stage::connect, client("203.0.113.9")).terminal, Terminal::reject);

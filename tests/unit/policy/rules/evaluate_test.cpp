@@ -148,7 +148,8 @@ rules:
     then: {disconnect: {text: "Too many connections"}}
 )");
     ASSERT_TRUE(policy);
-    EXPECT_EQ(smtp_reply(evaluate(*policy, Stage::connect, from("192.0.2.1")))->wire(), "451 4.7.1 Try again later\r\n");
+    EXPECT_EQ(smtp_reply(evaluate(*policy, Stage::connect, from("192.0.2.1")))->wire(),
+              "451 4.7.1 Try again later\r\n");
     EXPECT_EQ(smtp_reply(evaluate(*policy, Stage::connect, from("198.51.100.1")))->wire(),
               "421 4.7.0 Too many connections\r\n");
 }

@@ -44,7 +44,8 @@ rules:
   - name: vip
     when: {sender: {list: vip}}
     then: {score: -5}
-)", dir_.string());
+)",
+                                 dir_.string());
     ASSERT_TRUE(policy);
     Facts f;
     f.client_ip = make_address("2001:db8::1");
@@ -61,10 +62,11 @@ rules:
 
 TEST_F(PolicyListFiles, ABadEntryIsReportedOnceAtItsLineInTheListFile) {
     const std::string file = write("nets.txt", "10.0.0.0/8\n\n  10.1.0.0/8 # typo\n");
-    const std::string yaml = "lists:\n  nets: {file: nets.txt}\n"
-                             "rules:\n"
-                             "  - name: a\n    when: {client_ip: {list: nets}}\n    then: {score: 1}\n"
-                             "  - name: b\n    when: {client_ip: {list: nets}}\n    then: {score: 2}\n";
+    const std::string yaml =
+        "lists:\n  nets: {file: nets.txt}\n"
+        "rules:\n"
+        "  - name: a\n    when: {client_ip: {list: nets}}\n    then: {score: 1}\n"
+        "  - name: b\n    when: {client_ip: {list: nets}}\n    then: {score: 2}\n";
     EXPECT_EQ(errors(yaml, dir_.string()),
               Errors{file + ":3:3: list 'nets': \"10.1.0.0/8\" has bits set after the /8 prefix; did you mean "
                             "\"10.0.0.0/8\"?"});
