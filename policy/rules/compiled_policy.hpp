@@ -25,7 +25,7 @@ enum class ConditionKind : std::uint8_t {
     spf, dkim, dmarc, dnsbl, dnswl, greylist, score,
 };
 
-// A closed range over a number: recipient count, size in bytes, score, TLS version x10.
+// A half-open range [at_least, less_than) over recipient count, size in bytes, score, TLS version x10.
 struct Bounds {
     std::optional<long long> at_least;   // >=
     std::optional<long long> less_than;  // <
