@@ -275,11 +275,11 @@ private:
             if (!m.require("list")) return c;
             const auto lists = named_lists(m.get("list"), path + ".list");
             if (lists.size() == 1) {
-                c.networks = c_.lists.networks(*lists.front(), c_.diagnostics);
+                c.networks = c_.lists.networks(*lists.front(), path + ".list", c_.diagnostics);
             } else {  // several lists: one set of them all
                 auto merged = std::make_shared<CidrSet>();
                 for (const PolicyList* list : lists) {
-                    c_.lists.networks(*list, c_.diagnostics);  // reports its bad entries, once
+                    c_.lists.networks(*list, path + ".list", c_.diagnostics);  // reports its bad entries, once
                     for (const auto& entry : list->entries)
                         if (network_problem(entry.text).empty()) merged->add(*settings::parse_network(entry.text));
                 }
@@ -330,7 +330,7 @@ private:
                 const std::string at = path + "." + field;
                 if (field == "list") {
                     for (const PolicyList* list : named_lists(it->second, at))
-                        c_.lists.add_to(*list, use, *matcher, c_.diagnostics);
+                        c_.lists.add_to(*list, use, at, *matcher, c_.diagnostics);
                     c.text += (c.text.empty() ? "" : ", ") + key + " in list " +
                               shown_values(scalars(it->second, at, "", c_.reporter));
                     continue;

@@ -163,19 +163,20 @@ std::vector<std::string> Lists::names() const {
     return out;
 }
 
-void Lists::report(const PolicyList& list, ListUse use, const ListEntry& entry, const std::string& problem,
-                   settings::Diagnostics& diagnostics) {
+void Lists::report(const PolicyList& list, ListUse use, const std::string& used_by, const ListEntry& entry,
+                   const std::string& problem, settings::Diagnostics& diagnostics) {
     if (checked_.count({list.name, use})) return;
     settings::Reporter reporter(list.source, base_dir_, diagnostics);
-    reporter.error(entry.mark, "list '" + escaped(list.name) + "': " + problem);
+    reporter.error(entry.mark, "list '" + escaped(list.name) + "' (read by " + used_by + "): " + problem);
 }
 
-std::shared_ptr<const CidrSet> Lists::networks(const PolicyList& list, settings::Diagnostics& diagnostics) {
+std::shared_ptr<const CidrSet> Lists::networks(const PolicyList& list, const std::string& used_by,
+                                               settings::Diagnostics& diagnostics) {
     if (const auto it = networks_.find(list.name); it != networks_.end()) return it->second;
     auto set = std::make_shared<CidrSet>();
     for (const auto& entry : list.entries) {
         if (const std::string problem = network_problem(entry.text); !problem.empty())
-            report(list, ListUse::networks, entry, problem, diagnostics);
+            report(list, ListUse::networks, used_by, entry, problem, diagnostics);
         else
             set->add(*settings::parse_network(entry.text));
     }
@@ -185,11 +186,12 @@ std::shared_ptr<const CidrSet> Lists::networks(const PolicyList& list, settings:
     return set;
 }
 
-void Lists::add_to(const PolicyList& list, ListUse use, TextMatcher& matcher, settings::Diagnostics& diagnostics) {
+void Lists::add_to(const PolicyList& list, ListUse use, const std::string& used_by, TextMatcher& matcher,
+                   settings::Diagnostics& diagnostics) {
     for (const auto& entry : list.entries) {
         const std::string problem =
             use == ListUse::names ? add_host_value(matcher, entry.text) : add_address_value(matcher, entry.text);
-        if (!problem.empty()) report(list, use, entry, problem, diagnostics);
+        if (!problem.empty()) report(list, use, used_by, entry, problem, diagnostics);
     }
     checked_.insert({list.name, use});
 }

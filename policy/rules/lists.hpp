@@ -51,14 +51,17 @@ public:
     std::vector<std::string> names() const;
 
     // The entries of `list` as a network set (shared by every condition using it).
-    std::shared_ptr<const CidrSet> networks(const PolicyList& list, settings::Diagnostics& diagnostics);
+    // `used_by` (the condition's path) tells a bad entry's message which rule read it so.
+    std::shared_ptr<const CidrSet> networks(const PolicyList& list, const std::string& used_by,
+                                            settings::Diagnostics& diagnostics);
     // Adds the entries of `list` to `matcher` as addresses/domains or host names.
-    void add_to(const PolicyList& list, ListUse use, TextMatcher& matcher, settings::Diagnostics& diagnostics);
+    void add_to(const PolicyList& list, ListUse use, const std::string& used_by, TextMatcher& matcher,
+                settings::Diagnostics& diagnostics);
 
 private:
     // Reports `problem` at `entry` unless this list was checked for this use already.
-    void report(const PolicyList& list, ListUse use, const ListEntry& entry, const std::string& problem,
-                settings::Diagnostics& diagnostics);
+    void report(const PolicyList& list, ListUse use, const std::string& used_by, const ListEntry& entry,
+                const std::string& problem, settings::Diagnostics& diagnostics);
 
     std::vector<PolicyList> lists_;
     std::map<std::string, std::shared_ptr<const CidrSet>> networks_;

@@ -68,7 +68,8 @@ TEST_F(PolicyListFiles, ABadEntryIsReportedOnceAtItsLineInTheListFile) {
         "  - name: a\n    when: {client_ip: {list: nets}}\n    then: {score: 1}\n"
         "  - name: b\n    when: {client_ip: {list: nets}}\n    then: {score: 2}\n";
     EXPECT_EQ(errors(yaml, dir_.string()),
-              Errors{file + ":3:3: list 'nets': \"10.1.0.0/8\" has bits set after the /8 prefix; did you mean "
+              Errors{file + ":3:3: list 'nets' (read by rules[0].when.client_ip.list): \"10.1.0.0/8\" has bits set "
+                            "after the /8 prefix; did you mean "
                             "\"10.0.0.0/8\"?"});
 }
 
@@ -84,7 +85,8 @@ TEST_F(PolicyListFiles, AListIsCheckedForTheUseEachConditionMakesOfIt) {
     const std::string file = write("mixed.txt", "example.org\n192.0.2.0/24\n");
     const std::string yaml = "lists:\n  mixed: {file: mixed.txt}\n" + rejecting("{sender: {list: mixed}}");
     EXPECT_EQ(errors(yaml, dir_.string()),
-              Errors{file + ":2:1: list 'mixed': expected an address, a domain like \"example.org\" "
+              Errors{file + ":2:1: list 'mixed' (read by rules[0].when.sender.list): expected an address, a domain "
+                            "like \"example.org\" "
                             "(\".example.org\" for its subdomains), \"<>\" or a glob, got \"192.0.2.0/24\""});
 }
 
