@@ -12,14 +12,17 @@ ReplySpec default_reply(Terminal terminal) {
     }
 }
 
-std::optional<core::Reply> smtp_reply(const Decision& decision) {
-    const ReplySpec fallback = default_reply(decision.terminal);
+std::optional<core::Reply> smtp_reply(Terminal terminal, const ReplySpec& written) {
+    const ReplySpec fallback = default_reply(terminal);
     if (fallback.code == 0) return std::nullopt;
-    const ReplySpec& written = decision.reply;
     // The compiler checked the class of a written code against the action.
     return core::make_reply(written.code ? written.code : fallback.code,
                             written.enhanced.empty() ? fallback.enhanced : written.enhanced,
                             written.text.empty() ? fallback.text : written.text);
+}
+
+std::optional<core::Reply> smtp_reply(const Decision& decision) {
+    return smtp_reply(decision.terminal, decision.reply);
 }
 
 }  // namespace mxgate::policy::rules

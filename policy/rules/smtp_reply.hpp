@@ -13,6 +13,8 @@ namespace mxgate::policy::rules {
 // nullopt when the session answers as it would without policy (continue, accept,
 // stop, quarantine: the client is told its mail was taken).
 std::optional<core::Reply> smtp_reply(const Decision& decision);
+// The same for what a monitored rule would have answered (MonitoredVerdict), for the log.
+std::optional<core::Reply> smtp_reply(Terminal terminal, const ReplySpec& written);
 
 // The defaults: reject 550 5.7.1, tempfail 451 4.7.1, disconnect 421 4.7.0.
 ReplySpec default_reply(Terminal terminal);

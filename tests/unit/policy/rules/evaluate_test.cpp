@@ -175,6 +175,8 @@ rules:
     EXPECT_EQ(d.monitored[0].terminal, Terminal::reject);
     EXPECT_EQ(d.monitored[0].reply.code, 554);
     EXPECT_EQ(d.monitored[0].score, 5);
+    EXPECT_EQ(smtp_reply(d.monitored[0].terminal, d.monitored[0].reply)->wire(),
+              "554 5.7.1 Message rejected by policy\r\n");
 }
 
 TEST(PolicyEvaluate, AWholePolicyInMonitorMode) {
