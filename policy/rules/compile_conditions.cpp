@@ -329,10 +329,12 @@ private:
                 if (!m.has(field) || !m.get(field).is(it->second)) continue;
                 const std::string at = path + "." + field;
                 if (field == "list") {
-                    for (const PolicyList* list : named_lists(it->second, at))
+                    std::string names;
+                    for (const PolicyList* list : named_lists(it->second, at)) {
                         c_.lists.add_to(*list, use, at, *matcher, c_.diagnostics);
-                    c.text += (c.text.empty() ? "" : ", ") + key + " in list " +
-                              shown_values(scalars(it->second, at, "", c_.reporter));
+                        names += (names.empty() ? "" : ", ") + list->name;
+                    }
+                    c.text += (c.text.empty() ? "" : ", ") + key + " in list " + names;
                     continue;
                 }
                 const auto values = scalars(it->second, at,

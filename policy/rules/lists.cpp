@@ -140,7 +140,9 @@ void Lists::decode(const YAML::Node& node, const std::string& path, settings::Re
             list.source = policy_file;
             for (auto& [text, mark] : detail::scalars(m.get("values"), list_path + ".values", "entries", reporter))
                 list.entries.push_back({std::move(text), mark});
-        } else if (const std::string file = m.file_path("file", ""); !file.empty()) {
+        } else if (const std::string file = m.file_path("file", ""); file.empty()) {
+            m.expected("file", "the path of a list file");
+        } else {
             std::string error;
             if (read_list_file(file, list.entries, error))
                 list.source = file;
