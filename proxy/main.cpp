@@ -28,6 +28,7 @@
 #include "proxy/config/decode.hpp"
 #include "proxy/generation.hpp"
 #include "proxy/log.hpp"
+#include "proxy/policy_command.hpp"
 #include "proxy/quarantine/quarantine_cli.hpp"
 #include "proxy/tls/context.hpp"
 #include "proxy/worker.hpp"
@@ -296,8 +297,11 @@ int main(int argc, char** argv) {
     app.add_option("--check-config", check_path, "validate FILE, print the effective configuration, and exit");
     app.set_version_flag("--version", "mxgate 0.1.0");
     const quarantine::QuarantineCommand quarantine_command(app, config_path);
+    PolicyCommand policy_command;
+    add_policy_command(app, policy_command);
     CLI11_PARSE(app, argc, argv);
     if (quarantine_command.chosen()) return quarantine_command.run();
+    if (const auto exit_code = run_policy_command(policy_command)) return *exit_code;
 
     if (!check_path.empty()) {
         config::Diagnostics diagnostics;
