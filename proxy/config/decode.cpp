@@ -18,6 +18,7 @@
 #include "filters/dns/dns_settings.hpp"
 #include "filters/state/state_settings.hpp"
 #include "proxy/config/sections.hpp"
+#include "proxy/core/settings/yaml_document.hpp"
 
 namespace mxgate::config {
 
@@ -168,10 +169,11 @@ std::shared_ptr<const Config> parse_config(const std::string& yaml, const std::s
     Reporter reporter(source, directory_of(source), found);
     Config config;
     try {
-        const std::vector<YAML::Node> documents = YAML::LoadAll(yaml);
-        if (documents.size() > 1)
-            reporter.error(documents[1].Mark(), "expected one YAML document, found " + std::to_string(documents.size()));
-        config = decode_root(documents.empty() ? YAML::Node() : documents.front(), source, reporter);
+        // Not YAML::LoadAll: yaml-cpp 0.7's loops forever on a file starting with ",".
+        const settings::YamlDocument document = settings::load_one_document(yaml);
+        if (!document.second_document.is_null())
+            reporter.error(document.second_document, "expected one YAML document, found more");
+        config = decode_root(document.root, source, reporter);
     } catch (const YAML::Exception& e) {
         // ParserException and friends; their msg has no position, their mark does.
         reporter.error(e.mark, "YAML syntax error: " + e.msg);
