@@ -3,7 +3,7 @@
 // MessageInspector). Each filter owns its libopendkim library handle, set up so
 // the library never asks DNS itself: keys come from mxgate's resolver through
 // the key-lookup callback (dkim_inspector.hpp). Findings: one "dkim" per
-// signature, "dkim" none for an unsigned message (docs/issue11-dkim.md).
+// signature, "dkim" none for an unsigned message (docs/filters.md "DKIM").
 // Never refuses a message and never throws for DNS or message trouble.
 #pragma once
 

@@ -2,7 +2,7 @@
 // inspector reads the From: field as the header arrives and starts the policy
 // lookups at once on the session's executor; finish() aligns the From: domains
 // with what SPF and DKIM authenticated (their findings, earlier in the registry).
-// Emits one Finding named "dmarc" (docs/issue11-dmarc.md):
+// Emits one Finding named "dmarc" (docs/filters.md "DMARC"):
 //   outcome  pass|fail|none|temperror|permerror
 //   attrs    header_from (the From: domain decided on), policy (p= or sp= applied;
 //            absent without a record), disposition (none|quarantine|reject),

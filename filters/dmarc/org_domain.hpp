@@ -3,7 +3,7 @@
 // (never "the last two labels": a.b.example.co.uk -> example.co.uk). Both the
 // ICANN and the private section count: a private entry (github.io, blogspot.com)
 // marks where different owners' names begin, so user1.github.io is not aligned
-// with user2.github.io nor governed by github.io's policy (docs/issue11-dmarc.md).
+// with user2.github.io nor governed by github.io's policy (docs/filters.md "DMARC").
 // Loaded once per process and path, shared read-only (libpsl lookups are
 // thread-safe on a loaded context). A file that cannot be loaded is an error value.
 #pragma once

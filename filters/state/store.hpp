@@ -87,7 +87,7 @@ public:
     virtual boost::asio::awaitable<StoreResult<std::uint64_t>> expire(TimePoint now) = 0;
 
     // Marks: a key that is set or not, until expires_at (the LMTP delivery memory,
-    // docs/issue11-lmtp.md). Setting it again moves its expiry; a mark whose
+    // docs/architecture.md). Setting it again moves its expiry; a mark whose
     // expires_at <= now is not set, as a record is absent.
     virtual boost::asio::awaitable<StoreResult<void>> set_mark(std::string key, TimePoint expires_at,
                                                                TimePoint now) = 0;

@@ -1,4 +1,4 @@
-// LMTP with several recipients per transaction (issue 11 item 11; docs/issue11-lmtp.md).
+// LMTP with several recipients per transaction (issue 11 item 11; docs/architecture.md "LMTP with many recipients").
 // LMTP answers each recipient after the final dot, SMTP has one reply for the
 // message. When the answers agree, that answer is the reply. When they differ,
 // the client gets 451 (never a 250 that would hide a refusal) and mxgate

@@ -297,7 +297,7 @@ class Dmarc(ContentGateway):
         self.assertEqual(auth_results(copy)[-1], "dmarc=fail header.from=example.co.uk")
 
     def test_null_sender_aligns_by_the_helo_name(self):
-        # docs/issue11-dmarc.md deviation: with MAIL FROM:<> the HELO identity SPF checked counts.
+        # docs/filters.md "DMARC" deviation: with MAIL FROM:<> the HELO identity SPF checked counts.
         self.gateway()
         with RawSmtp(self.mx.port(), source=client(5), timeout=HANG_GUARD) as c:
             self.assertReply(c.ehlo("aligned.test"), 250)

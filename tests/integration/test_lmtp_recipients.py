@@ -1,6 +1,6 @@
 """LMTP with many recipients (issue 11 item 11), against a real Dovecot: one transaction when every
 recipient is answered alike; when they differ, 451 and a retry that delivers only to the rest, one
-recipient per transaction, with no duplicate in any mailbox (docs/issue11-lmtp.md)."""
+recipient per transaction, with no duplicate in any mailbox (docs/architecture.md "LMTP with many recipients")."""
 
 import re
 
