@@ -30,6 +30,7 @@
 #include "proxy/log.hpp"
 #include "proxy/policy_command.hpp"
 #include "proxy/quarantine/quarantine_cli.hpp"
+#include "proxy/quarantine/quarantine_store.hpp"
 #include "proxy/tls/context.hpp"
 #include "proxy/worker.hpp"
 
@@ -207,6 +208,25 @@ asio::awaitable<void> drain(std::vector<std::unique_ptr<Worker>>& pool, const Co
     }
 }
 
+// quarantine.retention, kept by the daemon itself (`mxgate quarantine purge` does the
+// same by hand): hourly, with the settings of the generation in force then.
+asio::awaitable<void> purge_quarantine(const CurrentGeneration& current) {
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    for (;;) {
+        const auto config = current.get()->config;
+        if (config->quarantine.store == config::QuarantineStore::maildir) {
+            const quarantine::QuarantineStore store(config->quarantine.directory);
+            const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count();
+            for (const auto& id : store.purge(now, std::chrono::duration_cast<std::chrono::seconds>(
+                                                       config->quarantine.retention)))
+                log::info(log::Line("quarantine_deleted").add("id", id).add("by", "mxgate").add("why", "retention"));
+        }
+        tick.expires_after(std::chrono::hours(1));
+        co_await tick.async_wait(asio::use_awaitable);
+    }
+}
+
 asio::awaitable<void> handle_signals(asio::signal_set& signals, const std::string& config_path,
                                      CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool,
                                      const ConnectionLimiter& limiter, filters::Services& services) {
@@ -275,6 +295,7 @@ int run(const std::string& config_path) {
         asio::co_spawn(control, filters::state::housekeeping_loop(*services.store, std::chrono::minutes(1),
                                                                   filters::greylist::system_now),
                        asio::detached);
+    asio::co_spawn(control, purge_quarantine(current), asio::detached);
     // When the drain is over, the control loop ends, whatever else it runs.
     asio::co_spawn(control, handle_signals(signals, config_path, current, pool, limiter, services),
                    [&control](std::exception_ptr) { control.stop(); });

@@ -100,10 +100,12 @@ class Logging(MxgateTestCase):
                 for number, text in enumerate(path.read_text(errors="replace").splitlines(), 1):
                     if direct.search(text):
                         offenders.append(f"{rel}:{number}: {text.strip()}")
-        # main.cpp's std::cerr: --check-config's diagnostics and a fatal error before logging is configured.
-        allowed = [o for o in offenders if o.startswith("proxy/main.cpp:") and "std::cerr" in o]
+        # main.cpp's std::cerr: --check-config's diagnostics and a fatal error before logging is
+        # configured; policy_command.cpp's: `mxgate policy check`'s diagnostics (docs/architecture.md).
+        allowed = [o for o in offenders if o.startswith(("proxy/main.cpp:", "proxy/policy_command.cpp:"))
+                   and "std::cerr" in o]
         self.assertEqual([o for o in offenders if o not in allowed], [])
-        self.assertLessEqual(len(allowed), 3, allowed)
+        self.assertLessEqual(len(allowed), 5, allowed)
 
 
 if __name__ == "__main__":

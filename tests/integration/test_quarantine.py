@@ -192,6 +192,20 @@ class Quarantine(MxgateTestCase):
         self.assertIn("purged 1 item", run.stdout)
         self.assertEqual([row[0] for row in self.listed()], [young_id])
 
+    def test_the_daemon_purges_by_retention_itself(self):
+        self.folder_gateway(retention="2d")
+        old_id = self.quarantined("old")
+        young_id = self.quarantined("young")
+        meta_path = self.tmp / "quarantine" / "meta" / f"{old_id}.json"
+        meta = json.loads(meta_path.read_text())
+        meta["received"] -= 3 * 86400
+        meta_path.write_text(json.dumps(meta))
+        self.mx.stop()
+        self.folder_gateway(retention="2d")   # the hourly purge runs once at start
+        line = self.mx.wait_log("quarantine_deleted")
+        self.assertEqual((line.get("id"), line.get("why"), line.get("by")), (old_id, "retention", "mxgate"))
+        self.assertEqual([row[0] for row in self.listed()], [young_id])
+
     def test_an_unwritable_folder_is_a_451_and_nothing_reaches_the_backend(self):
         folder = self.tmp / "quarantine"
         folder.mkdir()
