@@ -65,6 +65,13 @@ class Quarantine(MxgateTestCase):
         [item] = [row for row in self.listed() if row[0] not in before]
         return item[0]
 
+    def age(self, item_id: str, *, days: int):
+        """Makes an item look `days` older, as retention sees it."""
+        meta_path = self.tmp / "quarantine" / "meta" / f"{item_id}.json"
+        meta = json.loads(meta_path.read_text())
+        meta["received"] -= days * 86400
+        meta_path.write_text(json.dumps(meta))
+
     def assertNothingAtTheBackend(self):
         self.assertEqual(self.sink.messages(), [])
         self.assertEqual([c for c in self.sink.commands() if c.upper() in ("DATA", ".")], [])
@@ -183,10 +190,7 @@ class Quarantine(MxgateTestCase):
         self.folder_gateway(retention="2d")
         old_id = self.quarantined("old")
         young_id = self.quarantined("young")
-        meta_path = self.tmp / "quarantine" / "meta" / f"{old_id}.json"
-        meta = json.loads(meta_path.read_text())
-        meta["received"] -= 3 * 86400
-        meta_path.write_text(json.dumps(meta))
+        self.age(old_id, days=3)
         run = self.cli("purge")
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertIn("purged 1 item", run.stdout)
@@ -196,10 +200,7 @@ class Quarantine(MxgateTestCase):
         self.folder_gateway(retention="2d")
         old_id = self.quarantined("old")
         young_id = self.quarantined("young")
-        meta_path = self.tmp / "quarantine" / "meta" / f"{old_id}.json"
-        meta = json.loads(meta_path.read_text())
-        meta["received"] -= 3 * 86400
-        meta_path.write_text(json.dumps(meta))
+        self.age(old_id, days=3)
         self.mx.stop()
         self.folder_gateway(retention="2d")   # the hourly purge runs once at start
         line = self.mx.wait_log("quarantine_deleted")
