@@ -20,6 +20,7 @@ namespace {
 // and a held message with any field longer than this is refused (the content
 // filters would not see it).
 constexpr std::size_t max_held_header_field = 64 * 1024;
+constexpr std::size_t released_buffer_size = 16 * 1024;  // smaller buffers are kept for the next message
 
 }  // namespace
 
@@ -77,7 +78,11 @@ asio::awaitable<bool> Session::forward(std::string_view content) {
     }
     // Refused at the end (finish_message): not a byte of it goes to the backend.
     if (header_filter_->starts_with_continuation()) co_return true;
-    co_return co_await write_content(out);
+    const bool written = co_await write_content(out);
+    // Past the header filtered_ is not used again in this message: a first read of
+    // up to 64 KiB must not stay allocated while the rest of the message is held.
+    if (header_filter_->in_body() && filtered_.capacity() > released_buffer_size) std::string().swap(filtered_);
+    co_return written;
 }
 
 // Content the header checks refuse whole, whatever the filters say.
