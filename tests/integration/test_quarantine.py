@@ -14,20 +14,20 @@ import os
 import subprocess
 import unittest
 
-from harness import MxgateTestCase, RawSmtp, dot_stuff, mxgate_config, smtp_backend, wait_for
+from harness import MxgateTestCase, RawSmtp, dot_stuff, lmtp_backend, mxgate_config, smtp_backend, wait_for
 from test_content_filters import HANG_GUARD, HELO, RCPT, SENDER, client, message, zones
 
 CLI_TIMEOUT = 30   # seconds for one `mxgate quarantine` run: only turns a hang into a failure
 
 
 class Quarantine(MxgateTestCase):
-    def gateway(self, quarantine: dict, *, backends: dict | None = None):
+    def gateway(self, quarantine: dict, *, backends: dict | None = None, domains: dict | None = None):
         self.nsd = self.start_nsd(zones())
         self.sink = self.start_sink()
         extra = {"dns": {"servers": [self.nsd.server], "timeout": "5s", "transparent_local_zones": ["test"]},
                  "filters": {"spf": {"enabled": True}, "dkim": {"enabled": True}, "dmarc": {"enabled": True}},
-                 "quarantine": quarantine}
-        self.mx = self.start_mxgate(mxgate_config(domains={"example.org": "sink"},
+                 "quarantine": quarantine, "state": {"sqlite": {"path": str(self.tmp / "state.db")}}}
+        self.mx = self.start_mxgate(mxgate_config(domains={"example.org": "sink", **(domains or {})},
                                                   backends={"sink": smtp_backend(self.sink.address), **(backends or {})},
                                                   extra=extra))
         return self.mx
@@ -35,13 +35,18 @@ class Quarantine(MxgateTestCase):
     def folder_gateway(self, **quarantine):
         return self.gateway({"store": "maildir", "directory": "quarantine", **quarantine})
 
+    def folder_gateway_to(self, domains: dict, backends: dict):
+        """A folder quarantine, with more routes than example.org's sink."""
+        return self.gateway({"store": "maildir", "directory": "quarantine"}, backends=backends, domains=domains)
+
     def send(self, subject: str, author: str = "alice@quarantine.test", *, bdat: bool = False,
-             body: bytes = b".starts with a dot\r\nHello.\r\n"):
+             body: bytes = b".starts with a dot\r\nHello.\r\n", rcpts: tuple[str, ...] = (RCPT,)):
         content = message(author, subject=subject, body=body)
         with RawSmtp(self.mx.port(), source=client(1), timeout=HANG_GUARD) as c:
             self.assertReply(c.ehlo(HELO), 250)
             self.assertReply(c.cmd(f"MAIL FROM:<{SENDER}>"), 250)
-            self.assertReply(c.cmd(f"RCPT TO:<{RCPT}>"), 250)
+            for rcpt in rcpts:
+                self.assertReply(c.cmd(f"RCPT TO:<{rcpt}>"), 250)
             if bdat:   # RFC 3030: the same message in one chunk, unstuffed
                 c.send(f"BDAT {len(content)} LAST\r\n".encode() + content)
                 return c.reply()
@@ -151,6 +156,27 @@ class Quarantine(MxgateTestCase):
         self.assertEqual(len(self.sink.messages()), 1)
         self.assertEqual(len(self.sink.commands_starting("DATA")), 1)
         self.assertRegex(run.stderr, rf"quarantine_released.*id={item_id}")   # the CLI's log line
+
+    def test_release_to_lmtp_marks_each_recipient_by_its_own_reply(self):
+        # Dovecot takes alice and refuses bob (over quota) after the one final dot: alice is
+        # marked delivered, the item stays for bob, and a second release sends alice nothing.
+        dovecot = self.start_dovecot(users=("alice@example.net", "bob@example.net"), quota={"bob@example.net": "1k"})
+        self.folder_gateway_to({"example.net": "store"}, {"store": lmtp_backend(dovecot.address)})
+        rcpts = ("alice@example.net", "bob@example.net")
+        self.assertReply(self.send("to the store", rcpts=rcpts, body=b"over a kilobyte\r\n" * 100), 250)
+        [[item_id, *_]] = self.listed()
+        run = self.cli("release", item_id)
+        self.assertEqual(run.returncode, 3, run.stdout + run.stderr)
+        self.assertIn("delivered: alice@example.net: 250", run.stdout)
+        self.assertIn("bob@example.net: 552", run.stdout)
+        self.assertEqual(len(dovecot.wait_messages("alice@example.net", 1)), 1)
+        [[_, _, state, _, recipients, *_]] = self.listed()
+        self.assertEqual((state, recipients), ("held", "alice@example.net(delivered),bob@example.net"))
+        again = self.cli("release", item_id)
+        self.assertEqual(again.returncode, 3, again.stdout + again.stderr)
+        self.assertNotIn("alice", again.stdout)
+        self.assertEqual(len(dovecot.messages("alice@example.net")), 1, "no second copy for alice")
+        self.assertEqual(dovecot.messages("bob@example.net"), [])
 
     def test_a_failed_release_keeps_the_item(self):
         self.folder_gateway()
