@@ -68,9 +68,6 @@ void raise_file_limit() {
     }
 }
 
-// Switches to server.user once the listeners are bound. Root after this step is
-// refused unless server.allow_root: a parser bug must not hand out uid 0
-// (Postfix refuses a root mail_owner for the same reason).
 struct ServerIdentity {
     uid_t uid;
     gid_t gid;
@@ -89,6 +86,9 @@ ServerIdentity server_identity(const config::Server& server) {
     return id;
 }
 
+// Switches to server.user once the listeners are bound. Root after this step is
+// refused unless server.allow_root: a parser bug must not hand out uid 0
+// (Postfix refuses a root mail_owner for the same reason).
 void drop_privileges(const config::Server& server) {
     if (!server.user.empty()) {
         const ServerIdentity id = server_identity(server);
@@ -218,9 +218,13 @@ asio::awaitable<void> purge_quarantine(const CurrentGeneration& current) {
             const quarantine::QuarantineStore store(config->quarantine.directory);
             const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                                  std::chrono::system_clock::now().time_since_epoch()).count();
-            for (const auto& id : store.purge(now, std::chrono::duration_cast<std::chrono::seconds>(
-                                                       config->quarantine.retention)))
-                log::info(log::Line("quarantine_deleted").add("id", id).add("by", "mxgate").add("why", "retention"));
+            try {
+                for (const auto& id : store.purge(now, std::chrono::duration_cast<std::chrono::seconds>(
+                                                           config->quarantine.retention)))
+                    log::info(log::Line("quarantine_deleted").add("id", id).add("by", "mxgate").add("why", "retention"));
+            } catch (const std::exception& e) {  // the next hour tries again
+                log::warn(log::Line("quarantine_purge_failed").add("error", e.what()));
+            }
         }
         tick.expires_after(std::chrono::hours(1));
         co_await tick.async_wait(asio::use_awaitable);
