@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "proxy/backend/backend_log.hpp"
+#include "proxy/backend/durable_files.hpp"
 #include "proxy/backend/pool_core.hpp"
 #include "proxy/core/text.hpp"
 #include "proxy/smtp/data_reader.hpp"
@@ -46,23 +47,6 @@ std::string unquote(std::string_view local) {
 
 std::string error_text(int err) { return std::strerror(err); }
 
-// 0 or an errno. An existing non-directory is ENOTDIR.
-int make_dir(const std::string& path) {
-    if (::mkdir(path.c_str(), 0700) == 0) return 0;
-    if (errno != EEXIST) return errno;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return errno;
-    return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
-}
-
-// mkdir -p, every folder it creates 0700 (std::filesystem would make them 0755).
-int make_dirs(const std::string& path) {
-    for (std::size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
-        if (int err = make_dir(path.substr(0, slash)); err != 0) return err;
-        if (slash == std::string::npos) return 0;
-    }
-}
-
 // <root>/<domain>/<local>/{tmp,new,cur}, each created when missing, the root
 // too (like mkdir -p), so a fresh install delivers without a setup step.
 int ensure_mailbox(const std::string& root, const std::string& mailbox) {
@@ -73,18 +57,6 @@ int ensure_mailbox(const std::string& root, const std::string& mailbox) {
         if (int err = make_dir(dir); err != 0) return err;
     }
     return 0;
-}
-
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
 }
 
 // 0 or an errno; the copy is fsync'ed.
@@ -116,14 +88,6 @@ int copy_file(const std::string& from, const std::string& to) {
     if (::close(out) != 0 && err == 0) err = errno;
     ::close(in);
     if (err != 0) ::unlink(to.c_str());
-    return err;
-}
-
-int fsync_dir(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    int err = ::fsync(fd) == 0 ? 0 : errno;
-    ::close(fd);
     return err;
 }
 

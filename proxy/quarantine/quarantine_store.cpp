@@ -11,39 +11,19 @@
 #include <fstream>
 #include <sstream>
 
+#include "proxy/backend/durable_files.hpp"
+
 namespace mxgate::quarantine {
 
 namespace {
 
+using backend::fsync_dir;
+using backend::make_dir;
+using backend::write_all;
+
 constexpr std::int64_t orphan_age_seconds = 3600;  // nothing takes this long between tmp/ and new/
 
 std::string failure(const std::string& what, int err) { return what + ": " + std::strerror(err); }
-
-int make_dir(const std::string& path) {
-    if (::mkdir(path.c_str(), 0700) == 0) return 0;
-    if (errno != EEXIST) return errno;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return errno;
-    return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
-}
-
-int fsync_dir(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    const int err = ::fsync(fd) == 0 ? 0 : errno;
-    ::close(fd);
-    return err;
-}
-
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return false;
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
 
 std::vector<std::string> names_in(const std::string& folder) {
     std::vector<std::string> names;
