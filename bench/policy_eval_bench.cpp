@@ -8,8 +8,6 @@
 //   policy_eval_bench [RULES] [SECONDS]     (defaults: 1000 rules, 3 seconds)
 //
 // Exits 1 when the generated policy does not compile.
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,18 +15,14 @@
 
 #include "policy/rules/compile.hpp"
 #include "policy/rules/evaluate.hpp"
+#include "cpu_seconds.hpp"  // beside this file
 
 namespace {
 
 using namespace mxgate::policy::rules;
 using Clock = std::chrono::steady_clock;
 
-double cpu_seconds() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
+using mxgate::bench::cpu_seconds;
 
 // Half the rules on a client network (a /24, some with a second network and a
 // v6 prefix), half on sender domains (exact, parent and glob forms).

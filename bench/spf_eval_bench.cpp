@@ -11,8 +11,6 @@
 //
 // Exits 1 when the resolver cannot be set up or the evaluation does not pass
 // (a bench over temperrors would measure nothing worth having).
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +23,7 @@
 
 #include "filters/dns/unbound_resolver.hpp"
 #include "filters/spf/spf_evaluator.hpp"
+#include "cpu_seconds.hpp"  // beside this file
 
 namespace {
 
@@ -32,12 +31,7 @@ namespace asio = boost::asio;
 using namespace mxgate::filters;
 using Clock = std::chrono::steady_clock;
 
-double cpu_seconds() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
+using mxgate::bench::cpu_seconds;
 
 struct Outcome {
     std::uint64_t evaluations = 0;
