@@ -23,7 +23,6 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "filters/dns/unbound_resolver.hpp"
-#include "filters/greylist/greylist_filter.hpp"
 #include "filters/state/housekeeping.hpp"
 #include "proxy/config/decode.hpp"
 #include "proxy/generation.hpp"
@@ -297,7 +296,7 @@ int run(const std::string& config_path) {
     // Expired greylist and counter entries (Redis expires its own keys).
     if (services.store)
         asio::co_spawn(control, filters::state::housekeeping_loop(*services.store, std::chrono::minutes(1),
-                                                                  filters::greylist::system_now),
+                                                                  filters::state::system_now),
                        asio::detached);
     asio::co_spawn(control, purge_quarantine(current), asio::detached);
     // When the drain is over, the control loop ends, whatever else it runs.

@@ -85,7 +85,7 @@ bool worth_reporting(const core::Finding& dmarc) {
 // Runs detached: the reply never waits for the store; a failure is counted and logged.
 asio::awaitable<void> append_report_row(std::shared_ptr<state::Store> store, std::shared_ptr<DmarcCounters> counters,
                                         std::string row, std::chrono::seconds retention, std::string session) {
-    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    const auto now = state::system_now();
     const auto appended = co_await store->report_append("dmarc", std::move(row), now, now + retention);
     if (appended) {
         ++counters->report_rows;

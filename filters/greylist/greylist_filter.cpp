@@ -21,7 +21,6 @@ bool renewed_recently(const state::GreylistRecord& record, TimePoint now) {
 }
 }  // namespace
 
-TimePoint system_now() { return std::chrono::floor<Seconds>(std::chrono::system_clock::now()); }
 
 bool spf_passed(const std::vector<core::Finding>& findings) {
     for (const auto& f : findings)

@@ -20,7 +20,7 @@
 namespace mxgate::filters::greylist {
 
 using Clock = std::function<TimePoint()>;
-TimePoint system_now();
+using state::system_now;
 
 // True when `findings` hold an SPF pass for MAIL FROM (Finding "spf", outcome pass).
 bool spf_passed(const std::vector<core::Finding>& findings);

@@ -109,6 +109,9 @@ public:
 // Redis: connects lazily; an absent server is `unavailable`, not a startup error.
 std::unique_ptr<Store> make_store(const StateConfig& config);
 
+// The wall clock as the store counts it: whole seconds since the epoch.
+inline TimePoint system_now() { return std::chrono::floor<Seconds>(std::chrono::system_clock::now()); }
+
 // Start of the fixed window containing `now` (shared by both backends).
 inline TimePoint window_start(TimePoint now, Seconds window) {
     const auto w = window.count() > 0 ? window.count() : 1;

@@ -19,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "proxy/backend/backend_slots.hpp"
 #include "proxy/config/config.hpp"
@@ -104,6 +105,9 @@ public:
 
     // Closes idle connections (config reload, shutdown).
     void clear();
+    // This worker's threads for blocking file work (fsync): the Maildir store's, and
+    // the quarantine folder's. Created on first use.
+    asio::thread_pool& disk();
 
 private:
     struct Impl;

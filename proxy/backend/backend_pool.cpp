@@ -170,6 +170,8 @@ std::unique_ptr<Transaction> BackendPool::open(std::shared_ptr<const config::Con
                                              envelope, std::move(helo));
 }
 
+asio::thread_pool& BackendPool::disk() { return impl_->core->disk(); }
+
 void BackendPool::clear() { impl_->core->clear(); }
 
 }  // namespace mxgate::backend

@@ -10,13 +10,7 @@ namespace mxgate::session {
 
 namespace asio = boost::asio;
 
-namespace {
-
-filters::state::TimePoint store_now() {
-    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
-}  // namespace
+using filters::state::system_now;
 
 bool Session::lmtp_transaction() const {
     return transaction_backend_ && transaction_backend_->kind == config::BackendKind::lmtp;
@@ -30,7 +24,7 @@ asio::awaitable<LmtpAdmission> Session::admit_lmtp_recipient() {
     std::optional<bool> mixed_before;
     if (generation_->store) {
         const std::string key = mixed_outcome_key(state_.sender().str(), state_.pending_rcpt().address.str());
-        const auto now = store_now();
+        const auto now = system_now();
         auto found = co_await generation_->store->has_mark(key, now);
         if (found) mixed_before = *found;
     }
@@ -54,7 +48,7 @@ asio::awaitable<std::optional<core::Reply>> Session::delivered_before() {
     const std::string& recipient = state_.recipients().front();
     if (!generation_->store) co_return memory_unavailable_reply();
     const std::string key = delivered_key(recipient, content_digest());
-    const auto now = store_now();
+    const auto now = system_now();
     auto found = co_await generation_->store->has_mark(key, now);
     log::Line line("lmtp_retry");
     line.add("session", client_.session_id).add("rcpt", recipient);
@@ -90,7 +84,7 @@ asio::awaitable<core::Reply> Session::end_backend_data() {
 // "has" records first: a retry that finds the mixed record must find them too.
 asio::awaitable<void> Session::remember_mixed_outcome(const std::vector<core::Reply>& replies) {
     const auto& recipients = state_.recipients();
-    const auto now = store_now();
+    const auto now = system_now();
     const auto until = now + std::chrono::duration_cast<std::chrono::seconds>(transaction_backend_->mixed_outcome_memory);
     std::string delivered;
     std::string refused;

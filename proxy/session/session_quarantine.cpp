@@ -6,7 +6,6 @@
 // Anything less is 451 4.3.0 and the client keeps the message.
 // Part of Session (session.hpp); split from session_content.cpp to keep each file short.
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "filters/header_text.hpp"
@@ -23,12 +22,6 @@ namespace {
 
 core::Reply cannot_quarantine() {
     return core::make_reply(451, "4.3.0", "Error: cannot store the message now, try again later");
-}
-
-// fsync can take long: off the worker threads. Quarantining is rare, one thread will do.
-asio::thread_pool& fsync_thread() {
-    static asio::thread_pool pool(1);
-    return pool;
 }
 
 // "X-Mxgate-Quarantine: filter.dmarc; dmarc fail for example.org", folded; the
@@ -82,8 +75,9 @@ asio::awaitable<core::Reply> Session::quarantine_to_folder(const policy::Verdict
             item.recipients.push_back({recipient, transaction_backend_ ? transaction_backend_->name : "", false});
         item.rule = verdict.rule;
         item.reason = verdict.reason;
+        // fsync can take long: on the worker's disk threads, as the Maildir store does.
         auto work = [&writer, &item]() -> asio::awaitable<std::string> { co_return writer.commit(item); };
-        problem = co_await asio::co_spawn(fsync_thread(), std::move(work), asio::use_awaitable);
+        problem = co_await asio::co_spawn(pool_.disk(), std::move(work), asio::use_awaitable);
     }
     if (!problem.empty()) {
         log::warn(log::Line("quarantine_failed").add("session", client_.session_id).add("rule", verdict.rule)
