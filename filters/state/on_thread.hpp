@@ -11,6 +11,9 @@
 
 namespace mxgate::filters::state {
 
+// The caller's io_context must outlive the store that owns `thread`: the
+// thread posts the completion to it and touches it once more afterwards, so an
+// io_context destroyed first is a use-after-free (the store's destructor joins).
 // Not itself a coroutine, and callers name the work before co_await: GCC 12
 // destroys lambda temporaries inside a co_await full-expression twice.
 template <class F>

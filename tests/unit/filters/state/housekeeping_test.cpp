@@ -37,8 +37,8 @@ TEST(StoreHousekeeping, SqliteRowsAreDeletedByTheLoop) {
     const auto path =
         (std::filesystem::temp_directory_path() / ("mxgate-hk-" + std::to_string(::getpid()) + ".db")).string();
     {
+        asio::io_context io;  // outlives the store, whose thread posts to it
         state::SqliteStore store(state::SqliteConfig{path}, "");
-        asio::io_context io;
         const state::TimePoint t0{std::chrono::seconds(1'800'000'000)};
         state::TimePoint now = t0;
         ASSERT_TRUE(*mxgate::test::run_sync(io, store.greylist_put("gl:a", {t0, t0, 0, t0 + 60s}, 0, t0)));

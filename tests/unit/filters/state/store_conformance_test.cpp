@@ -52,8 +52,8 @@ TEST(SqliteStore, UnopenableFileIsAStartupError) {
 
 TEST(SqliteStore, NewDatabaseFilesAreOwnerOnly) {
     SqliteBackend backend;
+    asio::io_context io;  // outlives the store, whose thread posts to it
     auto store = backend.make("p:");
-    asio::io_context io;
     ASSERT_TRUE(run_sync(io, store->increment("conn:mode", 60s, t0)).has_value());
     for (const char* suffix : {"", "-wal", "-shm"}) {
         const auto perms = std::filesystem::status(backend.path.string() + suffix).permissions();
@@ -64,13 +64,13 @@ TEST(SqliteStore, NewDatabaseFilesAreOwnerOnly) {
 
 TEST(SqliteStore, LockedDatabaseIsUnavailableAfterBusyTimeout) {
     SqliteBackend backend;
+    asio::io_context io;  // outlives the store, whose thread posts to it
     auto store = std::make_unique<state::SqliteStore>(state::SqliteConfig{backend.path.string(), 100ms}, "p:");
     sqlite3* other = nullptr;  // another process holding the write lock
     ASSERT_EQ(sqlite3_open(backend.path.c_str(), &other), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO counters VALUES ('x', 1, 0);", nullptr, nullptr,
                            nullptr),
               SQLITE_OK);
-    asio::io_context io;
     auto r = run_sync(io, store->increment("conn:busy", 60s, t0));  // returns at all: busy_timeout gave up
     EXPECT_FALSE(r.has_value());
     EXPECT_TRUE(run_sync(io, store->greylist_get("gl:read", t0)).has_value()) << "WAL: readers do not wait";

@@ -31,9 +31,9 @@ TEST(GreylistFleet, DeferredOnOneNodePassesOnAnother) {
     auto config = std::make_shared<const gl::GreylistConfig>();
     gl::TimePoint now{std::chrono::seconds(1'900'000'000)};
     auto clock = [&] { return now; };
+    boost::asio::io_context io;  // outlives the stores, whose threads post to it
     gl::GreylistFilter node_a(config, std::make_shared<state::RedisStore>(redis, prefix), clock);
     gl::GreylistFilter node_b(config, std::make_shared<state::RedisStore>(redis, prefix), clock);
-    boost::asio::io_context io;
     const gl::GreylistRequest request{ip::make_address("203.0.113.5"), false, mxgate::test::mailbox("a@example.org"), mxgate::test::mailbox("b@dest.example")};
 
     EXPECT_EQ(run_sync(io, node_a.check(request)).outcome, core::Outcome::softfail);

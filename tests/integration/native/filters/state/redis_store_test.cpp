@@ -59,8 +59,8 @@ TEST(RedisStoreOutage, UnavailableWithinTimeoutAndBackAfterRestart) {
     config.port = server.port();
     config.timeout = 300ms;
     config.reconnect_interval = 1s;  // wide, so "still inside it" needs no fast machine
+    asio::io_context io;  // outlives the store, whose thread posts to it
     state::RedisStore store(config, unique_prefix());
-    asio::io_context io;
     auto incr = [&] { return run_sync(io, store.increment("conn:outage", 60s, t0)); };
     ASSERT_EQ(*incr(), 1u);
 
@@ -96,8 +96,8 @@ TEST(RedisStoreOutage, NoServerAtAllIsUnavailableNotAHang) {
     state::RedisConfig config;
     config.port = nobody_listens.port();
     config.timeout = 200ms;
+    asio::io_context io;  // outlives the store, whose thread posts to it
     state::RedisStore store(config, "x:");
-    asio::io_context io;
     auto r = run_sync(io, store.greylist_get("gl:a", t0));
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error(), state::store_error::unavailable) << "refused at once, not a timeout";
