@@ -12,6 +12,7 @@
 #include "filters/chain.hpp"
 #include "filters/registry.hpp"
 #include "policy/policy.hpp"
+#include "policy/rules/compiled_policy.hpp"
 #include "proxy/config/config.hpp"
 #include "proxy/session/router.hpp"
 
@@ -23,7 +24,9 @@ struct Generation {
     std::shared_ptr<const config::Config> config;
     session::Router router;
     filters::Chain chain;
-    policy::Policy policy;
+    policy::Policy policy;  // the built-in rules and the filters' shorthand, after `rules`
+    // The operators' policy file (config `policy.file`), compiled; null without one.
+    std::shared_ptr<const policy::rules::CompiledPolicy> rules;
     std::unique_ptr<boost::asio::ssl::context> server_tls;  // null when no certificate
     // Backend name -> its client context (own trust store); absent when it never starts TLS.
     std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> backend_tls;
