@@ -1,5 +1,6 @@
 #include "filters/chain.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -36,6 +37,10 @@ core::Finding failed(const Filter& filter, const std::exception_ptr& error) {
     return {std::string(filter.name()), core::Outcome::temperror, {{"error", "exception"}}, std::move(what)};
 }
 
+bool skipped(const Filter& filter, std::span<const std::string> skip) {
+    return std::find(skip.begin(), skip.end(), filter.name()) != skip.end();
+}
+
 void append(std::vector<core::Finding>& to, std::vector<core::Finding> found) {
     to.insert(to.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
 }
@@ -65,18 +70,21 @@ asio::awaitable<void> wait_for_filters(StageRun& run) {
 
 }  // namespace
 
-MessageFeed Chain::begin_message(const TransactionView& view, const asio::any_io_executor& executor) const {
+MessageFeed Chain::begin_message(const TransactionView& view, const asio::any_io_executor& executor,
+                                 std::span<const std::string> skip) const {
     MessageFeed feed;
-    for (const auto& filter : filters_)
+    for (const auto& filter : filters_) {
+        if (skipped(*filter, skip)) continue;
         if (auto inspector = filter->inspect_message(view, executor)) feed.add(*filter, std::move(inspector));
+    }
     return feed;
 }
 
 asio::awaitable<std::vector<core::Finding>> Chain::run(core::Stage stage, const TransactionView& view,
-                                                       MessageFeed* feed) const {
+                                                       MessageFeed* feed, std::span<const std::string> skip) const {
     std::vector<Filter*> active;
     for (const auto& filter : filters_)
-        if (filter->runs_at(stage)) active.push_back(filter.get());
+        if (filter->runs_at(stage) && !skipped(*filter, skip)) active.push_back(filter.get());
     if (feed && feed->empty()) feed = nullptr;
     std::vector<core::Finding> findings;
     if (active.empty() && !feed) co_return findings;

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "filters/filter.hpp"
@@ -33,13 +35,16 @@ public:
     bool idle_at(core::Stage stage) const;
     // The inspectors of the content filters for the message about to arrive
     // (empty when none reads it): the session feeds them, run() finishes them.
-    MessageFeed begin_message(const TransactionView& view, const boost::asio::any_io_executor& executor) const;
+    // `skip`: names of filters policy spared for this message (`skip:` rules).
+    MessageFeed begin_message(const TransactionView& view, const boost::asio::any_io_executor& executor,
+                              std::span<const std::string> skip = {}) const;
     // Completes by stage_timeout plus the time cancelled filters take to notice
     // (their waits - DNS, timers, the SPF evaluator - end at once when cancelled).
     // At end_of_data, `feed` (may be null) is finished alongside the filters,
     // under the same deadline, and its findings come after theirs.
     boost::asio::awaitable<std::vector<core::Finding>> run(core::Stage stage, const TransactionView& view,
-                                                           MessageFeed* feed = nullptr) const;
+                                                           MessageFeed* feed = nullptr,
+                                                           std::span<const std::string> skip = {}) const;
     const ChainCounters& counters() const noexcept { return *counters_; }
 
 private:

@@ -27,7 +27,7 @@ public:
     RateLimitFilter(std::shared_ptr<const RateLimitConfig> config, std::shared_ptr<state::Store> store,
                     Clock clock = system_now);
 
-    std::string_view name() const noexcept override { return "ratelimit"; }
+    std::string_view name() const noexcept override { return "rate_limit"; }  // its registry key: policy `skip:` names it so
     bool runs_at(core::Stage stage) const noexcept override;
     boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) override;
     // Like an unavailable store: proceed with fail_open, else no action (policy fails closed).

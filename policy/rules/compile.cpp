@@ -42,6 +42,12 @@ std::string condition_name(ConditionKind kind, const Condition& when) {
     return {};
 }
 
+bool reads_findings_of(const Condition& c, Stage stage) {
+    for (const auto& child : c.children)
+        if (reads_findings_of(child, stage)) return true;
+    return found_at(c.kind, stage);
+}
+
 bool unconditional(const Rule& rule) { return rule.when.kind == ConditionKind::all && rule.when.children.empty(); }
 
 // A rule that always ends its stage hides every later rule of that stage; one that
@@ -138,6 +144,7 @@ private:
             else
                 rule.stage = written;
         }
+        rule.after_filters = reads_findings_of(rule.when, rule.stage);
         return rule;
     }
 

@@ -36,5 +36,8 @@ CompileResult compile_policy_file(const std::string& path, const CompileOptions&
 // only at end of data).
 core::Stage earliest_stage(ConditionKind kind);
 core::Stage default_stage(ConditionKind kind);
+// Whether a filter running at `stage` can produce the finding `kind` reads (the
+// DNS lists run at connect, HELO and MAIL FROM; greylisting at RCPT...).
+bool found_at(ConditionKind kind, core::Stage stage);
 
 }  // namespace mxgate::policy::rules

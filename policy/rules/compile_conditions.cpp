@@ -38,6 +38,20 @@ core::Stage default_stage(ConditionKind kind) {
     return kind == ConditionKind::score ? Stage::end_of_data : earliest_stage(kind);
 }
 
+bool found_at(ConditionKind kind, core::Stage stage) {
+    switch (kind) {
+        case ConditionKind::rdns:
+        case ConditionKind::fcrdns: return stage == Stage::connect;  // the DNSBL filter's fcrdns check
+        case ConditionKind::dnsbl:
+        case ConditionKind::dnswl: return stage <= Stage::mail_from;  // client, HELO, sender-domain lists
+        case ConditionKind::spf: return stage == Stage::mail_from;
+        case ConditionKind::greylist: return stage == Stage::rcpt;
+        case ConditionKind::dkim:
+        case ConditionKind::dmarc: return stage == Stage::end_of_data;
+        default: return false;  // facts of the session, not findings
+    }
+}
+
 namespace detail {
 
 using settings::escaped;

@@ -79,6 +79,9 @@ struct Rule {
     int line = 0;  // where the rule starts in the policy file, for messages and traces
     core::Stage stage = core::Stage::connect;
     bool monitor = false;  // decide nothing: record what it would have done
+    // It reads a finding the filters of its own stage produce, so it waits for them;
+    // the rules before the first such rule run before the filters (and may spare them).
+    bool after_filters = false;
     Condition when;        // kind all with no children: always true
     Actions then;
 };

@@ -203,13 +203,24 @@ std::string_view to_string(Terminal terminal) {
     return "continue";
 }
 
-Decision evaluate(const CompiledPolicy& policy, core::Stage stage, const Facts& facts, Tracing tracing) {
-    Decision decision;
-    decision.score = facts.score;
+namespace {
+
+enum class Pause : bool { never, before_filters };
+
+// Runs the stage's rules from `decision.resume_at` on, adding to `decision`.
+void run_rules(const CompiledPolicy& policy, core::Stage stage, const Facts& facts, Tracing tracing, Pause pause,
+               Decision& decision) {
+    const auto& indexes = policy.by_stage[static_cast<std::size_t>(stage)];
+    const std::size_t first = decision.resume_at.value_or(0);
+    decision.resume_at.reset();
     Context ctx(facts);
     std::string why;
-    for (const std::uint32_t index : policy.by_stage[static_cast<std::size_t>(stage)]) {
-        const Rule& rule = policy.rules[index];
+    for (std::size_t position = first; position < indexes.size(); ++position) {
+        const Rule& rule = policy.rules[indexes[position]];
+        if (pause == Pause::before_filters && rule.after_filters) {
+            decision.resume_at = position;
+            return;
+        }
         ++decision.rules_evaluated;
         ctx.score = decision.score;
         const bool matched = holds(rule.when, ctx, tracing == Tracing::on ? &why : nullptr);
@@ -229,9 +240,30 @@ Decision evaluate(const CompiledPolicy& policy, core::Stage stage, const Facts& 
         decision.rule = rule.name;
         decision.reply = then.reply;
         decision.quarantine_reason = then.quarantine_reason;
-        break;
+        return;
     }
+}
+
+}  // namespace
+
+Decision evaluate(const CompiledPolicy& policy, core::Stage stage, const Facts& facts, Tracing tracing) {
+    Decision decision;
+    decision.score = facts.score;
+    run_rules(policy, stage, facts, tracing, Pause::never, decision);
     return decision;
+}
+
+Decision evaluate_before_filters(const CompiledPolicy& policy, core::Stage stage, const Facts& facts,
+                                 Tracing tracing) {
+    Decision decision;
+    decision.score = facts.score;
+    run_rules(policy, stage, facts, tracing, Pause::before_filters, decision);
+    return decision;
+}
+
+void evaluate_after_filters(const CompiledPolicy& policy, core::Stage stage, const Facts& facts, Decision& decision,
+                            Tracing tracing) {
+    if (decision.resume_at) run_rules(policy, stage, facts, tracing, Pause::never, decision);
 }
 
 }  // namespace mxgate::policy::rules

@@ -6,6 +6,7 @@
 // is asked for (`policy test`, explain).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,10 +41,23 @@ struct Decision {
     std::vector<MonitoredVerdict> monitored;
     std::vector<TraceStep> trace;  // only when asked for
     std::size_t rules_evaluated = 0;
+    // evaluate_before_filters stopped at this rule (a position in the stage's
+    // rules), the first that waits for the stage's filters; nullopt: decided or done.
+    std::optional<std::size_t> resume_at;
 };
 
 enum class Tracing : bool { off, on };
 
+// Every rule of the stage, with every finding already in `facts`.
 Decision evaluate(const CompiledPolicy& policy, core::Stage stage, const Facts& facts, Tracing tracing = Tracing::off);
+
+// The same in two halves around the stage's filters: the rules before the first
+// one that reads a finding of this stage (Rule::after_filters) run first, so a
+// rule on the client address can refuse, accept or `skip` before any DNS query;
+// then, with the filters' findings in `facts`, the rest continue `decision`.
+Decision evaluate_before_filters(const CompiledPolicy& policy, core::Stage stage, const Facts& facts,
+                                 Tracing tracing = Tracing::off);
+void evaluate_after_filters(const CompiledPolicy& policy, core::Stage stage, const Facts& facts, Decision& decision,
+                            Tracing tracing = Tracing::off);
 
 }  // namespace mxgate::policy::rules

@@ -32,7 +32,7 @@ struct Facts {
     std::string tls_version;                     // "1.2", "1.3"; "" without TLS
     bool trusted = false;                        // client in trusted_networks
     std::optional<core::Address> sender;         // set from MAIL FROM on (empty Address for "<>")
-    std::vector<core::Address> recipients;       // accepted so far
+    std::span<const core::Address> recipients;   // accepted so far
     std::optional<core::Address> recipient;      // the one being asked about, at RCPT only
     std::uint64_t message_size = 0;              // bytes, end_of_data only
     std::span<const HeaderField> header_fields;  // end_of_data only

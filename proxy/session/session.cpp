@@ -248,38 +248,6 @@ filters::TransactionView Session::view_for(core::Stage stage) const {
     return view;
 }
 
-asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage stage, filters::MessageFeed* feed) {
-    if (stage == core::Stage::helo) {
-        // Each greeting replaces what the last one found (so a HELO list's weight
-        // never counts twice); the connect stage's findings stay.
-        findings_.resize(connect_findings_end_);
-        session_findings_end_ = connect_findings_end_;
-    }
-    if (generation_->chain.idle_at(stage) && (!feed || feed->empty())) co_return std::nullopt;
-    const filters::TransactionView view = view_for(stage);
-    auto findings = co_await generation_->chain.run(stage, view, feed);
-    auto verdict = generation_->policy.decide(stage, findings);
-    const bool session_stage = stage == core::Stage::connect || stage == core::Stage::helo;
-    const auto at = session_stage ? findings_.begin() + static_cast<std::ptrdiff_t>(session_findings_end_)
-                                  : findings_.end();
-    findings_.insert(at, std::make_move_iterator(findings.begin()), std::make_move_iterator(findings.end()));
-    if (session_stage) session_findings_end_ += findings.size();
-    if (stage == core::Stage::connect) connect_findings_end_ = session_findings_end_;
-    if (verdict.action == policy::Verdict::Action::proceed) co_return std::nullopt;
-    if (verdict.action == policy::Verdict::Action::quarantine &&
-        (!feed || config_.quarantine.store == config::QuarantineStore::none)) {
-        // Only a held message can still be kept from its backend; without a quarantine it is delivered.
-        log::warn(log::Line("quarantine_ignored").add("session", client_.session_id)
-                      .add("stage", core::to_string(stage)).add("rule", verdict.rule)
-                      .add("why", feed ? "no quarantine configured" : "message not held"));
-        co_return std::nullopt;
-    }
-    log::info(log::Line("verdict").add("session", client_.session_id).add("stage", core::to_string(stage))
-                  .add("rule", verdict.rule).add("code", verdict.code));
-    if (verdict.action == policy::Verdict::Action::disconnect) end_ = End::error;
-    co_return verdict;
-}
-
 asio::awaitable<Step> Session::do_mail() {
     if (auto verdict = co_await run_stage(core::Stage::mail_from)) {
         if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict_reply(*verdict));
@@ -300,14 +268,15 @@ Step Session::route_rcpt() {
 }
 
 asio::awaitable<Step> Session::do_rcpt() {
-    const config::Backend& destination = state_.pending_destination();
-    // SessionState allows another destination only before any recipient was
-    // accepted: the transaction opened for the refused ones is dropped.
-    if (transaction_ && transaction_backend_ != &destination) transaction_.reset();
     if (auto verdict = co_await run_stage(core::Stage::rcpt)) {
         if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict_reply(*verdict));
         co_return state_.on_rcpt(false, verdict_reply(*verdict));
     }
+    if (auto refusal = route_by_policy()) co_return state_.on_rcpt(false, std::move(*refusal));
+    const config::Backend& destination = state_.pending_destination();
+    // SessionState allows another destination only before any recipient was
+    // accepted: the transaction opened for the refused ones is dropped.
+    if (transaction_ && transaction_backend_ != &destination) transaction_.reset();
     LmtpMode mode = lmtp_mode_;
     if (destination.kind == config::BackendKind::lmtp) {
         const LmtpAdmission admission = co_await admit_lmtp_recipient();
@@ -324,7 +293,11 @@ asio::awaitable<Step> Session::do_rcpt() {
     }
     const backend::Recipient recipient{state_.pending_rcpt().address, state_.pending_rcpt().params};
     core::Reply answer = co_await transaction_->add_recipient(recipient);
-    if (answer.klass() == 2) lmtp_mode_ = mode;
+    if (answer.klass() == 2) {
+        lmtp_mode_ = mode;
+        policy_scopes_.recipient_accepted();
+        accepted_recipients_.push_back(state_.pending_rcpt().address);
+    }
     co_return state_.on_rcpt(answer.klass() == 2, std::move(answer));
 }
 
@@ -575,7 +548,9 @@ void Session::log_transaction(const core::Reply& final_reply, std::uint64_t size
         .add("backend", transaction_ ? transaction_->describe() : std::string("none"))
         .add("reply", final_reply.summary())
         .add("backend_reply", backend_reply_.empty() ? std::string("none") : backend_reply_)
-        .add("duration_ms", milliseconds_since(transaction_started_));
+        .add("duration_ms", milliseconds_since(transaction_started_))
+        .add("rule", decided_by_.empty() ? std::string("none") : decided_by_)
+        .add("score", policy_scopes_.at(core::Stage::end_of_data).score);
     if (!quarantined_.empty()) line.add("quarantined", quarantined_).add("quarantine_rule", quarantine_rule_);
     log::info(line);
 }

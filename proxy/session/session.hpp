@@ -9,7 +9,9 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +19,8 @@
 #include "proxy/backend/backend.hpp"
 #include "proxy/generation.hpp"
 #include "proxy/session/deadline.hpp"
+#include "policy/rules/evaluate.hpp"
+#include "policy/rules/scopes.hpp"
 #include "proxy/session/held_message.hpp"
 #include "proxy/session/input_buffer.hpp"
 #include "proxy/session/lmtp_memory.hpp"
@@ -59,8 +63,17 @@ private:
     boost::asio::awaitable<bool> do_starttls(const Step& step);
     boost::asio::awaitable<void> do_xclient(const Step& step);
     filters::TransactionView view_for(core::Stage stage) const;
+    // session_policy.cpp: a stage's filters and the policy over their findings.
     boost::asio::awaitable<std::optional<policy::Verdict>> run_stage(core::Stage stage,
                                                                      filters::MessageFeed* feed = nullptr);
+    boost::asio::awaitable<std::vector<core::Finding>> run_filters(core::Stage stage, filters::MessageFeed* feed,
+                                                                   std::span<const std::string> skip);
+    policy::rules::Facts facts_for(core::Stage stage) const;
+    std::optional<policy::Verdict> verdict_of(core::Stage stage, policy::rules::Decision& decision,
+                                              const std::vector<core::Finding>& stage_findings);
+    void log_monitored(core::Stage stage, const policy::rules::Decision& decision) const;
+    std::optional<core::Reply> route_by_policy();
+    bool policy_reads_message() const;
     bool hold_message();
     void begin_content();
     boost::asio::awaitable<bool> forward(std::string_view content);
@@ -125,6 +138,11 @@ private:
     std::vector<core::Finding> findings_;
     std::size_t connect_findings_end_ = 0;  // the helo stage's findings follow; a new EHLO replaces them
     std::size_t session_findings_end_ = 0;
+    // What the policy file's rules settled so far (score, accept, skip, headers, route).
+    policy::rules::Scopes policy_scopes_;
+    std::vector<core::Address> accepted_recipients_;  // this transaction's, for the rules
+    std::string decided_by_;                          // the rule behind this transaction's last verdict
+
     std::chrono::steady_clock::time_point started_;
     std::chrono::steady_clock::time_point transaction_started_;
     std::chrono::steady_clock::time_point message_deadline_;  // BDAT: timeouts.data from the first chunk

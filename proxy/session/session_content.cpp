@@ -20,6 +20,9 @@ namespace {
 // and a held message with any field longer than this is refused (the content
 // filters would not see it).
 constexpr std::size_t max_held_header_field = 64 * 1024;
+// The header the policy's `header` conditions read, at most; later fields are
+// not seen by them (Postfix's header_size_limit is 100 KiB).
+constexpr std::size_t policy_header_size = 1024 * 1024;
 constexpr std::size_t released_buffer_size = 16 * 1024;  // smaller buffers are kept for the next message
 
 }  // namespace
@@ -33,6 +36,7 @@ std::string Session::trace_headers() {
         if (auto resinfo = finding.attr("auth_results"); !resinfo.empty()) resinfos.emplace_back(resinfo);
         added += finding.attr("add_header");
     }
+    for (const auto& field : policy_scopes_.at(core::Stage::end_of_data).headers) added += field + "\r\n";
     std::string headers;
     if (!resinfos.empty()) headers = filters::authentication_results_header(config_.server.authserv_id, resinfos);
     const auto& recipients = state_.recipients();
@@ -49,11 +53,17 @@ std::string Session::trace_headers() {
 // wants to read it. Then mxgate answers the 354 itself and the backend sees DATA
 // only after the verdict; otherwise the content streams as it arrives.
 bool Session::hold_message() {
-    filters::MessageFeed feed =
-        generation_->chain.begin_message(view_for(core::Stage::end_of_data), stream_.socket().get_executor());
+    policy_scopes_.begin(core::Stage::end_of_data);  // what the rules settled for this message
+    const policy::rules::Settled& settled = policy_scopes_.at(core::Stage::end_of_data);
+    filters::MessageFeed feed;
+    if (!settled.accepted)
+        feed = generation_->chain.begin_message(view_for(core::Stage::end_of_data), stream_.socket().get_executor(),
+                                                settled.skip);
+    const bool rules_read_it = policy_reads_message();
     // Also a message for a recipient that may have it already: delivered only after the store said not.
-    if (feed.empty() && lmtp_mode_ != LmtpMode::alone_remembered) return false;
-    held_ = std::make_unique<HeldMessage>(std::move(feed), config_.spool, max_held_header_field);
+    if (feed.empty() && !rules_read_it && lmtp_mode_ != LmtpMode::alone_remembered) return false;
+    held_ = std::make_unique<HeldMessage>(std::move(feed), config_.spool, max_held_header_field,
+                                          rules_read_it ? policy_header_size : 0);
     return true;
 }
 

@@ -222,13 +222,18 @@ Step SessionState::on_rcpt_command(smtp::Command&& command) {
 
 Step SessionState::on_rcpt_routed(Route route) {
     if (!route.backend) return on_rcpt(false, std::move(route.refusal));
-    // The message goes to the backend once, so all its recipients must share it.
-    if (!recipients_.empty() && route.backend != destination_)
-        return on_rcpt(false, core::make_reply(452, "4.5.3",
-                                               "Error: recipient for another destination, send it in a separate transaction"));
+    if (auto refusal = redirect_pending(*route.backend)) return on_rcpt(false, std::move(*refusal));
     pending_rcpt_.address = std::move(route.recipient);
-    pending_destination_ = route.backend;
     return {Step::Action::rcpt, {}};
+}
+
+std::optional<core::Reply> SessionState::redirect_pending(const config::Backend& backend) {
+    // The message goes to the backend once, so all its recipients must share it.
+    if (!recipients_.empty() && &backend != destination_)
+        return core::make_reply(452, "4.5.3",
+                                "Error: recipient for another destination, send it in a separate transaction");
+    pending_destination_ = &backend;
+    return std::nullopt;
 }
 
 Step SessionState::on_rcpt(bool accepted, core::Reply r) {

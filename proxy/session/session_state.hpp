@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,9 @@ public:
     // The route of pending_rcpt(): a refusal, or a recipient that this transaction
     // takes (one destination per transaction; an LMTP route may take fewer: Session::do_rcpt).
     Step on_rcpt_routed(Route route);
+    // Policy's `route:` names another backend for the pending recipient; the
+    // refusal when earlier recipients go elsewhere (one message, one backend).
+    std::optional<core::Reply> redirect_pending(const config::Backend& backend);
     // A refusal `452 4.5.3` (this transaction takes no more recipients: a limit,
     // LMTP, another route) is not an error, up to limits.recipient_overshoot_limit.
     Step on_rcpt(bool accepted, core::Reply reply);

@@ -31,7 +31,8 @@ Facts sample_facts(const std::vector<core::Finding>& findings, const std::vector
     f.rdns = "mail.example.org";
     f.helo = "mail.example.org";
     f.sender = core::Address{"a", "example.org", false};
-    f.recipients = {core::Address{"b", "example.net", false}};
+    static const std::vector<core::Address> accepted{core::Address{"b", "example.net", false}};
+    f.recipients = accepted;
     f.recipient = core::Address{"c", "example.net", false};
     f.message_size = 2048;
     f.findings = findings;

@@ -93,7 +93,8 @@ TEST(PolicyConditions, RecipientIsTheCurrentOneAtRcptAndAnyLater) {
     ASSERT_TRUE(policy);
     EXPECT_EQ(policy->rules.front().stage, Stage::rcpt);
     Facts f;
-    f.recipients = {address("a@greylisted.example")};
+    const std::vector<core::Address> accepted{address("a@greylisted.example")};
+    f.recipients = accepted;
     f.recipient = address("b@other.example");
     EXPECT_EQ(evaluate(*policy, Stage::rcpt, f).terminal, Terminal::none);
     f.recipient = address("c@GREYLISTED.example");
@@ -104,7 +105,8 @@ TEST(PolicyConditions, RecipientIsTheCurrentOneAtRcptAndAnyLater) {
 
 TEST(PolicyConditions, RecipientCountSizeAndScoreBounds) {
     Facts f;
-    f.recipients = {address("a@x.example"), address("b@x.example")};
+    const std::vector<core::Address> accepted{address("a@x.example"), address("b@x.example")};
+    f.recipients = accepted;
     f.recipient = address("c@x.example");
     EXPECT_TRUE(rejects("{recipient_count: {at_least: 3}}", f));
     EXPECT_FALSE(rejects("{recipient_count: {at_least: 4}}", f));

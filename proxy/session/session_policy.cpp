@@ -1,0 +1,181 @@
+// A stage of the session: the rules of the policy file and the filters, in the
+// order the rules need them (docs/policy.md "In the session"). The rules that
+// read nothing this stage's filters find run first, and may end the stage before
+// any filter costs a DNS query; the filters run (less those a rule skipped); the
+// remaining rules read their findings; when no rule ended the stage, the built-in
+// rules and the filters' shorthand (policy/policy.cpp) decide, as before issue 12.
+#include "filters/dnsbl/fcrdns.hpp"
+#include "policy/rules/smtp_reply.hpp"
+#include "proxy/log.hpp"
+#include "proxy/session/session.hpp"
+
+namespace mxgate::session {
+
+namespace asio = boost::asio;
+using policy::rules::Decision;
+using policy::rules::Terminal;
+
+namespace {
+
+// OpenSSL's "TLSv1.3" as the rules write it, "1.3".
+std::string tls_version_number(const std::string& openssl_name) {
+    constexpr std::string_view prefix = "TLSv";
+    return openssl_name.starts_with(prefix) ? openssl_name.substr(prefix.size()) : openssl_name;
+}
+
+policy::Verdict::Action action_of(Terminal terminal) {
+    switch (terminal) {
+        case Terminal::reject: return policy::Verdict::Action::reject;
+        case Terminal::tempfail: return policy::Verdict::Action::tempfail;
+        case Terminal::disconnect: return policy::Verdict::Action::disconnect;
+        case Terminal::quarantine: return policy::Verdict::Action::quarantine;
+        default: return policy::Verdict::Action::proceed;
+    }
+}
+
+}  // namespace
+
+policy::rules::Facts Session::facts_for(core::Stage stage) const {
+    policy::rules::Facts facts;
+    facts.client_ip = client_.address;
+    // Only a forward-confirmed name: a PTR record alone says what its owner likes.
+    if (auto name = filters::dnsbl::confirmed_name(findings_)) {
+        facts.rdns = std::move(*name);
+        facts.fcrdns = true;
+    }
+    facts.helo = state_.helo();
+    facts.tls = state_.tls();
+    if (facts.tls) facts.tls_version = tls_version_number(stream_.tls_version());
+    facts.trusted = trusted_;
+    if (stage >= core::Stage::mail_from) facts.sender = state_.sender();
+    facts.recipients = accepted_recipients_;
+    if (stage == core::Stage::rcpt) facts.recipient = state_.pending_rcpt().address;
+    if (stage == core::Stage::end_of_data && held_) {
+        facts.message_size = held_->spool().size();
+        facts.header_fields = held_->header_fields();
+    }
+    facts.findings = findings_;
+    facts.score = policy_scopes_.at(stage).score;
+    return facts;
+}
+
+// The filters of `stage`, less the skipped ones; their findings join findings_
+// (the session's stay before the transaction's) and are returned for the built-in rules.
+asio::awaitable<std::vector<core::Finding>> Session::run_filters(core::Stage stage, filters::MessageFeed* feed,
+                                                                 std::span<const std::string> skip) {
+    std::vector<core::Finding> found;
+    if (generation_->chain.idle_at(stage) && (!feed || feed->empty())) co_return found;
+    const filters::TransactionView view = view_for(stage);
+    found = co_await generation_->chain.run(stage, view, feed, skip);
+    const bool session_stage = stage == core::Stage::connect || stage == core::Stage::helo;
+    const auto at = session_stage ? findings_.begin() + static_cast<std::ptrdiff_t>(session_findings_end_)
+                                  : findings_.end();
+    findings_.insert(at, found.begin(), found.end());
+    if (session_stage) session_findings_end_ += found.size();
+    if (stage == core::Stage::connect) connect_findings_end_ = session_findings_end_;
+    co_return found;
+}
+
+asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage stage, filters::MessageFeed* feed) {
+    policy_scopes_.begin(stage);
+    if (stage == core::Stage::helo) {
+        // Each greeting replaces what the last one found (so a HELO list's weight
+        // never counts twice); the connect stage's findings stay.
+        findings_.resize(connect_findings_end_);
+        session_findings_end_ = connect_findings_end_;
+    }
+    if (stage == core::Stage::mail_from) {
+        accepted_recipients_.clear();
+        decided_by_.clear();
+    }
+    // An `accept` earlier in the session or transaction: nothing more is checked.
+    if (policy_scopes_.at(stage).accepted) co_return std::nullopt;
+    const policy::rules::CompiledPolicy* rules = generation_->rules.get();
+    Decision decision;
+    if (rules) decision = policy::rules::evaluate_before_filters(*rules, stage, facts_for(stage));
+    // A content inspector is always finished: it may have lookups under way.
+    const bool decided_early = decision.terminal != Terminal::none && (!feed || feed->empty());
+    std::vector<core::Finding> found;
+    if (!decided_early) {
+        std::vector<std::string> skip = policy_scopes_.at(stage).skip;
+        skip.insert(skip.end(), decision.skip_filters.begin(), decision.skip_filters.end());
+        found = co_await run_filters(stage, feed, skip);
+        if (rules && decision.resume_at)
+            policy::rules::evaluate_after_filters(*rules, stage, facts_for(stage), decision);
+    }
+    policy_scopes_.apply(stage, decision);
+    log_monitored(stage, decision);
+    std::optional<policy::Verdict> verdict = verdict_of(stage, decision, found);
+    if (!verdict) co_return std::nullopt;
+    if (verdict->action == policy::Verdict::Action::quarantine &&
+        (!feed || config_.quarantine.store == config::QuarantineStore::none)) {
+        // Only a held message can still be kept from its backend; without a quarantine it is delivered.
+        log::warn(log::Line("quarantine_ignored").add("session", client_.session_id)
+                      .add("stage", core::to_string(stage)).add("rule", verdict->rule)
+                      .add("why", feed ? "no quarantine configured" : "message not held"));
+        co_return std::nullopt;
+    }
+    if (verdict->action == policy::Verdict::Action::disconnect) end_ = End::error;
+    co_return verdict;
+}
+
+// The rules' decision, or when none ended the stage the built-in rules' over its
+// findings; nullopt to carry on. Logs every verdict with its rule, score and reply.
+std::optional<policy::Verdict> Session::verdict_of(core::Stage stage, Decision& decision,
+                                                   const std::vector<core::Finding>& stage_findings) {
+    std::optional<policy::Verdict> verdict;
+    if (decision.terminal == Terminal::none) {
+        policy::Verdict built_in = generation_->policy.decide(stage, stage_findings);
+        if (built_in.action != policy::Verdict::Action::proceed) verdict = std::move(built_in);
+    } else if (decision.terminal != Terminal::stop) {
+        verdict.emplace();
+        verdict->action = action_of(decision.terminal);
+        verdict->rule = decision.rule;
+        if (auto reply = policy::rules::smtp_reply(decision)) {
+            verdict->code = reply->code;
+            verdict->enhanced = reply->enhanced;
+            verdict->text = reply->lines.empty() ? std::string() : reply->lines.front();
+        }
+        verdict->reason = decision.quarantine_reason.empty() ? decision.rule : decision.quarantine_reason;
+    }
+    if (!verdict) return std::nullopt;
+    const std::string_view shown = decision.terminal == Terminal::accept ? "accept" : "";
+    log::Line line("verdict");
+    line.add("session", client_.session_id).add("stage", core::to_string(stage)).add("rule", verdict->rule)
+        .add("score", decision.score);
+    if (!shown.empty())
+        line.add("action", shown);
+    else if (verdict->code != 0)
+        line.add("reply", core::make_reply(verdict->code, verdict->enhanced, verdict->text).summary());
+    log::info(line);
+    if (stage != core::Stage::connect && stage != core::Stage::helo) decided_by_ = verdict->rule;
+    if (verdict->action == policy::Verdict::Action::proceed) return std::nullopt;  // an accept
+    return verdict;
+}
+
+void Session::log_monitored(core::Stage stage, const Decision& decision) const {
+    for (const auto& would : decision.monitored) {
+        log::Line line("policy_monitor");
+        line.add("session", client_.session_id).add("stage", core::to_string(stage)).add("rule", would.rule)
+            .add("would", policy::rules::to_string(would.terminal)).add("score", would.score);
+        if (auto reply = policy::rules::smtp_reply(would.terminal, would.reply)) line.add("reply", reply->summary());
+        log::info(line);
+    }
+}
+
+// `route:` named a backend for this recipient (config checked the name at load).
+std::optional<core::Reply> Session::route_by_policy() {
+    const std::string& name = policy_scopes_.at(core::Stage::rcpt).route;
+    if (name.empty()) return std::nullopt;
+    const auto backend = config_.backends.find(name);
+    if (backend == config_.backends.end()) return std::nullopt;
+    return state_.redirect_pending(backend->second);
+}
+
+bool Session::policy_reads_message() const {
+    const auto* rules = generation_->rules.get();
+    return rules && !rules->by_stage[static_cast<std::size_t>(core::Stage::end_of_data)].empty() &&
+           !policy_scopes_.at(core::Stage::end_of_data).accepted;
+}
+
+}  // namespace mxgate::session
