@@ -57,6 +57,14 @@ class GoodPolicy(unittest.TestCase):
         self.assertEqual(result.stderr, "")
 
 
+class ShippedPolicy(unittest.TestCase):
+    def test_conf_policy_compiles_against_the_mx_example(self):
+        root = HERE.parent.parent
+        result = policy_check("conf/policy.yaml", root, "--config", "conf/examples/mx-filters.yaml")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("end_of_data (1): spf-fail-unless-dkim-aligned", result.stdout)
+
+
 class Routes(unittest.TestCase):
     def test_route_names_a_backend_of_the_config_given(self):
         config = HERE / "good_policy" / "mxgate.yaml"
