@@ -80,8 +80,13 @@ public:
     RuleCompiler(detail::Compilation& c, const std::string& file) : c_(c), file_(file) {}
 
     void root(const YAML::Node& node, CompiledPolicy& policy) {
-        MapReader m(node, "", c_.reporter, {"monitor", "lists", "rules"});
+        MapReader m(node, "", c_.reporter, {"monitor", "monitor_filters", "lists", "rules"});
         const bool monitor_all = m.boolean("monitor", false);
+        if (m.has("monitor_filters"))
+            for (auto& [name, mark] :
+                 detail::scalars(m.get("monitor_filters"), "monitor_filters", "a filter name", c_.reporter))
+                if (detail::known(name, c_.options.known_filters, mark, "monitor_filters", "filter", c_.reporter))
+                    policy.monitored_filters.push_back(std::move(name));
         c_.lists.decode(m.get("lists"), "lists", c_.reporter, file_);
         if (!m.require("rules")) return;
         const YAML::Node rules = m.get("rules");

@@ -183,6 +183,19 @@ class RoutingAcceptAndMonitor(PolicyCase):
         self.assertIn("554 5.7.1 would block", line.get("reply", ""))
         self.assertEqual(mx.log_lines("verdict", rule="new-block"), [])
 
+    def test_monitor_filters_logs_a_filters_own_verdict_without_applying_it(self):
+        sink, mx = self.gateway("""
+            monitor_filters: [greylist]
+            rules: []
+        """, filters={"greylist": {"enabled": True, "delay": "1h"}}, extra={"state": self.sqlite()})
+        out = self.send(mx)
+        self.assertReply(out["user@example.org"], 250, "greylisting only watched")
+        self.assertReply(out["data"], 250)
+        line = mx.wait_log("policy_monitor", rule="default.greylist")
+        self.assertEqual(line.get("filter"), "greylist")
+        self.assertEqual(line.get("would"), "tempfail")
+        self.assertIn("451 4.7.1", line.get("reply", ""))
+
     def test_accept_at_connect_spares_the_later_checks(self):
         sink, mx = self.gateway("""
             rules:
