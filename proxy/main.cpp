@@ -24,10 +24,12 @@
 
 #include "filters/dns/unbound_resolver.hpp"
 #include "filters/state/housekeeping.hpp"
+#include "policy/rules/summary.hpp"
 #include "proxy/config/decode.hpp"
 #include "proxy/generation.hpp"
 #include "proxy/log.hpp"
 #include "proxy/policy_command.hpp"
+#include "proxy/policy_watch.hpp"
 #include "proxy/quarantine/quarantine_cli.hpp"
 #include "proxy/quarantine/quarantine_store.hpp"
 #include "proxy/tls/context.hpp"
@@ -157,16 +159,20 @@ void provide_services(const config::Config& config, filters::Services& services)
     }
 }
 
-void reload(const std::string& config_path, CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool,
-            filters::Services& services) {
+// `reason`: sighup, or policy_changed (the watcher, proxy/policy_watch.hpp).
+void reload(const std::string& config_path, const std::string& reason, CurrentGeneration& current,
+            std::vector<std::unique_ptr<Worker>>& pool, filters::Services& services) {
+    const auto failed = [&reason](const std::string& error) {
+        log::error(log::Line("config_reload_failed").add("reason", reason).add("error", error));
+    };
     config::Diagnostics problems;
     auto fresh = config::load_config(config_path, problems);
     if (!fresh) {
-        for (const auto& d : problems) log::error(log::Line("config_reload_failed").add("error", d.str()));
+        for (const auto& d : problems) failed(d.str());
         return;
     }
     if (!same_listeners(*fresh, *current.get()->config)) {
-        log::error(log::Line("config_reload_failed").add("error", "listeners cannot change on reload; restart mxgate"));
+        failed("listeners cannot change on reload; restart mxgate");
         return;
     }
     if (fresh->state != current.get()->config->state && services.store)
@@ -177,12 +183,12 @@ void reload(const std::string& config_path, CurrentGeneration& current, std::vec
         provide_services(*fresh, services);
         current.set(std::make_shared<const Generation>(fresh, services));  // TLS files are loaded here
     } catch (const std::exception& e) {
-        log::error(log::Line("config_reload_failed").add("error", e.what()));
+        failed(e.what());
         return;
     }
     log::configure(fresh->logging);
     for (auto& worker : pool) worker->clear_backend_pool();
-    log::info(log::Line("config_reloaded").add("config", config_path));
+    log::info(log::Line("config_reloaded").add("config", config_path).add("reason", reason));
 }
 
 // SIGTERM/SIGINT: stop accepting, let open transactions finish until
@@ -236,7 +242,7 @@ asio::awaitable<void> handle_signals(asio::signal_set& signals, const std::strin
     for (;;) {
         int signal_number = co_await signals.async_wait(asio::use_awaitable);
         if (signal_number == SIGHUP) {
-            reload(config_path, current, pool, services);
+            reload(config_path, "sighup", current, pool, services);
             continue;
         }
         co_await drain(pool, limiter, current.get()->config->timeouts.shutdown);
@@ -299,6 +305,10 @@ int run(const std::string& config_path) {
                                                                   filters::state::system_now),
                        asio::detached);
     asio::co_spawn(control, purge_quarantine(current), asio::detached);
+    asio::co_spawn(control,
+                   watch_policy([&current] { return current.get()->config; },
+                                [&](const std::string& reason) { reload(config_path, reason, current, pool, services); }),
+                   asio::detached);
     // When the drain is over, the control loop ends, whatever else it runs.
     asio::co_spawn(control, handle_signals(signals, config_path, current, pool, limiter, services),
                    [&control](std::exception_ptr) { control.stop(); });
@@ -345,6 +355,8 @@ int main(int argc, char** argv) {
             return 1;
         }
         std::cout << config::dump_config(*config);
+        // As comments, so that the dump stays a config that loads.
+        if (config->policy.compiled) policy::rules::print_summary(*config->policy.compiled, std::cout, "# ");
         return 0;
     }
     try {
