@@ -305,10 +305,8 @@ int run(const std::string& config_path) {
                                                                   filters::state::system_now),
                        asio::detached);
     asio::co_spawn(control, purge_quarantine(current), asio::detached);
-    asio::co_spawn(control,
-                   watch_policy([&current] { return current.get()->config; },
-                                [&](const std::string& reason) { reload(config_path, reason, current, pool, services); }),
-                   asio::detached);
+    const auto reload_for = [&](const std::string& reason) { reload(config_path, reason, current, pool, services); };
+    asio::co_spawn(control, watch_policy([&current] { return current.get()->config; }, reload_for), asio::detached);
     // When the drain is over, the control loop ends, whatever else it runs.
     asio::co_spawn(control, handle_signals(signals, config_path, current, pool, limiter, services),
                    [&control](std::exception_ptr) { control.stop(); });

@@ -25,8 +25,8 @@ void compile_policy(Config& config, Reporter& reporter) {
     Policy& policy = config.policy;
     if (policy.file.empty() || !check_readable(policy.file).empty()) return;  // unreadable: check_file said so
     const std::string written = reporter.written("policy.file");
-    const std::string shown =
-        resolve_path(std::filesystem::path(config.source).parent_path().string(), written.empty() ? policy.file : written);
+    const std::string config_folder = std::filesystem::path(config.source).parent_path().string();
+    const std::string shown = resolve_path(config_folder, written.empty() ? policy.file : written);
     auto result = policy::rules::compile_policy_file(shown, policy_compile_options(&config));
     for (auto& diagnostic : result.diagnostics) reporter.add(std::move(diagnostic));
     if (!result.policy) return;

@@ -40,7 +40,8 @@ TEST(ConfigPolicy, AbsentMeansNoPolicyFile) {
 TEST(ConfigPolicy, FileIsCompiledRelativeToTheConfigFolder) {
     TempDir dir;
     dir.write("policy.yaml", "lists:\n  blocked: {file: lists/blocked.txt}\n" + block_rule +
-                                 "  - name: listed\n    when: {client_ip: {list: blocked}}\n    then: {tempfail: {}}\n");
+                                 "  - name: listed\n    when: {client_ip: {list: blocked}}\n"
+                                 "    then: {tempfail: {}}\n");
     dir.write("lists/blocked.txt", "192.0.2.0/24\n");
     const Parsed p = parse(with_policy("  file: policy.yaml\n"), dir.file("mxgate.yaml"));
     ASSERT_NE(p.config, nullptr) << (p.errors.empty() ? "" : p.errors.front());
@@ -75,7 +76,8 @@ TEST(ConfigPolicy, RouteMustNameOneOfTheConfigsBackends) {
 TEST(ConfigPolicy, ConfigErrorsComeBeforeThePolicys) {
     TempDir dir;
     dir.write("policy.yaml", "rules: 3\n");
-    const Parsed p = parse(minimal + "policy:\n  file: policy.yaml\nlimits: {max_errors: 0}\n", dir.file("mxgate.yaml"));
+    const Parsed p =
+        parse(minimal + "policy:\n  file: policy.yaml\nlimits: {max_errors: 0}\n", dir.file("mxgate.yaml"));
     ASSERT_EQ(p.errors.size(), 2u);
     EXPECT_EQ(p.errors[0].rfind(dir.file("mxgate.yaml") + ":9:", 0), 0u) << p.errors[0];
     EXPECT_EQ(p.errors[1].rfind(dir.file("policy.yaml") + ":1:", 0), 0u) << p.errors[1];
@@ -83,8 +85,9 @@ TEST(ConfigPolicy, ConfigErrorsComeBeforeThePolicys) {
 
 TEST(ConfigPolicy, MissingFileIsAnErrorAtTheFileKey) {
     TempDir dir;
-    expect_one_error(dir, "  file: nope.yaml\n",
-                     dir.file("mxgate.yaml") + ":8:9: policy.file: cannot read \"nope.yaml\": No such file or directory");
+    expect_one_error(
+        dir, "  file: nope.yaml\n",
+        dir.file("mxgate.yaml") + ":8:9: policy.file: cannot read \"nope.yaml\": No such file or directory");
 }
 
 TEST(ConfigPolicy, WatchInterval) {
