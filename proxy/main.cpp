@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <mutex>
 
@@ -160,7 +161,8 @@ void provide_services(const config::Config& config, filters::Services& services)
 }
 
 // `reason`: sighup, or policy_changed (the watcher, proxy/policy_watch.hpp).
-void reload(const std::string& config_path, const std::string& reason, CurrentGeneration& current,
+// False when the new config is refused and the current generation stays.
+bool reload(const std::string& config_path, const std::string& reason, CurrentGeneration& current,
             std::vector<std::unique_ptr<Worker>>& pool, filters::Services& services) {
     const auto failed = [&reason](const std::string& error) {
         log::error(log::Line("config_reload_failed").add("reason", reason).add("error", error));
@@ -169,11 +171,11 @@ void reload(const std::string& config_path, const std::string& reason, CurrentGe
     auto fresh = config::load_config(config_path, problems);
     if (!fresh) {
         for (const auto& d : problems) failed(d.str());
-        return;
+        return false;
     }
     if (!same_listeners(*fresh, *current.get()->config)) {
         failed("listeners cannot change on reload; restart mxgate");
-        return;
+        return false;
     }
     if (fresh->state != current.get()->config->state && services.store)
         log::warn(log::Line("config_reload_partial").add("reason", "state: changes take effect after a restart"));
@@ -184,11 +186,12 @@ void reload(const std::string& config_path, const std::string& reason, CurrentGe
         current.set(std::make_shared<const Generation>(fresh, services));  // TLS files are loaded here
     } catch (const std::exception& e) {
         failed(e.what());
-        return;
+        return false;
     }
     log::configure(fresh->logging);
     for (auto& worker : pool) worker->clear_backend_pool();
     log::info(log::Line("config_reloaded").add("config", config_path).add("reason", reason));
+    return true;
 }
 
 // SIGTERM/SIGINT: stop accepting, let open transactions finish until
@@ -236,13 +239,13 @@ asio::awaitable<void> purge_quarantine(const CurrentGeneration& current) {
     }
 }
 
-asio::awaitable<void> handle_signals(asio::signal_set& signals, const std::string& config_path,
-                                     CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool,
-                                     const ConnectionLimiter& limiter, filters::Services& services) {
+asio::awaitable<void> handle_signals(asio::signal_set& signals, const std::function<void(const std::string&)>& reload,
+                                     const CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool,
+                                     const ConnectionLimiter& limiter) {
     for (;;) {
         int signal_number = co_await signals.async_wait(asio::use_awaitable);
         if (signal_number == SIGHUP) {
-            reload(config_path, "sighup", current, pool, services);
+            reload("sighup");
             continue;
         }
         co_await drain(pool, limiter, current.get()->config->timeouts.shutdown);
@@ -305,10 +308,17 @@ int run(const std::string& config_path) {
                                                                   filters::state::system_now),
                        asio::detached);
     asio::co_spawn(control, purge_quarantine(current), asio::detached);
-    const auto reload_for = [&](const std::string& reason) { reload(config_path, reason, current, pool, services); };
-    asio::co_spawn(control, watch_policy([&current] { return current.get()->config; }, reload_for), asio::detached);
+    // Every reload, by signal or by the watcher. A refused one marks the policy files as
+    // they were before it, so that the watcher does not compile the same files again.
+    PolicyWatch policy_watch;
+    const std::function<void(const std::string&)> reload_for = [&](const std::string& reason) {
+        auto before = policy_file_stamps(*current.get()->config);
+        if (!reload(config_path, reason, current, pool, services)) policy_watch.refused(std::move(before));
+    };
+    asio::co_spawn(control, watch_policy(policy_watch, [&current] { return current.get()->config; }, reload_for),
+                   asio::detached);
     // When the drain is over, the control loop ends, whatever else it runs.
-    asio::co_spawn(control, handle_signals(signals, config_path, current, pool, limiter, services),
+    asio::co_spawn(control, handle_signals(signals, reload_for, current, pool, limiter),
                    [&control](std::exception_ptr) { control.stop(); });
     control.run();
     log::info(log::Line("stopped"));

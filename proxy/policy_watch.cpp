@@ -17,22 +17,25 @@ std::string first_changed(const std::vector<core::FileStamp>& built_from, const 
     return {};
 }
 
-asio::awaitable<void> watch_policy(std::function<std::shared_ptr<const config::Config>()> current,
+std::vector<core::FileStamp> policy_file_stamps(const config::Config& config) {
+    if (!config.policy.compiled) return {};
+    return core::stamp_files(config.policy.compiled->sources);
+}
+
+asio::awaitable<void> watch_policy(PolicyWatch& watch, std::function<std::shared_ptr<const config::Config>()> current,
                                    std::function<void(const std::string& reason)> reload) {
     // With watch_interval 0 nothing is stat()ed; the loop only looks again whether
     // a reload has turned watching on.
     constexpr config::Duration idle_recheck = std::chrono::seconds(1);
     asio::steady_timer tick(co_await asio::this_coro::executor);
-    PolicyWatch watch;
     for (;;) {
         const auto in_force = current();
         const config::Policy& policy = in_force->policy;
-        if (policy.compiled && policy.watch_interval != config::Duration::zero()) {
-            auto now = core::stamp_files(policy.compiled->sources);
+        if (policy.watch_interval != config::Duration::zero()) {
+            const auto now = policy_file_stamps(*in_force);
             if (watch.should_reload(policy.stamps, now)) {
                 log::info(log::Line("policy_changed").add("file", first_changed(policy.stamps, now)));
                 reload("policy_changed");
-                if (current() == in_force) watch.refused(std::move(now));
             }
         }
         const auto interval = current()->policy.watch_interval;

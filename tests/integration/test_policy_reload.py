@@ -150,6 +150,15 @@ class OnFileChange(PolicyReload):
         self.replace(self.policy, QUIET_POLICY)
         self.assertEqual(self.wait_reload("config_reloaded", 0).get("reason"), "policy_changed")
 
+    def test_files_a_sighup_was_refused_for_are_not_tried_again_by_the_watcher(self):
+        self.replace(self.policy, BROKEN_POLICY)
+        line = self.mx.reload()
+        self.assertEqual(line.get("event") if line else None, "config_reload_failed", self.mx.tail())
+        by_watcher = len(self.mx.log_lines("config_reload_failed", reason="policy_changed"))  # 1 if it came first
+        time.sleep(1.5)
+        self.assertEqual(len(self.mx.log_lines("config_reload_failed", reason="policy_changed")), by_watcher,
+                         self.mx.tail())
+
     @unittest.expectedFailure   # session wiring (lead): the session must evaluate generation->rules
     def test_new_policy_decides_after_a_file_change(self):
         self.replace(self.policy, BLOCKING_POLICY)
