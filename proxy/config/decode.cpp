@@ -1,7 +1,8 @@
 // load_config / parse_config: YAML text -> validated Config. Runs the section
 // decoders (described sections: sections.hpp; the others: decode_sections.cpp), then the checks that span sections: TLS files
 // for TLS listeners, domain -> backend references, unused backends, duplicate
-// listener addresses. All problems are collected, sorted by position, and
+// listener addresses, and compiles the policy file (check_policy.cpp), whose
+// errors follow the config's own. All problems are collected, sorted by position, and
 // returned as Diagnostics; the Config is returned only when there are none.
 #include "proxy/config/decode.hpp"
 

@@ -317,7 +317,7 @@ inline auto settings_fields(const Quarantine*) {
 // the backend name is checked across sections (decode.cpp).
 void settings_check(Quarantine& quarantine, const settings::Section& section);
 
-// A polling interval that 0 turns off ("0" needs no unit: nothing is polled).
+// A polling interval that 0 turns off ("0" needs no unit: nothing is polled; "0s" is off too).
 struct IntervalOrOffCodec {
     Duration min;
     Duration max;
@@ -325,7 +325,7 @@ struct IntervalOrOffCodec {
         if (!m.has(key)) return;
         const YAML::Node node = m.get(key);
         const auto parsed = node.IsScalar() ? settings::parse_duration(node.Scalar()) : std::nullopt;
-        if (node.IsScalar() && node.Scalar() == "0") value = Duration::zero();
+        if (node.IsScalar() && (node.Scalar() == "0" || parsed == Duration::zero())) value = Duration::zero();
         else if (parsed && *parsed >= min && *parsed <= max) value = *parsed;
         else m.expected(key, "0 (off) or a duration from " + settings::format_duration(min) + " to " +
                                  settings::format_duration(max) +

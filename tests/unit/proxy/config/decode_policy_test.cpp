@@ -92,6 +92,7 @@ TEST(ConfigPolicy, MissingFileIsAnErrorAtTheFileKey) {
 
 TEST(ConfigPolicy, WatchInterval) {
     EXPECT_EQ(parse(with_policy("  watch_interval: 0\n")).config->policy.watch_interval, Duration::zero());
+    EXPECT_EQ(parse(with_policy("  watch_interval: 0s\n")).config->policy.watch_interval, Duration::zero());
     EXPECT_EQ(parse(with_policy("  watch_interval: 200ms\n")).config->policy.watch_interval,
               std::chrono::milliseconds(200));
     const std::string what = "policy.watch_interval: expected 0 (off) or a duration from 100ms to 1h with a unit "
