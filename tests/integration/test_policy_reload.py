@@ -107,7 +107,6 @@ class OnSighup(PolicyReload):
         self.assertEqual(self.reloads("config_reload_failed"), [])
         self.assertEqual(self.reloads("policy_changed"), [])
 
-    @unittest.expectedFailure   # session wiring (lead): the session must evaluate generation->rules
     def test_new_policy_decides_after_sighup(self):
         self.policy.write_text(BLOCKING_POLICY)
         line = self.mx.reload()
@@ -159,13 +158,11 @@ class OnFileChange(PolicyReload):
         self.assertEqual(len(self.mx.log_lines("config_reload_failed", reason="policy_changed")), by_watcher,
                          self.mx.tail())
 
-    @unittest.expectedFailure   # session wiring (lead): the session must evaluate generation->rules
     def test_new_policy_decides_after_a_file_change(self):
         self.replace(self.policy, BLOCKING_POLICY)
         self.wait_reload("config_reloaded", 0)
         self.assert_greeting(554)
 
-    @unittest.expectedFailure   # session wiring (lead): the session must evaluate generation->rules
     def test_new_list_decides_after_a_list_file_change(self):
         self.assert_greeting(220)
         self.replace(self.blocked, US)

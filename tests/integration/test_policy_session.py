@@ -60,7 +60,7 @@ class ConnectAndEnvelope(PolicyCase):
                 then: {reject: {code: 554, text: "No SMTP service for you"}}
         """)
         with RawSmtp(mx.port()) as c:
-            greeting = c.reply()
+            greeting = c.greeting
             self.assertReply(greeting, "554 5.7.1")
             self.assertIn("No SMTP service for you", greeting.text)
         verdict = mx.wait_log("verdict", rule="blocked-loopback")
