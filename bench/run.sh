@@ -5,6 +5,8 @@
 #       relay, mxgate, mxgate with its connection/RCPT filters, mxgate with SPF alone}
 #   bench/run.sh BUILD_DIR content [--quick]   smtp-source -> {mxgate, mxgate with DKIM and
 #       DMARC} with DKIM-signed messages (issue 11)
+#   bench/run.sh BUILD_DIR policy [--quick]    smtp-source -> {mxgate, mxgate with the filters,
+#       the same with the shipped conf/policy.yaml} (issue 12 item 9)
 #
 # The default run prints messages/s per target (medians of R runs), the ratios mxgate/direct,
 # mxgate/haproxy, filters/mxgate (SPF + DNSBL + FCrDNS + greylisting, the one triplet
@@ -24,7 +26,7 @@
 # (default BUILD_DIR/mxgate), BENCH_KEEP=1 (keep the temp dir with all logs).
 set -uo pipefail
 
-usage() { echo "usage: $0 BUILD_DIR [content] [--quick]" >&2; exit 2; }
+usage() { echo "usage: $0 BUILD_DIR [content|policy] [--quick]" >&2; exit 2; }
 [[ $# -ge 1 && $# -le 3 ]] || usage
 [[ -d $1 ]] || { echo "$0: $1: not a directory" >&2; exit 2; }
 BUILD_DIR=$(cd "$1" && pwd)
@@ -33,6 +35,7 @@ MODE=all QUICK=0
 for arg in "$@"; do
     case $arg in
         content) MODE=content ;;
+        policy) MODE=policy ;;
         --quick) QUICK=1 ;;
         *) usage ;;
     esac
@@ -65,13 +68,17 @@ MAX_FAILURES=2               # a target failing this many runs is dropped from t
 SIZES=(2048 102400)          # body bytes: smtp-source -l (plus its few headers), or the signed bodies of the content run
 declare -A ONLY_SIZE=([spf]=2048)   # SPF costs the same per message whatever its size: small messages show it
 declare -A TARGET_LABEL=([direct]=direct [haproxy]=haproxy [mxgate]=mxgate [filters]="mxgate with filters"
-                         [spf]="mxgate with SPF only" [content]="mxgate with DKIM and DMARC")
+                         [spf]="mxgate with SPF only" [content]="mxgate with DKIM and DMARC"
+                         [policy]="mxgate with filters and conf/policy.yaml")
 if [[ $MODE == all ]]; then
     SESSIONS=(1 10 50)       # smtp-source -s: parallel sessions
     TARGETS=(direct haproxy mxgate filters spf)
-else
+elif [[ $MODE == content ]]; then
     SESSIONS=(10 50)         # issue 11 item 14: the ratio is asked at 10 and 50 sessions
     TARGETS=(mxgate content)
+else
+    SESSIONS=(10 50)
+    TARGETS=(mxgate filters policy)
 fi
 CLK_TCK=$(getconf CLK_TCK)
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)   # the machine is shared: say how busy it was
@@ -102,6 +109,10 @@ if [[ $MODE == all ]]; then
     start_plain_mxgate
     start_nsd
     start_filtered_targets start_filtered_mxgate:filters start_spf_mxgate:spf
+elif [[ $MODE == policy ]]; then
+    start_plain_mxgate
+    start_nsd
+    start_filtered_targets start_filtered_mxgate:filters start_policy_mxgate:policy
 else
     start_plain_mxgate
     if prepare_signed_messages "$WORK/content.records"; then
@@ -131,6 +142,9 @@ if [[ $MODE == all ]]; then
         echo "mxgate idle sessions: n/a (${TARGET_WHY[mxgate]:-not measured})" >>"$EXTRA_LINES"
     fi
     DOWN_REPORTED=(mxgate filters spf)
+elif [[ $MODE == policy ]]; then
+    policy_eval_line >>"$EXTRA_LINES"
+    DOWN_REPORTED=(mxgate filters policy)
 else
     in_flight_memory_line >>"$EXTRA_LINES"
     DOWN_REPORTED=(mxgate content)

@@ -86,6 +86,17 @@ run_matrix() {
 
 # Cached SPF evaluations per second on one thread (bench/spf_eval_bench.cpp), against the same
 # nsd and sender as the "spf" target, with nothing else running; median of REPEATS runs.
+# The rule-evaluation micro-benchmark (bench/policy_eval_bench.cpp): 1,000 rules on client
+# networks and sender domains, one thread.
+policy_eval_line() {
+    local bin=$BUILD_DIR/bench/policy_eval_bench
+    if [[ ! -x $bin ]]; then
+        echo "policy evaluations: n/a ($bin is not an executable: build the target policy_eval_bench)"
+    else
+        echo "policy evaluations (1000 rules): $(timeout 60 "$bin" 1000 2 2>&1 | tail -1)"
+    fi
+}
+
 spf_eval_line() {
     local rep
     if [[ ! -x $SPF_EVAL_BIN ]]; then

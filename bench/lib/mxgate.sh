@@ -102,6 +102,20 @@ FILTERS_END
     send_one "$LAST_PORT" || { target_down filters "the greylisting retry did not pass"; return 1; }
 }
 
+# The filters target's config with its own state file and the shipped default policy
+# (issue 12): the rules' cost over the same filters, and the message held for the
+# policy's end-of-data rule.
+start_policy_mxgate() {
+    cp "$HERE/../conf/policy.yaml" "$WORK/policy-rules.yaml"
+    sed "s|$WORK/state.db|$WORK/policy-state.db|" "$WORK/filters.yaml" >"$WORK/policy.yaml"
+    printf 'spool:\n  directory: "%s"\npolicy:\n  file: "%s"\n  watch_interval: 0\n' \
+        "$WORK" "$WORK/policy-rules.yaml" >>"$WORK/policy.yaml"
+    start_target policy "$WORK/policy.yaml" || return 1
+    send_one "$LAST_PORT"
+    sleep 1.5
+    send_one "$LAST_PORT" || { target_down policy "the greylisting retry did not pass"; return 1; }
+}
+
 # mxgate with SPF alone (issue 10): what the evaluator costs per message.
 start_spf_mxgate() {
     filtered_config >"$WORK/spf.yaml" <<SPF_END

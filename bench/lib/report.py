@@ -1,6 +1,6 @@
 """The table of bench/run.sh: medians of its results file, one row per (size, sessions).
 
-    report.py RESULTS CLK_TCK REPEATS all|content
+    report.py RESULTS CLK_TCK REPEATS all|content|policy
 
 RESULTS has one line per run: target, size, sessions, repetition, count, seconds (or
 "fail"), CPU ticks of the target's process. "all" is the table of the default run (direct,
@@ -56,6 +56,15 @@ if mode == "all":
         print(line.format(f"{size // 1024}KB", sess, fmt(d), fmt(h), fmt(m), fmt(x), fmt(p), ratio(m, d),
                           ratio(m, h), ratio(x, m), ratio(p, m),
                           *cpu_cells(size, sess, ("mxgate", "filters", "spf", "haproxy"))))
+elif mode == "policy":
+    hdr = ("size", "sess", "mxgate", "filters", "policy", "filt/mx", "pol/mx", "pol/filt", "filt CPU µs/msg",
+           "pol CPU µs/msg")
+    line = "{:>7} {:>5} {:>9} {:>9} {:>9} {:>8} {:>7} {:>9} {:>16} {:>15}"
+    print(line.format(*hdr))
+    for size, sess in combos:
+        m, x, p = (med(rate[(t, size, sess)]) for t in ("mxgate", "filters", "policy"))
+        print(line.format(f"{size // 1024}KB", sess, fmt(m), fmt(x), fmt(p), ratio(x, m), ratio(p, m), ratio(p, x),
+                          *cpu_cells(size, sess, ("filters", "policy"))))
 else:
     hdr = ("size", "sess", "mxgate", "content", "content/mx", "mx CPU µs/msg", "content CPU µs/msg")
     line = "{:>7} {:>5} {:>9} {:>9} {:>11} {:>14} {:>19}"

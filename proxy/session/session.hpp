@@ -69,7 +69,7 @@ private:
     boost::asio::awaitable<std::vector<core::Finding>> run_filters(core::Stage stage, filters::MessageFeed* feed,
                                                                    std::span<const std::string> skip);
     policy::rules::Facts facts_for(core::Stage stage) const;
-    std::optional<policy::Verdict> verdict_of(core::Stage stage, policy::rules::Decision& decision,
+    std::optional<policy::Verdict> verdict_of(core::Stage stage, const policy::rules::Decision& decision,
                                               const std::vector<core::Finding>& stage_findings);
     void log_monitored(core::Stage stage, const policy::rules::Decision& decision) const;
     bool monitored(const std::string& filter) const;  // in the policy's monitor_filters

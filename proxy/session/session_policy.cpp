@@ -123,7 +123,7 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
 
 // The rules' decision, or when none ended the stage the built-in rules' over its
 // findings; nullopt to carry on. Logs every verdict with its rule, score and reply.
-std::optional<policy::Verdict> Session::verdict_of(core::Stage stage, Decision& decision,
+std::optional<policy::Verdict> Session::verdict_of(core::Stage stage, const Decision& decision,
                                                    const std::vector<core::Finding>& stage_findings) {
     std::optional<policy::Verdict> verdict;
     if (decision.terminal == Terminal::none) {
@@ -150,13 +150,13 @@ std::optional<policy::Verdict> Session::verdict_of(core::Stage stage, Decision& 
         verdict->reason = decision.quarantine_reason.empty() ? decision.rule : decision.quarantine_reason;
     }
     if (!verdict) return std::nullopt;
-    const std::string_view shown = decision.terminal == Terminal::accept ? "accept" : "";
+    // An accept is a verdict of the rules that the session carries on from (Action::proceed).
+    const std::string_view action = decision.terminal == Terminal::accept ? "accept" : to_string(verdict->action);
     log::Line line("verdict");
     line.add("session", client_.session_id).add("stage", core::to_string(stage)).add("rule", verdict->rule)
         .add("score", decision.score);
-    if (!shown.empty())
-        line.add("action", shown);
-    else if (verdict->code != 0)
+    line.add("action", action).add("code", verdict->code);
+    if (verdict->code != 0)
         line.add("reply", core::make_reply(verdict->code, verdict->enhanced, verdict->text).summary());
     log::info(line);
     if (stage != core::Stage::connect && stage != core::Stage::helo) decided_by_ = verdict->rule;
