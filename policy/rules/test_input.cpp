@@ -1,0 +1,198 @@
+// Parsing the inputs of `policy test` (test_input.hpp).
+#include "policy/rules/test_input.hpp"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <sstream>
+
+namespace mxgate::policy::rules {
+
+namespace {
+
+using core::Stage;
+
+constexpr std::array stages = {Stage::connect, Stage::helo, Stage::mail_from, Stage::rcpt, Stage::end_of_data};
+constexpr std::array outcomes = {core::Outcome::pass,      core::Outcome::fail,      core::Outcome::softfail,
+                                 core::Outcome::neutral,   core::Outcome::none,      core::Outcome::temperror,
+                                 core::Outcome::permerror, core::Outcome::skipped,   core::Outcome::policy};
+
+struct FindingSource {
+    std::string_view name;  // a finding name, or its first part ending in '.'
+    Stage stage;
+    std::string_view filter;
+};
+
+// Which filter reports a finding, and at which stage (docs/filters.md): an exact
+// name, or a prefix ending in '.' ("dnsbl.zen").
+constexpr std::array<FindingSource, 12> sources = {{
+    {"dnsbl", Stage::rcpt, "dnsbl"},  // exact: the RCPT sum of the listed weights
+    {"dnsbl.", Stage::connect, "dnsbl"},
+    {"dnswl.", Stage::connect, "dnsbl"},
+    {"fcrdns", Stage::connect, "dnsbl"},
+    {"ratelimit.connections", Stage::connect, "rate_limit"},
+    {"ratelimit.messages", Stage::mail_from, "rate_limit"},
+    {"helo", Stage::helo, "helo"},
+    {"spf", Stage::mail_from, "spf"},
+    {"spf.helo", Stage::mail_from, "spf"},
+    {"greylist", Stage::rcpt, "greylist"},
+    {"dkim", Stage::end_of_data, "dkim"},
+    {"dmarc", Stage::end_of_data, "dmarc"},
+}};
+
+const FindingSource* source_of(std::string_view name) {
+    for (const auto& source : sources) {
+        const bool prefix = source.name.ends_with('.');
+        if (prefix ? name.starts_with(source.name) && name.size() > source.name.size() : name == source.name)
+            return &source;
+    }
+    return nullptr;
+}
+
+std::string one_of_outcomes() {
+    std::string names;
+    for (const auto o : outcomes) names += (names.empty() ? "" : ", ") + std::string(core::to_string(o));
+    return names;
+}
+
+std::optional<Stage> stage_named(std::string_view name) {
+    for (const auto s : stages)
+        if (core::to_string(s) == name) return s;
+    return std::nullopt;
+}
+
+bool finding_name_ok(std::string_view name) {
+    if (name.empty()) return false;
+    for (const char c : name)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) return false;
+    return true;
+}
+
+bool printable(std::string_view text) {
+    for (const char c : text)
+        if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) return false;
+    return true;
+}
+
+}  // namespace
+
+Parsed<GivenFinding> parse_finding(std::string_view spec) {
+    GivenFinding given;
+    std::optional<Stage> stage;
+    if (const auto at = spec.rfind('@'); at != std::string_view::npos && spec.find('.', at) == std::string_view::npos) {
+        const std::string_view written = spec.substr(at + 1);
+        stage = stage_named(written);
+        if (!stage)
+            return {std::nullopt, "unknown stage '" + std::string(written) +
+                                      "' after '@' (connect, helo, mail_from, rcpt, end_of_data)"};
+        spec = spec.substr(0, at);
+    }
+    const auto semicolon = spec.find(';');
+    const std::string_view head = spec.substr(0, semicolon);
+    const auto equals = head.find('=');
+    if (equals == std::string_view::npos) return {std::nullopt, "expected NAME=OUTCOME, got '" + std::string(head) + "'"};
+    const std::string_view name = head.substr(0, equals), outcome = head.substr(equals + 1);
+    if (!finding_name_ok(name))
+        return {std::nullopt, "finding name '" + std::string(name) + "': expected a-z 0-9 . _ - (like dnsbl.zen)"};
+    given.finding.name = std::string(name);
+    const auto known = std::find_if(outcomes.begin(), outcomes.end(),
+                                    [&](core::Outcome o) { return core::to_string(o) == outcome; });
+    if (known == outcomes.end())
+        return {std::nullopt, "unknown outcome '" + std::string(outcome) + "' (one of " + one_of_outcomes() + ")"};
+    given.finding.outcome = *known;
+    std::string_view rest = semicolon == std::string_view::npos ? std::string_view() : spec.substr(semicolon + 1);
+    while (semicolon != std::string_view::npos) {
+        const auto next = rest.find(';');
+        const std::string_view attr = rest.substr(0, next);
+        const auto eq = attr.find('=');
+        if (eq == std::string_view::npos || eq == 0)
+            return {std::nullopt, "attribute '" + std::string(attr) + "': expected attr=value"};
+        given.finding.attrs.emplace_back(std::string(attr.substr(0, eq)), std::string(attr.substr(eq + 1)));
+        if (next == std::string_view::npos) break;
+        rest.remove_prefix(next + 1);
+    }
+    const FindingSource* source = source_of(name);
+    if (!source && !stage)
+        return {std::nullopt, "no filter reports '" + std::string(name) + "': give its stage, like '" +
+                                  std::string(name) + "=" + std::string(outcome) + "@rcpt'"};
+    given.stage = stage.value_or(source ? source->stage : Stage::connect);
+    // An unknown name is its own filter, up to the first dot, so `skip:` can still name it.
+    given.filter = source ? std::string(source->filter) : std::string(name.substr(0, name.find('.')));
+    return {std::move(given), {}};
+}
+
+Parsed<core::Address> parse_address(std::string_view text, bool null_allowed) {
+    if (text.size() >= 2 && text.front() == '<' && text.back() == '>') text = text.substr(1, text.size() - 2);
+    if (text.empty()) {
+        if (null_allowed) return {core::Address{}, {}};
+        return {std::nullopt, "expected an address like user@example.org, got '<>'"};
+    }
+    if (!printable(text)) return {std::nullopt, "expected an address without blanks or control characters"};
+    const auto at = text.rfind('@');
+    if (at == std::string_view::npos) {
+        // RFC 5321 §4.5.1: <Postmaster> without a domain, as a recipient.
+        if (!null_allowed && (text.size() == 10) && std::equal(text.begin(), text.end(), "postmaster", [](char a, char b) {
+                return (a | 0x20) == b;
+            }))
+            return {core::Address{std::string(text), "", false}, {}};
+        return {std::nullopt, "expected an address like user@example.org, got '" + std::string(text) + "'"};
+    }
+    if (at == 0 || at + 1 == text.size())
+        return {std::nullopt, "expected an address like user@example.org, got '" + std::string(text) + "'"};
+    return {core::Address{std::string(text.substr(0, at)), std::string(text.substr(at + 1)), false}, {}};
+}
+
+Parsed<boost::asio::ip::address> parse_client_ip(std::string_view text) {
+    boost::system::error_code error;
+    auto address = boost::asio::ip::make_address(std::string(text), error);
+    if (error) return {std::nullopt, "expected an IPv4 or IPv6 address, got '" + std::string(text) + "'"};
+    return {address, {}};
+}
+
+Parsed<std::string> parse_tls_version(std::string_view text) {
+    if (text.starts_with("TLSv")) text.remove_prefix(4);
+    for (const std::string_view version : {"1.0", "1.1", "1.2", "1.3"})
+        if (text == version) return {std::string(text), {}};
+    return {std::nullopt, "expected a TLS version 1.0, 1.1, 1.2 or 1.3, got '" + std::string(text) + "'"};
+}
+
+GivenFinding confirmed_rdns(const std::string& name) {
+    return {core::Finding{"fcrdns", core::Outcome::pass, {{"name", name}}, "given on the command line"},
+            Stage::connect, "dnsbl"};
+}
+
+MessageFacts message_facts(std::string_view text) {
+    MessageFacts facts;
+    bool in_header = true;
+    while (!text.empty()) {
+        auto end = text.find('\n');
+        std::string_view line = text.substr(0, end);
+        text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+        if (line.ends_with('\r')) line.remove_suffix(1);
+        facts.size += line.size() + 2;
+        if (!in_header) continue;
+        if (line.empty()) {
+            in_header = false;
+        } else if ((line.front() == ' ' || line.front() == '\t') && !facts.header_fields.empty()) {
+            facts.header_fields.back().value += "\r\n" + std::string(line);
+        } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
+            std::string_view name = line.substr(0, colon), value = line.substr(colon + 1);
+            while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+            while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+            facts.header_fields.push_back({std::string(name), std::string(value)});
+        } else {
+            in_header = false;  // not a field: the body starts here, as the session's reader sees it
+        }
+    }
+    return facts;
+}
+
+Parsed<MessageFacts> read_message(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {std::nullopt, "cannot read the message file " + path};
+    std::ostringstream text;
+    text << in.rdbuf();
+    return {message_facts(text.str()), {}};
+}
+
+}  // namespace mxgate::policy::rules
