@@ -63,10 +63,13 @@ void add_actions(std::string& out, const StageStep& step) {
     if (!d.route.empty()) actions += "; route " + d.route;
     if (!actions.empty()) out += "  actions: " + actions.substr(2) + "\n";
     for (const auto& would : d.monitored) {
-        out += "  monitored: rule " + would.rule + " would " + std::string(to_string(would.terminal));
-        if (auto reply = smtp_reply(would.terminal, would.reply)) out += " (" + reply->summary() + ")";
-        if (would.score != 0) out += ", score " + std::string(would.score > 0 ? "+" : "") + std::to_string(would.score);
-        out += "\n";
+        std::string would_do;
+        if (would.terminal != Terminal::none) would_do = " " + std::string(to_string(would.terminal));
+        if (auto reply = smtp_reply(would.terminal, would.reply)) would_do += " (" + reply->summary() + ")";
+        if (would.score != 0)
+            would_do += std::string(would_do.empty() ? "" : ",") + " score " + (would.score > 0 ? "+" : "") +
+                        std::to_string(would.score);
+        out += "  monitored: rule " + would.rule + " would" + (would_do.empty() ? " match" : would_do) + "\n";
     }
 }
 
@@ -77,9 +80,9 @@ void add_verdict(std::string& out, const StageStep& step) {
     }
     const Verdict& v = *step.verdict;
     const bool built_in = step.decision.terminal == Terminal::none;
-    out += std::string("  ") + (built_in ? "built-in rule " : "rule ") + v.rule + ": " +
+    out += "  decided: " +
            (step.decision.terminal == Terminal::accept ? std::string("accept") : std::string(verdict_name(v.action))) +
-           "\n";
+           (built_in ? " by built-in rule " : " by rule ") + v.rule + "\n";
     if (step.quarantine_ignored)
         out += std::string("  quarantine ignored: ") +
                (step.stage == Stage::end_of_data ? "no quarantine store configured" : "only a message can be quarantined") +
@@ -93,8 +96,7 @@ std::string walk_report(const Walk& walk, const Transaction& transaction) {
     for (const StageStep& step : walk.steps) {
         out += stage_heading(step, transaction);
         if (!step.policy_ran) {
-            out += "  policy: not run, an accept ended it for this " +
-                   std::string(step.stage == Stage::rcpt ? "recipient" : "scope") + "\n";
+            out += "  policy: not run, an earlier accept covers this stage\n";
         } else {
             const auto& trace = step.decision.trace;
             add_trace(out, trace, 0, step.trace_before_filters);
