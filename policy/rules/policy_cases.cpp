@@ -1,9 +1,6 @@
 // Reading and checking `policy test` cases (policy_cases.hpp).
 #include "policy/rules/policy_cases.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include "policy/rules/test_input.hpp"
 #include "proxy/core/settings/map_reader.hpp"
 #include "proxy/core/settings/yaml_document.hpp"
@@ -83,8 +80,10 @@ private:
         };
         if (list.IsScalar()) return add(list, "rcpt");
         if (!list.IsSequence() || list.size() == 0) {
+            const bool empty_list = list.IsSequence();
             reporter_.error(list.IsNull() ? reporter_.key_mark("rcpt") : list.Mark(),
-                            "rcpt: expected an address or a list of them, got " + settings::describe(list));
+                            "rcpt: expected an address or a list of them, got " +
+                                (empty_list ? std::string("an empty list") : settings::describe(list)));
             return;
         }
         for (std::size_t i = 0; i < list.size(); ++i) add(list[i], settings::element_path("rcpt", i));
@@ -146,15 +145,13 @@ CaseLoad parse_case(const std::string& yaml, const std::string& file, const std:
 }
 
 CaseLoad load_case(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    const auto text = read_text_file(path);
+    if (!text) {
         CaseLoad result;
         result.diagnostics.push_back({path, 0, 0, "cannot read the case file"});
         return result;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_case(text.str(), path, directory_of(path));
+    return parse_case(*text, path, directory_of(path));
 }
 
 std::optional<std::string> unmet(const Expectation& expect, const TransactionVerdict& got) {

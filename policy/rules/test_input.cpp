@@ -187,12 +187,18 @@ MessageFacts message_facts(std::string_view text) {
     return facts;
 }
 
-Parsed<MessageFacts> read_message(const std::string& path) {
+std::optional<std::string> read_text_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) return {std::nullopt, "cannot read the message file " + path};
+    if (!in) return std::nullopt;
     std::ostringstream text;
     text << in.rdbuf();
-    return {message_facts(text.str()), {}};
+    return std::move(text).str();
+}
+
+Parsed<MessageFacts> read_message(const std::string& path) {
+    const auto text = read_text_file(path);
+    if (!text) return {std::nullopt, "cannot read the message file " + path};
+    return {message_facts(*text), {}};
 }
 
 }  // namespace mxgate::policy::rules

@@ -40,5 +40,7 @@ struct MessageFacts {
 // first empty line (folded fields whole, continuation lines kept with CRLF).
 MessageFacts message_facts(std::string_view text);
 Parsed<MessageFacts> read_message(const std::string& path);
+// A whole file (a message, a case); nullopt when it cannot be read.
+std::optional<std::string> read_text_file(const std::string& path);
 
 }  // namespace mxgate::policy::rules
