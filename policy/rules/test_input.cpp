@@ -90,7 +90,8 @@ Parsed<GivenFinding> parse_finding(std::string_view spec) {
     const auto semicolon = spec.find(';');
     const std::string_view head = spec.substr(0, semicolon);
     const auto equals = head.find('=');
-    if (equals == std::string_view::npos) return {std::nullopt, "expected NAME=OUTCOME, got '" + std::string(head) + "'"};
+    if (equals == std::string_view::npos)
+        return {std::nullopt, "expected NAME=OUTCOME, got '" + std::string(head) + "'"};
     const std::string_view name = head.substr(0, equals), outcome = head.substr(equals + 1);
     if (!finding_name_ok(name))
         return {std::nullopt, "finding name '" + std::string(name) + "': expected a-z 0-9 . _ - (like dnsbl.zen)"};
@@ -131,10 +132,9 @@ Parsed<core::Address> parse_address(std::string_view text, bool null_allowed) {
     const auto at = text.rfind('@');
     if (at == std::string_view::npos) {
         // RFC 5321 §4.5.1: <Postmaster> without a domain, as a recipient.
-        if (!null_allowed && (text.size() == 10) && std::equal(text.begin(), text.end(), "postmaster", [](char a, char b) {
-                return (a | 0x20) == b;
-            }))
-            return {core::Address{std::string(text), "", false}, {}};
+        const bool postmaster = text.size() == 10 && std::equal(text.begin(), text.end(), "postmaster",
+                                                                [](char a, char b) { return (a | 0x20) == b; });
+        if (postmaster && !null_allowed) return {core::Address{std::string(text), "", false}, {}};
         return {std::nullopt, "expected an address like user@example.org, got '" + std::string(text) + "'"};
     }
     if (at == 0 || at + 1 == text.size())

@@ -121,7 +121,8 @@ private:
             }
             visible_.insert(visible_.end(), step.found.begin(), step.found.end());
             step.filters_ran = true;
-            if (decision.resume_at) evaluate_after_filters(policy_, stage, facts_for(stage, recipient), decision, Tracing::on);
+            if (decision.resume_at)
+                evaluate_after_filters(policy_, stage, facts_for(stage, recipient), decision, Tracing::on);
         }
         scopes_.apply(stage, decision);
         step.verdict = stage_verdict(decision, stage, built_in_, step.found);

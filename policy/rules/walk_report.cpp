@@ -83,10 +83,10 @@ void add_verdict(std::string& out, const StageStep& step) {
     out += "  decided: " +
            (step.decision.terminal == Terminal::accept ? std::string("accept") : std::string(verdict_name(v.action))) +
            (built_in ? " by built-in rule " : " by rule ") + v.rule + "\n";
-    if (step.quarantine_ignored)
-        out += std::string("  quarantine ignored: ") +
-               (step.stage == Stage::end_of_data ? "no quarantine store configured" : "only a message can be quarantined") +
-               "; delivered\n";
+    if (!step.quarantine_ignored) return;
+    const bool message = step.stage == Stage::end_of_data;
+    out += std::string("  quarantine ignored: ") +
+           (message ? "no quarantine store configured" : "only a message can be quarantined") + "; delivered\n";
 }
 
 }  // namespace

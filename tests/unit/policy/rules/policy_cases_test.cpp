@@ -61,7 +61,8 @@ TEST(PolicyCases, EveryMistakeIsReportedAtItsPlace) {
                   "case.yaml:5:19: expect.verdict: expected one of reject, tempfail, disconnect, quarantine, "
                   "deliver, got \"pass\"",
               }));
-    EXPECT_EQ(errors_of("sender: a@example.org\nrcpt: b@example.org\nmessage: absent.eml\nexpect: {verdict: deliver}\n"),
+    EXPECT_EQ(errors_of("sender: a@example.org\nrcpt: b@example.org\nmessage: absent.eml\n"
+                        "expect: {verdict: deliver}\n"),
               (std::vector<std::string>{
                   "case.yaml:3:10: message: cannot read the message file /nonexistent/absent.eml"}));
     EXPECT_EQ(errors_of("sender: a@example.org\n"),

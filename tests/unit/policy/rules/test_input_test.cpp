@@ -56,7 +56,8 @@ TEST(PolicyTestInput, ABadFindingSaysWhichPartIsWrong) {
              Case{"SPF=fail", "finding name 'SPF': expected a-z 0-9 . _ - (like dnsbl.zen)"},
              Case{"spf=fail;domain", "attribute 'domain': expected attr=value"},
              Case{"spf=fail;", "attribute '': expected attr=value"},
-             Case{"spf=fail@mailfrom", "unknown stage 'mailfrom' after '@' (connect, helo, mail_from, rcpt, end_of_data)"},
+             Case{"spf=fail@mailfrom",
+                  "unknown stage 'mailfrom' after '@' (connect, helo, mail_from, rcpt, end_of_data)"},
              Case{"custom=pass", "no filter reports 'custom': give its stage, like 'custom=pass@rcpt'"},
          }) {
         const auto parsed = parse_finding(c.spec);
