@@ -38,7 +38,7 @@ struct Transaction {
     bool trusted = false;
     core::Address sender;  // empty: "<>"
     std::vector<core::Address> recipients;
-    bool has_message = false;  // false: only the envelope; end of data still runs when a recipient is accepted
+    bool has_message = false;  // false: no message file; end of data still runs, over size 0 and no fields
     std::uint64_t message_size = 0;
     std::vector<HeaderField> header_fields;
     std::vector<GivenFinding> findings;

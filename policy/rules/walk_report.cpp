@@ -37,8 +37,9 @@ std::string stage_heading(const StageStep& step, const Transaction& t) {
         case Stage::mail_from: heading += ": " + address_text(t.sender); break;
         case Stage::rcpt: heading += ": " + address_text(t.recipients[step.recipient.value_or(0)]); break;
         case Stage::end_of_data:
-            heading += ": " + std::to_string(t.message_size) + " bytes, " + std::to_string(t.header_fields.size()) +
-                       " header fields";
+            heading += t.has_message ? ": " + std::to_string(t.message_size) + " bytes, " +
+                                           std::to_string(t.header_fields.size()) + " header fields"
+                                     : std::string(": no message given (size 0, no header fields)");
             break;
     }
     return heading + "\n";

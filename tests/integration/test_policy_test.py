@@ -37,6 +37,8 @@ class Trace(unittest.TestCase):
         lines = result.stdout.splitlines()
         headings = [line.split(":")[0] for line in lines if not line.startswith(" ")]
         self.assertEqual(headings, ["connect", "helo", "mail_from", "rcpt", "verdict"])
+        result = policy_test(POLICY, *STRANGER)
+        self.assertIn("\nend_of_data: no message given (size 0, no header fields)\n", result.stdout)
         self.assertIn("  rule relay-internal: no: client_ip in list internal [198.51.100.7]: no", lines)
         self.assertIn("  findings: greylist=softfail", lines)
         self.assertIn("  decided: tempfail by rule greylist-strangers", lines)

@@ -84,6 +84,9 @@ TEST(PolicyTestInput, Addresses) {
 
 TEST(PolicyTestInput, AMessageFilesHeaderFieldsAndSizeWithCrlfOrLf) {
     const std::string lf = "Subject: You are a winner\nX-Long: a\n b\nFrom : x@example.org\n\nBody: not a field\n";
+    const MessageFacts no_name = message_facts("Subject: a\n: no name\nTo: b@example.org\n\n");
+    EXPECT_EQ(no_name.header_fields.size(), 1u) << "a line that is no field ends the header";
+    EXPECT_EQ(message_facts("Two words: x\n").header_fields.size(), 0u);
     const std::string crlf = "Subject: You are a winner\r\nX-Long: a\r\n b\r\nFrom : x@example.org\r\n\r\n"
                              "Body: not a field\r\n";
     for (const std::string& text : {lf, crlf}) {
