@@ -45,6 +45,7 @@ std::optional<Verdict> quarantine_action(const std::vector<Finding>& findings) {
         if (finding.attr("action") != "quarantine") continue;
         Verdict verdict{Action::quarantine, 0, {}, {}, "filter." + finding.name};
         verdict.reason = finding.reason.empty() ? finding.name : finding.reason;
+        verdict.filter = filter_of_finding(finding.name);
         return verdict;
     }
     return std::nullopt;
@@ -52,21 +53,45 @@ std::optional<Verdict> quarantine_action(const std::vector<Finding>& findings) {
 
 }  // namespace
 
+std::string_view to_string(Verdict::Action action) {
+    switch (action) {
+        case Action::proceed: return "proceed";
+        case Action::tempfail: return "tempfail";
+        case Action::reject: return "reject";
+        case Action::disconnect: return "disconnect";
+        case Action::quarantine: return "quarantine";
+    }
+    return "proceed";
+}
+
+std::string filter_of_finding(std::string_view finding) {
+    const std::string_view prefix = finding.substr(0, finding.find('.'));
+    if (prefix == "ratelimit") return "rate_limit";
+    if (prefix == "dnswl" || prefix == "fcrdns") return "dnsbl";
+    return std::string(prefix);
+}
+
+// The built-in rules and the filters' shorthand (their on_<result> settings),
+// after the policy file's rules. The first finding that calls for an answer
+// decides; the rule names it, `filter` names the filter it came from.
 Verdict Policy::decide(core::Stage, const std::vector<Finding>& findings) const {
-    // The built-in rules, until the YAML rule engine makes them editable. The
-    // first finding that calls for an answer decides; the rule names it.
+    auto from = [](const Finding& finding, Verdict verdict) {
+        verdict.filter = filter_of_finding(finding.name);
+        return verdict;
+    };
     for (const auto& finding : findings) {
         if (finding.name == "ratelimit.connections" && finding.outcome == Outcome::fail)
-            return {Action::disconnect, 421, "4.7.0", "Too many connections from your network, try again later",
-                    "default.ratelimit.connections"};
+            return from(finding, {Action::disconnect, 421, "4.7.0", "Too many connections from your network, try again later",
+                                  "default.ratelimit.connections"});
         if (finding.name == "ratelimit.messages" && finding.outcome == Outcome::fail)
-            return {Action::tempfail, 451, "4.7.0", "Too many messages from your network, try again later",
-                    "default.ratelimit.messages"};
+            return from(finding, {Action::tempfail, 451, "4.7.0", "Too many messages from your network, try again later",
+                                  "default.ratelimit.messages"});
         if (finding.name == "greylist" && finding.outcome == Outcome::softfail && finding.attr("action") == "defer")
-            return {Action::tempfail, 451, "4.7.1",
-                    "Greylisted, please try again in " + std::string(finding.attr("retry_after")) + " seconds",
-                    "default.greylist"};
-        if (auto verdict = stated_action(finding)) return *verdict;
+            return from(finding, {Action::tempfail, 451, "4.7.1",
+                                  "Greylisted, please try again in " + std::string(finding.attr("retry_after")) +
+                                      " seconds",
+                                  "default.greylist"});
+        if (auto verdict = stated_action(finding)) return from(finding, std::move(*verdict));
     }
 
     // Fail closed on a filter that could not decide and stated no action of its
@@ -74,8 +99,8 @@ Verdict Policy::decide(core::Stage, const std::vector<Finding>& findings) const 
     // temporary refusal, so the sender retries instead of mail slipping past a check.
     for (const auto& finding : findings) {
         if (finding.outcome == Outcome::temperror && finding.attr("action").empty())
-            return {Action::tempfail, 451, "4.7.0", "Temporary local problem, try again later",
-                    "default.temperror:" + finding.name};
+            return from(finding, {Action::tempfail, 451, "4.7.0", "Temporary local problem, try again later",
+                                  "default.temperror:" + finding.name});
     }
     if (auto quarantine = quarantine_action(findings)) return *quarantine;
     return {Action::proceed, 0, {}, {}, "default"};

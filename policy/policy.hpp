@@ -5,6 +5,8 @@
 // touching the session or the filters.
 #pragma once
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/verdict.hpp"
@@ -16,5 +18,9 @@ class Policy {
 public:
     Verdict decide(core::Stage stage, const std::vector<core::Finding>& findings) const;
 };
+
+// The filter (its registry key) that emits a finding: "spf.helo" -> "spf",
+// "ratelimit.messages" -> "rate_limit", "dnswl.x" and "fcrdns" -> "dnsbl".
+std::string filter_of_finding(std::string_view finding);
 
 }  // namespace mxgate::policy

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace mxgate::policy {
 
@@ -17,6 +18,9 @@ struct Verdict {
     std::string text;         // client-visible: a built-in rule's or a filter's configured reply, never its reason
     std::string rule;         // rule id ("default.greylist", "filter.spf"); "default" when nothing matched
     std::string reason;       // quarantine: the finding's reason, for the quarantine header and metadata
+    std::string filter;       // a built-in rule's: the filter whose finding it acted on (monitor_filters)
 };
+
+std::string_view to_string(Verdict::Action action);  // "reject", "tempfail", ...
 
 }  // namespace mxgate::policy

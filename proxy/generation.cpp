@@ -11,7 +11,7 @@ namespace mxgate {
 
 Generation::Generation(std::shared_ptr<const config::Config> c, const filters::Services& services)
     : config(std::move(c)), router(*config), chain(filters::build_chain(config->filters, services)),
-      server_tls(tls::make_server_context(config->tls)), store(services.store) {
+      rules(config->policy.compiled), server_tls(tls::make_server_context(config->tls)), store(services.store) {
     for (const auto& [name, backend] : config->backends)
         if (auto context = tls::make_backend_context(backend)) backend_tls.emplace(name, std::move(context));
 }

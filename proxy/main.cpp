@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <mutex>
 
@@ -24,10 +25,12 @@
 
 #include "filters/dns/unbound_resolver.hpp"
 #include "filters/state/housekeeping.hpp"
+#include "policy/rules/summary.hpp"
 #include "proxy/config/decode.hpp"
 #include "proxy/generation.hpp"
 #include "proxy/log.hpp"
 #include "proxy/policy_command.hpp"
+#include "proxy/policy_watch.hpp"
 #include "proxy/quarantine/quarantine_cli.hpp"
 #include "proxy/quarantine/quarantine_store.hpp"
 #include "proxy/tls/context.hpp"
@@ -157,17 +160,22 @@ void provide_services(const config::Config& config, filters::Services& services)
     }
 }
 
-void reload(const std::string& config_path, CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool,
-            filters::Services& services) {
+// `reason`: sighup, or policy_changed (the watcher, proxy/policy_watch.hpp).
+// False when the new config is refused and the current generation stays.
+bool reload(const std::string& config_path, const std::string& reason, CurrentGeneration& current,
+            std::vector<std::unique_ptr<Worker>>& pool, filters::Services& services) {
+    const auto failed = [&reason](const std::string& error) {
+        log::error(log::Line("config_reload_failed").add("reason", reason).add("error", error));
+    };
     config::Diagnostics problems;
     auto fresh = config::load_config(config_path, problems);
     if (!fresh) {
-        for (const auto& d : problems) log::error(log::Line("config_reload_failed").add("error", d.str()));
-        return;
+        for (const auto& d : problems) failed(d.str());
+        return false;
     }
     if (!same_listeners(*fresh, *current.get()->config)) {
-        log::error(log::Line("config_reload_failed").add("error", "listeners cannot change on reload; restart mxgate"));
-        return;
+        failed("listeners cannot change on reload; restart mxgate");
+        return false;
     }
     if (fresh->state != current.get()->config->state && services.store)
         log::warn(log::Line("config_reload_partial").add("reason", "state: changes take effect after a restart"));
@@ -177,12 +185,13 @@ void reload(const std::string& config_path, CurrentGeneration& current, std::vec
         provide_services(*fresh, services);
         current.set(std::make_shared<const Generation>(fresh, services));  // TLS files are loaded here
     } catch (const std::exception& e) {
-        log::error(log::Line("config_reload_failed").add("error", e.what()));
-        return;
+        failed(e.what());
+        return false;
     }
     log::configure(fresh->logging);
     for (auto& worker : pool) worker->clear_backend_pool();
-    log::info(log::Line("config_reloaded").add("config", config_path));
+    log::info(log::Line("config_reloaded").add("config", config_path).add("reason", reason));
+    return true;
 }
 
 // SIGTERM/SIGINT: stop accepting, let open transactions finish until
@@ -230,13 +239,13 @@ asio::awaitable<void> purge_quarantine(const CurrentGeneration& current) {
     }
 }
 
-asio::awaitable<void> handle_signals(asio::signal_set& signals, const std::string& config_path,
-                                     CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool,
-                                     const ConnectionLimiter& limiter, filters::Services& services) {
+asio::awaitable<void> handle_signals(asio::signal_set& signals, const std::function<void(const std::string&)>& reload,
+                                     const CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool,
+                                     const ConnectionLimiter& limiter) {
     for (;;) {
         int signal_number = co_await signals.async_wait(asio::use_awaitable);
         if (signal_number == SIGHUP) {
-            reload(config_path, current, pool, services);
+            reload("sighup");
             continue;
         }
         co_await drain(pool, limiter, current.get()->config->timeouts.shutdown);
@@ -299,8 +308,17 @@ int run(const std::string& config_path) {
                                                                   filters::state::system_now),
                        asio::detached);
     asio::co_spawn(control, purge_quarantine(current), asio::detached);
+    // Every reload, by signal or by the watcher. A refused one marks the policy files as
+    // they were before it, so that the watcher does not compile the same files again.
+    PolicyWatch policy_watch;
+    const std::function<void(const std::string&)> reload_for = [&](const std::string& reason) {
+        auto before = policy_file_stamps(*current.get()->config);
+        if (!reload(config_path, reason, current, pool, services)) policy_watch.refused(std::move(before));
+    };
+    asio::co_spawn(control, watch_policy(policy_watch, [&current] { return current.get()->config; }, reload_for),
+                   asio::detached);
     // When the drain is over, the control loop ends, whatever else it runs.
-    asio::co_spawn(control, handle_signals(signals, config_path, current, pool, limiter, services),
+    asio::co_spawn(control, handle_signals(signals, reload_for, current, pool, limiter),
                    [&control](std::exception_ptr) { control.stop(); });
     control.run();
     log::info(log::Line("stopped"));
@@ -345,6 +363,8 @@ int main(int argc, char** argv) {
             return 1;
         }
         std::cout << config::dump_config(*config);
+        // As comments, so that the dump stays a config that loads.
+        if (config->policy.compiled) policy::rules::print_summary(*config->policy.compiled, std::cout, "# ");
         return 0;
     }
     try {

@@ -6,9 +6,9 @@
 #include <iostream>
 
 #include "filters/dnsbl/fcrdns.hpp"
-#include "filters/registry.hpp"
 #include "policy/rules/compile.hpp"
 #include "policy/rules/policy_cases.hpp"
+#include "policy/rules/summary.hpp"
 #include "policy/rules/test_input.hpp"
 #include "policy/rules/walk_report.hpp"
 #include "proxy/config/decode.hpp"
@@ -22,22 +22,6 @@ using policy::rules::Transaction;
 
 constexpr int exit_bad_command_line = 2;
 
-// "connect (2): allow-internal, block-nets" per stage, then the monitored rules.
-void print_summary(const CompiledPolicy& policy, std::ostream& out) {
-    out << policy.file << ": " << policy.rules.size() << (policy.rules.size() == 1 ? " rule" : " rules") << '\n';
-    for (std::size_t stage = 0; stage < policy.by_stage.size(); ++stage) {
-        const auto& indexes = policy.by_stage[stage];
-        out << "  " << core::to_string(static_cast<core::Stage>(stage)) << " (" << indexes.size() << ")";
-        const char* separator = ": ";
-        for (const auto index : indexes) {
-            const auto& rule = policy.rules[index];
-            out << separator << rule.name << (rule.monitor ? " [monitor]" : "");
-            separator = ", ";
-        }
-        out << '\n';
-    }
-}
-
 // The policy compiled against the registry (and the config's backends), or the
 // exit code after its diagnostics.
 struct Loaded {
@@ -48,20 +32,18 @@ struct Loaded {
 
 Loaded load(const PolicyCommand& command) {
     Loaded loaded;
-    policy::rules::CompileOptions options;
-    for (const auto& row : filters::registry()) options.known_filters.emplace_back(row.filter.key);
+    std::shared_ptr<const config::Config> config;
     if (!command.config.empty()) {
         config::Diagnostics problems;
-        const auto config = config::load_config(command.config, problems);
+        config = config::load_config(command.config, problems);
         if (!config) {
             for (const auto& d : problems) std::cerr << d.str() << '\n';
             loaded.exit_code = 1;
             return loaded;
         }
-        for (const auto& [name, backend] : config->backends) options.known_backends.push_back(name);
         loaded.quarantine_store = config->quarantine.store != config::QuarantineStore::none;
     }
-    const auto result = policy::rules::compile_policy_file(command.file, options);
+    const auto result = policy::rules::compile_policy_file(command.file, config::policy_compile_options(config.get()));
     for (const auto& d : result.diagnostics) std::cerr << d.str() << '\n';
     loaded.policy = result.policy;
     if (!loaded.policy) loaded.exit_code = 1;
@@ -223,7 +205,7 @@ std::optional<int> run_policy_command(const PolicyCommand& command) {
     if (!command.check || !command.check->parsed()) return std::nullopt;
     const Loaded loaded = load(command);
     if (!loaded.policy) return loaded.exit_code;
-    print_summary(*loaded.policy, std::cout);
+    policy::rules::print_summary(*loaded.policy, std::cout);
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "policy/rules/compile.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -80,8 +81,13 @@ public:
     RuleCompiler(detail::Compilation& c, const std::string& file) : c_(c), file_(file) {}
 
     void root(const YAML::Node& node, CompiledPolicy& policy) {
-        MapReader m(node, "", c_.reporter, {"monitor", "lists", "rules"});
+        MapReader m(node, "", c_.reporter, {"monitor", "monitor_filters", "lists", "rules"});
         const bool monitor_all = m.boolean("monitor", false);
+        if (m.has("monitor_filters"))
+            for (auto& [name, mark] :
+                 detail::scalars(m.get("monitor_filters"), "monitor_filters", "a filter name", c_.reporter))
+                if (detail::known(name, c_.options.known_filters, mark, "monitor_filters", "filter", c_.reporter))
+                    policy.monitored_filters.push_back(std::move(name));
         c_.lists.decode(m.get("lists"), "lists", c_.reporter, file_);
         if (!m.require("rules")) return;
         const YAML::Node rules = m.get("rules");
@@ -152,15 +158,30 @@ private:
     const std::string& file_;
 };
 
+std::string absolute_path(const std::string& path) {
+    std::error_code ec;
+    const auto absolute = std::filesystem::absolute(path, ec);
+    return ec ? path : absolute.lexically_normal().string();
+}
+
+// Adds the list files behind `lists` (not the inline ones, whose source is the policy).
+void add_list_files(const Lists& lists, const std::string& policy_file, std::vector<std::string>& files) {
+    for (const auto& name : lists.names()) {
+        const PolicyList* list = lists.find(name);
+        if (list->source.empty() || list->source == policy_file) continue;
+        std::string file = absolute_path(list->source);
+        if (std::find(files.begin(), files.end(), file) == files.end()) files.push_back(std::move(file));
+    }
+}
+
 std::string directory_of(const std::string& path) {
     const auto slash = path.rfind('/');
     return slash == std::string::npos ? std::string(".") : path.substr(0, slash == 0 ? 1 : slash);
 }
 
-}  // namespace
-
-CompileResult compile_policy(const std::string& yaml, const std::string& file, const std::string& base_dir,
-                             const CompileOptions& options) {
+// `sources`: the policy file when it is one, to which the list files are added.
+CompileResult compile(const std::string& yaml, const std::string& file, const std::string& base_dir,
+                      const CompileOptions& options, std::vector<std::string> sources) {
     CompileResult result;
     settings::Reporter reporter(file, base_dir, result.diagnostics);
     Lists lists;
@@ -180,8 +201,18 @@ CompileResult compile_policy(const std::string& yaml, const std::string& file, c
                      [](const settings::Diagnostic& a, const settings::Diagnostic& b) {
                          return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
                      });
-    if (result.diagnostics.empty()) result.policy = std::move(policy);
+    if (!result.diagnostics.empty()) return result;
+    add_list_files(lists, file, sources);
+    policy->sources = std::move(sources);
+    result.policy = std::move(policy);
     return result;
+}
+
+}  // namespace
+
+CompileResult compile_policy(const std::string& yaml, const std::string& file, const std::string& base_dir,
+                             const CompileOptions& options) {
+    return compile(yaml, file, base_dir, options, {});
 }
 
 CompileResult compile_policy_file(const std::string& path, const CompileOptions& options) {
@@ -193,7 +224,7 @@ CompileResult compile_policy_file(const std::string& path, const CompileOptions&
     }
     std::ostringstream text;
     text << in.rdbuf();
-    return compile_policy(text.str(), path, directory_of(path), options);
+    return compile(text.str(), path, directory_of(path), options, {absolute_path(path)});
 }
 
 }  // namespace mxgate::policy::rules

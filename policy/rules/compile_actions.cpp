@@ -94,27 +94,21 @@ public:
                 actions.add_headers.push_back(std::move(field));
         }
         for (auto& [name, mark] : names("skip", "a filter name")) {
-            if (known(name, c_.options.known_filters, mark, path + ".skip", "filter"))
+            if (known(name, c_.options.known_filters, mark, path + ".skip", "filter", c_.reporter))
                 actions.skip_filters.push_back(std::move(name));
         }
         if (m.has("route")) {
             const std::string backend = m.string("route", "");
             if (backend.empty())
                 m.expected("route", "a backend name");
-            else if (known(backend, c_.options.known_backends, m.get("route").Mark(), path + ".route", "backend"))
+            else if (known(backend, c_.options.known_backends, m.get("route").Mark(), path + ".route", "backend",
+                           c_.reporter))
                 actions.route = backend;
         }
         return actions;
     }
 
 private:
-    bool known(const std::string& name, const std::vector<std::string>& names, const YAML::Mark& mark,
-               const std::string& path, std::string_view kind) {
-        if (names.empty() || std::find(names.begin(), names.end(), name) != names.end()) return true;
-        c_.reporter.error(mark, unknown_name_message(path, kind, name, names));
-        return false;
-    }
-
     void terminal_value(Actions& actions, std::string_view key, MapReader& m, const std::string& path) {
         const YAML::Node value = m.get(key);
         const std::string at = path + "." + std::string(key);

@@ -112,6 +112,13 @@ std::string unknown_name_message(const std::string& path, std::string_view kind,
     return message + " (known: " + (all.empty() ? std::string("none") : all) + ")";
 }
 
+bool known(const std::string& name, const std::vector<std::string>& names, const YAML::Mark& mark,
+           const std::string& path, std::string_view kind, Reporter& reporter) {
+    if (names.empty() || std::find(names.begin(), names.end(), name) != names.end()) return true;
+    reporter.error(mark, unknown_name_message(path, kind, name, names));
+    return false;
+}
+
 namespace {
 
 struct KindName {

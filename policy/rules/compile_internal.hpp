@@ -37,5 +37,8 @@ std::optional<long long> signed_number(const YAML::Node& node, const std::string
 // Did-you-mean for a word that must be one of `names`.
 std::string unknown_name_message(const std::string& path, std::string_view kind, const std::string& word,
                                  const std::vector<std::string>& names);
+// True when `name` is one of `names` (or `names` is empty: not known here); else reports it.
+bool known(const std::string& name, const std::vector<std::string>& names, const YAML::Mark& mark,
+           const std::string& path, std::string_view kind, settings::Reporter& reporter);
 
 }  // namespace mxgate::policy::rules::detail

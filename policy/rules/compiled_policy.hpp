@@ -88,8 +88,14 @@ struct Rule {
 
 struct CompiledPolicy {
     std::string file;
+    // Absolute paths of the policy file and of every list file it read, so a
+    // reload can be triggered when any of them changes (proxy/policy_watch.hpp).
+    std::vector<std::string> sources;
     std::vector<Rule> rules;                                       // in file order
     std::array<std::vector<std::uint32_t>, stage_count> by_stage;  // indexes into rules, in order
+    // Filters whose own verdicts (their shorthand: SPF's on_fail, greylisting's
+    // deferral...) are only logged as what they would have done (`monitor_filters:`).
+    std::vector<std::string> monitored_filters;
 };
 
 }  // namespace mxgate::policy::rules

@@ -138,8 +138,11 @@ void Lists::decode(const YAML::Node& node, const std::string& path, settings::Re
             reporter.error(key, list_path + ": expected exactly one of 'file' or 'values'");
         } else if (m.has("values")) {
             list.source = policy_file;
-            for (auto& [text, mark] : detail::scalars(m.get("values"), list_path + ".values", "entries", reporter))
-                list.entries.push_back({std::move(text), mark});
+            const YAML::Node values = m.get("values");
+            const bool to_fill_in = values.IsSequence() && values.size() == 0;  // `values: []`, like an empty file
+            if (!to_fill_in)
+                for (auto& [text, mark] : detail::scalars(values, list_path + ".values", "entries", reporter))
+                    list.entries.push_back({std::move(text), mark});
         } else if (const std::string file = m.file_path("file", ""); file.empty()) {
             m.expected("file", "the path of a list file");
         } else {

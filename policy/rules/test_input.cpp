@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "policy/policy.hpp"
+
 namespace mxgate::policy::rules {
 
 namespace {
@@ -17,36 +19,35 @@ constexpr std::array outcomes = {core::Outcome::pass,      core::Outcome::fail, 
                                  core::Outcome::neutral,   core::Outcome::none,      core::Outcome::temperror,
                                  core::Outcome::permerror, core::Outcome::skipped,   core::Outcome::policy};
 
-struct FindingSource {
-    std::string_view name;  // a finding name, or its first part ending in '.'
+// The stage a finding is reported at (docs/filters.md): by its whole name, or by
+// its first part for the names that end in a list's ("dnsbl.zen").
+struct FindingStage {
+    std::string_view name;  // ending in '.': a prefix
     Stage stage;
-    std::string_view filter;
 };
 
-// Which filter reports a finding, and at which stage (docs/filters.md): an exact
-// name, or a prefix ending in '.' ("dnsbl.zen").
-constexpr std::array<FindingSource, 12> sources = {{
-    {"dnsbl", Stage::rcpt, "dnsbl"},  // exact: the RCPT sum of the listed weights
-    {"dnsbl.", Stage::connect, "dnsbl"},
-    {"dnswl.", Stage::connect, "dnsbl"},
-    {"fcrdns", Stage::connect, "dnsbl"},
-    {"ratelimit.connections", Stage::connect, "rate_limit"},
-    {"ratelimit.messages", Stage::mail_from, "rate_limit"},
-    {"helo", Stage::helo, "helo"},
-    {"spf", Stage::mail_from, "spf"},
-    {"spf.helo", Stage::mail_from, "spf"},
-    {"greylist", Stage::rcpt, "greylist"},
-    {"dkim", Stage::end_of_data, "dkim"},
-    {"dmarc", Stage::end_of_data, "dmarc"},
+constexpr std::array<FindingStage, 12> finding_stages = {{
+    {"dnsbl", Stage::rcpt},  // exact: the RCPT sum of the listed weights
+    {"dnsbl.", Stage::connect},
+    {"dnswl.", Stage::connect},
+    {"fcrdns", Stage::connect},
+    {"ratelimit.connections", Stage::connect},
+    {"ratelimit.messages", Stage::mail_from},
+    {"helo", Stage::helo},
+    {"spf", Stage::mail_from},
+    {"spf.helo", Stage::mail_from},
+    {"greylist", Stage::rcpt},
+    {"dkim", Stage::end_of_data},
+    {"dmarc", Stage::end_of_data},
 }};
 
-const FindingSource* source_of(std::string_view name) {
-    for (const auto& source : sources) {
-        const bool prefix = source.name.ends_with('.');
-        if (prefix ? name.starts_with(source.name) && name.size() > source.name.size() : name == source.name)
-            return &source;
+std::optional<Stage> stage_of(std::string_view name) {
+    for (const auto& known : finding_stages) {
+        const bool prefix = known.name.ends_with('.');
+        if (prefix ? name.starts_with(known.name) && name.size() > known.name.size() : name == known.name)
+            return known.stage;
     }
-    return nullptr;
+    return std::nullopt;
 }
 
 std::string one_of_outcomes() {
@@ -124,13 +125,12 @@ Parsed<GivenFinding> parse_finding(std::string_view spec) {
         if (next == std::string_view::npos) break;
         rest.remove_prefix(next + 1);
     }
-    const FindingSource* source = source_of(name);
-    if (!source && !stage)
+    const std::optional<Stage> usual = stage_of(name);
+    if (!usual && !stage)
         return {std::nullopt, "no filter reports '" + std::string(name) + "': give its stage, like '" +
                                   std::string(name) + "=" + std::string(outcome) + "@rcpt'"};
-    given.stage = stage.value_or(source ? source->stage : Stage::connect);
-    // An unknown name is its own filter, up to the first dot, so `skip:` can still name it.
-    given.filter = source ? std::string(source->filter) : std::string(name.substr(0, name.find('.')));
+    given.stage = stage ? *stage : *usual;
+    given.filter = filter_of_finding(name);
     return {std::move(given), {}};
 }
 

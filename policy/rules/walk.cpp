@@ -1,6 +1,6 @@
 // The offline walk of a transaction (walk.hpp). The order of steps in run()
 // follows Session::run_stage (proxy/session/session_policy.cpp); a change there
-// belongs here too, and tests/unit/policy/rules/walk_test.cpp pins the pair.
+// belongs here too.
 #include "policy/rules/walk.hpp"
 
 #include <algorithm>
@@ -125,7 +125,9 @@ private:
                 evaluate_after_filters(policy_, stage, facts_for(stage, recipient), decision, Tracing::on);
         }
         scopes_.apply(stage, decision);
-        step.verdict = stage_verdict(decision, stage, built_in_, step.found);
+        StageVerdict verdict = stage_verdict(decision, stage, policy_, built_in_, step.found);
+        step.verdict = std::move(verdict.verdict);
+        step.monitored_filter_verdict = std::move(verdict.monitored);
         step.reply = carry_on_reply(stage);
         if (!step.verdict) return step;
         if (step.verdict->action == Action::proceed) {
@@ -159,16 +161,7 @@ private:
 
 }  // namespace
 
-std::string_view verdict_name(Action action) {
-    switch (action) {
-        case Action::reject: return "reject";
-        case Action::tempfail: return "tempfail";
-        case Action::disconnect: return "disconnect";
-        case Action::quarantine: return "quarantine";
-        case Action::proceed: break;
-    }
-    return "deliver";
-}
+std::string_view verdict_name(Action action) { return action == Action::proceed ? "deliver" : to_string(action); }
 
 Walk walk_transaction(const CompiledPolicy& policy, const Transaction& transaction, ConfirmedName confirmed_name) {
     return Walker(policy, transaction, confirmed_name).walk();

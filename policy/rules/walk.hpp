@@ -61,6 +61,7 @@ struct StageStep {
     std::vector<core::Finding> found;      // this stage's findings, now visible to the rules
     std::vector<core::Finding> hidden;     // this stage's findings of skipped filters: never visible
     std::optional<Verdict> verdict;        // nullopt: carry on
+    std::optional<Verdict> monitored_filter_verdict;  // a built-in rule's, over a filter in monitor_filters
     bool quarantine_ignored = false;       // quarantine before end of data, or without a store: delivered
     core::Reply reply;                     // what the client is told
 };

@@ -75,6 +75,12 @@ void add_actions(std::string& out, const StageStep& step) {
 }
 
 void add_verdict(std::string& out, const StageStep& step) {
+    if (const auto& would = step.monitored_filter_verdict) {
+        out += "  monitored: built-in rule " + would->rule + " (filter " + would->filter + " in monitor_filters) would " +
+               std::string(to_string(would->action));
+        if (would->code != 0) out += " (" + core::make_reply(would->code, would->enhanced, would->text).summary() + ")";
+        out += "\n";
+    }
     if (!step.verdict) {
         if (step.decision.terminal == Terminal::stop) out += "  stop by rule " + step.decision.rule + "\n";
         return;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,7 +21,12 @@
 #include "filters/dns/dns_config.hpp"
 #include "filters/settings.hpp"
 #include "filters/state/state_config.hpp"
+#include "proxy/core/file_stamp.hpp"
 #include "proxy/core/settings/values.hpp"
+
+namespace mxgate::policy::rules {
+struct CompiledPolicy;  // policy/rules/compiled_policy.hpp
+}
 
 namespace mxgate::config {
 
@@ -191,6 +197,24 @@ struct Quarantine {                               // yaml: quarantine:
 };
 BOOST_DESCRIBE_STRUCT(Quarantine, (), (store, directory, backend, retention))
 
+// The operators' policy file (issue 12, docs/policy.md), compiled by the loader:
+// a policy that does not compile makes the whole config invalid, at start and on
+// reload alike. The watcher (proxy/policy_watch.hpp) reloads when it changes.
+struct Policy {                       // yaml: policy:
+    std::string file;                 // relative to this config file's folder; "" = no policy file
+    Duration watch_interval = 2s;     // how often the file and its list files are checked; 0 = only SIGHUP
+    // Not keys: built from `file` by the loader (null without one), and the files
+    // it read as they were just after reading them, which the watcher compares with.
+    std::shared_ptr<const policy::rules::CompiledPolicy> compiled;
+    std::vector<core::FileStamp> stamps;
+
+    // The settings only: the same file compiled twice is the same section.
+    bool operator==(const Policy& other) const {
+        return file == other.file && watch_interval == other.watch_interval;
+    }
+};
+BOOST_DESCRIBE_STRUCT(Policy, (), (file, watch_interval))
+
 struct Config {
     std::string source;                        // file path, for messages
     Server server;
@@ -207,6 +231,7 @@ struct Config {
     Logging logging;
     Spool spool;
     Quarantine quarantine;
+    Policy policy;
     filters::dns::DnsConfig dns;               // the one resolver every filter shares
     filters::state::StateConfig state;         // greylisting and rate-limit state: SQLite or Redis
     filters::FilterSettings filters;           // which filters run, with their settings

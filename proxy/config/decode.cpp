@@ -1,7 +1,8 @@
 // load_config / parse_config: YAML text -> validated Config. Runs the section
 // decoders (described sections: sections.hpp; the others: decode_sections.cpp), then the checks that span sections: TLS files
 // for TLS listeners, domain -> backend references, unused backends, duplicate
-// listener addresses. All problems are collected, sorted by position, and
+// listener addresses, and compiles the policy file (check_policy.cpp), whose
+// errors follow the config's own. All problems are collected, sorted by position, and
 // returned as Diagnostics; the Config is returned only when there are none.
 #include "proxy/config/decode.hpp"
 
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "filters/dns/dns_settings.hpp"
 #include "filters/state/state_settings.hpp"
@@ -135,7 +137,8 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     }
     detail::MapReader m(root, "", r,
                         {"server", "listeners", "tls", "limits", "timeouts", "trusted_networks", "xclient_networks",
-                         "domains", "backends", "logging", "spool", "quarantine", "dns", "state", "filters"});
+                         "domains", "backends", "logging", "spool", "quarantine", "policy", "dns", "state",
+                         "filters"});
     if (!m.is_map()) return c;
     c.server = settings::decode_section<Server>(m.get("server"), "server", r);
     if (m.require("listeners")) c.listeners = detail::decode_listeners(m.get("listeners"), r);
@@ -149,6 +152,7 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     c.logging = settings::decode_section<Logging>(m.get("logging"), "logging", r);
     c.spool = settings::decode_section<Spool>(m.get("spool"), "spool", r);
     c.quarantine = settings::decode_section<Quarantine>(m.get("quarantine"), "quarantine", r);
+    c.policy = settings::decode_section<Policy>(m.get("policy"), "policy", r);
     c.dns = filters::dns::decode_dns_settings(m.get("dns"), r);
     c.state = filters::state::decode_state_settings(m.get("state"), r);
     c.filters = filters::decode_filter_settings(m.get("filters"), r);
@@ -158,6 +162,8 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     check_routes(c, r);
     check_quarantine_backend(c, r);
     detail::check_filters(c, r);
+    check_file("policy.file", c.policy.file, r, [] { return std::string(); });
+    detail::compile_policy(c, r);
     return c;
 }
 
@@ -180,9 +186,12 @@ std::shared_ptr<const Config> parse_config(const std::string& yaml, const std::s
     } catch (const std::exception& e) {
         reporter.error(YAML::Mark::null_mark(), std::string("cannot load the config: ") + e.what());
     }
-    std::stable_sort(found.begin(), found.end(), [](const Diagnostic& a, const Diagnostic& b) {
-        return std::pair(a.line, a.column) < std::pair(b.line, b.column);
-    });
+    // The config's own by position, then those of the policy file in the compiler's order.
+    const auto position = [&source](const Diagnostic& d) {
+        return d.file == source ? std::tuple(0, d.line, d.column) : std::tuple(1, 0, 0);
+    };
+    std::stable_sort(found.begin(), found.end(),
+                     [&](const Diagnostic& a, const Diagnostic& b) { return position(a) < position(b); });
     if (!found.empty()) {
         diagnostics.insert(diagnostics.end(), found.begin(), found.end());
         return nullptr;

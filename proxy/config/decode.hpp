@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/rules/compile.hpp"
 #include "proxy/config/config.hpp"
 #include "proxy/core/settings/reporter.hpp"
 
@@ -20,6 +21,10 @@ std::shared_ptr<const Config> load_config(const std::string& path, Diagnostics& 
 // Same, from text (tests); `source` names the text in diagnostics.
 std::shared_ptr<const Config> parse_config(const std::string& yaml, const std::string& source,
                                            Diagnostics& diagnostics);
+
+// What a policy file may name: the registry's filters (`skip:`) and, when a config
+// is given, its backends (`route:`). The loader compiles `policy.file` with these.
+policy::rules::CompileOptions policy_compile_options(const Config* config);
 
 using settings::redacted;     // what every output shows instead of a secret
 // The effective configuration, every key with its value, as YAML (--check-config).

@@ -46,6 +46,9 @@ std::map<std::string, std::string> decode_domains(const YAML::Node& node, Report
 std::map<std::string, Backend> decode_backends(const YAML::Node& node, Reporter& reporter);
 // check_filters.cpp: checks across dns/state/filters (after decoding): files that must exist.
 void check_filters(const Config& config, Reporter& reporter);
+// check_policy.cpp: compiles policy.file (when set and readable) into config.policy;
+// each of the policy's diagnostics is reported with its own file:line:column.
+void compile_policy(Config& config, Reporter& reporter);
 
 // Checks that need OpenSSL (tls_check.cpp): "" when fine, else the reason.
 std::string check_readable(const std::string& path);

@@ -51,6 +51,7 @@ std::string dump_config(const Config& c) {
     settings::dump_section(w, "logging", c.logging);
     settings::dump_section(w, "spool", c.spool);
     settings::dump_section(w, "quarantine", c.quarantine);
+    settings::dump_section(w, "policy", c.policy);
 
     filters::dns::dump_dns_settings(w, c.dns);
     filters::state::dump_state_settings(w, c.state);

@@ -317,6 +317,34 @@ inline auto settings_fields(const Quarantine*) {
 // the backend name is checked across sections (decode.cpp).
 void settings_check(Quarantine& quarantine, const settings::Section& section);
 
+// A polling interval that 0 turns off ("0" needs no unit: nothing is polled; "0s" is off too).
+struct IntervalOrOffCodec {
+    Duration min;
+    Duration max;
+    void decode(settings::MapReader& m, std::string_view key, Duration& value) const {
+        if (!m.has(key)) return;
+        const YAML::Node node = m.get(key);
+        const auto parsed = node.IsScalar() ? settings::parse_duration(node.Scalar()) : std::nullopt;
+        if (node.IsScalar() && (node.Scalar() == "0" || parsed == Duration::zero())) value = Duration::zero();
+        else if (parsed && *parsed >= min && *parsed <= max) value = *parsed;
+        else m.expected(key, "0 (off) or a duration from " + settings::format_duration(min) + " to " +
+                                 settings::format_duration(max) +
+                                 " with a unit (ms, s, m, h) like \"2s\"");
+    }
+    void dump(settings::Writer& w, const char* key, Duration value) const {
+        if (value == Duration::zero()) w.plain(key, "0");
+        else w.duration(key, value);
+    }
+};
+
+inline auto settings_fields(const Policy*) {
+    using namespace settings;
+    return std::tuple{
+        field<&Policy::file>(file_path()),
+        field<&Policy::watch_interval>(IntervalOrOffCodec{100ms, 1h}),
+    };
+}
+
 inline auto settings_fields(const Logging*) {
     using namespace settings;
     return std::tuple{

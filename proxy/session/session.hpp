@@ -72,6 +72,7 @@ private:
     std::optional<policy::Verdict> verdict_of(core::Stage stage, policy::rules::Decision& decision,
                                               const std::vector<core::Finding>& stage_findings);
     void log_monitored(core::Stage stage, const policy::rules::Decision& decision) const;
+    bool monitored(const std::string& filter) const;  // in the policy's monitor_filters
     std::optional<core::Reply> route_by_policy();
     bool policy_reads_message() const;
     bool hold_message();

@@ -4,6 +4,8 @@
 // any filter costs a DNS query; the filters run (less those a rule skipped); the
 // remaining rules read their findings; when no rule ended the stage, the built-in
 // rules and the filters' shorthand (policy/policy.cpp) decide, as before issue 12.
+#include <algorithm>
+
 #include "filters/dnsbl/fcrdns.hpp"
 #include "policy/rules/smtp_reply.hpp"
 #include "proxy/log.hpp"
@@ -126,6 +128,15 @@ std::optional<policy::Verdict> Session::verdict_of(core::Stage stage, Decision& 
     std::optional<policy::Verdict> verdict;
     if (decision.terminal == Terminal::none) {
         policy::Verdict built_in = generation_->policy.decide(stage, stage_findings);
+        if (built_in.action != policy::Verdict::Action::proceed && monitored(built_in.filter)) {
+            log::Line line("policy_monitor");
+            line.add("session", client_.session_id).add("stage", core::to_string(stage)).add("rule", built_in.rule)
+                .add("filter", built_in.filter).add("would", to_string(built_in.action));
+            if (built_in.code != 0)
+                line.add("reply", core::make_reply(built_in.code, built_in.enhanced, built_in.text).summary());
+            log::info(line);
+            return std::nullopt;
+        }
         if (built_in.action != policy::Verdict::Action::proceed) verdict = std::move(built_in);
     } else if (decision.terminal != Terminal::stop) {
         verdict.emplace();
@@ -151,6 +162,12 @@ std::optional<policy::Verdict> Session::verdict_of(core::Stage stage, Decision& 
     if (stage != core::Stage::connect && stage != core::Stage::helo) decided_by_ = verdict->rule;
     if (verdict->action == policy::Verdict::Action::proceed) return std::nullopt;  // an accept
     return verdict;
+}
+
+bool Session::monitored(const std::string& filter) const {
+    const auto* rules = generation_->rules.get();
+    return rules && std::find(rules->monitored_filters.begin(), rules->monitored_filters.end(), filter) !=
+                        rules->monitored_filters.end();
 }
 
 void Session::log_monitored(core::Stage stage, const Decision& decision) const {

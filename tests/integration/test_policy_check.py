@@ -14,6 +14,7 @@ Environment: MXGATE_BIN (the mxgate binary). Stdlib only; run with
 
 import os
 import pathlib
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -23,12 +24,16 @@ BAD_POLICIES = HERE / "bad_policies"
 TIMEOUT = 60  # seconds per run; compiling a policy takes milliseconds
 
 
-def policy_check(policy, cwd, *options):
+def run_mxgate(cwd, *arguments):
     binary = os.environ.get("MXGATE_BIN")
     if not binary:
         raise RuntimeError("MXGATE_BIN is not set (path of the mxgate binary)")
-    return subprocess.run([binary, "policy", "check", str(policy), *options], cwd=cwd, capture_output=True,
-                          text=True, timeout=TIMEOUT, check=False)
+    return subprocess.run([binary, *arguments], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT,
+                          check=False)
+
+
+def policy_check(policy, cwd, *options):
+    return run_mxgate(cwd, "policy", "check", str(policy), *options)
 
 
 class BadPolicies(unittest.TestCase):
@@ -57,6 +62,14 @@ class GoodPolicy(unittest.TestCase):
         self.assertEqual(result.stderr, "")
 
 
+class ShippedPolicy(unittest.TestCase):
+    def test_conf_policy_compiles_against_the_mx_example(self):
+        root = HERE.parent.parent
+        result = policy_check("conf/policy.yaml", root, "--config", "conf/examples/mx-filters.yaml")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("end_of_data (1): spf-fail-unless-dkim-aligned", result.stdout)
+
+
 class Routes(unittest.TestCase):
     def test_route_names_a_backend_of_the_config_given(self):
         config = HERE / "good_policy" / "mxgate.yaml"
@@ -70,6 +83,25 @@ class Routes(unittest.TestCase):
             self.assertEqual(policy_check(policy, folder).returncode, 0)  # without a config, any name
             policy.write_text(policy.read_text().replace("mailstor", "mailstore"))
             self.assertEqual(policy_check(policy, folder, "--config", str(config)).returncode, 0)
+
+
+class CheckConfig(unittest.TestCase):
+    def test_the_main_configs_policy_is_summarized_after_the_dump(self):
+        with tempfile.TemporaryDirectory() as folder:
+            folder = pathlib.Path(folder)
+            shutil.copytree(HERE / "good_policy", folder / "good_policy")
+            config = folder / "good_policy" / "mxgate.yaml"
+            config.write_text(config.read_text() + "policy:\n  file: policy.yaml\n")
+            result = run_mxgate(folder, "--check-config", "good_policy/mxgate.yaml")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            summary = "".join(f"# {line}\n" for line in (HERE / "good_policy" / "expected-summary").read_text()
+                              .splitlines())
+            self.assertTrue(result.stdout.endswith(summary), result.stdout)
+            self.assertIn(f'  file: "{folder / "good_policy" / "policy.yaml"}"\n', result.stdout)
+            # As comments, the summary leaves the dump a config that loads.
+            dumped = folder / "dumped.yaml"
+            dumped.write_text(result.stdout)
+            self.assertEqual(run_mxgate(folder, "--check-config", "dumped.yaml").returncode, 0)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ public:
 
     void error(const YAML::Mark& mark, std::string message);
     void error(const YAML::Node& node, std::string message) { error(node.Mark(), std::move(message)); }
+    // A diagnostic about another file, kept as it is (a policy file the config names).
+    void add(Diagnostic diagnostic) { out_.push_back(std::move(diagnostic)); }
 
     // Marks recorded by MapReader, keyed by the dotted path ("tls.certificate",
     // "listeners[0].tls"). key_mark() is where the key itself is written.

@@ -85,4 +85,16 @@ TEST(Policy, TheFirstFindingThatCallsForAnAnswerDecides) {
     EXPECT_EQ(v.rule, "filter.dnsbl");
 }
 
+TEST(Policy, AVerdictNamesTheFilterItCameFromForMonitorFilters) {
+    EXPECT_EQ(Policy{}.decide(core::Stage::connect, {finding("ratelimit.connections", core::Outcome::fail)}).filter,
+              "rate_limit");
+    EXPECT_EQ(Policy{}.decide(core::Stage::rcpt, {finding("greylist", core::Outcome::softfail, {{"action", "defer"}})})
+                  .filter,
+              "greylist");
+    EXPECT_EQ(Policy{}.decide(core::Stage::helo, {finding("spf.helo", core::Outcome::temperror)}).filter, "spf");
+    EXPECT_EQ(mxgate::policy::filter_of_finding("dnswl.list"), "dnsbl");
+    EXPECT_EQ(mxgate::policy::filter_of_finding("fcrdns"), "dnsbl");
+    EXPECT_EQ(mxgate::policy::filter_of_finding("dmarc"), "dmarc");
+}
+
 }  // namespace

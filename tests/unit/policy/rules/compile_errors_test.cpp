@@ -155,5 +155,15 @@ TEST(PolicyCompileErrors, SkipAndRouteAreCheckedWhenTheNamesAreKnown) {
     EXPECT_TRUE(errors("rules:\n  - name: r\n    then: {skip: [anything], route: any}\n").empty());
 }
 
+TEST(PolicyCompileErrors, MonitorFiltersNamesFiltersOfTheRegistry) {
+    CompileOptions options;
+    options.known_filters = {"greylist", "dnsbl", "spf"};
+    EXPECT_EQ(errors("monitor_filters: [spf, greylst]\nrules: []\n", ".", options),
+              Errors{"policy.yaml:1:24: monitor_filters: unknown filter 'greylst'; did you mean 'greylist'?"});
+    const auto policy = compile_policy("monitor_filters: greylist\nrules: []\n", "policy.yaml", ".", options).policy;
+    ASSERT_TRUE(policy);
+    EXPECT_EQ(policy->monitored_filters, std::vector<std::string>{"greylist"});
+}
+
 }  // namespace
 }  // namespace mxgate::policy::rules::test

@@ -95,6 +95,21 @@ Stage stage_of(const std::string& when, const std::string& extra = "") {
     return policy ? policy->rules.front().stage : Stage::connect;
 }
 
+TEST(PolicyLists, AnEmptyValuesListIsOneToFillInLaterAndMatchesNothing) {
+    const auto policy = compiled(R"(
+lists:
+  partners: {values: []}
+rules:
+  - name: r
+    when: {client_ip: {list: partners}}
+    then: {reject: true}
+)");
+    ASSERT_TRUE(policy);
+    Facts f;
+    f.client_ip = make_address("192.0.2.1");
+    EXPECT_EQ(evaluate(*policy, Stage::connect, f).terminal, Terminal::none);
+}
+
 TEST(PolicyStages, ARuleRunsWhereEverythingItReadsIsKnown) {
     EXPECT_EQ(stage_of("{}"), Stage::connect);
     EXPECT_EQ(stage_of("{client_ip: 10.0.0.0/8, fcrdns: false, rdns: .example.org, trusted: false}"), Stage::connect);

@@ -140,6 +140,17 @@ TEST(PolicyWalk, WhenNoRuleDecidesTheBuiltInRulesDoAsInTheSession) {
     EXPECT_EQ(w.verdict.reply.summary(), "451 4.7.1 Greylisted, please try again in 300 seconds");
     EXPECT_EQ(w.verdict.score, 1);
 
+    const auto watched = compiled("monitor_filters: [greylist]\nrules: []\n");
+    ASSERT_TRUE(watched);
+    w = walked(*watched, envelope("192.0.2.1", {"a@example.org"}, {"greylist=softfail;action=defer;retry_after=300"}));
+    EXPECT_EQ(w.verdict.verdict, "deliver") << "a filter in monitor_filters only logs its verdict";
+    ASSERT_TRUE(w.steps[3].monitored_filter_verdict);
+    EXPECT_EQ(w.steps[3].monitored_filter_verdict->rule, "default.greylist");
+    EXPECT_NE(walk_report(w, envelope("192.0.2.1")).find(
+                  "  monitored: built-in rule default.greylist (filter greylist in monitor_filters) would tempfail "
+                  "(451 4.7.1 Greylisted, please try again in 300 seconds)\n"),
+              std::string::npos);
+
     // A temperror that states no action fails closed.
     w = walked(*policy, envelope("192.0.2.1", {"a@example.org"}, {"spf=temperror"}));
     EXPECT_EQ(w.verdict.rule, "default.temperror:spf");
