@@ -1,0 +1,17 @@
+// The text `mxgate policy test` prints for a walked transaction (walk.hpp): per
+// stage every rule evaluated (matched or not, and why), the findings that became
+// visible or stayed hidden, monitored verdicts, actions and the reply; then one
+// summary line. Pure.
+#pragma once
+
+#include <string>
+
+#include "policy/rules/walk.hpp"
+
+namespace mxgate::policy::rules {
+
+std::string walk_report(const Walk& walk, const Transaction& transaction);
+// "verdict: reject by rule blocked (score 3): 550 5.7.1 Message rejected by policy"
+std::string summary_line(const TransactionVerdict& verdict);
+
+}  // namespace mxgate::policy::rules
