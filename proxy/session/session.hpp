@@ -68,11 +68,12 @@ private:
                                                                      filters::MessageFeed* feed = nullptr);
     boost::asio::awaitable<std::vector<core::Finding>> run_filters(core::Stage stage, filters::MessageFeed* feed,
                                                                    std::span<const std::string> skip);
-    policy::rules::Facts facts_for(core::Stage stage) const;
+    policy::rules::Facts facts_for(core::Stage stage);
     std::optional<policy::Verdict> verdict_of(core::Stage stage, const policy::rules::Decision& decision,
                                               const std::vector<core::Finding>& stage_findings);
     void log_monitored(core::Stage stage, const policy::rules::Decision& decision) const;
-    bool monitored(const std::string& filter) const;  // in the policy's monitor_filters
+    void log_verdict(core::Stage stage, const policy::Verdict& verdict,
+                     const policy::rules::Decision& decision) const;
     std::optional<core::Reply> route_by_policy();
     bool policy_reads_message() const;
     bool hold_message();
@@ -143,6 +144,11 @@ private:
     policy::rules::Scopes policy_scopes_;
     std::vector<core::Address> accepted_recipients_;  // this transaction's, for the rules
     std::string decided_by_;                          // the rule behind this transaction's last verdict
+    // Where the RCPT findings start in findings_, and this recipient's; facts at RCPT
+    // leave out the earlier recipients' (recipient_findings_ holds what they see).
+    std::size_t earlier_recipients_findings_ = 0;
+    std::size_t this_recipient_findings_ = 0;
+    std::vector<core::Finding> recipient_findings_;
 
     std::chrono::steady_clock::time_point started_;
     std::chrono::steady_clock::time_point transaction_started_;

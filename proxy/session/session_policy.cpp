@@ -4,10 +4,9 @@
 // any filter costs a DNS query; the filters run (less those a rule skipped); the
 // remaining rules read their findings; when no rule ended the stage, the built-in
 // rules and the filters' shorthand (policy/policy.cpp) decide, as before issue 12.
-#include <algorithm>
-
 #include "filters/dnsbl/fcrdns.hpp"
 #include "policy/rules/smtp_reply.hpp"
+#include "policy/rules/stage_verdict.hpp"
 #include "proxy/log.hpp"
 #include "proxy/session/session.hpp"
 
@@ -25,19 +24,9 @@ std::string tls_version_number(const std::string& openssl_name) {
     return openssl_name.starts_with(prefix) ? openssl_name.substr(prefix.size()) : openssl_name;
 }
 
-policy::Verdict::Action action_of(Terminal terminal) {
-    switch (terminal) {
-        case Terminal::reject: return policy::Verdict::Action::reject;
-        case Terminal::tempfail: return policy::Verdict::Action::tempfail;
-        case Terminal::disconnect: return policy::Verdict::Action::disconnect;
-        case Terminal::quarantine: return policy::Verdict::Action::quarantine;
-        default: return policy::Verdict::Action::proceed;
-    }
-}
-
 }  // namespace
 
-policy::rules::Facts Session::facts_for(core::Stage stage) const {
+policy::rules::Facts Session::facts_for(core::Stage stage) {
     policy::rules::Facts facts;
     facts.client_ip = client_.address;
     // Only a forward-confirmed name: a PTR record alone says what its owner likes.
@@ -57,6 +46,15 @@ policy::rules::Facts Session::facts_for(core::Stage stage) const {
         facts.header_fields = held_->header_fields();
     }
     facts.findings = findings_;
+    if (stage == core::Stage::rcpt && earlier_recipients_findings_ < this_recipient_findings_) {
+        // Without the earlier recipients' RCPT findings: `greylist:` is about this one.
+        recipient_findings_.assign(findings_.begin(),
+                                   findings_.begin() + static_cast<std::ptrdiff_t>(earlier_recipients_findings_));
+        recipient_findings_.insert(recipient_findings_.end(),
+                                   findings_.begin() + static_cast<std::ptrdiff_t>(this_recipient_findings_),
+                                   findings_.end());
+        facts.findings = recipient_findings_;
+    }
     facts.score = policy_scopes_.at(stage).score;
     return facts;
 }
@@ -90,6 +88,7 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
         accepted_recipients_.clear();
         decided_by_.clear();
     }
+    if (stage == core::Stage::rcpt) this_recipient_findings_ = findings_.size();
     // An `accept` earlier in the session or transaction: nothing more is checked.
     if (policy_scopes_.at(stage).accepted) co_return std::nullopt;
     const policy::rules::CompiledPolicy* rules = generation_->rules.get();
@@ -105,10 +104,15 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
         if (rules && decision.resume_at)
             policy::rules::evaluate_after_filters(*rules, stage, facts_for(stage), decision);
     }
+    if (stage == core::Stage::mail_from) earlier_recipients_findings_ = this_recipient_findings_ = findings_.size();
     policy_scopes_.apply(stage, decision);
     log_monitored(stage, decision);
     std::optional<policy::Verdict> verdict = verdict_of(stage, decision, found);
     if (!verdict) co_return std::nullopt;
+    if (verdict->action == policy::Verdict::Action::proceed) {  // an accept
+        log_verdict(stage, *verdict, decision);
+        co_return std::nullopt;
+    }
     if (verdict->action == policy::Verdict::Action::quarantine &&
         (!feed || config_.quarantine.store == config::QuarantineStore::none)) {
         // Only a held message can still be kept from its backend; without a quarantine it is delivered.
@@ -117,57 +121,42 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
                       .add("why", feed ? "no quarantine configured" : "message not held"));
         co_return std::nullopt;
     }
+    log_verdict(stage, *verdict, decision);
     if (verdict->action == policy::Verdict::Action::disconnect) end_ = End::error;
     co_return verdict;
 }
 
 // The rules' decision, or when none ended the stage the built-in rules' over its
-// findings; nullopt to carry on. Logs every verdict with its rule, score and reply.
+// findings (policy/rules/stage_verdict.hpp, shared with `mxgate policy test`);
+// nullopt to carry on. A built-in verdict over a monitored filter is only logged.
 std::optional<policy::Verdict> Session::verdict_of(core::Stage stage, const Decision& decision,
                                                    const std::vector<core::Finding>& stage_findings) {
-    std::optional<policy::Verdict> verdict;
-    if (decision.terminal == Terminal::none) {
-        policy::Verdict built_in = generation_->policy.decide(stage, stage_findings);
-        if (built_in.action != policy::Verdict::Action::proceed && monitored(built_in.filter)) {
-            log::Line line("policy_monitor");
-            line.add("session", client_.session_id).add("stage", core::to_string(stage)).add("rule", built_in.rule)
-                .add("filter", built_in.filter).add("would", to_string(built_in.action));
-            if (built_in.code != 0)
-                line.add("reply", core::make_reply(built_in.code, built_in.enhanced, built_in.text).summary());
-            log::info(line);
-            return std::nullopt;
-        }
-        if (built_in.action != policy::Verdict::Action::proceed) verdict = std::move(built_in);
-    } else if (decision.terminal != Terminal::stop) {
-        verdict.emplace();
-        verdict->action = action_of(decision.terminal);
-        verdict->rule = decision.rule;
-        if (auto reply = policy::rules::smtp_reply(decision)) {
-            verdict->code = reply->code;
-            verdict->enhanced = reply->enhanced;
-            verdict->text = reply->lines.empty() ? std::string() : reply->lines.front();
-        }
-        verdict->reason = decision.quarantine_reason.empty() ? decision.rule : decision.quarantine_reason;
+    static const policy::rules::CompiledPolicy no_rules;
+    const auto* rules = generation_->rules.get();
+    policy::rules::StageVerdict result =
+        policy::rules::stage_verdict(decision, stage, rules ? *rules : no_rules, generation_->policy, stage_findings);
+    if (const auto& would = result.monitored) {
+        log::Line line("policy_monitor");
+        line.add("session", client_.session_id).add("stage", core::to_string(stage)).add("rule", would->rule)
+            .add("filter", would->filter).add("would", to_string(would->action));
+        if (would->code != 0) line.add("reply", core::make_reply(would->code, would->enhanced, would->text).summary());
+        log::info(line);
     }
-    if (!verdict) return std::nullopt;
-    // An accept is a verdict of the rules that the session carries on from (Action::proceed).
-    const std::string_view action = decision.terminal == Terminal::accept ? "accept" : to_string(verdict->action);
-    log::Line line("verdict");
-    line.add("session", client_.session_id).add("stage", core::to_string(stage)).add("rule", verdict->rule)
-        .add("score", decision.score);
-    line.add("action", action).add("code", verdict->code);
-    if (verdict->code != 0)
-        line.add("reply", core::make_reply(verdict->code, verdict->enhanced, verdict->text).summary());
-    log::info(line);
-    if (stage != core::Stage::connect && stage != core::Stage::helo) decided_by_ = verdict->rule;
-    if (verdict->action == policy::Verdict::Action::proceed) return std::nullopt;  // an accept
-    return verdict;
+    if (result.verdict && stage != core::Stage::connect && stage != core::Stage::helo)
+        decided_by_ = result.verdict->rule;
+    return std::move(result.verdict);
 }
 
-bool Session::monitored(const std::string& filter) const {
-    const auto* rules = generation_->rules.get();
-    return rules && std::find(rules->monitored_filters.begin(), rules->monitored_filters.end(), filter) !=
-                        rules->monitored_filters.end();
+// One `verdict` line per verdict applied: its rule, the score, the reply.
+void Session::log_verdict(core::Stage stage, const policy::Verdict& verdict, const Decision& decision) const {
+    // An accept is a verdict of the rules that the session carries on from (Action::proceed).
+    const std::string_view action =
+        decision.terminal == Terminal::accept ? std::string_view("accept") : to_string(verdict.action);
+    log::Line line("verdict");
+    line.add("session", client_.session_id).add("stage", core::to_string(stage)).add("rule", verdict.rule)
+        .add("score", decision.score).add("action", action).add("code", verdict.code);
+    if (verdict.code != 0) line.add("reply", core::make_reply(verdict.code, verdict.enhanced, verdict.text).summary());
+    log::info(line);
 }
 
 void Session::log_monitored(core::Stage stage, const Decision& decision) const {

@@ -223,6 +223,24 @@ class GreylistingWhereRulesWantIt(PolicyCase):
         self.assertReply(out["data"], 250)
         self.assertEqual(sink.wait_messages(1)[0].recipients, ["b@example.org"])
 
+    def test_a_greylist_rule_reads_the_recipient_it_is_about(self):
+        sink, mx = self.gateway("""
+            rules:
+              - name: greylisted-by-rule
+                when: {greylist: defer}
+                then: {tempfail: {text: "Greylisted by rule"}}
+        """, filters={"greylist": {"enabled": True, "delay": "1s"}}, extra={"state": self.sqlite()})
+        self.assertReply(self.send(mx, ("known@example.org",))["known@example.org"], 451)
+        time.sleep(1.5)
+        # The recipient asked about second must not be judged by the first one's result.
+        out = self.send(mx, ("new@example.org", "known@example.org"))
+        self.assertReply(out["new@example.org"], "451 4.7.1")
+        self.assertIn("Greylisted by rule", out["new@example.org"].text)
+        self.assertReply(out["known@example.org"], 250, "its own greylist result is a pass")
+        out = self.send(mx, ("known@example.org", "other@example.org"))
+        self.assertReply(out["known@example.org"], 250)
+        self.assertIn("Greylisted by rule", out["other@example.org"].text)
+
     def allow_list_gateway(self, listed: bool):
         nsd = self.start_nsd({"wl.test": zone_text("wl.test", [f"{CLIENT_REV} A 127.0.10.2"] if listed else [])})
         return self.gateway("""
