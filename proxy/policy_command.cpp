@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <string>
+#include <string_view>
 
 #include "filters/dnsbl/fcrdns.hpp"
 #include "policy/rules/compile.hpp"
@@ -30,6 +32,18 @@ struct Loaded {
     int exit_code = 0;
 };
 
+// The only writes to stderr here (test_logging counts them): diagnostics with
+// their locations, and what is wrong with the command line.
+template <class Diagnostics>
+void print_all(const Diagnostics& diagnostics) {
+    for (const auto& d : diagnostics) std::cerr << d.str() << '\n';
+}
+
+bool complain(std::string_view why) {
+    std::cerr << "mxgate policy test: " << why << '\n';
+    return false;
+}
+
 Loaded load(const PolicyCommand& command) {
     Loaded loaded;
     std::shared_ptr<const config::Config> config;
@@ -37,14 +51,14 @@ Loaded load(const PolicyCommand& command) {
         config::Diagnostics problems;
         config = config::load_config(command.config, problems);
         if (!config) {
-            for (const auto& d : problems) std::cerr << d.str() << '\n';
+            print_all(problems);
             loaded.exit_code = 1;
             return loaded;
         }
         loaded.quarantine_store = config->quarantine.store != config::QuarantineStore::none;
     }
     const auto result = policy::rules::compile_policy_file(command.file, config::policy_compile_options(config.get()));
-    for (const auto& d : result.diagnostics) std::cerr << d.str() << '\n';
+    print_all(result.diagnostics);
     loaded.policy = result.policy;
     if (!loaded.policy) loaded.exit_code = 1;
     return loaded;
@@ -53,10 +67,7 @@ Loaded load(const PolicyCommand& command) {
 // A value from the command line through its parser; false after saying what is wrong.
 template <class T>
 bool take(policy::rules::Parsed<T> parsed, std::string_view option, std::string_view written, T& into) {
-    if (!parsed.value) {
-        std::cerr << "mxgate policy test: " << option << " '" << written << "': " << parsed.error << '\n';
-        return false;
-    }
+    if (!parsed.value) return complain(std::string(option) + " '" + std::string(written) + "': " + parsed.error);
     into = std::move(*parsed.value);
     return true;
 }
@@ -64,7 +75,7 @@ bool take(policy::rules::Parsed<T> parsed, std::string_view option, std::string_
 std::optional<Transaction> transaction_from(const PolicyTestOptions& o) {
     Transaction t;
     if (o.sender.empty() || o.recipients.empty()) {
-        std::cerr << "mxgate policy test: --sender and at least one --rcpt are needed (or --cases DIR)\n";
+        complain("--sender and at least one --rcpt are needed (or --cases DIR)");
         return std::nullopt;
     }
     boost::asio::ip::address ip;
@@ -110,7 +121,7 @@ int run_cases(const Loaded& loaded, const std::string& dir) {
     for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error))
         if (it->is_directory(error)) folders.push_back(it->path());
     if (error) {
-        std::cerr << "mxgate policy test: --cases '" << dir << "': " << error.message() << '\n';
+        complain("--cases '" + dir + "': " + error.message());
         return exit_bad_command_line;
     }
     std::sort(folders.begin(), folders.end());
@@ -120,7 +131,7 @@ int run_cases(const Loaded& loaded, const std::string& dir) {
         auto load = policy::rules::load_case((folder / "case.yaml").string());
         std::optional<std::string> why;
         if (!load.policy_case) {
-            for (const auto& d : load.diagnostics) std::cerr << d.str() << '\n';
+            print_all(load.diagnostics);
             why = "the case does not load";
         } else {
             const auto walked = walk(loaded, load.policy_case->transaction);
@@ -136,16 +147,12 @@ int run_cases(const Loaded& loaded, const std::string& dir) {
 
 // What CLI11 is not told to check, so that its own exit codes (100 and up) do not apply.
 bool command_line_ok(const PolicyCommand& command) {
-    const auto wrong = [](const std::string& why) {
-        std::cerr << "mxgate policy test: " << why << '\n';
-        return false;
-    };
     if (!command.test->remaining().empty())
-        return wrong("unknown argument '" + command.test->remaining().front() + "'");
-    if (command.file.empty()) return wrong("the policy file is missing: mxgate policy test POLICY [options]");
+        return complain("unknown argument '" + command.test->remaining().front() + "'");
+    if (command.file.empty()) return complain("the policy file is missing: mxgate policy test POLICY [options]");
     if (command.cases_option->count() == 0) return true;
     for (const CLI::Option* option : command.envelope_options)
-        if (option->count() > 0) return wrong("--cases takes the envelope from the cases, not " + option->get_name());
+        if (option->count() > 0) return complain("--cases takes the envelope from the cases, not " + option->get_name());
     return true;
 }
 
