@@ -111,7 +111,8 @@ private:
         Decision& decision = step.decision;
         decision = evaluate_before_filters(policy_, stage, facts_for(stage, recipient), Tracing::on);
         step.trace_before_filters = decision.trace.size();
-        if (decision.terminal == Terminal::none || content_filters_run(stage)) {
+        // As the session: a verdict before the filters spares them, `stop` ends only the rules.
+        if (decision.terminal == Terminal::none || decision.terminal == Terminal::stop || content_filters_run(stage)) {
             std::vector<std::string> skip = scopes_.at(stage).skip;
             skip.insert(skip.end(), decision.skip_filters.begin(), decision.skip_filters.end());
             for (const auto& given : transaction_.findings) {

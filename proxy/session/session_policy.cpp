@@ -87,6 +87,7 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
     if (stage == core::Stage::mail_from) {
         accepted_recipients_.clear();
         decided_by_.clear();
+        earlier_recipients_findings_ = findings_.size();
     }
     if (stage == core::Stage::rcpt) this_recipient_findings_ = findings_.size();
     // An `accept` earlier in the session or transaction: nothing more is checked.
@@ -94,8 +95,10 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
     const policy::rules::CompiledPolicy* rules = generation_->rules.get();
     Decision decision;
     if (rules) decision = policy::rules::evaluate_before_filters(*rules, stage, facts_for(stage));
-    // A content inspector is always finished: it may have lookups under way.
-    const bool decided_early = decision.terminal != Terminal::none && (!feed || feed->empty());
+    // A verdict before the filters spares them (`stop` ends only the rules); a
+    // content inspector is always finished: it may have lookups under way.
+    const bool decided_early =
+        decision.terminal != Terminal::none && decision.terminal != Terminal::stop && (!feed || feed->empty());
     std::vector<core::Finding> found;
     if (!decided_early) {
         std::vector<std::string> skip = policy_scopes_.at(stage).skip;
@@ -104,7 +107,7 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
         if (rules && decision.resume_at)
             policy::rules::evaluate_after_filters(*rules, stage, facts_for(stage), decision);
     }
-    if (stage == core::Stage::mail_from) earlier_recipients_findings_ = this_recipient_findings_ = findings_.size();
+    if (stage == core::Stage::mail_from) earlier_recipients_findings_ = findings_.size();
     policy_scopes_.apply(stage, decision);
     log_monitored(stage, decision);
     std::optional<policy::Verdict> verdict = verdict_of(stage, decision, found);

@@ -106,6 +106,30 @@ TEST(PolicyWalk, TheFindingsOfASkippedFilterAreNeverSeen) {
     EXPECT_NE(rcpt.decision.trace[0].why.find("no finding"), std::string::npos) << rcpt.decision.trace[0].why;
 }
 
+TEST(PolicyWalk, StopEndsTheRulesButTheFiltersStillRunForLaterStages) {
+    const auto policy = compiled(R"(
+rules:
+  - name: stop-here
+    when: {sender: sender.example}
+    then: {stop: true}
+  - name: never-reached
+    when: {spf: fail}
+    then: {reject: true}
+  - name: grey-strangers
+    when: {spf: fail, recipient: {domain: example.org}}
+    then: {tempfail: {text: "seen at rcpt"}}
+)");
+    ASSERT_TRUE(policy);
+    const Walk w = walked(*policy, envelope("203.0.113.5", {"a@example.org"}, {"spf=fail"}));
+    const StageStep& mail = w.steps[2];
+    ASSERT_EQ(mail.stage, Stage::mail_from);
+    EXPECT_EQ(mail.decision.terminal, Terminal::stop);
+    EXPECT_TRUE(mail.filters_ran) << "stop is not a verdict: SPF still runs";
+    EXPECT_FALSE(mail.verdict) << "and no built-in rule decides after a stop";
+    EXPECT_EQ(w.verdict.verdict, "tempfail");
+    EXPECT_EQ(w.verdict.rule, "grey-strangers") << "a later stage reads the SPF finding";
+}
+
 TEST(PolicyWalk, AnAcceptAtConnectEndsPolicyForTheSession) {
     const auto policy = compiled(R"(
 rules:
