@@ -2,6 +2,7 @@
 // starts one worker per thread, and turns signals into reload (SIGHUP) and
 // drain (SIGTERM, SIGINT).
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -59,6 +60,18 @@ private:
 
 void print(const config::Diagnostics& diagnostics) {
     for (const auto& d : diagnostics) std::cerr << d.str() << '\n';
+}
+
+// glibc hands a worker arena's freed top back to the kernel once it passes the
+// trim threshold (128 KiB by default), and each new message's buffers then fault
+// their pages in again: at 50 sessions of 100 KB messages that doubled mxgate's CPU
+// per message (docs/performance.md, "Issue 12"). Up to this much freed memory stays
+// in each arena instead.
+constexpr int kept_free_memory_per_arena = 8 * 1024 * 1024;
+
+void keep_freed_memory() {
+    if (mallopt(M_TRIM_THRESHOLD, kept_free_memory_per_arena) != 1)
+        log::warn(log::Line("mallopt_failed").add("option", "M_TRIM_THRESHOLD"));
 }
 
 // Enough descriptors for max_connections clients plus their backend connections.
@@ -268,6 +281,7 @@ int run(const std::string& config_path) {
 
     signal(SIGPIPE, SIG_IGN);
     raise_file_limit();
+    keep_freed_memory();
     unsigned workers = config->server.workers ? config->server.workers : std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::unique_ptr<Worker>> pool;
     for (unsigned i = 0; i < workers; ++i)
