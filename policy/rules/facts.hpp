@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,6 +23,11 @@ struct HeaderField {
     std::string name;   // as written ("Subject")
     std::string value;  // after the colon, unfolded or not: regexes see it as given
 };
+
+// "Name: value" with or without its CRLF, as `header` conditions read it (RFC 5322
+// §2.2: the name is printable ASCII without ':'; blanks before the colon are the
+// obsolete syntax of §4.5), or nullopt. The session and `policy test` both use it.
+std::optional<HeaderField> parse_header_field(std::string_view field);
 
 struct Facts {
     std::optional<boost::asio::ip::address> client_ip;  // nullopt for XCLIENT ADDR=[UNAVAILABLE]

@@ -75,18 +75,6 @@ bool printable(std::string_view text) {
     return true;
 }
 
-// "Name: value" (RFC 5322 §2.2: the name is printable ASCII without ':'; blanks
-// before the colon are the obsolete syntax of §4.5), or nullopt.
-std::optional<HeaderField> header_field(std::string_view line) {
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    std::string_view name = line.substr(0, colon), value = line.substr(colon + 1);
-    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-    if (name.empty() || !printable(name)) return std::nullopt;
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    return HeaderField{std::string(name), std::string(value)};
-}
-
 }  // namespace
 
 Parsed<GivenFinding> parse_finding(std::string_view spec) {
@@ -187,7 +175,7 @@ MessageFacts message_facts(std::string_view text) {
             in_header = false;
         } else if ((line.front() == ' ' || line.front() == '\t') && !facts.header_fields.empty()) {
             facts.header_fields.back().value += "\r\n" + std::string(line);
-        } else if (auto field = header_field(line)) {
+        } else if (auto field = parse_header_field(line)) {
             facts.header_fields.push_back(std::move(*field));
         } else {
             in_header = false;  // not a field: the body starts here
