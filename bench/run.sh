@@ -22,7 +22,8 @@
 #
 # Environment: BENCH_REPEATS (3), BENCH_TARGET_SECONDS (2.5: calibrated length of one
 # direct run), BENCH_IDLE_SESSIONS (5000), BENCH_INFLIGHT_SESSIONS (500), BENCH_RUN_TIMEOUT
-# (60 s per smtp-source run), MXGATE_WORKERS (1, like haproxy's nbthread 1), MXGATE_BIN
+# (60 s per smtp-source run), BENCH_SIZES ("2048 102400": body sizes in bytes, e.g. "2048"
+# alone to profile one size), MXGATE_WORKERS (1, like haproxy's nbthread 1), MXGATE_BIN
 # (default BUILD_DIR/mxgate), BENCH_KEEP=1 (keep the temp dir with all logs).
 set -uo pipefail
 
@@ -65,7 +66,7 @@ if ((QUICK)); then
 fi
 MAX_SESSIONS=$((IDLE_SESSIONS > INFLIGHT_SESSIONS ? IDLE_SESSIONS : INFLIGHT_SESSIONS))
 MAX_FAILURES=2               # a target failing this many runs is dropped from the rest of the benchmark
-SIZES=(2048 102400)          # body bytes: smtp-source -l (plus its few headers), or the signed bodies of the content run
+read -r -a SIZES <<<"${BENCH_SIZES:-2048 102400}"   # body bytes: smtp-source -l (plus its few headers), or the signed bodies of the content run
 declare -A ONLY_SIZE=([spf]=2048)   # SPF costs the same per message whatever its size: small messages show it
 declare -A TARGET_LABEL=([direct]=direct [haproxy]=haproxy [mxgate]=mxgate [filters]="mxgate with filters"
                          [spf]="mxgate with SPF only" [content]="mxgate with DKIM and DMARC"

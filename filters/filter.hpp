@@ -50,6 +50,18 @@ struct TransactionView {
 // (transparency dots removed; DATA and BDAT give the same bytes), CRLF line
 // endings, without anything mxgate prepends. Feeding never blocks and never fails
 // (an inspector records what it cannot use and reports it in finish()).
+
+// What the end-of-data verdict made of a message once the session applied it
+// (a backend's answer included): a filter that records outcomes learns the
+// final one, not its own proposal (DMARC's report rows name the disposition
+// applied, RFC 7489 §7.2, which the policy may have changed).
+enum class MessageFate : unsigned char {
+    delivered,    // a backend took it (2xx)
+    quarantined,  // kept in quarantine; the client got 2xx
+    refused,      // the client got 5xx
+    deferred,     // the client got 4xx: it will come again
+};
+
 class MessageInspector {
 public:
     virtual ~MessageInspector() = default;
@@ -66,6 +78,9 @@ public:
     // the transaction's findings so far, including those of the inspectors of
     // filters earlier in the registry (DMARC reads SPF's and DKIM's).
     virtual boost::asio::awaitable<std::vector<core::Finding>> finish(const TransactionView& view) = 0;
+    // After finish(), once the verdict was applied; never when the session ended
+    // first (no reply was given, so nothing was decided).
+    virtual void concluded(MessageFate) {}
 };
 
 class Filter {

@@ -60,4 +60,8 @@ std::vector<core::Finding> MessageFeed::at_deadline() const {
     return out;
 }
 
+void MessageFeed::concluded(MessageFate fate) {
+    for (auto& entry : entries_) entry.inspector->concluded(fate);
+}
+
 }  // namespace mxgate::filters

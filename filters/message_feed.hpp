@@ -29,6 +29,8 @@ public:
     // At the stage deadline, when finish() did not end: the findings of the inspectors
     // done so far, and the timed_out() findings of the filters of the rest.
     std::vector<core::Finding> at_deadline() const;
+    // Tells every inspector what became of the message (MessageInspector::concluded).
+    void concluded(MessageFate fate);
 
 private:
     struct Entry {

@@ -167,20 +167,28 @@ public:
                               .add("problem", core::printable(verdicts.back().problem, 200)));
         }
         core::Finding finding = DmarcFilter::to_finding(verdicts, *config_);
-        if (store_ && worth_reporting(finding)) record(view, finding);
+        if (store_ && worth_reporting(finding)) prepare_row(view, finding);
         co_return std::vector<core::Finding>{std::move(finding)};
     }
 
-private:
-    void record(const TransactionView& view, const core::Finding& finding) {
-        std::vector<core::Finding> all = view.findings ? *view.findings : std::vector<core::Finding>{};
-        all.push_back(finding);
-        const auto row = aggregate_report_row(all, view.client_address);
+    // The row is stored only now, with the disposition the verdict applied.
+    void concluded(MessageFate fate) override {
+        if (!row_) return;
+        const auto row = concluded_row(std::move(*row_), fate);
+        row_.reset();
         if (!row) return;
         asio::co_spawn(executor_,
                        append_report_row(store_, counters_, report_row_json(*row), config_->report_retention,
-                                         std::string(view.session_id)),
+                                         std::move(session_id_)),
                        asio::detached);
+    }
+
+private:
+    void prepare_row(const TransactionView& view, const core::Finding& finding) {
+        std::vector<core::Finding> all = view.findings ? *view.findings : std::vector<core::Finding>{};
+        all.push_back(finding);
+        row_ = aggregate_report_row(all, view.client_address);
+        session_id_ = std::string(view.session_id);
     }
 
     std::vector<core::Finding> bad_from(std::string_view error, std::string reason) {
@@ -197,6 +205,8 @@ private:
     ParsedFrom from_;
     std::vector<std::string> domains_;  // distinct, in field order
     std::shared_ptr<PendingLookups> pending_;
+    std::optional<AggregateReportRow> row_;  // until concluded()
+    std::string session_id_;
 };
 
 }  // namespace

@@ -11,8 +11,9 @@
 //            error (no_from|multiple_from|malformed_from), action
 //            (proceed|quarantine|tempfail|reject, DmarcConfig's on_*), reply
 //            ("550 5.7.1 ..." with tempfail/reject), auth_results ("dmarc=pass header.from=example.org")
-// With record_reports, finish() also appends an aggregate-report row (dmarc_report.hpp)
-// to the state store's "dmarc" stream, without waiting for it.
+// With record_reports, finish() prepares an aggregate-report row (dmarc_report.hpp)
+// and concluded() appends it, with the disposition the verdict applied, to the
+// state store's "dmarc" stream, without waiting for it (no row for a deferred message).
 // Never answers the client and never throws for DNS trouble.
 #pragma once
 
@@ -42,7 +43,7 @@ struct DmarcCounters {  // mxgate_dmarc_<result>_total, mxgate_dmarc_{bad_from,s
 class DmarcFilter final : public Filter {
 public:
     // `suffixes` is never null: settings_check() loaded the list (dmarc_registration.cpp).
-    // `store` (null = none): where finish() appends aggregate-report rows (record_reports).
+    // `store` (null = none): where aggregate-report rows go (record_reports).
     DmarcFilter(std::shared_ptr<const DmarcConfig> config, dns::Resolver& resolver,
                 std::shared_ptr<const PublicSuffixList> suffixes, std::uint64_t seed,
                 std::shared_ptr<state::Store> store = nullptr);

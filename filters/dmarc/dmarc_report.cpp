@@ -59,6 +59,19 @@ std::optional<AggregateReportRow> aggregate_report_row(const std::vector<core::F
     return row;
 }
 
+std::optional<AggregateReportRow> concluded_row(AggregateReportRow row, MessageFate fate) {
+    std::string applied;
+    switch (fate) {
+        case MessageFate::delivered: applied = "none"; break;
+        case MessageFate::quarantined: applied = "quarantine"; break;
+        case MessageFate::refused: applied = "reject"; break;
+        case MessageFate::deferred: return std::nullopt;
+    }
+    if (applied != row.disposition) row.override_reason = "local_policy";
+    row.disposition = std::move(applied);
+    return row;
+}
+
 std::string report_row_json(const AggregateReportRow& row) {
     std::string out = "{";
     add(out, "source_ip", json_string(row.source_ip));
@@ -66,6 +79,7 @@ std::string report_row_json(const AggregateReportRow& row) {
     add(out, "envelope_from", json_string(row.envelope_from));
     add(out, "result", json_string(core::to_string(row.result)));
     add(out, "disposition", json_string(row.disposition));
+    add(out, "override", json_string(row.override_reason));
     add(out, "dkim_aligned", row.dkim_aligned ? "true" : "false");
     add(out, "spf_aligned", row.spf_aligned ? "true" : "false");
     add(out, "sampled_out", row.sampled_out ? "true" : "false");

@@ -11,6 +11,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "filters/filter.hpp"
 #include "proxy/core/finding.hpp"
 
 namespace mxgate::filters::dmarc {
@@ -21,6 +22,7 @@ struct AggregateReportRow {
     std::string envelope_from;   // the domain SPF checked (<identifiers><envelope_from>)
     core::Outcome result = core::Outcome::none;  // dmarc pass|fail|none|temperror|permerror
     std::string disposition;     // <policy_evaluated><disposition>: none|quarantine|reject
+    std::string override_reason; // <reason><type>local_policy when that differs from what DMARC asked; else ""
     bool dkim_aligned = false;   // <policy_evaluated><dkim> pass|fail
     bool spf_aligned = false;    // <policy_evaluated><spf>
     bool sampled_out = false;    // <reason><type>sampled_out
@@ -34,6 +36,11 @@ struct AggregateReportRow {
 // domain; nullopt otherwise (no dmarc finding, or no From: to report on).
 std::optional<AggregateReportRow> aggregate_report_row(const std::vector<core::Finding>& findings,
                                                        const std::optional<boost::asio::ip::address>& client);
+
+// The disposition actually applied (RFC 7489 §7.2: "the final policy action
+// applied"), from what became of the message; local_policy when it is not the
+// one DMARC asked for. nullopt for a deferred message: it will come again.
+std::optional<AggregateReportRow> concluded_row(AggregateReportRow row, MessageFate fate);
 
 // The row as the state store keeps it: one JSON object on one line, keys as the
 // members above ("dkim" an array of {"domain","result"}), octets outside

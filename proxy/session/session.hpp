@@ -94,6 +94,7 @@ private:
     boost::asio::awaitable<std::optional<core::Reply>> delivered_before();
     boost::asio::awaitable<core::Reply> end_backend_data();
     boost::asio::awaitable<void> remember_mixed_outcome(const std::vector<core::Reply>& replies);
+    boost::asio::awaitable<core::Reply> apply_held_verdict(const std::optional<policy::Verdict>& verdict);
     boost::asio::awaitable<core::Reply> send_held(const std::string& headers);
     // session_quarantine.cpp: a held message to the quarantine instead of its route.
     boost::asio::awaitable<core::Reply> quarantine_held(const policy::Verdict& verdict);

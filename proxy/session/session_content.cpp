@@ -15,6 +15,13 @@ namespace asio = boost::asio;
 
 namespace {
 
+// What the client's reply says became of a held message.
+filters::MessageFate fate_of(const core::Reply& answer, bool quarantine) {
+    if (answer.code >= 200 && answer.code < 300)
+        return quarantine ? filters::MessageFate::quarantined : filters::MessageFate::delivered;
+    return answer.code >= 500 ? filters::MessageFate::refused : filters::MessageFate::deferred;
+}
+
 // An Authentication-Results field longer than this is dropped unread (RFC 8601
 // fields are short; a huge one is an attack on whoever parses it downstream),
 // and a held message with any field longer than this is refused (the content
@@ -148,6 +155,15 @@ asio::awaitable<core::Reply> Session::deliver_held() {
         co_return core::make_reply(451, "4.3.0", "Error: cannot hold the message now, try again later");
     }
     const auto verdict = co_await run_stage(core::Stage::end_of_data, &held_->feed());
+    const bool quarantine = verdict && verdict->action == policy::Verdict::Action::quarantine;
+    core::Reply answer = co_await apply_held_verdict(verdict);
+    held_->feed().concluded(fate_of(answer, quarantine));
+    co_return answer;
+}
+
+// The reply the end-of-data verdict becomes: a refusal as it is, a quarantine,
+// or the backend's answer.
+asio::awaitable<core::Reply> Session::apply_held_verdict(const std::optional<policy::Verdict>& verdict) {
     if (verdict && verdict->action == policy::Verdict::Action::quarantine) {
         core::Reply answer = co_await quarantine_held(*verdict);
         co_return answer;

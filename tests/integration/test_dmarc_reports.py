@@ -7,6 +7,7 @@ zones, messages and clients are test_content_filters.py's (SPF passes for aligne
 
 import json
 import sqlite3
+import textwrap
 import unittest
 
 from harness import mxgate_config, smtp_backend, wait_for
@@ -14,9 +15,17 @@ from test_content_filters import SENDER, ContentGateway, client, message, zones
 
 RETENTION = 2 * 3600  # seconds: filters.dmarc.report_retention below
 
+# A partner's relay whose mail fails DMARC is let through by local policy.
+PARTNER_POLICY = f"""
+rules:
+  - name: partner-relay
+    when: {{client_ip: {client(4)}, dmarc: fail}}
+    then: {{accept: true}}
+"""
+
 
 class DmarcReportRows(ContentGateway):
-    def start(self):
+    def start(self, policy: str | None = None):
         self.nsd = self.start_nsd(zones())
         self.sink = self.start_sink()
         self.db = self.tmp / "state.db"
@@ -24,6 +33,9 @@ class DmarcReportRows(ContentGateway):
                  "state": {"backend": "sqlite", "sqlite": {"path": str(self.db)}},
                  "filters": {"spf": {"enabled": True}, "dkim": {"enabled": True},
                              "dmarc": {"enabled": True, "record_reports": True, "report_retention": "2h"}}}
+        if policy:
+            (self.tmp / "policy.yaml").write_text(textwrap.dedent(policy))
+            extra["policy"] = {"file": "policy.yaml"}
         self.mx = self.start_mxgate(mxgate_config(domains={"example.org": "sink"},
                                                   backends={"sink": smtp_backend(self.sink.address)},
                                                   trusted_networks=("10.99.0.0/16",), extra=extra))
@@ -48,13 +60,27 @@ class DmarcReportRows(ContentGateway):
             self.assertEqual(expires - recorded, RETENTION)
         rejected, lax, quarantined = (row for _, _, _, row in rows)
         self.assertEqual(rejected, {"source_ip": client(2), "header_from": "reject.test", "envelope_from": "aligned.test",
-                                    "result": "fail", "disposition": "reject", "dkim_aligned": False,
+                                    "result": "fail", "disposition": "reject", "override": "", "dkim_aligned": False,
                                     "spf_aligned": False, "sampled_out": False, "policy": "reject",
                                     "policy_domain": "reject.test", "spf_result": "pass", "dkim": []})
         self.assertEqual((lax["source_ip"], lax["header_from"], lax["disposition"], lax["policy"]),
                          (client(3), "lax.test", "none", "none"))
-        self.assertEqual((quarantined["result"], quarantined["disposition"]), ("fail", "quarantine"))
+        # No quarantine is configured (quarantine.store: none), so it was delivered: the row says so.
+        self.assertEqual((quarantined["result"], quarantined["policy"], quarantined["disposition"],
+                          quarantined["override"]), ("fail", "quarantine", "none", "local_policy"))
         self.assertEqual(SENDER.partition("@")[2], quarantined["envelope_from"])
+
+    def test_row_names_the_disposition_the_policy_applied(self):
+        self.start(PARTNER_POLICY)
+        self.assertReply(self.send(message("boss@reject.test", subject="via partner"), source=client(4)), 250)
+        self.assertReply(self.send(message("boss@reject.test", subject="spoofed"), source=client(2)), "550 5.7.1")
+        rows = wait_for(lambda: (lambda r: r if len(r) >= 2 else None)(self.rows()),
+                        what="two report rows in the SQLite file", details=lambda: repr(self.rows()))
+        partner, spoofed = (row for _, _, _, row in rows)
+        # DMARC asked for reject; what was applied, and why, is what the domain owner is told.
+        self.assertEqual((partner["source_ip"], partner["result"], partner["policy"], partner["disposition"],
+                          partner["override"]), (client(4), "fail", "reject", "none", "local_policy"))
+        self.assertEqual((spoofed["disposition"], spoofed["override"]), ("reject", ""))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,8 +47,11 @@ inline void feed_message(filters::MessageInspector& inspector, std::string_view 
 
 // One message through a content filter, start to finish, on a fresh io_context,
 // after the transaction's earlier findings (SPF, DKIM for DMARC).
+// With `fate`, the inspector is then told what became of the message, as the
+// session tells it once the verdict applied, and what it starts then runs too.
 inline std::vector<core::Finding> inspect_whole_message(filters::Filter& filter, std::string_view message,
-                                                        std::vector<core::Finding> earlier = {}) {
+                                                        std::vector<core::Finding> earlier = {},
+                                                        std::optional<filters::MessageFate> fate = std::nullopt) {
     boost::asio::io_context io;
     filters::TransactionView view;
     view.session_id = "test";
@@ -57,7 +61,13 @@ inline std::vector<core::Finding> inspect_whole_message(filters::Filter& filter,
     feed_message(*inspector, message);
     auto done = boost::asio::co_spawn(io, inspector->finish(view), boost::asio::use_future);
     io.run();
-    return done.get();
+    auto found = done.get();
+    if (fate) {
+        inspector->concluded(*fate);
+        io.restart();
+        io.run();
+    }
+    return found;
 }
 
 }  // namespace mxgate::test

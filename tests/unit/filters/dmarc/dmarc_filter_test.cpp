@@ -48,20 +48,23 @@ protected:
             PublicSuffixList::shared("/usr/share/publicsuffix/public_suffix_list.dafsa").list, 7,
             config_.record_reports ? store_ : nullptr);
     }
-    // One message with these header fields, after these findings.
-    std::vector<core::Finding> check(std::vector<std::string> fields, std::vector<core::Finding> findings = {}) {
+    // One message with these header fields, after these findings; with `fate`,
+    // what the session then made of it.
+    std::vector<core::Finding> check(std::vector<std::string> fields, std::vector<core::Finding> findings = {},
+                                     std::optional<MessageFate> fate = std::nullopt) {
         filter_ = make_filter();
         std::string message;
         for (const auto& field : fields) message += field;
-        return test::inspect_whole_message(*filter_, message + "\r\nHello\r\n", std::move(findings));
+        return test::inspect_whole_message(*filter_, message + "\r\nHello\r\n", std::move(findings), fate);
     }
-    core::Finding one(std::vector<std::string> fields, std::vector<core::Finding> findings = {}) {
-        auto out = check(std::move(fields), std::move(findings));
+    core::Finding one(std::vector<std::string> fields, std::vector<core::Finding> findings = {},
+                      std::optional<MessageFate> fate = std::nullopt) {
+        auto out = check(std::move(fields), std::move(findings), fate);
         EXPECT_EQ(out.size(), 1u);
         return out.empty() ? core::Finding{} : out.front();
     }
 
-    // The rows finish() appended (it does not wait for them: inspect_whole_message's
+    // The rows concluded() appended (it does not wait for them: inspect_whole_message's
     // io.run() does).
     std::vector<std::string> rows() {
         asio::io_context io;
@@ -267,42 +270,58 @@ TEST_F(DmarcFilterTest, TimedOutStatesTheTemperrorAction) {
 
 TEST_F(DmarcFilterTest, ReportRowPerMessageWhoseDomainHasAPolicy) {
     config_.record_reports = true;
-    EXPECT_EQ(attr(one({"From: Boss <boss@Example.org>\r\n"}, {spf_pass("evil.example")}), "action"), "reject");
-    EXPECT_EQ(attr(one({"From: a@example.org\r\n"}, {spf_pass("bounces.example.org"), dkim_pass("esp.example")}),
-                   "action"), "proceed");
-    EXPECT_EQ(attr(one({"From: a@quarantined.example\r\n"}), "action"), "quarantine");
-    EXPECT_EQ(attr(one({"From: a@relaxed.example\r\n"}), "action"), "proceed");
+    // Each message then fares as DMARC asked.
+    EXPECT_EQ(attr(one({"From: Boss <boss@Example.org>\r\n"}, {spf_pass("evil.example")}, MessageFate::refused),
+                   "action"), "reject");
+    EXPECT_EQ(attr(one({"From: a@example.org\r\n"}, {spf_pass("bounces.example.org"), dkim_pass("esp.example")},
+                       MessageFate::delivered), "action"), "proceed");
+    EXPECT_EQ(attr(one({"From: a@quarantined.example\r\n"}, {}, MessageFate::quarantined), "action"), "quarantine");
+    EXPECT_EQ(attr(one({"From: a@relaxed.example\r\n"}, {}, MessageFate::delivered), "action"), "proceed");
     const auto found = rows();
     ASSERT_EQ(found.size(), 4u);
     EXPECT_EQ(found[0], R"({"source_ip":"","header_from":"example.org","envelope_from":"evil.example",)"
-                        R"("result":"fail","disposition":"reject","dkim_aligned":false,"spf_aligned":false,)"
+                        R"("result":"fail","disposition":"reject","override":"","dkim_aligned":false,"spf_aligned":false,)"
                         R"("sampled_out":false,"policy":"reject","policy_domain":"example.org","spf_result":"pass",)"
                         R"("dkim":[]})");
     EXPECT_EQ(found[1], R"({"source_ip":"","header_from":"example.org","envelope_from":"bounces.example.org",)"
-                        R"("result":"pass","disposition":"none","dkim_aligned":false,"spf_aligned":true,)"
+                        R"("result":"pass","disposition":"none","override":"","dkim_aligned":false,"spf_aligned":true,)"
                         R"("sampled_out":false,"policy":"reject","policy_domain":"example.org","spf_result":"pass",)"
                         R"("dkim":[{"domain":"esp.example","result":"pass"}]})");
     EXPECT_NE(found[2].find(R"("header_from":"quarantined.example","envelope_from":"","result":"fail",)"
-                            R"("disposition":"quarantine")"), std::string::npos) << found[2];
+                            R"("disposition":"quarantine","override":"")"), std::string::npos) << found[2];
     EXPECT_NE(found[3].find(R"("result":"fail","disposition":"none")"), std::string::npos) << found[3];
     EXPECT_NE(found[3].find(R"("policy":"none")"), std::string::npos) << found[3];
     EXPECT_EQ(filter_->counters().report_rows, 1u);  // per filter: the last message's
 }
 
+// The row names what was applied, not what DMARC asked: the policy may overrule it.
+TEST_F(DmarcFilterTest, ReportRowNamesTheFinalDisposition) {
+    config_.record_reports = true;
+    one({"From: Boss <boss@example.org>\r\n"}, {spf_pass("evil.example")}, MessageFate::delivered);
+    one({"From: a@relaxed.example\r\n"}, {}, MessageFate::refused);
+    one({"From: Boss <boss@example.org>\r\n"}, {spf_pass("evil.example")});  // the session ended first
+    one({"From: Boss <boss@example.org>\r\n"}, {spf_pass("evil.example")}, MessageFate::deferred);  // comes again
+    const auto found = rows();
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_NE(found[0].find(R"("result":"fail","disposition":"none","override":"local_policy")"), std::string::npos)
+        << found[0];
+    EXPECT_NE(found[1].find(R"("disposition":"reject","override":"local_policy")"), std::string::npos) << found[1];
+}
+
 TEST_F(DmarcFilterTest, NoReportRowWithoutAPolicyOrForATempfailOrWhenOff) {
     config_.record_reports = true;
-    one({"From: a@nothing.example\r\n"});   // no record: no one to report to
-    one({"From: a@flaky.example\r\n"});     // 451: the retry is recorded
-    one({"From: a@b.example\r\n", "From: c@example.org\r\n"});
+    one({"From: a@nothing.example\r\n"}, {}, MessageFate::delivered);   // no record: no one to report to
+    one({"From: a@flaky.example\r\n"}, {}, MessageFate::deferred);      // 451: the retry is recorded
+    one({"From: a@b.example\r\n", "From: c@example.org\r\n"}, {}, MessageFate::refused);
     config_.record_reports = false;
-    one({"From: a@example.org\r\n"});
+    one({"From: a@example.org\r\n"}, {}, MessageFate::delivered);
     EXPECT_TRUE(rows().empty());
 }
 
 TEST_F(DmarcFilterTest, AStoreThatFailsNeverFailsTheMessage) {
     config_.record_reports = true;
     store_->available = false;
-    const core::Finding f = one({"From: a@example.org\r\n"}, {spf_pass("example.org")});
+    const core::Finding f = one({"From: a@example.org\r\n"}, {spf_pass("example.org")}, MessageFate::delivered);
     EXPECT_EQ(f.outcome, core::Outcome::pass);
     EXPECT_EQ(attr(f, "action"), "proceed");
     EXPECT_EQ(filter_->counters().report_row_errors, 1u);

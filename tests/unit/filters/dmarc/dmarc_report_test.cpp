@@ -65,9 +65,29 @@ TEST(DmarcReport, RowAsJson) {
     row.dkim = {{"esp.example", "pass"}, {"example.org", "fail"}};
     EXPECT_EQ(report_row_json(row),
               R"({"source_ip":"2001:db8::7","header_from":"example.org","envelope_from":"bounce.example.net",)"
-              R"("result":"fail","disposition":"reject","dkim_aligned":false,"spf_aligned":true,"sampled_out":false,)"
+              R"("result":"fail","disposition":"reject","override":"","dkim_aligned":false,"spf_aligned":true,"sampled_out":false,)"
               R"("policy":"reject","policy_domain":"example.org","spf_result":"pass",)"
               R"("dkim":[{"domain":"esp.example","result":"pass"},{"domain":"example.org","result":"fail"}]})");
+}
+
+TEST(DmarcReport, ConcludedRowNamesTheDispositionApplied) {
+    AggregateReportRow row;
+    row.disposition = "reject";
+    const auto refused = concluded_row(row, MessageFate::refused);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->disposition, "reject");
+    EXPECT_EQ(refused->override_reason, "");
+    // The policy let it through after all: what was applied, and that it was local policy.
+    const auto delivered = concluded_row(row, MessageFate::delivered);
+    ASSERT_TRUE(delivered);
+    EXPECT_EQ(delivered->disposition, "none");
+    EXPECT_EQ(delivered->override_reason, "local_policy");
+    row.disposition = "none";
+    const auto quarantined = concluded_row(row, MessageFate::quarantined);
+    ASSERT_TRUE(quarantined);
+    EXPECT_EQ(quarantined->disposition, "quarantine");
+    EXPECT_EQ(quarantined->override_reason, "local_policy");
+    EXPECT_FALSE(concluded_row(row, MessageFate::deferred));  // it comes again; its row then
 }
 
 TEST(DmarcReport, JsonKeepsHostileTextOnOneLine) {
