@@ -16,9 +16,6 @@
 
 namespace mxgate::session {
 
-// How much of a held message is read from its spool per write to a backend (or the quarantine).
-constexpr std::size_t spool_read_size = 64 * 1024;
-
 class HeldMessage final : smtp::MessageSink {
 public:
     // Fields longer than `max_field_size` are not shown to the inspectors (MessageSplitter).

@@ -185,13 +185,12 @@ asio::awaitable<core::Reply> Session::send_held(const std::string& headers) {
     core::Reply ready = co_await transaction_->begin_data();
     if (ready.code != 354) co_return ready;  // the backend's refusal (or 451 when it failed)
     pending_header_ = headers;
-    std::string buffer;
+    Spool::Reader parts(spool);
     bool sent = true;
-    for (std::uint64_t offset = 0; sent && offset < spool.size();) {
-        const std::string_view part = spool.read(offset, spool_read_size, buffer);
-        if (part.empty()) break;  // a read error: end_data must not say 250 for less than the message
+    while (sent) {
+        const std::string_view part = parts.next();
+        if (part.empty()) break;  // the end, or a read error: end_data must not say 250 for less than the message
         sent = co_await send_to_backend(part);
-        offset += part.size();
     }
     if (spool.failed()) {
         log::warn(log::Line("spool_failed").add("session", client_.session_id).add("error", spool.error()));

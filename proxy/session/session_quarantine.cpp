@@ -52,12 +52,11 @@ asio::awaitable<core::Reply> Session::quarantine_to_folder(const policy::Verdict
     quarantine::QuarantineStore::Writer writer = store.begin();
     Spool& spool = held_->spool();
     bool written = writer.append(headers);
-    std::string buffer;
-    for (std::uint64_t offset = 0; written && offset < spool.size();) {
-        const std::string_view part = spool.read(offset, spool_read_size, buffer);
-        if (part.empty()) break;
+    Spool::Reader parts(spool);
+    while (written) {
+        const std::string_view part = parts.next();
+        if (part.empty()) break;  // the end, or a read error (spool.failed())
         written = writer.append(part);
-        offset += part.size();
     }
     std::string problem = spool.failed() ? "spool: " + spool.error() : writer.error();
     if (problem.empty() && !written) problem = "spool read ended early";

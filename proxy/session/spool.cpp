@@ -57,22 +57,29 @@ bool Spool::write_all(std::string_view bytes) {
     return true;
 }
 
-std::string_view Spool::read(std::uint64_t offset, std::size_t max, std::string& buffer) {
-    if (offset >= size_) return {};
-    const std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(max, size_ - offset));
-    if (fd_ < 0) return std::string_view(memory_).substr(static_cast<std::size_t>(offset), length);
-    buffer.resize(length);
+std::string_view Spool::Reader::next() {
+    if (spool_.failed() || offset_ >= spool_.size_) return {};  // a failed spool stays failed
+    const std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(part_size_, spool_.size_ - offset_));
+    if (!spool_.on_disk()) {
+        const std::string_view part =
+            std::string_view(spool_.memory_).substr(static_cast<std::size_t>(offset_), length);
+        offset_ += length;
+        return part;
+    }
+    buffer_.resize(length);
     std::size_t got = 0;
-    while (got < length) {
-        const ssize_t n = ::pread(fd_, buffer.data() + got, length - got, static_cast<off_t>(offset + got));
+    while (got < length) {  // pread may return less than asked: read on
+        const ssize_t n = ::pread(spool_.fd_, buffer_.data() + got, length - got, static_cast<off_t>(offset_ + got));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            error_ = "cannot read the spool file in " + directory_ + ": " + std::strerror(n < 0 ? errno : EIO);
+            spool_.error_ =
+                "cannot read the spool file in " + spool_.directory_ + ": " + std::strerror(n < 0 ? errno : EIO);
             return {};
         }
         got += static_cast<std::size_t>(n);
     }
-    return buffer;
+    offset_ += length;
+    return buffer_;
 }
 
 std::string spool_directory_problem(const std::string& directory) {

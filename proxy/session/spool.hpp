@@ -6,9 +6,10 @@
 // caller (limits.max_message_size).
 //
 // File I/O is plain blocking write/pread on the worker thread, as Postfix's
-// cleanup does: page-cache writes of at most 64 KiB at a time. Errors are
-// values: append() returns false (disk full, unwritable directory) and error()
-// says why; the session answers 451 and loses nothing (the client keeps it).
+// cleanup does: page-cache writes and reads of at most 64 KiB at a time. Errors
+// are values: append() returns false (disk full, unwritable directory), a
+// Spool::Reader's part comes back empty before the end (a failed read), and
+// error() says why; the session answers 451 and loses nothing (the client keeps it).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,9 @@
 #include <string_view>
 
 namespace mxgate::session {
+
+// How much of a spool is read back at a time: one write to a backend or to the quarantine.
+constexpr std::size_t spool_part_size = 64 * 1024;
 
 class Spool {
 public:
@@ -26,9 +30,7 @@ public:
     Spool& operator=(const Spool&) = delete;
 
     bool append(std::string_view bytes);
-    // Reads the content back from `offset`: up to `max` bytes into `buffer` (file)
-    // or a view of the memory; empty at the end or on a read error (see error()).
-    std::string_view read(std::uint64_t offset, std::size_t max, std::string& buffer);
+    class Reader;  // the one way to read the content back
 
     std::uint64_t size() const noexcept { return size_; }
     bool on_disk() const noexcept { return fd_ >= 0; }
@@ -45,6 +47,23 @@ private:
     int fd_ = -1;
     std::uint64_t size_ = 0;
     std::string error_;
+};
+
+// Walks a spool's content from the start, part by part, in the order appended.
+class Spool::Reader {
+public:
+    explicit Reader(Spool& spool, std::size_t part_size = spool_part_size) : spool_(spool), part_size_(part_size) {}
+
+    // The next part, at most `part_size` bytes, valid until the next call: a view of
+    // the memory, or read from the file. Empty at the end, and after a failed read
+    // (then spool.failed(): a caller must not take what it got for the whole message).
+    std::string_view next();
+
+private:
+    Spool& spool_;
+    std::size_t part_size_;
+    std::uint64_t offset_ = 0;
+    std::string buffer_;  // a part read from the file
 };
 
 // Whether `directory` can hold a spool file: creates and closes one. Empty when

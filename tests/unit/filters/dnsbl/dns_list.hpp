@@ -1,5 +1,5 @@
 // A DNS list with only what a test states (name, zone, type); the rest at the
-// config's defaults. Shared by the fake-resolver and the nsd tests of the filter.
+// config's defaults. Shared by the scripted-resolver and the nsd tests of the filter.
 #pragma once
 
 #include <string>

@@ -13,8 +13,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "tests/unit/filters/dns/scripted_resolver.hpp"
 #include "tests/unit/filters/dnsbl/dns_list.hpp"
-#include "tests/unit/filters/dnsbl/fake_resolver.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
 #include "tests/unit/filters/mailbox.hpp"
 
@@ -25,7 +25,7 @@ namespace f = mxgate::filters;
 namespace core = mxgate::core;
 namespace ip = boost::asio::ip;
 using namespace std::chrono_literals;
-using mxgate::test::FakeResolver;
+using mxgate::test::ScriptedResolver;
 using RT = mxgate::filters::dns::RecordType;
 using St = mxgate::filters::dns::Status;
 using Findings = std::vector<core::Finding>;
@@ -65,7 +65,7 @@ protected:
         return run(filter_->inspect(stage, view));
     }
 
-    FakeResolver resolver_;
+    ScriptedResolver resolver_;
     bl::DnsblConfig config_;
     std::unique_ptr<bl::DnsblFilter> filter_;
 };
@@ -75,7 +75,7 @@ TEST_F(DnsblFilterTest, IpListCases) {
     struct Case {
         const char* what;
         bl::DnsList list;
-        std::function<void(FakeResolver&)> zone;  // answers for 99.2.0.192.<zone>
+        std::function<void(ScriptedResolver&)> zone;  // answers for 99.2.0.192.<zone>
         core::Outcome outcome;
         const char* codes;
         const char* listed;
@@ -87,38 +87,39 @@ TEST_F(DnsblFilterTest, IpListCases) {
         return l;
     };
     const Case cases[] = {
-        {"listed", dns_list("bl", "bl.example"), [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.2"}); },
+        {"listed", dns_list("bl", "bl.example"), [&](ScriptedResolver& r) { r.add(q, RT::a, {"127.0.0.2"}); },
          core::Outcome::fail, "127.0.0.2", "yes", "1"},
-        {"not listed (NXDOMAIN)", dns_list("bl", "bl.example"), [](FakeResolver&) {}, core::Outcome::pass, "", "no", "0"},
-        {"not listed (NODATA)", dns_list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::nodata); },
-         core::Outcome::pass, "", "no", "0"},
+        {"not listed (NXDOMAIN)", dns_list("bl", "bl.example"), [](ScriptedResolver&) {}, core::Outcome::pass, "",
+         "no", "0"},
+        {"not listed (NODATA)", dns_list("bl", "bl.example"),
+         [&](ScriptedResolver& r) { r.fail(q, RT::a, St::nodata); }, core::Outcome::pass, "", "no", "0"},
         {"multiple codes", with(dns_list("bl", "bl.example"), [](auto& l) { l.weight = 5; }),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.4", "127.0.0.2"}); }, core::Outcome::fail,
+         [&](ScriptedResolver& r) { r.add(q, RT::a, {"127.0.0.4", "127.0.0.2"}); }, core::Outcome::fail,
          "127.0.0.2,127.0.0.4", "yes", "5"},
         {"expected codes only", with(dns_list("bl", "bl.example"), [](auto& l) { l.codes = {"127.0.0.4"}; }),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.4", "127.0.0.2"}); }, core::Outcome::fail, "127.0.0.4",
+         [&](ScriptedResolver& r) { r.add(q, RT::a, {"127.0.0.4", "127.0.0.2"}); }, core::Outcome::fail, "127.0.0.4",
          "yes", "1"},
         {"unexpected code", with(dns_list("bl", "bl.example"), [](auto& l) { l.codes = {"127.0.0.4"}; }),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, core::Outcome::pass, "", "no", "0"},
+         [&](ScriptedResolver& r) { r.add(q, RT::a, {"127.0.0.10"}); }, core::Outcome::pass, "", "no", "0"},
         {"bitmask hit", with(dns_list("bl", "bl.example"), [](auto& l) { l.bitmask = 0x8; }),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, core::Outcome::fail, "127.0.0.10", "yes", "1"},
+         [&](ScriptedResolver& r) { r.add(q, RT::a, {"127.0.0.10"}); }, core::Outcome::fail, "127.0.0.10", "yes", "1"},
         {"bitmask miss", with(dns_list("bl", "bl.example"), [](auto& l) { l.bitmask = 0x4; }),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.0.10"}); }, core::Outcome::pass, "", "no", "0"},
+         [&](ScriptedResolver& r) { r.add(q, RT::a, {"127.0.0.10"}); }, core::Outcome::pass, "", "no", "0"},
         {"answer outside 127/8: broken list", dns_list("bl", "bl.example"),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"192.0.2.1"}); }, core::Outcome::temperror, "", "no", "0"},
+         [&](ScriptedResolver& r) { r.add(q, RT::a, {"192.0.2.1"}); }, core::Outcome::temperror, "", "no", "0"},
         {"error code 127.255.255.254", dns_list("bl", "bl.example"),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.255.255.254"}); }, core::Outcome::temperror, "", "no", "0"},
-        {"servfail", dns_list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::servfail); },
+         [&](ScriptedResolver& r) { r.add(q, RT::a, {"127.255.255.254"}); }, core::Outcome::temperror, "", "no", "0"},
+        {"servfail", dns_list("bl", "bl.example"), [&](ScriptedResolver& r) { r.fail(q, RT::a, St::servfail); },
          core::Outcome::temperror, "", "no", "0"},
-        {"resolver timeout", dns_list("bl", "bl.example"), [&](FakeResolver& r) { r.status(q, RT::a, St::timeout); },
+        {"resolver timeout", dns_list("bl", "bl.example"), [&](ScriptedResolver& r) { r.fail(q, RT::a, St::timeout); },
          core::Outcome::temperror, "", "no", "0"},
         {"allow list hit", with(dns_list("bl", "bl.example"), [](auto& l) { l.allow = true; l.weight = -3; }),
-         [&](FakeResolver& r) { r.records(q, RT::a, {"127.0.10.0"}); }, core::Outcome::pass, "127.0.10.0", "yes", "-3"},
+         [&](ScriptedResolver& r) { r.add(q, RT::a, {"127.0.10.0"}); }, core::Outcome::pass, "127.0.10.0", "yes", "-3"},
         {"allow list miss", with(dns_list("bl", "bl.example"), [](auto& l) { l.allow = true; l.weight = -3; }),
-         [](FakeResolver&) {}, core::Outcome::none, "", "no", "0"},
+         [](ScriptedResolver&) {}, core::Outcome::none, "", "no", "0"},
     };
     for (const auto& c : cases) {
-        resolver_ = FakeResolver{};
+        resolver_.reset();
         c.zone(resolver_);
         config_.lists = {c.list};
         const auto findings = inspect(core::Stage::connect);
@@ -136,22 +137,22 @@ TEST_F(DnsblFilterTest, IpListCases) {
 }
 
 TEST_F(DnsblFilterTest, ListedReasonComesFromTxt) {
-    resolver_.records("99.2.0.192.bl.example", RT::a, {"127.0.0.2"});
-    resolver_.records("99.2.0.192.bl.example", RT::txt, {"Listed\r\nsee https://bl.example/q?192.0.2.99"});
+    resolver_.add("99.2.0.192.bl.example", RT::a, {"127.0.0.2"});
+    resolver_.add("99.2.0.192.bl.example", RT::txt, {"Listed\r\nsee https://bl.example/q?192.0.2.99"});
     config_.lists = {dns_list("bl", "bl.example")};
     const auto findings = inspect(core::Stage::connect);
     ASSERT_EQ(findings.size(), 1u);
     EXPECT_EQ(findings[0].reason, "listed: Listed\\x0d\\x0asee https://bl.example/q?192.0.2.99");
 
     config_.lists[0].fetch_reason = false;  // not asked at all
-    resolver_.asked.clear();
+    const int txt_asked = resolver_.asked("99.2.0.192.bl.example", RT::txt);
     EXPECT_EQ(inspect(core::Stage::connect)[0].reason, "listed");
-    EXPECT_FALSE(resolver_.was_asked("99.2.0.192.bl.example", RT::txt));
+    EXPECT_EQ(resolver_.asked("99.2.0.192.bl.example", RT::txt), txt_asked);
 }
 
 TEST_F(DnsblFilterTest, Ipv6NibblesAndIpv4OnlyLists) {
     const std::string nibbles = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2";
-    resolver_.records(nibbles + ".bl6.example", RT::a, {"127.0.0.2"});
+    resolver_.add(nibbles + ".bl6.example", RT::a, {"127.0.0.2"});
     auto v4only = dns_list("v4", "v4.example");
     v4only.ipv6 = false;
     config_.lists = {dns_list("bl6", "bl6.example"), v4only};
@@ -168,18 +169,18 @@ TEST_F(DnsblFilterTest, Ipv6NibblesAndIpv4OnlyLists) {
 
 TEST_F(DnsblFilterTest, ListsAreAskedConcurrently) {
     for (const char* zone : {"a.example", "b.example", "c.example"})
-        resolver_.records(std::string("99.2.0.192.") + zone, RT::a, {"127.0.0.2"}, 200ms);
+        resolver_.add(std::string("99.2.0.192.") + zone, RT::a, {"127.0.0.2"}, 200ms);
     config_.lists = {dns_list("a", "a.example"), dns_list("b", "b.example"), dns_list("c", "c.example")};
     for (auto& l : config_.lists) l.fetch_reason = false;
     const auto findings = inspect(core::Stage::connect);
     EXPECT_EQ(names(findings), (std::vector<std::string>{"dnsbl.a", "dnsbl.b", "dnsbl.c"}));
-    EXPECT_EQ(resolver_.max_in_flight, 3) << "the lists were asked one after the other";
+    EXPECT_EQ(resolver_.max_in_flight(), 3) << "the lists were asked one after the other";
 }
 
 TEST_F(DnsblFilterTest, DeadListCostsOnlyItsOwnTimeout) {
-    resolver_.never("99.2.0.192.dead.example", RT::a);
-    resolver_.records("99.2.0.192.slow.example", RT::a, {"127.0.0.2"}, 100ms);
-    resolver_.never("99.2.0.192.slow.example", RT::txt);  // even the reason never comes
+    resolver_.hang("99.2.0.192.dead.example", RT::a);
+    resolver_.add("99.2.0.192.slow.example", RT::a, {"127.0.0.2"}, 100ms);
+    resolver_.hang("99.2.0.192.slow.example", RT::txt);  // even the reason never comes
     auto dead = dns_list("dead", "dead.example");
     dead.timeout = 300ms;
     auto slow = dns_list("slow", "slow.example");
@@ -193,15 +194,15 @@ TEST_F(DnsblFilterTest, DeadListCostsOnlyItsOwnTimeout) {
     EXPECT_EQ(findings[1].reason, "listed");  // the TXT ran out of the list's budget
     EXPECT_EQ(findings[2].outcome, core::Outcome::pass);
     // Both hanging questions ended by their own list's budget, asked side by side.
-    EXPECT_EQ(resolver_.cancelled, 2);
-    EXPECT_EQ(resolver_.max_in_flight, 3);
+    EXPECT_EQ(resolver_.cancelled(), 2);
+    EXPECT_EQ(resolver_.max_in_flight(), 3);
     EXPECT_EQ(filter_->counters().unanswered, 1u);
     EXPECT_EQ(filter_->counters().listed, 1u);
     EXPECT_EQ(filter_->counters().not_listed, 1u);
 }
 
 TEST_F(DnsblFilterTest, HeloLists) {
-    resolver_.records("spam.example.org.rhsbl.example", RT::a, {"127.0.1.2"});
+    resolver_.add("spam.example.org.rhsbl.example", RT::a, {"127.0.1.2"});
     config_.lists = {dns_list("rhsbl", "rhsbl.example", bl::ListType::helo), dns_list("zen", "zen.example")};
     EXPECT_TRUE(filter_ == nullptr);
     auto findings = inspect(core::Stage::helo, "192.0.2.99", "Spam.Example.ORG.");
@@ -212,15 +213,15 @@ TEST_F(DnsblFilterTest, HeloLists) {
     EXPECT_FALSE(filter_->runs_at(core::Stage::mail_from));
     EXPECT_TRUE(filter_->runs_at(core::Stage::rcpt));  // the score decision
     // Address literals and bare words are not asked.
-    resolver_.asked.clear();
+    const int asked = resolver_.asked();
     EXPECT_TRUE(inspect(core::Stage::helo, "192.0.2.99", "[192.0.2.99]").empty());
     EXPECT_TRUE(inspect(core::Stage::helo, "192.0.2.99", "localhost").empty());
-    EXPECT_TRUE(resolver_.asked.empty());
+    EXPECT_EQ(resolver_.asked(), asked);
 }
 
 TEST_F(DnsblFilterTest, SenderDomainLists) {
-    resolver_.records("bad.example.dbl.example", RT::a, {"127.0.1.2"});
-    resolver_.records("bad.example.wl.example", RT::a, {"127.0.0.2"});
+    resolver_.add("bad.example.dbl.example", RT::a, {"127.0.1.2"});
+    resolver_.add("bad.example.wl.example", RT::a, {"127.0.0.2"});
     auto wl = dns_list("wl", "wl.example", bl::ListType::sender_domain);
     wl.allow = true;
     wl.weight = -2;
@@ -236,12 +237,12 @@ TEST_F(DnsblFilterTest, SenderDomainLists) {
 TEST_F(DnsblFilterTest, TrustedClientsAreNotLooked) {
     config_.lists = {dns_list("zen", "zen.example"), dns_list("dbl", "dbl.example", bl::ListType::sender_domain)};
     config_.fcrdns.enabled = true;
-    resolver_.records("99.2.0.192.in-addr.arpa", RT::ptr, {"mx.example.org"});
-    resolver_.records("mx.example.org", RT::a, {"192.0.2.99"});
+    resolver_.add("99.2.0.192.in-addr.arpa", RT::ptr, {"mx.example.org"});
+    resolver_.add("mx.example.org", RT::a, {"192.0.2.99"});
     auto findings = inspect(core::Stage::connect, "192.0.2.99", "", "", true);
     EXPECT_EQ(names(findings), (std::vector<std::string>{"fcrdns"}));  // still known for Received:
     EXPECT_TRUE(inspect(core::Stage::mail_from, "192.0.2.99", "", "a@b.example", true).empty());
-    EXPECT_FALSE(resolver_.was_asked("99.2.0.192.zen.example", RT::a));
+    EXPECT_EQ(resolver_.asked("99.2.0.192.zen.example", RT::a), 0);
 }
 
 TEST_F(DnsblFilterTest, UnknownClientIsLookedUpInNoAddressList) {
@@ -252,8 +253,8 @@ TEST_F(DnsblFilterTest, UnknownClientIsLookedUpInNoAddressList) {
     ASSERT_EQ(names(findings), (std::vector<std::string>{"fcrdns"}));
     EXPECT_EQ(findings[0].outcome, core::Outcome::none);
     EXPECT_EQ(findings[0].reason, "client address unknown");
-    EXPECT_TRUE(resolver_.asked.empty()) << "no PTR and no list query for an unknown address";
-    resolver_.records("bad.example.helo.example", RT::a, {"127.0.0.2"});
+    EXPECT_EQ(resolver_.asked(), 0) << "no PTR and no list query for an unknown address";
+    resolver_.add("bad.example.helo.example", RT::a, {"127.0.0.2"});
     findings = inspect(core::Stage::helo, nullptr, "bad.example");
     ASSERT_EQ(names(findings), (std::vector<std::string>{"dnsbl.helo"}));
     EXPECT_EQ(findings[0].outcome, core::Outcome::fail) << "name-based lists still apply";
@@ -262,9 +263,9 @@ TEST_F(DnsblFilterTest, UnknownClientIsLookedUpInNoAddressList) {
 TEST_F(DnsblFilterTest, RdnsListsUseTheConfirmedName) {
     config_.fcrdns.enabled = true;
     config_.lists = {dns_list("zen", "zen.example"), dns_list("dbl", "dbl.example", bl::ListType::rdns)};
-    resolver_.records("99.2.0.192.in-addr.arpa", RT::ptr, {"Dyn-192-0-2-99.Pool.Example"});
-    resolver_.records("dyn-192-0-2-99.pool.example", RT::a, {"192.0.2.99"});
-    resolver_.records("dyn-192-0-2-99.pool.example.dbl.example", RT::a, {"127.0.1.2"});
+    resolver_.add("99.2.0.192.in-addr.arpa", RT::ptr, {"Dyn-192-0-2-99.Pool.Example"});
+    resolver_.add("dyn-192-0-2-99.pool.example", RT::a, {"192.0.2.99"});
+    resolver_.add("dyn-192-0-2-99.pool.example.dbl.example", RT::a, {"127.0.1.2"});
     auto findings = inspect(core::Stage::connect);
     ASSERT_EQ(names(findings), (std::vector<std::string>{"fcrdns", "dnsbl.zen", "dnsbl.dbl"}));
     EXPECT_EQ(findings[0].outcome, core::Outcome::pass);
@@ -272,14 +273,14 @@ TEST_F(DnsblFilterTest, RdnsListsUseTheConfirmedName) {
     EXPECT_EQ(bl::confirmed_name(findings), "dyn-192-0-2-99.pool.example");
     EXPECT_EQ(findings[2].outcome, core::Outcome::fail);
     // Unconfirmed PTR: the rDNS list is not asked.
-    resolver_ = FakeResolver{};
-    resolver_.records("99.2.0.192.in-addr.arpa", RT::ptr, {"forged.example"});
-    resolver_.records("forged.example", RT::a, {"198.51.100.1"});
+    resolver_.reset();
+    resolver_.add("99.2.0.192.in-addr.arpa", RT::ptr, {"forged.example"});
+    resolver_.add("forged.example", RT::a, {"198.51.100.1"});
     findings = inspect(core::Stage::connect);
     EXPECT_EQ(names(findings), (std::vector<std::string>{"fcrdns", "dnsbl.zen"}));
     EXPECT_EQ(findings[0].outcome, core::Outcome::fail);
     EXPECT_EQ(bl::confirmed_name(findings), std::nullopt);
-    EXPECT_FALSE(resolver_.was_asked("forged.example.dbl.example", RT::a));
+    EXPECT_EQ(resolver_.asked("forged.example.dbl.example", RT::a), 0);
 }
 
 // FCrDNS alone, as a table.
@@ -287,7 +288,7 @@ TEST(Fcrdns, Cases) {
     struct Case {
         const char* what;
         const char* client;
-        std::function<void(FakeResolver&)> dns;
+        std::function<void(ScriptedResolver&)> dns;
         core::Outcome outcome;
         const char* name;
     };
@@ -295,64 +296,64 @@ TEST(Fcrdns, Cases) {
     const std::string ptr6 = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
     const Case cases[] = {
         {"confirmed", "192.0.2.99",
-         [&](FakeResolver& r) {
-             r.records(ptr4, RT::ptr, {"mx.example.org"});
-             r.records("mx.example.org", RT::a, {"192.0.2.1", "192.0.2.99"});
+         [&](ScriptedResolver& r) {
+             r.add(ptr4, RT::ptr, {"mx.example.org"});
+             r.add("mx.example.org", RT::a, {"192.0.2.1", "192.0.2.99"});
          },
          core::Outcome::pass, "mx.example.org"},
         {"second name confirms", "192.0.2.99",
-         [&](FakeResolver& r) {
-             r.records(ptr4, RT::ptr, {"other.example", "mx.example.org"});
-             r.records("other.example", RT::a, {"198.51.100.7"});
-             r.records("mx.example.org", RT::a, {"192.0.2.99"});
+         [&](ScriptedResolver& r) {
+             r.add(ptr4, RT::ptr, {"other.example", "mx.example.org"});
+             r.add("other.example", RT::a, {"198.51.100.7"});
+             r.add("mx.example.org", RT::a, {"192.0.2.99"});
          },
          core::Outcome::pass, "mx.example.org"},
         {"maps elsewhere", "192.0.2.99",
-         [&](FakeResolver& r) {
-             r.records(ptr4, RT::ptr, {"mx.example.org"});
-             r.records("mx.example.org", RT::a, {"192.0.2.98"});
+         [&](ScriptedResolver& r) {
+             r.add(ptr4, RT::ptr, {"mx.example.org"});
+             r.add("mx.example.org", RT::a, {"192.0.2.98"});
          },
          core::Outcome::fail, ""},
-        {"name does not exist", "192.0.2.99", [&](FakeResolver& r) { r.records(ptr4, RT::ptr, {"gone.example"}); },
+        {"name does not exist", "192.0.2.99", [&](ScriptedResolver& r) { r.add(ptr4, RT::ptr, {"gone.example"}); },
          core::Outcome::fail, ""},
-        {"no PTR", "192.0.2.99", [](FakeResolver&) {}, core::Outcome::none, ""},
-        {"PTR servfail", "192.0.2.99", [&](FakeResolver& r) { r.status(ptr4, RT::ptr, St::servfail); },
+        {"no PTR", "192.0.2.99", [](ScriptedResolver&) {}, core::Outcome::none, ""},
+        {"PTR servfail", "192.0.2.99", [&](ScriptedResolver& r) { r.fail(ptr4, RT::ptr, St::servfail); },
          core::Outcome::temperror, ""},
-        {"PTR never answers", "192.0.2.99", [&](FakeResolver& r) { r.never(ptr4, RT::ptr); }, core::Outcome::temperror,
-         ""},
+        {"PTR never answers", "192.0.2.99", [&](ScriptedResolver& r) { r.hang(ptr4, RT::ptr); },
+         core::Outcome::temperror, ""},
         {"forward lookup fails", "192.0.2.99",
-         [&](FakeResolver& r) {
-             r.records(ptr4, RT::ptr, {"mx.example.org"});
-             r.status("mx.example.org", RT::a, St::servfail);
+         [&](ScriptedResolver& r) {
+             r.add(ptr4, RT::ptr, {"mx.example.org"});
+             r.fail("mx.example.org", RT::a, St::servfail);
          },
          core::Outcome::temperror, ""},
         {"confirmed while another name hangs", "192.0.2.99",
-         [&](FakeResolver& r) {
-             r.records(ptr4, RT::ptr, {"hang.example", "mx.example.org"});
-             r.never("hang.example", RT::a);
-             r.records("mx.example.org", RT::a, {"192.0.2.99"});
+         [&](ScriptedResolver& r) {
+             r.add(ptr4, RT::ptr, {"hang.example", "mx.example.org"});
+             r.hang("hang.example", RT::a);
+             r.add("mx.example.org", RT::a, {"192.0.2.99"});
          },
          core::Outcome::pass, "mx.example.org"},
-        {"unusable PTR name", "192.0.2.99", [&](FakeResolver& r) { r.records(ptr4, RT::ptr, {"bad name"}); },
+        {"unusable PTR name", "192.0.2.99", [&](ScriptedResolver& r) { r.add(ptr4, RT::ptr, {"bad name"}); },
          core::Outcome::fail, ""},
         {"IPv6 via AAAA", "2001:db8::1",
-         [&](FakeResolver& r) {
-             r.records(ptr6, RT::ptr, {"mx6.example.org"});
-             r.records("mx6.example.org", RT::a, {"192.0.2.99"});
-             r.records("mx6.example.org", RT::aaaa, {"2001:db8::1"});
+         [&](ScriptedResolver& r) {
+             r.add(ptr6, RT::ptr, {"mx6.example.org"});
+             r.add("mx6.example.org", RT::a, {"192.0.2.99"});
+             r.add("mx6.example.org", RT::aaaa, {"2001:db8::1"});
          },
          core::Outcome::pass, "mx6.example.org"},
         {"IPv6 with A only", "2001:db8::1",
-         [&](FakeResolver& r) {
-             r.records(ptr6, RT::ptr, {"mx6.example.org"});
-             r.records("mx6.example.org", RT::a, {"192.0.2.99"});
+         [&](ScriptedResolver& r) {
+             r.add(ptr6, RT::ptr, {"mx6.example.org"});
+             r.add("mx6.example.org", RT::a, {"192.0.2.99"});
          },
          core::Outcome::fail, ""},
     };
     bl::FcrdnsConfig config;
     config.timeout = 300ms;
     for (const auto& c : cases) {
-        FakeResolver resolver;
+        ScriptedResolver resolver;
         c.dns(resolver);
         const auto result = run(bl::check_fcrdns(resolver, ip::make_address(c.client), config));
         EXPECT_EQ(result.outcome, c.outcome) << c.what << ": " << result.reason;
@@ -364,31 +365,31 @@ TEST(Fcrdns, Cases) {
 }
 
 TEST(Fcrdns, ConfirmedNameDoesNotWaitForAHangingName) {
-    FakeResolver resolver;
-    resolver.records("99.2.0.192.in-addr.arpa", RT::ptr, {"hang.example", "mx.example.org"});
-    resolver.never("hang.example", RT::a);
-    resolver.records("mx.example.org", RT::a, {"192.0.2.99"}, 20ms);
+    ScriptedResolver resolver;
+    resolver.add("99.2.0.192.in-addr.arpa", RT::ptr, {"hang.example", "mx.example.org"});
+    resolver.hang("hang.example", RT::a);
+    resolver.add("mx.example.org", RT::a, {"192.0.2.99"}, 20ms);
     bl::FcrdnsConfig config;
     config.timeout = 24h;  // no test outlives it: finishing at all means the confirmed name ended the check
     const auto result = run(bl::check_fcrdns(resolver, ip::make_address("192.0.2.99"), config));
     EXPECT_EQ(result.outcome, core::Outcome::pass);
-    EXPECT_EQ(resolver.cancelled, 1);
+    EXPECT_EQ(resolver.cancelled(), 1);
 }
 
 TEST(Fcrdns, AtMostMaxNamesAreChecked) {
-    FakeResolver resolver;
+    ScriptedResolver resolver;
     std::vector<std::string> ptr;
     for (int i = 0; i < 12; ++i) {
         ptr.push_back("n" + std::to_string(i) + ".example");
-        resolver.records(ptr.back(), RT::a, {i == 11 ? "192.0.2.99" : "198.51.100.1"}, 10ms);  // the 12th would confirm
+        resolver.add(ptr.back(), RT::a, {i == 11 ? "192.0.2.99" : "198.51.100.1"}, 10ms);  // the 12th would confirm
     }
-    resolver.records("99.2.0.192.in-addr.arpa", RT::ptr, ptr);
+    resolver.add("99.2.0.192.in-addr.arpa", RT::ptr, ptr);
     bl::FcrdnsConfig config;
     const auto result = run(bl::check_fcrdns(resolver, ip::make_address("192.0.2.99"), config));
     EXPECT_EQ(result.outcome, core::Outcome::fail);
     EXPECT_EQ(result.ptr_names.size(), 10u);
-    EXPECT_FALSE(resolver.was_asked("n10.example", RT::a));
-    EXPECT_EQ(resolver.max_in_flight, 10);  // the forward lookups ran at once
+    EXPECT_EQ(resolver.asked("n10.example", RT::a), 0);
+    EXPECT_EQ(resolver.max_in_flight(), 10);  // the forward lookups ran at once
 }
 
 // ---- the RCPT decision: the weights of the earlier findings against reject_score ----
@@ -418,7 +419,7 @@ TEST_F(DnsblDecisionTest, ListedAtThresholdRejectsNamingListAndReason) {
                                        "see https://zen.example/q?ip=192.0.2.99");
     EXPECT_EQ(attr(found[0], "score"), "1");
     EXPECT_EQ(filter_->counters().rejected, 1u);
-    EXPECT_TRUE(resolver_.asked.empty());  // no DNS at RCPT
+    EXPECT_EQ(resolver_.asked(), 0);  // no DNS at RCPT
 }
 
 TEST_F(DnsblDecisionTest, WeightsAddUpAndAllowListsSubtract) {

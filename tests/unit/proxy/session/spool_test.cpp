@@ -14,13 +14,9 @@ namespace mxgate::session {
 namespace {
 
 std::string read_all(Spool& spool, std::size_t step) {
-    std::string out, buffer;
-    for (std::uint64_t offset = 0;;) {
-        const std::string_view part = spool.read(offset, step, buffer);
-        if (part.empty()) break;
-        out.append(part);
-        offset += part.size();
-    }
+    std::string out;
+    Spool::Reader parts(spool, step);
+    for (std::string_view part = parts.next(); !part.empty(); part = parts.next()) out.append(part);
     return out;
 }
 
@@ -79,6 +75,7 @@ TEST(Spool, AFullDiskIsAnErrorValue) {
     EXPECT_FALSE(ok);
     EXPECT_TRUE(spool.failed());
     EXPECT_NE(spool.error().find("cannot write"), std::string::npos) << spool.error();
+    EXPECT_EQ(read_all(spool, 1024), "") << "a failed spool reads back nothing, not a message with a hole";
 }
 
 }  // namespace
