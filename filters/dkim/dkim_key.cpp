@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::size_t ed25519_key_bytes = 32;  // RFC 8032 §5.1.5
 constexpr unsigned ed25519_key_bits = 256;     // RFC 8463 §4; OpenSSL counts 253
-constexpr std::size_t max_detail_value = 32;   // of a hostile value quoted in a detail
+constexpr std::size_t max_detail_value = 32;   // of a value quoted in a detail: DNS and signers write them
 
 // RFC 6376 §2.8: FWS is white space with line breaks; a DNS record has no line
 // structure to keep, so any run of these counts.
@@ -124,7 +124,7 @@ std::optional<std::vector<unsigned char>> decode_base64(std::string_view text) {
 
 KeyProblem invalid(std::string detail) { return KeyProblem{Verification::key_invalid, std::move(detail)}; }
 
-std::string clipped(std::string_view value) { return std::string(value.substr(0, max_detail_value)); }
+std::string quoted(std::string_view value) { return core::printable(value, max_detail_value); }
 
 std::shared_ptr<EVP_PKEY> owned(EVP_PKEY* key) { return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free); }
 
@@ -198,13 +198,13 @@ KeyRecord parse_key_record(std::string_view record) {
     // RFC 6376 §3.6.1: v= "MUST be the first tag in the record"; "DKIM1" is the only version.
     if (const auto version = value_of("v")) {
         if (tags->front().name != "v") return invalid("v= not first");
-        if (*version != "DKIM1") return invalid("unknown v=" + clipped(*version));
+        if (*version != "DKIM1") return invalid("unknown v=" + quoted(*version));
     }
     PublicKey key;
     if (const auto type = value_of("k")) {
         const std::string name = core::ascii_lower(*type);
         if (name == "ed25519") key.type = KeyType::ed25519;
-        else if (name != "rsa") return invalid("unknown k=" + clipped(name));
+        else if (name != "rsa") return invalid("unknown k=" + quoted(name));
     }
     if (const auto hashes = value_of("h")) key.hashes = colon_list(*hashes);
     if (const auto services = value_of("s")) key.services = colon_list(*services);
@@ -231,7 +231,7 @@ std::optional<KeyProblem> key_fits(const PublicKey& key, std::string_view algori
                                    std::string_view identity) {
     const auto named = algorithm_named(algorithm);
     // Not the key's fault: the signature names no algorithm we know.
-    if (!named) return KeyProblem{Verification::invalid_signature, "unknown a=" + clipped(algorithm)};
+    if (!named) return KeyProblem{Verification::invalid_signature, "unknown a=" + quoted(algorithm)};
     if (named->type != key.type)
         return invalid(std::string(key.type == KeyType::rsa ? "k=rsa" : "k=ed25519") + " key for a=" +
                        std::string(algorithm));

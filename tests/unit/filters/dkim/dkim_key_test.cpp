@@ -169,6 +169,9 @@ TEST(DkimKeyRecord, VersionAndKeyType) {
     expect_invalid("v=DKIM2; p=" + p, "unknown v=DKIM2");
     expect_invalid("v=dkim1; p=" + p, "unknown v=dkim1");
     expect_invalid("v=DKIM1; k=ecdsa; p=" + p, "unknown k=ecdsa");
+    // What DNS wrote reaches a detail escaped and cut short.
+    expect_invalid("v=DKIM1; k=ec\r\n dsa; p=" + p, "unknown k=ec\\x0d\\x0a dsa");
+    expect_invalid("v=DKIM1; k=" + std::string(100, 'x') + "; p=" + p, "unknown k=" + std::string(29, 'x') + "...");
     // Case-sensitive tag names: "K" is an unknown tag, so k= stays rsa.
     EXPECT_EQ(key_of("v=DKIM1; K=ed25519; p=" + p).type, KeyType::rsa);
     // An RSA key under k=ed25519 and the other way round.
