@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::size_t ed25519_key_bytes = 32;  // RFC 8032 §5.1.5
 constexpr unsigned ed25519_key_bits = 256;     // RFC 8463 §4; OpenSSL counts 253
+constexpr std::size_t sha256_bytes = 32;       // the header hash ed25519-sha256 signs
 constexpr std::size_t max_detail_value = 32;   // of a value quoted in a detail: DNS and signers write them
 
 // RFC 6376 §2.8: FWS is white space with line breaks; a DNS record has no line
@@ -179,7 +180,7 @@ bool rsa_signature_matches(EVP_PKEY* key, const EVP_MD* digest, std::span<const 
 // RFC 8463 §3: PureEdDSA (no prehash by Ed25519 itself) over the SHA-256 header hash.
 bool ed25519_signature_matches(EVP_PKEY* key, std::span<const unsigned char> hash,
                                const std::vector<unsigned char>& signature) {
-    if (hash.size() != 32) return false;
+    if (hash.size() != sha256_bytes) return false;
     const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     return context && EVP_DigestVerifyInit(context.get(), nullptr, nullptr, nullptr, key) == 1 &&
            EVP_DigestVerify(context.get(), signature.data(), signature.size(), hash.data(), hash.size()) == 1;
