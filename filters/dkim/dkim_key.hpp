@@ -39,7 +39,7 @@ enum class KeyType : unsigned char { rsa, ed25519 };
 struct PublicKey {
     KeyType type = KeyType::rsa;
     std::shared_ptr<EVP_PKEY> key;
-    unsigned bits = 0;                  // RSA modulus bits; 256 for ed25519 (RFC 8463), whatever OpenSSL says (253)
+    unsigned bits = 0;                  // RSA modulus bits; 256 for ed25519 (RFC 8463; OpenSSL would say 253)
     bool testing = false;               // t=y
     bool same_domain_only = false;      // t=s: i= must not be a subdomain of d=
     std::vector<std::string> hashes;    // h=, lowercase; empty = any
