@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
+#include <cstring>
 #include <utility>
 
 #include <openssl/evp.h>
@@ -16,8 +18,53 @@ constexpr std::string_view crlf = "\r\n";
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 
-// What relaxed copies as it is: everything but WSP and CR (a bare LF is content).
-bool is_plain(char c) { return c != ' ' && c != '\t' && c != '\r'; }
+// Relaxed leaves a byte as it is unless it is HTAB, an SP that starts a run or
+// may end its line, or a CR that is content or ends an empty line. `next` and
+// `prev` are the neighbours (next_known false at the end of the chunk).
+bool relaxed_changes(char prev, char c, bool next_known, char next) {
+    switch (c) {
+        case '\t': return true;
+        case ' ': return !next_known || next == ' ' || next == '\t' || next == '\r';
+        case '\r': return !next_known || next != '\n' || prev == '\r' || prev == '\n';
+        default: return false;
+    }
+}
+
+// The same test on 16 bytes at once (GCC and Clang vector extensions: SSE2,
+// NEON, or plain words). Each lane of the result is -1 where the byte changes.
+using Block = signed char __attribute__((vector_size(16)));
+
+Block load_block(const char* from) {
+    Block block;
+    std::memcpy(&block, from, sizeof block);
+    return block;
+}
+
+std::size_t first_set_lane(std::uint64_t lanes) {
+    const int bit = std::endian::native == std::endian::little ? std::countr_zero(lanes) : std::countl_zero(lanes);
+    return static_cast<std::size_t>(bit) / 8;
+}
+
+// Where the run of bytes that relaxed leaves as they are ends: the first byte
+// after `from` (which is neither WSP nor CR) that relaxed changes, or `end`.
+// Ordinary text goes by whole lines, 16 bytes a step, with no branch per byte.
+const char* unchanged_run_end(const char* from, const char* end) {
+    const char* at = from + 1;
+    for (; end - at > static_cast<std::ptrdiff_t>(sizeof(Block)); at += sizeof(Block)) {
+        const Block prev = load_block(at - 1);
+        const Block here = load_block(at);
+        const Block next = load_block(at + 1);
+        const Block changes = (here == '\t') | ((here == ' ') & ((next == ' ') | (next == '\t') | (next == '\r'))) |
+                              ((here == '\r') & ((next != '\n') | (prev == '\r') | (prev == '\n')));
+        std::uint64_t halves[2];
+        std::memcpy(halves, &changes, sizeof halves);
+        if (halves[0] != 0) return at + first_set_lane(halves[0]);
+        if (halves[1] != 0) return at + 8 + first_set_lane(halves[1]);
+    }
+    for (; at != end; ++at)
+        if (relaxed_changes(at[-1], *at, at + 1 != end, at + 1 != end ? at[1] : '\0')) return at;
+    return end;
+}
 
 // Many empty lines at once, so held line ends go out a block at a time.
 constexpr std::size_t line_end_block_count = 512;
@@ -44,24 +91,16 @@ public:
     explicit OutputBuffer(CanonicalSink& sink) : sink_(sink) {}
 
     void put(std::string_view bytes) {
-        if (size_ + bytes.size() > data_.size()) flush();
-        std::copy(bytes.begin(), bytes.end(), data_.begin() + static_cast<std::ptrdiff_t>(size_));
+        if (bytes.size() > data_.size() - size_) {
+            flush();
+            if (bytes.size() >= data_.size()) return sink_.write(bytes);
+        }
+        std::memcpy(data_.data() + size_, bytes.data(), bytes.size());
         size_ += bytes.size();
     }
     void put_line_ends(std::uint64_t count) {
         flush();
         write_line_ends(sink_, count);
-    }
-    // Copies bytes from `from` while they are plain; returns where it stopped.
-    const char* copy_plain(const char* from, const char* end) {
-        for (;;) {
-            if (size_ == data_.size()) flush();
-            const char* stop = from + std::min<std::size_t>(static_cast<std::size_t>(end - from), data_.size() - size_);
-            char* to = data_.data() + size_;
-            while (from != stop && is_plain(*from)) *to++ = *from++;
-            size_ = static_cast<std::size_t>(to - data_.data());
-            if (from != stop || from == end) return from;
-        }
     }
     void flush() {
         if (size_ == 0) return;
@@ -134,7 +173,8 @@ void BodyCanonicalizer::feed_simple(std::string_view chunk, CanonicalSink& sink)
 
 // RFC 6376 §3.4.4: WSP at the end of a line goes, any other WSP run becomes one
 // SP, empty lines at the end go. A line's CRLF is written as soon as the line
-// has content; the CRLFs of empty lines are held until content follows.
+// has content; the CRLFs of empty lines are held until content follows. Runs
+// that stay as they are go out whole; the state machine sees only the rest.
 void BodyCanonicalizer::feed_relaxed(std::string_view chunk, CanonicalSink& sink) {
     OutputBuffer out(sink);
     const auto start_content = [&] {
@@ -181,7 +221,11 @@ void BodyCanonicalizer::feed_relaxed(std::string_view chunk, CanonicalSink& sink
             }
         } else {
             start_content();
-            p = out.copy_plain(p, end);
+            const char* const run_end = unchanged_run_end(p, end);
+            out.put({p, static_cast<std::size_t>(run_end - p)});
+            // The run may end with a line's CRLF: the next line has no content yet.
+            line_has_content_ = !(run_end - p >= 2 && run_end[-2] == '\r' && run_end[-1] == '\n');
+            p = run_end;
         }
     }
     out.flush();
