@@ -21,9 +21,12 @@ struct DkimConfig {                                    // yaml: filters.dkim:
     int max_signatures = 5;
     // RFC 8301 §3.2: RSA keys under 1024 bits must not pass; a site may ask more.
     int min_rsa_bits = 1024;
+    // Decoded public keys kept, by the exact text of their DNS record (a changed
+    // record is a new entry); 0 decodes every key again for every message.
+    int key_cache_entries = 1000;
     bool operator==(const DkimConfig&) const = default;
 };
 // In --check-config order.
-BOOST_DESCRIBE_STRUCT(DkimConfig, (), (enabled, timeout, max_signatures, min_rsa_bits))
+BOOST_DESCRIBE_STRUCT(DkimConfig, (), (enabled, timeout, max_signatures, min_rsa_bits, key_cache_entries))
 
 }  // namespace mxgate::filters::dkim

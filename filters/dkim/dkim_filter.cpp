@@ -12,21 +12,22 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Every signature is marked ignored before dkim_eom(), so the library never asks
+// for a key; were it to, this keeps it off its own resolver (DKIM_CBSTAT_DEFAULT
+// would make it ask DNS itself, blocking the thread).
+DKIM_CBSTAT refuse_key_lookup(DKIM*, DKIM_SIGINFO*, unsigned char*, std::size_t) { return DKIM_CBSTAT_NOTFOUND; }
+
 // One library handle per filter: its settings are this filter's, and its
 // OpenSSL setup is reference-counted by libopendkim, so filters of two config
 // generations can live side by side.
 DKIM_LIB* make_library() {
     DKIM_LIB* library = dkim_init(nullptr, nullptr);
     if (library == nullptr) return nullptr;
-    // DELAYSIGPROC: keys are asked for in dkim_eom(), after our lookups, never in
-    // dkim_eoh(). BADSIGHANDLES: a malformed signature is reported, not dropped.
+    // DELAYSIGPROC: no signature is processed in dkim_eoh(), before the inspector
+    // marks them all ignored. BADSIGHANDLES: a malformed signature is reported, not dropped.
     std::uint32_t flags = DKIM_LIBFLAGS_DELAYSIGPROC | DKIM_LIBFLAGS_BADSIGHANDLES;
-    // Key sizes are judged by us (min_rsa_bits, RFC 8301), so the library verifies every size.
-    unsigned int min_key_bits = 1;
-    const bool ok =
-        dkim_options(library, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags) == DKIM_STAT_OK &&
-        dkim_options(library, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &min_key_bits, sizeof min_key_bits) == DKIM_STAT_OK &&
-        dkim_set_key_lookup(library, &DkimInspector::lookup_key) == DKIM_STAT_OK;
+    const bool ok = dkim_options(library, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags) == DKIM_STAT_OK &&
+                    dkim_set_key_lookup(library, &refuse_key_lookup) == DKIM_STAT_OK;
     if (!ok) {
         dkim_close(library);
         return nullptr;
@@ -37,7 +38,10 @@ DKIM_LIB* make_library() {
 }  // namespace
 
 DkimFilter::DkimFilter(std::shared_ptr<const DkimConfig> config, dns::Resolver& resolver)
-    : config_(std::move(config)), resolver_(resolver), library_(make_library()) {
+    : config_(std::move(config)),
+      resolver_(resolver),
+      library_(make_library()),
+      key_cache_(static_cast<std::size_t>(config_->key_cache_entries)) {
     if (library_ == nullptr) log::error(log::Line("dkim_library_failed"));
 }
 
@@ -51,7 +55,7 @@ asio::awaitable<std::vector<core::Finding>> DkimFilter::inspect(core::Stage, con
 
 std::unique_ptr<MessageInspector> DkimFilter::inspect_message(const TransactionView& view,
                                                              const asio::any_io_executor& executor) {
-    return std::make_unique<DkimInspector>(library_, *config_, counters_, resolver_, executor,
+    return std::make_unique<DkimInspector>(library_, *config_, counters_, key_cache_, resolver_, executor,
                                            std::string(view.session_id));
 }
 

@@ -1,8 +1,9 @@
 // DkimFilter: DKIM verification (RFC 6376, RFC 8301, RFC 8463) of the message
-// content with libopendkim, as a content filter (filters/filter.hpp,
-// MessageInspector). Each filter owns its libopendkim library handle, set up so
-// the library never asks DNS itself: keys come from mxgate's resolver through
-// the key-lookup callback (dkim_inspector.hpp). Findings: one "dkim" per
+// content, as a content filter (filters/filter.hpp, MessageInspector):
+// libopendkim parses the signatures and hashes the header, mxgate hashes the
+// body and checks the keys (dkim_inspector.hpp). Each filter owns its libopendkim
+// library handle, set up so the library never asks DNS itself (keys come from
+// mxgate's resolver), and its cache of decoded keys. Findings: one "dkim" per
 // signature, "dkim" none for an unsigned message (docs/filters.md "DKIM").
 // Never refuses a message and never throws for DNS or message trouble.
 #pragma once
@@ -12,6 +13,7 @@
 #include <memory>
 
 #include "filters/dkim/dkim_config.hpp"
+#include "filters/dkim/dkim_key.hpp"
 #include "filters/dns/resolver.hpp"
 #include "filters/filter.hpp"
 
@@ -49,11 +51,13 @@ public:
     bool valid() const noexcept { return library_ != nullptr; }
     const DkimConfig& config() const noexcept { return *config_; }
     const DkimCounters& counters() const noexcept { return counters_; }
+    const KeyCache& key_cache() const noexcept { return key_cache_; }
 
 private:
     std::shared_ptr<const DkimConfig> config_;
     dns::Resolver& resolver_;
     dkim_lib* library_ = nullptr;
+    KeyCache key_cache_;  // shared by the workers' inspectors (it locks)
     DkimCounters counters_;
 };
 

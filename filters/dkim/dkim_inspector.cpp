@@ -1,6 +1,9 @@
 #include "filters/dkim/dkim_inspector.hpp"
 
+#include <charconv>
 #include <cstring>
+
+#include <openssl/evp.h>
 
 #include "filters/dkim/opendkim.hpp"
 
@@ -52,12 +55,51 @@ std::string_view lookup_problem(dns::Status status) {
     return status == dns::Status::timeout ? "key lookup timed out" : "key lookup failed (servfail)";
 }
 
+// A tag's value without the folding whitespace the field may carry inside it.
+std::string unfolded_tag(DKIM_SIGINFO* signature, const char* tag) {
+    std::string value = text_of(dkim_sig_gettagvalue(signature, false, bytes(tag)));
+    std::erase_if(value, [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+    return value;
+}
+
+// The body hash this signature asks for (c= body part, the a= digest, l=);
+// nullopt when the library parsed the field but we cannot hash its body.
+std::optional<BodyHashSpec> body_hash_spec(DKIM_SIGINFO* signature, std::string_view algorithm) {
+    BodyHashSpec spec;
+    dkim_canon_t header_canon = DKIM_CANON_UNKNOWN;
+    dkim_canon_t body_canon = DKIM_CANON_UNKNOWN;
+    if (dkim_sig_getcanons(signature, &header_canon, &body_canon) != DKIM_STAT_OK) return std::nullopt;
+    if (body_canon == DKIM_CANON_SIMPLE) spec.canonicalization = BodyCanonicalization::simple;
+    else if (body_canon == DKIM_CANON_RELAXED) spec.canonicalization = BodyCanonicalization::relaxed;
+    else return std::nullopt;
+    if (algorithm == "rsa-sha1") spec.digest = DigestAlgorithm::sha1;
+    else if (algorithm == "rsa-sha256" || algorithm == "ed25519-sha256") spec.digest = DigestAlgorithm::sha256;
+    else return std::nullopt;
+    const std::string length = unfolded_tag(signature, "l");
+    if (!length.empty()) {
+        std::uint64_t limit = 0;
+        const auto [end, error] = std::from_chars(length.data(), length.data() + length.size(), limit);
+        if (error != std::errc{} || end != length.data() + length.size()) return std::nullopt;
+        spec.length_limit = limit;
+    }
+    return spec;
+}
+
+std::string base64_of(std::string_view raw) {
+    std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
+    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                        reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
+    out.resize(written < 0 ? 0 : static_cast<std::size_t>(written));
+    return out;
+}
+
 }  // namespace
 
-DkimInspector::DkimInspector(dkim_lib* library, const DkimConfig& config, DkimCounters& counters,
+DkimInspector::DkimInspector(dkim_lib* library, const DkimConfig& config, DkimCounters& counters, KeyCache& key_cache,
                              dns::Resolver& resolver, const asio::any_io_executor& executor, std::string job_id)
     : config_(config),
       counters_(counters),
+      key_cache_(key_cache),
       job_id_(std::move(job_id)),
       keys_(resolver, executor, config.timeout) {
     ++counters_.messages;
@@ -104,22 +146,33 @@ void DkimInspector::end_of_header() {
     if (dkim_getsiglist(handle_, &signatures, &count) != DKIM_STAT_OK) return;
     keys_.begin();
     for (int i = 0; i < count; ++i) {
-        if (i >= config_.max_signatures) {
-            dkim_sig_ignore(signatures[i]);  // neither a key lookup nor a verification
-            continue;
+        // The library only parses: no signature reaches its key lookup and verification.
+        dkim_sig_ignore(signatures[i]);
+        if (i >= config_.max_signatures) continue;  // neither a key lookup nor a verification
+        Signature signature{signatures[i], dkim_sig_geterror(signatures[i]), std::nullopt};
+        // A field that does not parse (DKIM_SIGERROR_*) needs no key and no body hash.
+        if (signature.parse_error == DKIM_SIGERROR_UNKNOWN) {
+            signature.hasher = hasher_for(signatures[i]);
+            const auto name = key_query_name(text_of(dkim_sig_getselector(signatures[i])),
+                                             text_of(dkim_sig_getdomain(signatures[i])));
+            if (name && signature.hasher) keys_.start(*name);
         }
-        // A field that does not parse (DKIM_SIGERROR_*) needs no key.
-        if (dkim_sig_geterror(signatures[i]) != DKIM_SIGERROR_UNKNOWN) continue;
-        const auto name = key_query_name(text_of(dkim_sig_getselector(signatures[i])),
-                                         text_of(dkim_sig_getdomain(signatures[i])));
-        if (name) keys_.start(*name);
+        signatures_.push_back(signature);
     }
     counters_.key_lookups += keys_.asked();
 }
 
+std::optional<std::size_t> DkimInspector::hasher_for(DKIM_SIGINFO* signature) {
+    const auto spec = body_hash_spec(signature, algorithm_of(signature));
+    if (!spec) return std::nullopt;
+    for (std::size_t i = 0; i < hashers_.size(); ++i)
+        if (hashers_[i].spec() == *spec) return i;
+    hashers_.emplace_back(*spec);
+    return hashers_.size() - 1;
+}
+
 void DkimInspector::body(std::string_view chunk) {
-    if (handle_ == nullptr || !signed_ || !library_error_.empty() || chunk.empty()) return;
-    (void)dkim_body(handle_, bytes(chunk), chunk.size());
+    for (auto& hasher : hashers_) hasher.feed(chunk);
 }
 
 asio::awaitable<std::vector<core::Finding>> DkimInspector::finish(const TransactionView&) {
@@ -131,38 +184,20 @@ asio::awaitable<std::vector<core::Finding>> DkimInspector::finish(const Transact
     co_return out;
 }
 
-// Never returns DKIM_CBSTAT_DEFAULT: that would make the library ask DNS itself.
-int DkimInspector::lookup_key(::dkim* handle, dkim_siginfo* signature, unsigned char* buffer, std::size_t length) {
-    auto* self = static_cast<DkimInspector*>(dkim_get_user_context(handle));
-    const auto name = key_query_name(text_of(dkim_sig_getselector(signature)), text_of(dkim_sig_getdomain(signature)));
-    if (self == nullptr || !name) return DKIM_CBSTAT_NOTFOUND;
-    const KeyAnswer answer = self->keys_.answer(*name);
-    switch (answer.status) {
-        case dns::Status::ok: break;
-        case dns::Status::nxdomain:
-        case dns::Status::nodata: return DKIM_CBSTAT_NOTFOUND;
-        case dns::Status::servfail:
-        case dns::Status::timeout: return DKIM_CBSTAT_TRYAGAIN;  // facts_of() reports it from the answer
-    }
-    // A record longer than the library's buffer is no key it could use.
-    if (answer.record.empty() || answer.record.size() >= length) return DKIM_CBSTAT_NOTFOUND;
-    std::memcpy(buffer, answer.record.data(), answer.record.size());
-    buffer[answer.record.size()] = '\0';
-    return DKIM_CBSTAT_CONTINUE;
-}
-
 std::vector<core::Finding> DkimInspector::findings() {
     if (!library_error_.empty()) return {message_error(core::Outcome::temperror, library_error_)};
     if (!signed_) return {unsigned_finding()};
-    // Only memory is read from here on: every key was fetched before.
+    // Finishes the header hashes; it verifies nothing, every signature being ignored.
     (void)dkim_eom(handle_, nullptr);
     DKIM_SIGINFO** signatures = nullptr;
     int count = 0;
     if (dkim_getsiglist(handle_, &signatures, &count) != DKIM_STAT_OK || count == 0)
         return {message_error(core::Outcome::permerror, "no signature list")};
+    std::vector<BodyHasher::Result> bodies;
+    bodies.reserve(hashers_.size());
+    for (auto& hasher : hashers_) bodies.push_back(hasher.finish());
     std::vector<core::Finding> out;
-    for (int i = 0; i < count && i < config_.max_signatures; ++i)
-        out.push_back(signature_finding(facts_of(signatures[i]), config_));
+    for (const auto& signature : signatures_) out.push_back(signature_finding(facts_of(signature, bodies), config_));
     if (count > config_.max_signatures) {
         const auto skipped = static_cast<std::size_t>(count - config_.max_signatures);
         counters_.not_evaluated += skipped;
@@ -171,50 +206,87 @@ std::vector<core::Finding> DkimInspector::findings() {
     return out;
 }
 
-SignatureFacts DkimInspector::facts_of(DKIM_SIGINFO* signature) const {
+SignatureFacts DkimInspector::facts_of(const Signature& signature,
+                                       const std::vector<BodyHasher::Result>& bodies) const {
+    DKIM_SIGINFO* const field = signature.library_view;
     SignatureFacts facts;
-    facts.domain = text_of(dkim_sig_getdomain(signature));
-    facts.selector = text_of(dkim_sig_getselector(signature));
-    facts.algorithm = algorithm_of(signature);
+    facts.domain = text_of(dkim_sig_getdomain(field));
+    facts.selector = text_of(dkim_sig_getselector(field));
+    facts.algorithm = algorithm_of(field);
     facts.rsa = facts.algorithm.rfind("rsa-", 0) == 0;
     char b[65] = {};
     std::size_t b_length = sizeof b - 1;
-    if (dkim_get_sigsubstring(handle_, signature, b, &b_length) == DKIM_STAT_OK) facts.b.assign(b, strnlen(b, b_length));
-    unsigned int bits = 0;
-    if (dkim_sig_getkeysize(signature, &bits) == DKIM_STAT_OK)  // DKIM_STAT_INVALID: no key was loaded
-        facts.key_bits = bits;
-
-    const int error = dkim_sig_geterror(signature);
-    const unsigned flags = dkim_sig_getflags(signature);
-    const int body_hash = dkim_sig_getbh(signature);
-    if (body_hash == DKIM_SIGBH_MISMATCH && (error == DKIM_SIGERROR_BADSIG || error == DKIM_SIGERROR_OK ||
-                                             error == DKIM_SIGERROR_UNKNOWN)) {
-        facts.verification = Verification::body_changed;  // the library calls it a bad signature too
-    } else if (error != DKIM_SIGERROR_UNKNOWN && error != DKIM_SIGERROR_OK) {
-        facts.verification = verification_of(error);
-        facts.detail = dkim_sig_geterrorstr(error);
-    } else if ((flags & DKIM_SIGFLAG_PROCESSED) == 0) {
-        // Not verified: the key could not be fetched (the callback said try again).
-        const auto name = key_query_name(facts.selector, facts.domain);
-        const dns::Status lookup = name ? keys_.answer(*name).status : dns::Status::nxdomain;
-        if (lookup == dns::Status::servfail || lookup == dns::Status::timeout) {
-            facts.verification = Verification::key_unavailable;
-            facts.detail = lookup_problem(lookup);
-        } else {
-            facts.verification = Verification::key_invalid;
-            facts.detail = "key not usable";
-        }
-    } else if ((flags & DKIM_SIGFLAG_PASSED) != 0 && body_hash == DKIM_SIGBH_MATCH) {
-        facts.verification = Verification::verified;
+    if (dkim_get_sigsubstring(handle_, field, b, &b_length) == DKIM_STAT_OK) facts.b.assign(b, strnlen(b, b_length));
+    if (signature.parse_error != DKIM_SIGERROR_UNKNOWN) {
+        facts.verification = verification_of(signature.parse_error);
+        facts.detail = dkim_sig_geterrorstr(signature.parse_error);
+    } else if (!signature.hasher) {
+        facts.verification = Verification::invalid_signature;
+        facts.detail = "unknown body canonicalization, algorithm or l=";
     } else {
-        facts.verification = Verification::bad_signature;
+        check(signature, bodies, facts);
     }
-    // RFC 8463 §3: an Ed25519 key is 256 bits; libopendkim reports 0 for it.
-    const bool key_used = facts.verification == Verification::verified ||
-                          facts.verification == Verification::bad_signature ||
-                          facts.verification == Verification::body_changed;
-    if (facts.algorithm == "ed25519-sha256" && facts.key_bits == 0 && key_used) facts.key_bits = 256;
     return facts;
+}
+
+// RFC 6376 §6.1.2-6.1.3 in the order libopendkim kept: the key, the signature
+// over the header hash, then the body hash.
+void DkimInspector::check(const Signature& signature, const std::vector<BodyHasher::Result>& bodies,
+                          SignatureFacts& facts) const {
+    DKIM_SIGINFO* const field = signature.library_view;
+    const auto name = key_query_name(facts.selector, facts.domain);
+    const KeyAnswer answer = name ? keys_.answer(*name) : KeyAnswer{dns::Status::nxdomain, {}};
+    switch (answer.status) {
+        case dns::Status::ok: break;
+        case dns::Status::nxdomain:
+        case dns::Status::nodata:
+            facts.verification = Verification::no_key;
+            facts.detail = name ? "no key record in DNS" : "s= or d= is no DNS name";
+            return;
+        case dns::Status::servfail:
+        case dns::Status::timeout:
+            facts.verification = Verification::key_unavailable;
+            facts.detail = lookup_problem(answer.status);
+            return;
+    }
+    const auto entry = key_cache_.get(answer.record);
+    if (const auto* problem = std::get_if<KeyProblem>(entry.get())) {
+        facts.verification = problem->verification;
+        facts.detail = problem->detail;
+        return;
+    }
+    const auto& key = std::get<PublicKey>(*entry);
+    if (auto misfit = key_fits(key, facts.algorithm, facts.domain, unfolded_tag(field, "i"))) {
+        facts.verification = misfit->verification;
+        facts.detail = std::move(misfit->detail);
+        return;
+    }
+    facts.key_bits = key.bits;
+    void* header_hash = nullptr;
+    std::size_t header_hash_length = 0;
+    void* unused_body_hash = nullptr;
+    std::size_t unused_body_hash_length = 0;
+    if (dkim_sig_gethashes(field, &header_hash, &header_hash_length, &unused_body_hash, &unused_body_hash_length) !=
+        DKIM_STAT_OK) {
+        facts.verification = Verification::invalid_signature;
+        facts.detail = "no header hash";
+        return;
+    }
+    const std::span<const unsigned char> hash(static_cast<const unsigned char*>(header_hash), header_hash_length);
+    if (!signature_matches(key, facts.algorithm, hash, unfolded_tag(field, "b"))) {
+        facts.verification = Verification::bad_signature;
+        return;
+    }
+    const BodyHasher::Result& body = bodies.at(*signature.hasher);
+    const auto& limit = hashers_.at(*signature.hasher).spec().length_limit;
+    if (limit && body.canonical_length < *limit) {
+        facts.verification = Verification::body_changed;
+        facts.detail = "l= is past the end of the body";
+    } else if (base64_of(body.digest) != unfolded_tag(field, "bh")) {
+        facts.verification = Verification::body_changed;
+    } else {
+        facts.verification = Verification::verified;
+    }
 }
 
 core::Finding DkimInspector::message_error(core::Outcome outcome, std::string reason) const {

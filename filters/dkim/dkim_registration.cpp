@@ -13,6 +13,7 @@ auto settings_fields(const DkimConfig*) {
         field<&DkimConfig::max_signatures>(settings::number(1, 50)),
         // RFC 8301 §3.2: never under 1024; 4096 is the largest key it asks verifiers to take.
         field<&DkimConfig::min_rsa_bits>(settings::number(1024, 4096)),
+        field<&DkimConfig::key_cache_entries>(settings::number(0, 1000000)),
     };
 }
 

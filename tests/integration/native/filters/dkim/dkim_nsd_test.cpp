@@ -64,9 +64,9 @@ base = (b"From: Alice <alice@example.net>\r\n"
 HEADERS = [b"from", b"to", b"subject", b"date", b"message-id"]
 
 def sign(message, selector, domain=b"example.net", private=None, canon=(b"relaxed", b"relaxed"),
-         algorithm=b"rsa-sha256"):
+         algorithm=b"rsa-sha256", length=False):
     return dkim.sign(message, selector, domain, private, canonicalize=canon, signature_algorithm=algorithm,
-                     include_headers=HEADERS) + message
+                     include_headers=HEADERS, length=length) + message
 
 def write(name, message):
     with open(os.path.join(out, name + ".eml"), "wb") as f:
@@ -88,6 +88,12 @@ write("revoked_key", sign(base, b"revoked", private=keys[1024][0]))
 write("key_servfail", sign(base, b"r1024", domain=b"unserved.example.org", private=keys[1024][0]))
 write("key_timeout", sign(base, b"r1024", domain=b"dead.example.net", private=keys[1024][0]))
 write("unsigned", base)
+limited = sign(base, b"r2048", private=keys[2048][0], length=True)
+write("length_limited", limited)
+write("length_limited_appended", limited + b"Added after signing, past l=\r\n")
+write("length_limited_cut", limited.replace(b".leading dot\r\n", b""))
+write("two_canonicalizations", sign(sign(base, b"r2048", private=keys[2048][0], canon=(b"simple", b"simple")),
+                                    b"ed", private=ed_private, algorithm=b"ed25519-sha256"))
 
 with open(os.path.join(out, "records.zone"), "w") as f:
     for owner, text in records:
@@ -239,6 +245,39 @@ TEST_F(DkimNsd, UnsignedMessageIsNone) {
     EXPECT_EQ(finding.outcome, Outcome::none);
     EXPECT_EQ(finding.attr("auth_results"), "dkim=none");
     EXPECT_EQ(filter_->counters().key_lookups.load(), 0u);
+}
+
+// l= (RFC 6376 §3.5): only that many canonical body octets are signed. Text
+// appended past them still passes (as with libopendkim; §8.2 is the reason
+// policy may distrust l=); a body shorter than l= fails.
+TEST_F(DkimNsd, BodyLengthLimit) {
+    expect_signature(only_finding("length_limited"), Outcome::pass, "r2048", "rsa-sha256", "2048");
+    expect_signature(only_finding("length_limited_appended"), Outcome::pass, "r2048", "rsa-sha256", "2048");
+    const auto cut = only_finding("length_limited_cut");
+    expect_signature(cut, Outcome::fail, "r2048", "rsa-sha256", "2048");
+    EXPECT_NE(cut.reason.find("l= is past the end of the body"), std::string::npos) << cut.reason;
+}
+
+// Two signatures hashing the body two ways (simple/sha256 for RSA, relaxed/sha256
+// for Ed25519): one hasher each, both verified.
+TEST_F(DkimNsd, SignaturesWithDifferentBodyCanonicalizationsBothPass) {
+    const auto findings = verify("two_canonicalizations");
+    ASSERT_EQ(findings.size(), 2u);
+    expect_signature(findings[0], Outcome::pass, "ed", "ed25519-sha256", "256");
+    expect_signature(findings[1], Outcome::pass, "r2048", "rsa-sha256", "2048");
+}
+
+// A key is decoded once per record: the second message with it reads the cache.
+TEST_F(DkimNsd, KeyIsDecodedOncePerRecord) {
+    EXPECT_EQ(only_finding("rsa2048_simple").outcome, Outcome::pass);
+    EXPECT_EQ(only_finding("rsa1024_relaxed").outcome, Outcome::pass);
+    EXPECT_EQ(filter_->key_cache().size(), 2u);
+    EXPECT_EQ(only_finding("rsa2048_simple").outcome, Outcome::pass);
+    EXPECT_EQ(filter_->key_cache().size(), 2u);
+    config_.key_cache_entries = 0;  // no cache: every key decoded again, still verified
+    filter_ = make_filter();
+    EXPECT_EQ(only_finding("rsa2048_simple").outcome, Outcome::pass);
+    EXPECT_EQ(filter_->key_cache().size(), 0u);
 }
 
 // Each filter has its own library handle: closing one leaves the other working.
