@@ -29,28 +29,6 @@ std::string algorithm_of(DKIM_SIGINFO* signature) {
     return {};
 }
 
-// What the library's signature error says about how far verification got.
-Verification verification_of(int error) {
-    switch (error) {
-        case DKIM_SIGERROR_BADSIG: return Verification::bad_signature;
-        case DKIM_SIGERROR_TOOLARGE_L: return Verification::body_changed;
-        case DKIM_SIGERROR_NOKEY: return Verification::no_key;
-        case DKIM_SIGERROR_KEYREVOKED: return Verification::key_revoked;
-        case DKIM_SIGERROR_KEYFAIL: return Verification::key_unavailable;
-        case DKIM_SIGERROR_DNSSYNTAX:
-        case DKIM_SIGERROR_MULTIREPLY:
-        case DKIM_SIGERROR_KEYVERSION:
-        case DKIM_SIGERROR_KEYUNKNOWNHASH:
-        case DKIM_SIGERROR_KEYHASHMISMATCH:
-        case DKIM_SIGERROR_NOTEMAILKEY:
-        case DKIM_SIGERROR_KEYTYPEMISSING:
-        case DKIM_SIGERROR_KEYTYPEUNKNOWN:
-        case DKIM_SIGERROR_KEYDECODE:
-        case DKIM_SIGERROR_KEYTOOSMALL: return Verification::key_invalid;
-        default: return Verification::invalid_signature;  // syntax, expiry, i= outside d=, ...
-    }
-}
-
 std::string_view lookup_problem(dns::Status status) {
     return status == dns::Status::timeout ? "key lookup timed out" : "key lookup failed (servfail)";
 }
@@ -113,7 +91,6 @@ DkimInspector::DkimInspector(dkim_lib* library, const DkimConfig& config, DkimCo
         library_error_ = "dkim_verify: " + std::string(dkim_getresultstr(status));
         return;
     }
-    dkim_set_user_context(handle_, this);
 }
 
 DkimInspector::~DkimInspector() {
@@ -218,7 +195,8 @@ SignatureFacts DkimInspector::facts_of(const Signature& signature,
     std::size_t b_length = sizeof b - 1;
     if (dkim_get_sigsubstring(handle_, field, b, &b_length) == DKIM_STAT_OK) facts.b.assign(b, strnlen(b, b_length));
     if (signature.parse_error != DKIM_SIGERROR_UNKNOWN) {
-        facts.verification = verification_of(signature.parse_error);
+        // dkim_eoh() only parses: its errors are the field's (syntax, expiry, i= outside d=, ...).
+        facts.verification = Verification::invalid_signature;
         facts.detail = dkim_sig_geterrorstr(signature.parse_error);
     } else if (!signature.hasher) {
         facts.verification = Verification::invalid_signature;
