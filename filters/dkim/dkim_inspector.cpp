@@ -257,7 +257,10 @@ void DkimInspector::check(const Signature& signature, const std::vector<BodyHash
     }
     const BodyHasher::Result& body = bodies.at(*signature.hasher);
     const auto& limit = hashers_.at(*signature.hasher).spec().length_limit;
-    if (limit && body.canonical_length < *limit) {
+    if (body.digest.empty()) {  // OpenSSL failed: nothing was judged, so a temporary error
+        facts.verification = Verification::key_unavailable;
+        facts.detail = "body hash not computed";
+    } else if (limit && body.canonical_length < *limit) {
         facts.verification = Verification::body_changed;
         facts.detail = "l= is past the end of the body";
     } else if (base64_of(body.digest) != unfolded_tag(field, "bh")) {
