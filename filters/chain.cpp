@@ -138,4 +138,10 @@ asio::awaitable<std::vector<core::Finding>> Chain::run(core::Stage stage, const 
     co_return findings;
 }
 
+void Chain::report(MetricSink& sink) const {
+    sink.counter("mxgate_filter_stage_timeouts_total", "Filters cut off by filters.stage_timeout",
+                 counters_->stage_timeouts.load());
+    for (const auto& filter : filters_) filter->report(sink);
+}
+
 }  // namespace mxgate::filters

@@ -46,6 +46,8 @@ public:
                                                            MessageFeed* feed = nullptr,
                                                            std::span<const std::string> skip = {}) const;
     const ChainCounters& counters() const noexcept { return *counters_; }
+    // Its own counters and each filter's (Filter::report).
+    void report(MetricSink& sink) const;
 
 private:
     std::vector<std::unique_ptr<Filter>> filters_;

@@ -20,6 +20,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include "filters/metric_sink.hpp"
 #include "proxy/core/address.hpp"
 #include "proxy/core/finding.hpp"
 
@@ -104,6 +105,9 @@ public:
     // reason "timeout". This default states no action, so policy fails closed; a
     // filter whose own temperrors carry an action states the same one here.
     virtual std::vector<core::Finding> timed_out(core::Stage) const { return {timeout_finding(name())}; }
+
+    // Its counters, for the metrics endpoint (docs/metrics.md); a filter without any reports nothing.
+    virtual void report(MetricSink&) const {}
 
 protected:
     // A temperror named `filter` with reason "timeout", stating `action` (and its

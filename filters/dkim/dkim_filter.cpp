@@ -59,4 +59,15 @@ std::unique_ptr<MessageInspector> DkimFilter::inspect_message(const TransactionV
                                            std::string(view.session_id));
 }
 
+void DkimFilter::report(MetricSink& sink) const {
+    sink.counter("mxgate_dkim_messages_total", "Messages DKIM read", counters_.messages.load());
+    sink.counter("mxgate_dkim_signatures_total", "Signatures verified", counters_.signatures.load());
+    sink.counter("mxgate_dkim_key_lookups_total", "DKIM key lookups", counters_.key_lookups.load());
+    sink.counter("mxgate_dkim_not_evaluated_total", "Signatures past max_signatures", counters_.not_evaluated.load());
+    report_labeled(sink, "mxgate_dkim_total", "DKIM results", "result",
+                   {{"pass", counters_.pass}, {"fail", counters_.fail}, {"neutral", counters_.neutral},
+                    {"policy", counters_.policy}, {"temperror", counters_.temperror},
+                    {"permerror", counters_.permerror}, {"none", counters_.none}});
+}
+
 }  // namespace mxgate::filters::dkim

@@ -47,6 +47,7 @@ public:
                                                       const boost::asio::any_io_executor& executor) override;
     // DKIM never refuses: a cut-off verification proceeds.
     std::vector<core::Finding> timed_out(core::Stage) const override { return {timeout_finding(name(), "proceed")}; }
+    void report(MetricSink& sink) const override;
 
     bool valid() const noexcept { return library_ != nullptr; }
     const DkimConfig& config() const noexcept { return *config_; }

@@ -293,4 +293,16 @@ core::Finding DmarcFilter::bad_from_finding(std::string_view error, std::string 
     return finding;
 }
 
+void DmarcFilter::report(MetricSink& sink) const {
+    for (const auto result : {DmarcResult::none, DmarcResult::pass, DmarcResult::fail, DmarcResult::temperror,
+                              DmarcResult::permerror})
+        sink.counter("mxgate_dmarc_total", "DMARC results", {{"result", std::string(to_string(result))}},
+                     counters_->result(result));
+    sink.counter("mxgate_dmarc_bad_from_total", "Messages without one usable From: domain", counters_->bad_from.load());
+    sink.counter("mxgate_dmarc_skipped_total", "Messages of trusted clients, not checked", counters_->skipped.load());
+    sink.counter("mxgate_dmarc_report_rows_total", "Aggregate-report rows stored", counters_->report_rows.load());
+    sink.counter("mxgate_dmarc_report_row_errors_total", "Aggregate-report rows the store could not take",
+                 counters_->report_row_errors.load());
+}
+
 }  // namespace mxgate::filters::dmarc

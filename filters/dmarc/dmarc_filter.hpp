@@ -56,6 +56,7 @@ public:
                                                       const boost::asio::any_io_executor& executor) override;
     // Like any other policy temperror: on_temperror.
     std::vector<core::Finding> timed_out(core::Stage stage) const override;
+    void report(MetricSink& sink) const override;
 
     const DmarcConfig& config() const noexcept { return *config_; }
     const DmarcCounters& counters() const noexcept { return *counters_; }

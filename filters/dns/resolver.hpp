@@ -12,6 +12,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "filters/metric_sink.hpp"
+
 namespace mxgate::filters::dns {
 
 // Values are the IANA RR type codes.
@@ -46,6 +48,8 @@ public:
     // Completes on the executor of the awaiting coroutine. Per-operation
     // cancellation (e.g. a filter's own budget) completes it early with Status::timeout.
     virtual boost::asio::awaitable<Answer> query(std::string name, RecordType type) = 0;
+    // Its counters, for the metrics endpoint (docs/metrics.md).
+    virtual void report(MetricSink&) const {}
 };
 
 }  // namespace mxgate::filters::dns

@@ -288,4 +288,17 @@ void UnboundResolver::watch_fd() {
     });
 }
 
+void UnboundResolver::report(MetricSink& sink) const {
+    sink.counter("mxgate_dns_queries_total", "Queries asked of libunbound (cache misses)", counters_.queries.load());
+    sink.counter("mxgate_dns_cache_hits_total", "Queries answered by the front cache", counters_.cache_hits.load());
+    report_labeled(sink, "mxgate_dns_answers_total", "libunbound answers by status", "status",
+                   {{"ok", counters_.ok}, {"nxdomain", counters_.nxdomain}, {"nodata", counters_.nodata},
+                    {"servfail", counters_.servfail}, {"timeout", counters_.timeout}});
+    sink.counter("mxgate_dns_cancelled_total", "Queries cancelled by their caller (in timeout too)",
+                 counters_.cancelled.load());
+    sink.counter("mxgate_dns_libunbound_errors_total", "libunbound errors (in servfail too)",
+                 counters_.libunbound_errors.load());
+    sink.counter("mxgate_dns_malformed_rdata_total", "Records dropped as malformed", counters_.malformed_rdata.load());
+}
+
 }  // namespace mxgate::filters::dns

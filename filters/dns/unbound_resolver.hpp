@@ -50,6 +50,7 @@ public:
     UnboundResolver& operator=(const UnboundResolver&) = delete;
 
     boost::asio::awaitable<Answer> query(std::string name, RecordType type) override;
+    void report(MetricSink& sink) const override;
 
     // Type-erased completion of one query: posts the answer to the caller's executor.
     struct Completion {

@@ -296,4 +296,17 @@ asio::awaitable<core::Finding> DnsblFilter::judge_list(std::size_t list_index, s
     co_return finding;
 }
 
+void DnsblFilter::report(MetricSink& sink) const {
+    sink.counter("mxgate_dnsbl_queries_total", "List checks started", counters_.queries.load());
+    report_labeled(sink, "mxgate_dnsbl_answers_total", "List checks by answer", "result",
+                   {{"listed", counters_.listed}, {"not_listed", counters_.not_listed},
+                    {"unanswered", counters_.unanswered}, {"broken", counters_.broken},
+                    {"refused", counters_.refused}});
+    sink.counter("mxgate_dnsbl_skipped_total", "List checks with nothing to ask", counters_.skipped.load());
+    report_labeled(sink, "mxgate_dnsbl_fcrdns_total", "Forward-confirmed reverse DNS results", "result",
+                   {{"pass", counters_.fcrdns_pass}, {"fail", counters_.fcrdns_fail}, {"none", counters_.fcrdns_none},
+                    {"temperror", counters_.fcrdns_temperror}});
+    sink.counter("mxgate_dnsbl_rejected_total", "Recipients refused by the DNSBL score", counters_.rejected.load());
+}
+
 }  // namespace mxgate::filters::dnsbl

@@ -60,6 +60,7 @@ public:
     boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) override;
     // Like an unanswered list: action=proceed, no hit.
     std::vector<core::Finding> timed_out(core::Stage) const override { return {timeout_finding(name(), "proceed")}; }
+    void report(MetricSink& sink) const override;
 
     // One list for one query name ("2.0.0.127.zen.example"), within the list's timeout;
     // session only names the session in log lines.

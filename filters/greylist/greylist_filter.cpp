@@ -115,4 +115,12 @@ asio::awaitable<core::Finding> GreylistFilter::check_at(const GreylistRequest& r
     co_return core::Finding{"greylist", core::Outcome::pass, {{"via", "triplet"}, {"network", network}}, std::string(decision.why)};
 }
 
+void GreylistFilter::report(MetricSink& sink) const {
+    report_labeled(sink, "mxgate_greylist_total", "Greylisting outcomes per recipient", "outcome",
+                   {{"skipped", counters_.skipped}, {"passed", counters_.passed},
+                    {"auto_allowed", counters_.auto_allowed}, {"deferred", counters_.deferred}});
+    sink.counter("mxgate_greylist_store_unavailable_total", "Checks the state store could not answer",
+                 counters_.store_unavailable.load());
+}
+
 }  // namespace mxgate::filters::greylist

@@ -46,6 +46,7 @@ public:
     std::vector<core::Finding> timed_out(core::Stage) const override {
         return {timeout_finding(name(), config_->fail_open ? "proceed" : "")};
     }
+    void report(MetricSink& sink) const override;
 
     // The whole check for one recipient; inspect() builds the request from the view.
     boost::asio::awaitable<core::Finding> check(const GreylistRequest& request);

@@ -56,4 +56,11 @@ asio::awaitable<std::vector<core::Finding>> RateLimitFilter::inspect(core::Stage
     co_return out;
 }
 
+void RateLimitFilter::report(MetricSink& sink) const {
+    report_labeled(sink, "mxgate_ratelimit_total", "Rate-limit checks", "outcome",
+                   {{"passed", counters_.passed}, {"over_limit", counters_.over_limit}, {"skipped", counters_.skipped}});
+    sink.counter("mxgate_ratelimit_store_unavailable_total", "Checks the state store could not answer",
+                 counters_.store_unavailable.load());
+}
+
 }  // namespace mxgate::filters::greylist

@@ -34,6 +34,7 @@ public:
     std::vector<core::Finding> timed_out(core::Stage) const override {
         return {timeout_finding(name(), config_->fail_open ? "proceed" : "")};
     }
+    void report(MetricSink& sink) const override;
     const RateLimitCounters& counters() const noexcept { return counters_; }
 
 private:

@@ -166,4 +166,16 @@ core::Finding SpfFilter::to_helo_finding(const SpfVerdict& verdict, const SpfReq
     return finding;
 }
 
+void SpfFilter::report(MetricSink& sink) const {
+    const SpfCounters& c = evaluator_->counters();
+    sink.counter("mxgate_spf_evaluations_total", "SPF evaluations", c.evaluations.load());
+    report_labeled(sink, "mxgate_spf_total", "SPF results", "result",
+                   {{"pass", c.pass}, {"fail", c.fail}, {"softfail", c.softfail}, {"neutral", c.neutral},
+                    {"none", c.none}, {"temperror", c.temperror}, {"permerror", c.permerror}});
+    sink.counter("mxgate_spf_dns_queries_total", "DNS queries SPF asked", c.dns_queries.load());
+    report_labeled(sink, "mxgate_spf_limits_total", "Evaluations ended by one of mxgate's limits", "limit",
+                   {{"deadline", c.deadline_exceeded}, {"query_cap", c.query_cap}, {"void_lookups", c.void_limit}});
+    sink.counter("mxgate_spf_skipped_total", "Checks skipped (trusted client)", skipped_.load());
+}
+
 }  // namespace mxgate::filters::spf

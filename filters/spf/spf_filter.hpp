@@ -33,6 +33,7 @@ public:
     boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) override;
     // Like any other SPF temperror: the on_temperror action.
     std::vector<core::Finding> timed_out(core::Stage stage) const override;
+    void report(MetricSink& sink) const override;
 
     // The check and its Finding, for one request (inspect() builds it from the view).
     boost::asio::awaitable<core::Finding> check(const SpfRequest& request, bool trusted);

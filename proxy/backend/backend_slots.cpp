@@ -159,4 +159,11 @@ asio::awaitable<BackendSlot> BackendSlots::acquire(const std::string& backend, u
     co_return BackendSlot(state);
 }
 
+void BackendSlots::report(filters::MetricSink& sink) const {
+    sink.counter("mxgate_backend_slot_waits_total", "Sessions that found every backend connection slot taken",
+                 counters_.waits.load());
+    sink.counter("mxgate_backend_slot_wait_timeouts_total", "Of those, the ones whose deadline passed (451 4.3.2)",
+                 counters_.wait_timeouts.load());
+}
+
 }  // namespace mxgate::backend

@@ -19,6 +19,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "filters/metric_sink.hpp"
+
 namespace mxgate::backend {
 
 struct BackendSlotCounters {  // mxgate_backend_slot_<name>_total
@@ -70,6 +72,7 @@ public:
     std::size_t add_pool(Reclaim reclaim);
     void remove_pool(std::size_t id);
     const BackendSlotCounters& counters() const noexcept { return counters_; }
+    void report(filters::MetricSink& sink) const;
 
 private:
     std::shared_ptr<SlotState> state_for(const std::string& backend);
