@@ -215,6 +215,18 @@ struct Policy {                       // yaml: policy:
 };
 BOOST_DESCRIBE_STRUCT(Policy, (), (file, watch_interval))
 
+// The Prometheus endpoint (docs/metrics.md): GET /metrics over HTTP/1.1. Off
+// unless `listen` is set. Whoever reaches it reads the traffic counters (rule
+// names, domains of DNS lists): a non-loopback address is allowed, but then a
+// firewall or a management network must keep it private.
+struct Metrics {                       // yaml: metrics:
+    Endpoint listen;                   // "127.0.0.1:9325"; "" = off (the default); port 0 = ephemeral
+    bool enabled() const { return !listen.host.empty(); }
+
+    bool operator==(const Metrics&) const = default;  // reload: what changed
+};
+BOOST_DESCRIBE_STRUCT(Metrics, (), (listen))
+
 struct Config {
     std::string source;                        // file path, for messages
     Server server;
@@ -232,6 +244,7 @@ struct Config {
     Spool spool;
     Quarantine quarantine;
     Policy policy;
+    Metrics metrics;
     filters::dns::DnsConfig dns;               // the one resolver every filter shares
     filters::state::StateConfig state;         // greylisting and rate-limit state: SQLite or Redis
     filters::FilterSettings filters;           // which filters run, with their settings

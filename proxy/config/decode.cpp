@@ -137,8 +137,8 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     }
     detail::MapReader m(root, "", r,
                         {"server", "listeners", "tls", "limits", "timeouts", "trusted_networks", "xclient_networks",
-                         "domains", "backends", "logging", "spool", "quarantine", "policy", "dns", "state",
-                         "filters"});
+                         "domains", "backends", "logging", "spool", "quarantine", "policy", "metrics", "dns",
+                         "state", "filters"});
     if (!m.is_map()) return c;
     c.server = settings::decode_section<Server>(m.get("server"), "server", r);
     if (m.require("listeners")) c.listeners = detail::decode_listeners(m.get("listeners"), r);
@@ -153,6 +153,7 @@ Config decode_root(const YAML::Node& root, const std::string& source, Reporter& 
     c.spool = settings::decode_section<Spool>(m.get("spool"), "spool", r);
     c.quarantine = settings::decode_section<Quarantine>(m.get("quarantine"), "quarantine", r);
     c.policy = settings::decode_section<Policy>(m.get("policy"), "policy", r);
+    c.metrics = settings::decode_section<Metrics>(m.get("metrics"), "metrics", r);
     c.dns = filters::dns::decode_dns_settings(m.get("dns"), r);
     c.state = filters::state::decode_state_settings(m.get("state"), r);
     c.filters = filters::decode_filter_settings(m.get("filters"), r);

@@ -52,6 +52,7 @@ std::string dump_config(const Config& c) {
     settings::dump_section(w, "spool", c.spool);
     settings::dump_section(w, "quarantine", c.quarantine);
     settings::dump_section(w, "policy", c.policy);
+    settings::dump_section(w, "metrics", c.metrics);
 
     filters::dns::dump_dns_settings(w, c.dns);
     filters::state::dump_state_settings(w, c.state);

@@ -123,6 +123,20 @@ struct EndpointCodec {
     void dump(settings::Writer& w, const char* key, const Endpoint& value) const { w.text(key, value.str()); }
 };
 
+// An endpoint, or "" for off (metrics.listen).
+struct EndpointOrOffCodec {
+    void decode(MapReader& m, std::string_view key, Endpoint& value) const {
+        if (!m.has(key)) return;
+        const std::string text = m.string(key, "");
+        if (text.empty()) value = Endpoint{};
+        else if (auto endpoint = parse_endpoint(text)) value = *endpoint;
+        else m.expected(key, "\"\" (off), \"host:port\" or \"[IPv6]:port\" with a port from 0 to 65535");
+    }
+    void dump(settings::Writer& w, const char* key, const Endpoint& value) const {
+        w.text(key, value.host.empty() ? std::string() : value.str());
+    }
+};
+
 // A switch that is reserved for a later feature: only false is accepted yet.
 struct ReservedFlagCodec {
     const char* why;
@@ -343,6 +357,11 @@ inline auto settings_fields(const Policy*) {
         field<&Policy::file>(file_path()),
         field<&Policy::watch_interval>(IntervalOrOffCodec{100ms, 1h}),
     };
+}
+
+inline auto settings_fields(const Metrics*) {
+    using namespace settings;
+    return std::tuple{field<&Metrics::listen>(detail::EndpointOrOffCodec{})};
 }
 
 inline auto settings_fields(const Logging*) {
