@@ -14,6 +14,7 @@
 #include "policy/policy.hpp"
 #include "policy/rules/compiled_policy.hpp"
 #include "proxy/config/config.hpp"
+#include "proxy/metrics/verdict_counts.hpp"
 #include "proxy/session/router.hpp"
 
 namespace mxgate {
@@ -33,6 +34,8 @@ struct Generation {
     // The state store the filters share; sessions use it for LMTP's delivery memory
     // (proxy/session/lmtp_memory.hpp). Null when nothing opened it.
     std::shared_ptr<filters::state::Store> store;
+    // The policy's verdicts under this generation (counted by its sessions; docs/metrics.md).
+    std::unique_ptr<metrics::VerdictCounts> verdict_counts = std::make_unique<metrics::VerdictCounts>();
 
     std::shared_ptr<boost::asio::ssl::context> backend_tls_for(const std::string& backend) const;
 };

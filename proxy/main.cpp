@@ -15,6 +15,7 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -30,6 +31,8 @@
 #include "proxy/config/decode.hpp"
 #include "proxy/generation.hpp"
 #include "proxy/log.hpp"
+#include "proxy/metrics/metrics_server.hpp"
+#include "proxy/metrics/prometheus_text.hpp"
 #include "proxy/policy_command.hpp"
 #include "proxy/policy_watch.hpp"
 #include "proxy/quarantine/quarantine_cli.hpp"
@@ -192,6 +195,8 @@ bool reload(const std::string& config_path, const std::string& reason, CurrentGe
     }
     if (fresh->state != current.get()->config->state && services.store)
         log::warn(log::Line("config_reload_partial").add("reason", "state: changes take effect after a restart"));
+    if (fresh->metrics != current.get()->config->metrics)
+        log::warn(log::Line("config_reload_partial").add("reason", "metrics: changes take effect after a restart"));
     if (fresh->dns != current.get()->config->dns && services.resolver)
         log::warn(log::Line("config_reload_partial").add("reason", "dns: changes take effect after a restart"));
     try {
@@ -252,6 +257,32 @@ asio::awaitable<void> purge_quarantine(const CurrentGeneration& current) {
     }
 }
 
+// Every counter of the process at this moment (docs/metrics.md): the current
+// generation's filters, chain and policy verdicts, and the shared services.
+std::string metrics_text(const Generation& generation, const filters::Services& services,
+                         const backend::BackendSlots& backend_slots) {
+    metrics::PrometheusText text;
+    generation.chain.report(text);
+    generation.verdict_counts->report(text);
+    if (services.resolver) services.resolver->report(text);
+    backend_slots.report(text);
+    return text.str();
+}
+
+std::string shown(const asio::ip::tcp::endpoint& endpoint) {
+    const std::string address = endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
+                                                           : endpoint.address().to_string();
+    return address + ":" + std::to_string(endpoint.port());
+}
+
+asio::ip::tcp::acceptor bind_metrics(asio::io_context& io, const config::Endpoint& listen) {
+    try {
+        return asio::ip::tcp::acceptor(io, resolve_listen_endpoint(io, listen));
+    } catch (const boost::system::system_error& e) {
+        throw std::runtime_error("metrics.listen " + listen.str() + ": " + e.what());
+    }
+}
+
 asio::awaitable<void> handle_signals(asio::signal_set& signals, const std::function<void(const std::string&)>& reload,
                                      const CurrentGeneration& current, std::vector<std::unique_ptr<Worker>>& pool,
                                      const ConnectionLimiter& limiter) {
@@ -295,13 +326,16 @@ int run(const std::string& config_path) {
             endpoint = acceptor.local_endpoint();  // port 0: the others share the port the first got
             worker->serve(std::move(acceptor), listener);
         }
-        std::string shown = endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
-                                                      : endpoint.address().to_string();
-        log::info(log::Line("listening").add("address", shown + ":" + std::to_string(endpoint.port()))
-                      .add("tls", tls_name(listener.tls)));
+        log::info(log::Line("listening").add("address", shown(endpoint)).add("tls", tls_name(listener.tls)));
     }
     // Signals are ours before anyone can be told we are ready.
     asio::io_context control;
+    // Bound with the SMTP listeners (before privileges drop), served once ready.
+    std::optional<asio::ip::tcp::acceptor> metrics_acceptor;
+    if (config->metrics.enabled()) {
+        metrics_acceptor.emplace(bind_metrics(control, config->metrics.listen));
+        log::info(log::Line("metrics_listening").add("address", shown(metrics_acceptor->local_endpoint())));
+    }
     asio::signal_set signals(control, SIGHUP, SIGTERM, SIGINT);
     drop_privileges(config->server);
     // As server.user: what is created now (state database, later Maildir folders)
@@ -322,6 +356,10 @@ int run(const std::string& config_path) {
                                                                   filters::state::system_now),
                        asio::detached);
     asio::co_spawn(control, purge_quarantine(current), asio::detached);
+    if (metrics_acceptor)
+        asio::co_spawn(control, metrics::serve_metrics(*metrics_acceptor, [&] {
+            return metrics_text(*current.get(), services, *backend_slots);
+        }), asio::detached);
     // Every reload, by signal or by the watcher. A refused one marks the policy files as
     // they were before it, so that the watcher does not compile the same files again.
     PolicyWatch policy_watch;

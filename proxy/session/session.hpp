@@ -71,6 +71,7 @@ private:
     policy::rules::Facts facts_for(core::Stage stage);
     std::optional<policy::Verdict> verdict_of(core::Stage stage, const policy::rules::Decision& decision,
                                               const std::vector<core::Finding>& stage_findings);
+    // Each logs its lines and counts them in the generation's verdict_counts (docs/metrics.md).
     void log_monitored(core::Stage stage, const policy::rules::Decision& decision) const;
     void log_verdict(core::Stage stage, const policy::Verdict& verdict,
                      const policy::rules::Decision& decision) const;

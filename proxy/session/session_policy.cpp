@@ -144,13 +144,14 @@ std::optional<policy::Verdict> Session::verdict_of(core::Stage stage, const Deci
             .add("filter", would->filter).add("would", to_string(would->action));
         if (would->code != 0) line.add("reply", core::make_reply(would->code, would->enhanced, would->text).summary());
         log::info(line);
+        generation_->verdict_counts->count(would->rule, to_string(would->action), metrics::VerdictMode::monitored);
     }
     if (result.verdict && stage != core::Stage::connect && stage != core::Stage::helo)
         decided_by_ = result.verdict->rule;
     return std::move(result.verdict);
 }
 
-// One `verdict` line per verdict applied: its rule, the score, the reply.
+// One `verdict` line per verdict applied, its rule, the score, the reply; and its count.
 void Session::log_verdict(core::Stage stage, const policy::Verdict& verdict, const Decision& decision) const {
     // An accept is a verdict of the rules that the session carries on from (Action::proceed).
     const std::string_view action =
@@ -160,6 +161,7 @@ void Session::log_verdict(core::Stage stage, const policy::Verdict& verdict, con
         .add("score", decision.score).add("action", action).add("code", verdict.code);
     if (verdict.code != 0) line.add("reply", core::make_reply(verdict.code, verdict.enhanced, verdict.text).summary());
     log::info(line);
+    generation_->verdict_counts->count(verdict.rule, action, metrics::VerdictMode::applied);
 }
 
 void Session::log_monitored(core::Stage stage, const Decision& decision) const {
@@ -169,6 +171,8 @@ void Session::log_monitored(core::Stage stage, const Decision& decision) const {
             .add("would", policy::rules::to_string(would.terminal)).add("score", would.score);
         if (auto reply = policy::rules::smtp_reply(would.terminal, would.reply)) line.add("reply", reply->summary());
         log::info(line);
+        generation_->verdict_counts->count(would.rule, policy::rules::to_string(would.terminal),
+                                           metrics::VerdictMode::monitored);
     }
 }
 
