@@ -29,15 +29,19 @@ public:
     }
 };
 
-// A family whose members differ by one label ("result"): each member's value and counter.
+// A family whose members differ by one label ("result"): each member's value and
+// counter; `common`: labels all members share, before that one ("list").
 struct LabeledCounter {
     std::string_view value;
     const std::atomic<std::uint64_t>& counter;
 };
 inline void report_labeled(MetricSink& sink, std::string_view family, std::string_view help, std::string_view label,
-                           std::initializer_list<LabeledCounter> members) {
-    for (const auto& member : members)
-        sink.counter(family, help, {{std::string(label), std::string(member.value)}}, member.counter.load());
+                           std::initializer_list<LabeledCounter> members, const MetricLabels& common = {}) {
+    for (const auto& member : members) {
+        MetricLabels labels = common;
+        labels.emplace_back(label, member.value);
+        sink.counter(family, help, labels, member.counter.load());
+    }
 }
 
 }  // namespace mxgate::filters

@@ -334,7 +334,12 @@ int run(const std::string& config_path) {
     std::optional<asio::ip::tcp::acceptor> metrics_acceptor;
     if (config->metrics.enabled()) {
         metrics_acceptor.emplace(bind_metrics(control, config->metrics.listen));
-        log::info(log::Line("metrics_listening").add("address", shown(metrics_acceptor->local_endpoint())));
+        const auto endpoint = metrics_acceptor->local_endpoint();
+        log::info(log::Line("metrics_listening").add("address", shown(endpoint)));
+        // Allowed, but the counters reveal traffic and the endpoint has no authentication.
+        if (!endpoint.address().is_loopback())
+            log::warn(log::Line("metrics_not_loopback").add("address", shown(endpoint))
+                          .add("advice", "keep it behind a firewall or on a management network"));
     }
     asio::signal_set signals(control, SIGHUP, SIGTERM, SIGINT);
     drop_privileges(config->server);

@@ -246,6 +246,7 @@ asio::awaitable<core::Finding> DnsblFilter::judge_list(std::size_t list_index, s
     const Compiled& compiled = lists_.at(list_index);
     const DnsList& list = *compiled.list;
     ++counters_.queries;
+    ++compiled.counters->queries;
     dns::Answer answer = co_await dns::ask_within(resolver_, query, dns::RecordType::a, deadline);
 
     MatchResult match;  // NXDOMAIN/NODATA: not listed (RFC 5782 §2.1)
@@ -255,6 +256,7 @@ asio::awaitable<core::Finding> DnsblFilter::judge_list(std::size_t list_index, s
         case dns::Status::timeout:
         case dns::Status::servfail:
             ++counters_.unanswered;
+            ++compiled.counters->unanswered;
             co_return unanswered(compiled, query,
                                  std::string("no answer: ") + std::string(dns::to_string(answer.status)), session);
         case dns::Status::ok: match = match_answers(answer.records, compiled.matcher); break;
@@ -264,11 +266,13 @@ asio::awaitable<core::Finding> DnsblFilter::judge_list(std::size_t list_index, s
                       .add("zone", list.zone).add("query", query).add("ignored", join(match.ignored)));
     if (match.kind == MatchResult::Kind::broken) {
         ++counters_.broken;
+        ++compiled.counters->broken;
         co_return unanswered(compiled, query, "no answer in 127.0.0.0/8: the list looks broken (RFC 5782 section 2.1)",
                              session);
     }
     if (match.kind == MatchResult::Kind::refused) {
         ++counters_.refused;
+        ++compiled.counters->refused;
         co_return unanswered(compiled, query, "the list refused to answer (127.255.255.x)", session);
     }
 
@@ -285,9 +289,11 @@ asio::awaitable<core::Finding> DnsblFilter::judge_list(std::size_t list_index, s
                     listed ? "listed" : "not listed"};
     if (!listed) {
         ++counters_.not_listed;
+        ++compiled.counters->not_listed;
         co_return finding;
     }
     ++counters_.listed;
+    ++compiled.counters->listed;
     if (list.fetch_reason) {
         // The reason text is best effort within what is left of this list's budget.
         dns::Answer txt = co_await dns::ask_within(resolver_, query, dns::RecordType::txt, deadline);
@@ -297,11 +303,15 @@ asio::awaitable<core::Finding> DnsblFilter::judge_list(std::size_t list_index, s
 }
 
 void DnsblFilter::report(MetricSink& sink) const {
-    sink.counter("mxgate_dnsbl_queries_total", "List checks started", counters_.queries.load());
-    report_labeled(sink, "mxgate_dnsbl_answers_total", "List checks by answer", "result",
-                   {{"listed", counters_.listed}, {"not_listed", counters_.not_listed},
-                    {"unanswered", counters_.unanswered}, {"broken", counters_.broken},
-                    {"refused", counters_.refused}});
+    for (const Compiled& compiled : lists_) {
+        const ListCounters& c = *compiled.counters;
+        sink.counter("mxgate_dnsbl_queries_total", "List checks started", {{"list", compiled.finding_name}},
+                     c.queries.load());
+        report_labeled(sink, "mxgate_dnsbl_answers_total", "List checks by answer", "result",
+                       {{"listed", c.listed}, {"not_listed", c.not_listed}, {"unanswered", c.unanswered},
+                        {"broken", c.broken}, {"refused", c.refused}},
+                       {{"list", compiled.finding_name}});
+    }
     sink.counter("mxgate_dnsbl_skipped_total", "List checks with nothing to ask", counters_.skipped.load());
     report_labeled(sink, "mxgate_dnsbl_fcrdns_total", "Forward-confirmed reverse DNS results", "result",
                    {{"pass", counters_.fcrdns_pass}, {"fail", counters_.fcrdns_fail}, {"none", counters_.fcrdns_none},

@@ -68,10 +68,14 @@ public:
     const DnsblCounters& counters() const noexcept { return counters_; }
 
 private:
+    struct ListCounters {  // one list's share of DnsblCounters: mxgate_dnsbl_*_total{list="dnsbl.<name>"}
+        std::atomic<std::uint64_t> queries{0}, listed{0}, not_listed{0}, unanswered{0}, broken{0}, refused{0};
+    };
     struct Compiled {
         const DnsList* list;
         Matcher matcher;
         std::string finding_name;  // "dnsbl.<name>" or "dnswl.<name>", built once
+        std::unique_ptr<ListCounters> counters = std::make_unique<ListCounters>();
     };
     using Queries = std::vector<std::pair<std::size_t, std::string>>;  // list index, query name
 

@@ -97,11 +97,19 @@ class MetricsEndpoint(MxgateTestCase):
                          rule="watch-example-com", action="reject", mode="applied")
         self.assertMoved(before, after, "mxgate_policy_verdicts_total", 1,
                          rule="closed-mailbox", action="reject", mode="applied")
-        self.assertMoved(before, after, "mxgate_dnsbl_queries_total", 1)
-        self.assertMoved(before, after, "mxgate_dnsbl_answers_total", 1, result="not_listed")
+        self.assertMoved(before, after, "mxgate_dnsbl_queries_total", 1, list="dnsbl.testbl")
+        self.assertMoved(before, after, "mxgate_dnsbl_answers_total", 1, list="dnsbl.testbl", result="not_listed")
         self.assertGreaterEqual(after[("mxgate_dns_queries_total", ())], 1)
         self.assertIn(("mxgate_filter_stage_timeouts_total", ()), after)
         self.assertIn(("mxgate_backend_slot_waits_total", ()), after)
+
+    def test_a_reload_starts_the_policy_counts_at_zero(self):
+        self.assertReply(self.send(("gone@example.org",))["gone@example.org"], "550 5.1.1")
+        key = ("mxgate_policy_verdicts_total",
+               tuple(sorted({"rule": "closed-mailbox", "action": "reject", "mode": "applied"}.items())))
+        self.assertEqual(self.scrape().get(key), 1)
+        self.mx.reload()
+        self.assertEqual(self.scrape().get(key, 0), 0, "the new generation counts from zero (docs/metrics.md)")
 
     def test_other_paths_are_404_and_other_methods_405(self):
         for path in ("/", "/metric", "/metrics/x"):
@@ -132,7 +140,7 @@ class MetricsEndpoint(MxgateTestCase):
     def assertStillServing(self):
         self.mx.assert_alive()
         self.assertReply(self.send(("user@example.org",))["data"], 250)
-        self.assertIn(("mxgate_dnsbl_queries_total", ()), self.scrape())
+        self.assertIn(("mxgate_dnsbl_skipped_total", ()), self.scrape())
 
     def test_an_oversized_request_is_refused_and_harms_nothing(self):
         huge = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 100_000 + b"\r\n\r\n"
@@ -148,7 +156,7 @@ class MetricsEndpoint(MxgateTestCase):
         host, port = self.url.removeprefix("http://").rsplit(":", 1)
         with socket.create_connection((host, int(port))), socket.create_connection((host, int(port))) as half:
             half.sendall(b"GET /metrics HTTP/1.1\r\nHo")
-            self.assertIn(("mxgate_dnsbl_queries_total", ()), self.scrape())
+            self.assertIn(("mxgate_dnsbl_skipped_total", ()), self.scrape())
         self.assertStillServing()
 
 
