@@ -5,7 +5,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -27,6 +27,8 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
+// After a failed accept (no descriptor free): a retry at once would fail again, and spin.
+constexpr std::chrono::milliseconds accept_error_pause{100};
 
 Response text_response(http::status status, unsigned version, std::string body,
                        std::string_view content_type = "text/plain; charset=utf-8") {
@@ -81,10 +83,15 @@ Response respond(const Request& request, const Render& render) {
 
 asio::awaitable<void> serve_metrics(tcp::acceptor& acceptor, Render render) {
     auto open = std::make_shared<std::size_t>(0);
+    asio::steady_timer pause(acceptor.get_executor());
     for (;;) {
         auto [error, socket] = co_await acceptor.async_accept(as_tuple);
         if (error == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        if (error) continue;  // the peer gave up before we took it, or no descriptor was free
+        if (error) {  // the peer gave up before we took it, or no descriptor was free
+            pause.expires_after(accept_error_pause);
+            co_await pause.async_wait(as_tuple);
+            continue;
+        }
         if (*open >= max_open_connections) {
             log::warn(log::Line("metrics_busy").add("open", *open));
             continue;  // the socket closes here
