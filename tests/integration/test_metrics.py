@@ -160,5 +160,32 @@ class MetricsEndpoint(MxgateTestCase):
         self.assertStillServing()
 
 
+
+class MonitoredFilter(MxgateTestCase):
+    def test_a_monitored_filters_verdict_is_counted_as_monitored(self):
+        """monitor_filters: the built-in rule over greylisting's finding is counted, not applied."""
+        sink = self.start_sink()
+        (self.tmp / "policy.yaml").write_text("monitor_filters: [greylist]\nrules: []\n")
+        mx = self.start_mxgate(mxgate_config(
+            domains={"example.org": "sink"}, backends={"sink": smtp_backend(sink.address)},
+            extra={"policy": {"file": "policy.yaml"}, "metrics": {"listen": "127.0.0.1:0"},
+                   "state": {"backend": "sqlite", "sqlite": {"path": str(self.tmp / "state.db")}},
+                   "filters": {"greylist": {"enabled": True, "delay": "1h"}}}))
+        url = "http://" + mx.wait_log("metrics_listening")["address"] + "/metrics"
+        with RawSmtp(mx.port()) as c:
+            self.assertReply(c.ehlo(), 250)
+            self.assertReply(c.cmd("MAIL FROM:<sender@example.com>"), 250)
+            self.assertReply(c.cmd("RCPT TO:<user@example.org>"), 250, "greylisting only watched")
+        mx.wait_log("policy_monitor", rule="default.greylist")
+        with urllib.request.urlopen(url, timeout=5) as response:
+            samples = parse_metrics(response.read().decode())
+        def verdicts(mode: str) -> tuple:
+            labels = {"rule": "default.greylist", "action": "tempfail", "mode": mode}
+            return ("mxgate_policy_verdicts_total", tuple(sorted(labels.items())))
+        self.assertEqual(samples.get(verdicts("monitored")), 1)
+        self.assertNotIn(verdicts("applied"), samples)
+        self.assertEqual(samples[("mxgate_greylist_total", (("outcome", "deferred"),))], 1)
+
+
 if __name__ == "__main__":
     unittest.main()
