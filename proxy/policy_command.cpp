@@ -14,6 +14,7 @@
 #include "policy/rules/test_input.hpp"
 #include "policy/rules/walk_report.hpp"
 #include "proxy/config/decode.hpp"
+#include "proxy/policy_filters.hpp"
 
 namespace mxgate {
 
@@ -28,6 +29,7 @@ constexpr int exit_bad_command_line = 2;
 // exit code after its diagnostics.
 struct Loaded {
     std::shared_ptr<const CompiledPolicy> policy;
+    std::shared_ptr<const config::Config> config;  // null without --config
     bool quarantine_store = true;  // without --config, assume one
     int exit_code = 0;
 };
@@ -46,7 +48,7 @@ bool complain(std::string_view why) {
 
 Loaded load(const PolicyCommand& command) {
     Loaded loaded;
-    std::shared_ptr<const config::Config> config;
+    std::shared_ptr<const config::Config>& config = loaded.config;
     if (!command.config.empty()) {
         config::Diagnostics problems;
         config = config::load_config(command.config, problems);
@@ -150,6 +152,8 @@ bool command_line_ok(const PolicyCommand& command) {
     if (!command.test->remaining().empty())
         return complain("unknown argument '" + command.test->remaining().front() + "'");
     if (command.file.empty()) return complain("the policy file is missing: mxgate policy test POLICY [options]");
+    if (command.envelope.run_filters && command.config.empty())
+        return complain("--run-filters needs --config CONF: the filters, their settings and the resolver are CONF's");
     if (command.cases_option->count() == 0) return true;
     for (const CLI::Option* option : command.envelope_options)
         if (option->count() > 0) return complain("--cases takes the envelope from the cases, not " + option->get_name());
@@ -167,6 +171,22 @@ int run_test(const PolicyCommand& command) {
     const Loaded loaded = load(command);
     if (!loaded.policy) return loaded.exit_code;
     if (!transaction) return run_cases(loaded, o.cases);
+    if (o.run_filters) {
+        // read_message() read it already: only a file that changed since fails here.
+        const auto message = o.message.empty() ? std::nullopt : policy::rules::read_text_file(o.message);
+        if (!o.message.empty() && !message) {
+            complain("--message '" + o.message + "': cannot read the message file");
+            return exit_bad_command_line;
+        }
+        try {
+            FilterRun run = run_filters(*loaded.config, *transaction, message);
+            transaction->findings = std::move(run.findings);
+            std::cout << run.report;
+        } catch (const std::exception& e) {  // the resolver refused the config's dns:
+            std::cerr << command.config << ": " << e.what() << '\n';
+            return 1;
+        }
+    }
     std::cout << policy::rules::walk_report(walk(loaded, *transaction), *transaction);
     return 0;
 }
@@ -186,6 +206,8 @@ void add_test_options(CLI::App& test, PolicyCommand& command) {
         test.add_option("--rcpt", o.recipients, "a recipient (repeat for more)"),
         test.add_option("--message", o.message, "an RFC 5322 message file (CRLF or LF)"),
         test.add_option("--finding", o.findings, "NAME=OUTCOME[;attr=value...][@stage] (repeat for more)"),
+        test.add_flag("--run-filters", o.run_filters,
+                      "run --config's filters (not those that record state); --finding replaces a result"),
     };
     command.envelope_options = envelope;
     command.cases_option = cases;
@@ -202,8 +224,8 @@ void add_policy_command(CLI::App& app, PolicyCommand& command) {
     command.check->add_option("file", command.file, "the policy file")->required();
     command.check->add_option("--config", command.config, "a main config whose backends `route:` may name");
     command.test = policy->add_subcommand(
-        "test", "walk a transaction through a policy offline, with the findings given, and print the trace; "
-                "or run a folder of cases");
+        "test", "walk a transaction through a policy, with the findings given or found by the config's filters "
+                "(--run-filters), and print the trace; or run a folder of cases");
     add_test_options(*command.test, command);
 }
 
