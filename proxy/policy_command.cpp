@@ -35,7 +35,7 @@ struct Loaded {
 };
 
 // The only writes to stderr here (test_logging counts them): diagnostics with
-// their locations, and what is wrong with the command line.
+// their locations, and what is wrong with the command line (or the config's dns:).
 template <class Diagnostics>
 void print_all(const Diagnostics& diagnostics) {
     for (const auto& d : diagnostics) std::cerr << d.str() << '\n';
@@ -160,6 +160,29 @@ bool command_line_ok(const PolicyCommand& command) {
     return true;
 }
 
+// --run-filters: the config's filters find what the --finding ones do not give
+// (policy_filters.hpp), and the report of what they found is printed. nullopt, or
+// the exit code after saying what failed.
+std::optional<int> find_by_filters(const PolicyCommand& command, const config::Config& config,
+                                   Transaction& transaction) {
+    const std::string& path = command.envelope.message;
+    // read_message() read it already: only a file that changed since fails here.
+    const auto message = path.empty() ? std::nullopt : policy::rules::read_text_file(path);
+    if (!path.empty() && !message) {
+        complain("--message '" + path + "': cannot read the message file");
+        return exit_bad_command_line;
+    }
+    try {
+        FilterRun run = run_filters(config, transaction, message);
+        transaction.findings = std::move(run.findings);
+        std::cout << run.report;
+    } catch (const std::exception& e) {  // the resolver refused the config's dns:
+        complain(command.config + ": " + e.what());
+        return 1;
+    }
+    return std::nullopt;
+}
+
 int run_test(const PolicyCommand& command) {
     if (!command_line_ok(command)) return exit_bad_command_line;
     const PolicyTestOptions& o = command.envelope;
@@ -171,22 +194,8 @@ int run_test(const PolicyCommand& command) {
     const Loaded loaded = load(command);
     if (!loaded.policy) return loaded.exit_code;
     if (!transaction) return run_cases(loaded, o.cases);
-    if (o.run_filters) {
-        // read_message() read it already: only a file that changed since fails here.
-        const auto message = o.message.empty() ? std::nullopt : policy::rules::read_text_file(o.message);
-        if (!o.message.empty() && !message) {
-            complain("--message '" + o.message + "': cannot read the message file");
-            return exit_bad_command_line;
-        }
-        try {
-            FilterRun run = run_filters(*loaded.config, *transaction, message);
-            transaction->findings = std::move(run.findings);
-            std::cout << run.report;
-        } catch (const std::exception& e) {  // the resolver refused the config's dns:
-            std::cerr << command.config << ": " << e.what() << '\n';
-            return 1;
-        }
-    }
+    if (o.run_filters)
+        if (const auto failed = find_by_filters(command, *loaded.config, *transaction)) return *failed;
     std::cout << policy::rules::walk_report(walk(loaded, *transaction), *transaction);
     return 0;
 }

@@ -184,6 +184,13 @@ class RunFilters(MxgateTestCase):
         out = self.run_filters(policy, dnsbl, *self.envelope(client(1)))
         self.assertVerdict(out, DELIVERED, r"filters at connect:\n  dnsbl\.testbl=pass;[^\n]*listed=no")
 
+    def test_a_list_the_dns_cannot_answer_is_a_temperror_finding_not_an_exit_code(self):
+        # refused.test is no zone of nsd's: REFUSED, the resolver's servfail.
+        dnsbl = {"dnsbl": {"enabled": True, "reject_score": 0, "fcrdns": {"enabled": False},
+                           "lists": [{"name": "gone", "zone": "refused.test", "type": "ip", "weight": 1}]}}
+        out = self.run_filters(self.SPF_POLICY, dnsbl, *self.envelope(client(1)))
+        self.assertVerdict(out, DELIVERED, r"filters at connect:\n  dnsbl\.gone=temperror;")
+
     def test_a_signed_message_passes_dkim_and_dmarc_and_a_changed_body_is_refused_by_the_rule(self):
         policy = """
             rules:
@@ -193,7 +200,8 @@ class RunFilters(MxgateTestCase):
         """
         content = {"spf": {"enabled": True, "check_helo": False}, "dkim": {"enabled": True},
                    "dmarc": {"enabled": True}}
-        signed = sign(message("alice@aligned.test", subject="policy test"), "rsa")
+        # A line that starts with a dot: the client doubles it, the session's splitter takes one off.
+        signed = sign(message("alice@aligned.test", subject="policy test", body=b"Hello.\r\n.dot line\r\n"), "rsa")
         (self.tmp / "signed.eml").write_bytes(lf(signed))   # LF: read as CRLF, as the session sees it
         (self.tmp / "changed.eml").write_bytes(signed.replace(b"Hello.", b"Hullo."))
         # nodmarc.test has no SPF record: DMARC rests on the DKIM signature alone.
