@@ -30,7 +30,7 @@ struct PolicyCommand {
     CLI::App* check = nullptr;
     CLI::App* test = nullptr;
     std::string file;
-    std::string config;  // --config: also check `route:` against its backends
+    std::string config;  // --config: `route:` against its backends; its filters with --run-filters
     PolicyTestOptions envelope;
     CLI::Option* cases_option = nullptr;
     std::vector<CLI::Option*> envelope_options;  // not with --cases
