@@ -15,6 +15,7 @@
 
 #include "filters/registry.hpp"
 #include "policy/policy.hpp"
+#include "policy/rules/walk_report.hpp"
 #include "proxy/generation.hpp"
 #include "proxy/smtp/message_splitter.hpp"
 
@@ -83,14 +84,8 @@ private:
     filters::MessageFeed& feed_;
 };
 
-// Attributes that carry header text for the message (Authentication-Results,
-// Received-SPF): long, and what they say is in the other attributes already.
-bool header_text(std::string_view attr) { return attr == "auth_results" || attr == "add_header"; }
-
 std::string finding_line(const core::Finding& finding, std::string_view mark) {
-    std::string line = "  " + finding.name + "=" + std::string(core::to_string(finding.outcome));
-    for (const auto& [key, value] : finding.attrs)
-        if (!header_text(key)) line += ";" + key + "=" + value;
+    std::string line = "  " + policy::rules::finding_text(finding);
     if (!finding.reason.empty()) line += " (" + finding.reason + ")";
     if (!mark.empty()) line += " " + std::string(mark);
     return line + "\n";
