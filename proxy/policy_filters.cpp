@@ -30,25 +30,20 @@ using policy::rules::Transaction;
 
 constexpr std::string_view session_id = "policy-test";  // the filters' log lines name it
 
-// Registry keys of the enabled filters that record what a client did.
-std::vector<std::string_view> stateful_filters(const filters::FilterSettings& settings) {
-    std::vector<std::string_view> keys;
-    const auto& rows = filters::registry();
-    for (std::size_t i = 0; i < rows.size(); ++i)
-        if (settings.by_filter[i].enabled() && rows[i].filter.uses_state(settings.by_filter[i]))
-            keys.push_back(rows[i].filter.key);
-    return keys;
-}
+// The registry keys of the enabled filters: those run, and those left out because
+// they record what a client did.
+struct FilterChoice {
+    std::vector<std::string_view> run, left_out;
+};
 
-std::vector<std::string_view> run_filter_keys(const filters::FilterSettings& settings,
-                                              const std::vector<std::string_view>& left_out) {
-    std::vector<std::string_view> keys;
+FilterChoice choose_filters(const filters::FilterSettings& settings) {
+    FilterChoice choice;
     const auto& rows = filters::registry();
     for (std::size_t i = 0; i < rows.size(); ++i)
-        if (settings.by_filter[i].enabled() &&
-            std::find(left_out.begin(), left_out.end(), rows[i].filter.key) == left_out.end())
-            keys.push_back(rows[i].filter.key);
-    return keys;
+        if (settings.by_filter[i].enabled())
+            (rows[i].filter.uses_state(settings.by_filter[i]) ? choice.left_out : choice.run)
+                .push_back(rows[i].filter.key);
+    return choice;
 }
 
 // The findings an operator gives instead of a filter that is not run. rate_limit's
@@ -176,16 +171,16 @@ private:
 
 FilterRun run_filters(const config::Config& config, const Transaction& transaction,
                       const std::optional<std::string>& message) {
-    const std::vector<std::string_view> left_out = stateful_filters(config.filters);
+    const FilterChoice choice = choose_filters(config.filters);
     filters::Services services;  // no state store: nothing that needs one is built
     if (config.filters.need_resolver()) services.resolver = make_resolver(config);
-    const filters::Chain chain = filters::build_chain(config.filters, services, left_out);
+    const filters::Chain chain = filters::build_chain(config.filters, services, choice.left_out);
 
     std::string header = "filters run:";
-    for (const auto key : run_filter_keys(config.filters, left_out)) header += " " + std::string(key);
-    if (header.back() == ':') header += " none (none is enabled in the config)";
+    for (const auto key : choice.run) header += " " + std::string(key);
+    if (choice.run.empty()) header += " none (none is enabled in the config)";
     header += "\n";
-    for (const auto key : left_out)
+    for (const auto key : choice.left_out)
         header += "  " + std::string(key) + ": not run (it records state); give --finding " + given_instead(key) + "\n";
 
     asio::io_context io;
