@@ -33,6 +33,11 @@ struct Registration {
     std::function<void(settings::Writer&, const AnySettings&)> dump;
     std::function<void(AnySettings&, const FilterDefaults&)> apply_defaults;
     std::function<std::unique_ptr<Filter>(const AnySettings&, const Services&)> build;
+
+    // Whether, with these settings, it needs the state store (it records what clients did).
+    bool uses_state(const AnySettings& settings) const {
+        return needs_state || (needs_state_if && needs_state_if(settings));
+    }
 };
 
 }  // namespace mxgate::filters

@@ -26,17 +26,22 @@ const std::vector<RegistryRow>& registry() {
     return table;
 }
 
-Chain build_chain(const FilterSettings& settings, const Services& services) {
-    assert(!settings.need_state() || services.store != nullptr);
-    assert(!settings.need_resolver() || services.resolver != nullptr);
+Chain build_chain(const FilterSettings& settings, const Services& services,
+                  std::span<const std::string_view> left_out) {
     const auto& rows = registry();
     std::vector<std::size_t> order(rows.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(),
               [&](std::size_t a, std::size_t b) { return rows[a].chain_position < rows[b].chain_position; });
     std::vector<std::unique_ptr<Filter>> filters;
-    for (const std::size_t i : order)
-        if (settings.by_filter[i].enabled()) filters.push_back(rows[i].filter.build(settings.by_filter[i], services));
+    for (const std::size_t i : order) {
+        const Registration& filter = rows[i].filter;
+        const AnySettings& own = settings.by_filter[i];
+        if (!own.enabled() || std::find(left_out.begin(), left_out.end(), filter.key) != left_out.end()) continue;
+        assert(!filter.uses_state(own) || services.store != nullptr);
+        assert(!filter.needs_resolver || services.resolver != nullptr);
+        filters.push_back(filter.build(own, services));
+    }
     return Chain(std::move(filters), settings.stage_timeout);
 }
 

@@ -3,6 +3,8 @@
 // self-registration.
 #pragma once
 
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "filters/chain.hpp"
@@ -19,6 +21,9 @@ struct RegistryRow {
 const std::vector<RegistryRow>& registry();
 
 // Builds the chain for one config generation, in the order findings are reported.
-Chain build_chain(const FilterSettings& settings, const Services& services);
+// `left_out`: registry keys of enabled filters not to build (`mxgate policy test`
+// leaves out those that record state; they need no store then).
+Chain build_chain(const FilterSettings& settings, const Services& services,
+                  std::span<const std::string_view> left_out = {});
 
 }  // namespace mxgate::filters

@@ -24,8 +24,7 @@ std::string FilterSettings::state_user() const {
     const auto& rows = registry();
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const Registration& filter = rows[i].filter;
-        const bool needs = filter.needs_state || (filter.needs_state_if && filter.needs_state_if(by_filter[i]));
-        if (needs && by_filter[i].enabled()) return "filters." + std::string(filter.key);
+        if (filter.uses_state(by_filter[i]) && by_filter[i].enabled()) return "filters." + std::string(filter.key);
     }
     return "";
 }

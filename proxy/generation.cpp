@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "filters/dns/unbound_resolver.hpp"
 #include "filters/registry.hpp"
 #include "proxy/log.hpp"
 #include "proxy/tls/context.hpp"
@@ -33,6 +34,16 @@ void provide_lmtp_store(const config::Config& config, filters::Services& service
         log::warn(log::Line("lmtp_store_unavailable").add("error", e.what())
                       .add("effect", "one recipient per LMTP transaction"));
     }
+}
+
+std::shared_ptr<filters::dns::Resolver> make_resolver(const config::Config& config) {
+    auto created = filters::dns::UnboundResolver::create(config.dns);
+    if (!created.resolver) {
+        std::string errors;
+        for (const auto& e : created.errors) errors += (errors.empty() ? "" : "; ") + e;
+        throw std::runtime_error(errors);
+    }
+    return std::move(created.resolver);
 }
 
 }  // namespace mxgate

@@ -46,4 +46,8 @@ struct Generation {
 // recipient, as before multi-recipient LMTP, so answers stay exact.
 void provide_lmtp_store(const config::Config& config, filters::Services& services);
 
+// The resolver the filters share, built from the config's dns: (the daemon's, and
+// `mxgate policy test --run-filters`'s); throws std::runtime_error with what is wrong.
+std::shared_ptr<filters::dns::Resolver> make_resolver(const config::Config& config);
+
 }  // namespace mxgate

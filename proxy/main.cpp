@@ -25,7 +25,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "filters/dns/unbound_resolver.hpp"
 #include "filters/state/housekeeping.hpp"
 #include "policy/rules/summary.hpp"
 #include "proxy/config/decode.hpp"
@@ -165,15 +164,7 @@ std::string tls_name(config::ListenerTls tls) {
 void provide_services(const config::Config& config, filters::Services& services) {
     if (config.filters.need_state() && !services.store) services.store = filters::state::make_store(config.state);
     provide_lmtp_store(config, services);
-    if (config.filters.need_resolver() && !services.resolver) {
-        auto created = filters::dns::UnboundResolver::create(config.dns);
-        if (!created.resolver) {
-            std::string errors;
-            for (const auto& e : created.errors) errors += (errors.empty() ? "" : "; ") + e;
-            throw std::runtime_error(errors);
-        }
-        services.resolver = std::move(created.resolver);
-    }
+    if (config.filters.need_resolver() && !services.resolver) services.resolver = make_resolver(config);
 }
 
 // `reason`: sighup, or policy_changed (the watcher, proxy/policy_watch.hpp).

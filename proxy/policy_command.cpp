@@ -14,6 +14,7 @@
 #include "policy/rules/test_input.hpp"
 #include "policy/rules/walk_report.hpp"
 #include "proxy/config/decode.hpp"
+#include "proxy/policy_filters.hpp"
 
 namespace mxgate {
 
@@ -28,12 +29,13 @@ constexpr int exit_bad_command_line = 2;
 // exit code after its diagnostics.
 struct Loaded {
     std::shared_ptr<const CompiledPolicy> policy;
+    std::shared_ptr<const config::Config> config;  // null without --config
     bool quarantine_store = true;  // without --config, assume one
     int exit_code = 0;
 };
 
 // The only writes to stderr here (test_logging counts them): diagnostics with
-// their locations, and what is wrong with the command line.
+// their locations, and what is wrong with the command line (or the config's dns:).
 template <class Diagnostics>
 void print_all(const Diagnostics& diagnostics) {
     for (const auto& d : diagnostics) std::cerr << d.str() << '\n';
@@ -46,7 +48,7 @@ bool complain(std::string_view why) {
 
 Loaded load(const PolicyCommand& command) {
     Loaded loaded;
-    std::shared_ptr<const config::Config> config;
+    std::shared_ptr<const config::Config>& config = loaded.config;
     if (!command.config.empty()) {
         config::Diagnostics problems;
         config = config::load_config(command.config, problems);
@@ -150,10 +152,35 @@ bool command_line_ok(const PolicyCommand& command) {
     if (!command.test->remaining().empty())
         return complain("unknown argument '" + command.test->remaining().front() + "'");
     if (command.file.empty()) return complain("the policy file is missing: mxgate policy test POLICY [options]");
+    if (command.envelope.run_filters && command.config.empty())
+        return complain("--run-filters needs --config CONF: the filters, their settings and the resolver are CONF's");
     if (command.cases_option->count() == 0) return true;
     for (const CLI::Option* option : command.envelope_options)
         if (option->count() > 0) return complain("--cases takes the envelope from the cases, not " + option->get_name());
     return true;
+}
+
+// --run-filters: the config's filters find what the --finding ones do not give
+// (policy_filters.hpp), and the report of what they found is printed. nullopt, or
+// the exit code after saying what failed.
+std::optional<int> find_by_filters(const PolicyCommand& command, const config::Config& config,
+                                   Transaction& transaction) {
+    const std::string& path = command.envelope.message;
+    // read_message() read it already: only a file that changed since fails here.
+    const auto message = path.empty() ? std::nullopt : policy::rules::read_text_file(path);
+    if (!path.empty() && !message) {
+        complain("--message '" + path + "': cannot read the message file");
+        return exit_bad_command_line;
+    }
+    try {
+        FilterRun run = run_filters(config, transaction, message);
+        transaction.findings = std::move(run.findings);
+        std::cout << run.report;
+    } catch (const std::exception& e) {  // the resolver refused the config's dns:
+        complain(command.config + ": " + e.what());
+        return 1;
+    }
+    return std::nullopt;
 }
 
 int run_test(const PolicyCommand& command) {
@@ -167,6 +194,8 @@ int run_test(const PolicyCommand& command) {
     const Loaded loaded = load(command);
     if (!loaded.policy) return loaded.exit_code;
     if (!transaction) return run_cases(loaded, o.cases);
+    if (o.run_filters)
+        if (const auto failed = find_by_filters(command, *loaded.config, *transaction)) return *failed;
     std::cout << policy::rules::walk_report(walk(loaded, *transaction), *transaction);
     return 0;
 }
@@ -186,6 +215,8 @@ void add_test_options(CLI::App& test, PolicyCommand& command) {
         test.add_option("--rcpt", o.recipients, "a recipient (repeat for more)"),
         test.add_option("--message", o.message, "an RFC 5322 message file (CRLF or LF)"),
         test.add_option("--finding", o.findings, "NAME=OUTCOME[;attr=value...][@stage] (repeat for more)"),
+        test.add_flag("--run-filters", o.run_filters,
+                      "run --config's filters (not those that record state); --finding replaces a result"),
     };
     command.envelope_options = envelope;
     command.cases_option = cases;
@@ -202,8 +233,8 @@ void add_policy_command(CLI::App& app, PolicyCommand& command) {
     command.check->add_option("file", command.file, "the policy file")->required();
     command.check->add_option("--config", command.config, "a main config whose backends `route:` may name");
     command.test = policy->add_subcommand(
-        "test", "walk a transaction through a policy offline, with the findings given, and print the trace; "
-                "or run a folder of cases");
+        "test", "walk a transaction through a policy, with the findings given or found by the config's filters "
+                "(--run-filters), and print the trace; or run a folder of cases");
     add_test_options(*command.test, command);
 }
 

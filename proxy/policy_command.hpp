@@ -5,7 +5,8 @@
 // `mxgate policy test FILE [envelope options | --cases DIR]`: walks a transaction
 // offline through the policy with the findings given (policy/rules/walk.hpp) and
 // prints the trace (exit 0), or runs a folder of cases (exit 0 when all pass, 1
-// when not); 1 when the policy does not compile, 2 for a bad command line.
+// when not); 1 when the policy does not compile, 2 for a bad command line. With
+// --run-filters the findings come from the config's filters too (policy_filters.hpp).
 // Wiring for the command line only; the compiler and the walk are policy/rules/.
 #pragma once
 
@@ -21,6 +22,7 @@ namespace mxgate {
 struct PolicyTestOptions {
     std::string client_ip, rdns, helo, tls, sender, message, cases;
     bool trusted = false;
+    bool run_filters = false;  // run the --config's filters (needs --config)
     std::vector<std::string> recipients, findings;
 };
 
@@ -28,7 +30,7 @@ struct PolicyCommand {
     CLI::App* check = nullptr;
     CLI::App* test = nullptr;
     std::string file;
-    std::string config;  // --config: also check `route:` against its backends
+    std::string config;  // --config: `route:` against its backends; its filters with --run-filters
     PolicyTestOptions envelope;
     CLI::Option* cases_option = nullptr;
     std::vector<CLI::Option*> envelope_options;  // not with --cases

@@ -116,7 +116,7 @@ private:
             std::vector<std::string> skip = scopes_.at(stage).skip;
             skip.insert(skip.end(), decision.skip_filters.begin(), decision.skip_filters.end());
             for (const auto& given : transaction_.findings) {
-                if (given.stage != stage) continue;
+                if (given.stage != stage || (given.recipient && given.recipient != recipient)) continue;
                 const bool skipped = std::find(skip.begin(), skip.end(), given.filter) != skip.end();
                 (skipped ? step.hidden : step.found).push_back(given.finding);
             }

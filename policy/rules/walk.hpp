@@ -28,6 +28,9 @@ struct GivenFinding {
     core::Finding finding;
     core::Stage stage = core::Stage::connect;
     std::string filter;
+    // At RCPT: the one recipient (index into Transaction::recipients) it was found
+    // for, as a filter run for each; nullopt: every recipient's, as --finding gives it.
+    std::optional<std::size_t> recipient;
 };
 
 struct Transaction {

@@ -9,12 +9,6 @@ namespace {
 
 using core::Stage;
 
-std::string finding_text(const core::Finding& finding) {
-    std::string text = finding.name + "=" + std::string(core::to_string(finding.outcome));
-    for (const auto& [key, value] : finding.attrs) text += ";" + key + "=" + value;
-    return text;
-}
-
 std::string findings_text(const std::vector<core::Finding>& findings) {
     std::string text;
     for (const auto& finding : findings) text += (text.empty() ? "" : ", ") + finding_text(finding);
@@ -97,6 +91,13 @@ void add_verdict(std::string& out, const StageStep& step) {
 }
 
 }  // namespace
+
+std::string finding_text(const core::Finding& finding) {
+    std::string text = finding.name + "=" + std::string(core::to_string(finding.outcome));
+    for (const auto& [key, value] : finding.attrs)
+        if (key != "add_header" && key != "auth_results") text += ";" + key + "=" + value;
+    return text;
+}
 
 std::string walk_report(const Walk& walk, const Transaction& transaction) {
     std::string out;

@@ -11,6 +11,10 @@
 namespace mxgate::policy::rules {
 
 std::string walk_report(const Walk& walk, const Transaction& transaction);
+// "spf=fail;domain=example.org", as --finding writes it, less the header text a
+// filter adds to the message (`add_header`, `auth_results`): long, folded over
+// lines, and saying what the other attributes say.
+std::string finding_text(const core::Finding& finding);
 // "verdict: reject by rule blocked (score 3): 550 5.7.1 Message rejected by policy"
 std::string summary_line(const TransactionVerdict& verdict);
 

@@ -6,14 +6,23 @@ the findings given on the command line, and `--cases DIR` on policy_cases/
 one case file with errors: exit 1). Exit codes: 0 trace printed, 1 the policy
 does not compile, 2 a bad command line.
 
-Environment: MXGATE_BIN (the mxgate binary). Stdlib only; run with
-/usr/bin/python3 -m unittest from tests/integration.
+With --run-filters the config's real filters find the results: SPF, the DNS lists,
+DKIM and DMARC against a real nsd serving test_content_filters' zones (keys made and
+messages signed at test time with python3-dkim), plus a DNS block list.
+
+Environment: MXGATE_BIN (the mxgate binary). Run with /usr/bin/python3 -m unittest
+from tests/integration.
 """
 
 import os
 import pathlib
 import subprocess
+import textwrap
 import unittest
+
+from harness import MxgateTestCase, lf, maildir_backend, mxgate_config, to_yaml
+from harness.nsd import reversed_ipv4, zone_text
+from test_content_filters import SENDER, client, message, sign, zones
 
 HERE = pathlib.Path(__file__).resolve().parent
 POLICY = "good_policy/policy.yaml"
@@ -98,6 +107,134 @@ class Cases(unittest.TestCase):
         ])
 
 
+LISTED = client(2)     # in bl.test
+STRANGER_IP = "192.0.2.10"   # not in aligned.test's SPF record (-all): SPF fail for SENDER
+DELIVERED = "deliver by rule none (score 0): 250 2.0.0 Ok"
+
+
+class RunFilters(MxgateTestCase):
+    """--run-filters: the filters of a config, resolving through nsd, decide the rules."""
+
+    def run_filters(self, policy: str, filters: dict, *arguments: str, extra: dict | None = None):
+        """nsd + a config with these filters + this policy.yaml, then `policy test --run-filters`."""
+        if not hasattr(self, "nsd"):
+            served = zones()
+            served["bl.test"] = zone_text("bl.test", [f"{reversed_ipv4(LISTED)} A 127.0.0.2"])
+            self.nsd = self.start_nsd(served)
+        config = mxgate_config(domains={"example.org": "store"}, backends={"store": maildir_backend()}, tls=False,
+                               listeners=(("127.0.0.1:0", "none"),),
+                               extra={"dns": {"servers": [self.nsd.server], "timeout": "5s",
+                                              "transparent_local_zones": ["test"]},
+                                      "filters": filters, **(extra or {})})
+        (self.tmp / "mxgate.yaml").write_text(to_yaml(config))
+        (self.tmp / "policy.yaml").write_text(textwrap.dedent(policy))
+        result = policy_test(str(self.tmp / "policy.yaml"), "--config", str(self.tmp / "mxgate.yaml"),
+                             "--run-filters", *arguments)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        return result.stdout
+
+    def assertVerdict(self, out: str, verdict: str, found: str = "^filters run: "):
+        """The trace ends with this summary line (after "verdict: "), and `found` (a regex) is in it."""
+        self.assertTrue(out.endswith(f"verdict: {verdict}\n"), out)
+        self.assertRegex(out, found)
+
+    def envelope(self, client_ip: str, sender: str = SENDER) -> list[str]:
+        return ["--client-ip", client_ip, "--helo", "client.aligned.test", "--sender", sender,
+                "--rcpt", "bob@example.org"]
+
+    SPF_POLICY = """
+        rules:
+          - name: spf-refused
+            when: {spf: fail}
+            then: {reject: {code: 550, enhanced: 5.7.23, text: "SPF says no"}}
+    """
+    SPF = {"spf": {"enabled": True, "check_helo": False, "on_fail": "proceed"}}
+
+    def test_an_spf_fail_of_the_real_filter_decides_a_rule_and_a_finding_given_replaces_it(self):
+        out = self.run_filters(self.SPF_POLICY, self.SPF, *self.envelope(STRANGER_IP))
+        self.assertIn("filters run: spf\n", out)
+        self.assertRegex(out, r"\nfilters at mail_from:\n  spf=fail;[^\n]*domain=aligned\.test")
+        self.assertIn("  decided: reject by rule spf-refused\n", out)
+        self.assertVerdict(out, "reject by rule spf-refused (score 0): 550 5.7.23 SPF says no")
+
+        out = self.run_filters(self.SPF_POLICY, self.SPF, *self.envelope(client(1)))
+        self.assertVerdict(out, DELIVERED, r"\nfilters at mail_from:\n  spf=pass;")
+
+        out = self.run_filters(self.SPF_POLICY, self.SPF, *self.envelope(STRANGER_IP), "--finding", "spf=pass")
+        self.assertVerdict(out, DELIVERED,
+                           r"\n  spf=fail;[^\n]* \(replaced by --finding\)\n  spf=pass \(from --finding\)\n")
+
+    def test_a_dnsbl_hit_at_connect_adds_score_that_a_later_rule_reads(self):
+        policy = """
+            rules:
+              - name: listed-scores
+                when: {dnsbl: {list: testbl}}
+                then: {score: 5}
+              - name: too-much-score
+                stage: rcpt
+                when: {score: {at_least: 5}}
+                then: {reject: {code: 554, enhanced: 5.7.1, text: "Score too high"}}
+        """
+        dnsbl = {"dnsbl": {"enabled": True, "lists": [{"name": "testbl", "zone": "bl.test", "type": "ip", "weight": 1}],
+                           "fcrdns": {"enabled": False}}}
+        out = self.run_filters(policy, dnsbl, *self.envelope(LISTED))
+        self.assertRegex(out, r"filters at connect:\n  dnsbl\.testbl=fail;")
+        self.assertIn("  actions: score +5 (now 5)\n", out)
+        self.assertVerdict(out, "reject by rule too-much-score (score 5): 554 5.7.1 Score too high")
+        out = self.run_filters(policy, dnsbl, *self.envelope(client(1)))
+        self.assertVerdict(out, DELIVERED, r"filters at connect:\n  dnsbl\.testbl=pass;[^\n]*listed=no")
+
+    def test_a_list_the_dns_cannot_answer_is_a_temperror_finding_not_an_exit_code(self):
+        # refused.test is no zone of nsd's: REFUSED, the resolver's servfail.
+        dnsbl = {"dnsbl": {"enabled": True, "reject_score": 0, "fcrdns": {"enabled": False},
+                           "lists": [{"name": "gone", "zone": "refused.test", "type": "ip", "weight": 1}]}}
+        out = self.run_filters(self.SPF_POLICY, dnsbl, *self.envelope(client(1)))
+        self.assertVerdict(out, DELIVERED, r"filters at connect:\n  dnsbl\.gone=temperror;")
+
+    def test_a_signed_message_passes_dkim_and_dmarc_and_a_changed_body_is_refused_by_the_rule(self):
+        policy = """
+            rules:
+              - name: dmarc-refused
+                when: {dmarc: {result: fail, policy: reject}}
+                then: {reject: {code: 550, enhanced: 5.7.1, text: "DMARC policy refuses this message"}}
+        """
+        content = {"spf": {"enabled": True, "check_helo": False}, "dkim": {"enabled": True},
+                   "dmarc": {"enabled": True}}
+        # A line that starts with a dot: the client doubles it, the session's splitter takes one off.
+        signed = sign(message("alice@aligned.test", subject="policy test", body=b"Hello.\r\n.dot line\r\n"), "rsa")
+        (self.tmp / "signed.eml").write_bytes(lf(signed))   # LF: read as CRLF, as the session sees it
+        (self.tmp / "changed.eml").write_bytes(signed.replace(b"Hello.", b"Hullo."))
+        # nodmarc.test has no SPF record: DMARC rests on the DKIM signature alone.
+        envelope = self.envelope(STRANGER_IP, sender="bounces@nodmarc.test")
+        out = self.run_filters(policy, content, *envelope, "--message", str(self.tmp / "signed.eml"))
+        self.assertNotIn("auth_results=", out, "the header text the filters add is not printed")
+        self.assertVerdict(out, DELIVERED, r"\nfilters at end_of_data:\n  dkim=pass;[^\n]*\n  dmarc=pass\b")
+
+        out = self.run_filters(policy, content, *envelope, "--message", str(self.tmp / "changed.eml"))
+        self.assertVerdict(out, "reject by rule dmarc-refused (score 0): 550 5.7.1 DMARC policy refuses this message",
+                           r"\nfilters at end_of_data:\n  dkim=fail;[^\n]*\n  dmarc=fail\b")
+
+    def test_greylisting_is_not_run_and_its_finding_is_given(self):
+        policy = """
+            rules:
+              - name: greylisted
+                when: {greylist: defer}
+                then: {tempfail: {code: 451, enhanced: 4.7.1, text: "Greylisted, please try again later"}}
+        """
+        state = self.tmp / "state.db"
+        filters = {"greylist": {"enabled": True}, **self.SPF}
+        extra = {"state": {"backend": "sqlite", "sqlite": {"path": str(state)}}}
+        out = self.run_filters(policy, filters, *self.envelope(client(1)), extra=extra)
+        self.assertIn("\n  greylist: not run (it records state); give --finding greylist=...\n", out)
+        self.assertVerdict(out, DELIVERED)
+        out = self.run_filters(policy, filters, *self.envelope(client(1)), "--finding",
+                               "greylist=softfail;action=defer;retry_after=300", extra=extra)
+        self.assertIn("filters at rcpt <bob@example.org>:\n"
+                      "  greylist=softfail;action=defer;retry_after=300 (from --finding)\n", out)
+        self.assertVerdict(out, "tempfail by rule greylisted (score 0): 451 4.7.1 Greylisted, please try again later")
+        self.assertFalse(state.exists(), "the state store was opened")
+
+
 class Errors(unittest.TestCase):
     def test_a_policy_that_does_not_compile_is_exit_1_with_its_diagnostics(self):
         result = policy_test("bad_policies/unknown_key/policy.yaml", *STRANGER)
@@ -122,6 +259,8 @@ class Errors(unittest.TestCase):
             ([*STRANGER, "--bogus"], "unknown argument '--bogus'"),
             (["--cases", "policy_cases", "--rcpt", "a@example.org"],
              "--cases takes the envelope from the cases, not --rcpt"),
+            ([*STRANGER, "--run-filters"],
+             "--run-filters needs --config CONF: the filters, their settings and the resolver are CONF's"),
         ]:
             with self.subTest(arguments=arguments):
                 result = policy_test(POLICY, *arguments)

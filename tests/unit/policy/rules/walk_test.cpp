@@ -106,6 +106,23 @@ TEST(PolicyWalk, TheFindingsOfASkippedFilterAreNeverSeen) {
     EXPECT_NE(rcpt.decision.trace[0].why.find("no finding"), std::string::npos) << rcpt.decision.trace[0].why;
 }
 
+// `policy test --run-filters` runs the RCPT filters for each recipient: what they
+// found for one is that recipient's alone, a --finding every recipient's.
+TEST(PolicyWalk, ARcptFindingOfOneRecipientIsSeenAtThatRecipientOnly) {
+    const auto policy = compiled(greylisting);
+    ASSERT_TRUE(policy);
+    Transaction t = envelope("192.0.2.1", {"a@example.org", "b@example.org"}, {"greylist=softfail"});
+    t.findings.back().recipient = 1;
+    const Walk w = walked(*policy, t);
+    ASSERT_EQ(stages_of(w), (std::vector<Stage>{Stage::connect, Stage::helo, Stage::mail_from, Stage::rcpt,
+                                                Stage::rcpt, Stage::end_of_data}));
+    EXPECT_TRUE(w.steps[3].found.empty()) << "a@example.org: found for b@example.org only";
+    EXPECT_EQ(w.steps[3].reply.summary(), "250 2.1.5 Ok");
+    ASSERT_EQ(w.steps[4].found.size(), 1u);
+    EXPECT_EQ(w.steps[4].reply.summary(), "451 4.7.1 Greylisted");
+    EXPECT_EQ(w.verdict.verdict, "deliver") << "to a@example.org";
+}
+
 TEST(PolicyWalk, StopEndsTheRulesButTheFiltersStillRunForLaterStages) {
     const auto policy = compiled(R"(
 rules:
