@@ -3,8 +3,6 @@
 #include <charconv>
 #include <cstring>
 
-#include <openssl/evp.h>
-
 #include "filters/dkim/opendkim.hpp"
 
 namespace mxgate::filters::dkim {
@@ -63,13 +61,6 @@ std::optional<BodyHashSpec> body_hash_spec(DKIM_SIGINFO* signature, std::string_
     return spec;
 }
 
-std::string base64_of(std::string_view raw) {
-    std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
-    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                        reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
-    out.resize(written < 0 ? 0 : static_cast<std::size_t>(written));
-    return out;
-}
 
 }  // namespace
 
@@ -263,7 +254,9 @@ void DkimInspector::check(const Signature& signature, const std::vector<BodyHash
     } else if (limit && body.canonical_length < *limit) {
         facts.verification = Verification::body_changed;
         facts.detail = "l= is past the end of the body";
-    } else if (base64_of(body.digest) != unfolded_tag(field, "bh")) {
+    } else if (const auto claimed = decode_base64(text_of(dkim_sig_gettagvalue(field, false, bytes("bh"))));
+               !claimed || std::string_view(reinterpret_cast<const char*>(claimed->data()), claimed->size()) !=
+                               body.digest) {
         facts.verification = Verification::body_changed;
     } else {
         facts.verification = Verification::verified;

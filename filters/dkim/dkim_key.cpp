@@ -92,6 +92,8 @@ int base64_value(char c) {
     return -1;
 }
 
+}  // namespace
+
 // RFC 4648 §4 base64 with FWS anywhere (RFC 6376 §3.5 b=, §3.6.1 p=). '=' only
 // at the end; like libopendkim, the padding may be left out.
 std::optional<std::vector<unsigned char>> decode_base64(std::string_view text) {
@@ -122,6 +124,8 @@ std::optional<std::vector<unsigned char>> decode_base64(std::string_view text) {
     if (padding > 0 && (digits + padding) % 4 != 0) return std::nullopt;
     return out;
 }
+
+namespace {
 
 KeyProblem invalid(std::string detail) { return KeyProblem{Verification::key_invalid, std::move(detail)}; }
 

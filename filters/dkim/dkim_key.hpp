@@ -64,6 +64,10 @@ KeyRecord parse_key_record(std::string_view record);
 std::optional<KeyProblem> key_fits(const PublicKey& key, std::string_view algorithm, std::string_view signing_domain,
                                    std::string_view identity);
 
+// RFC 4648 base64 with FWS anywhere, as DKIM tag values carry it (b=, bh=, p=);
+// nullopt when it is not base64.
+std::optional<std::vector<unsigned char>> decode_base64(std::string_view text);
+
 // Does b= (base64, FWS anywhere, as in the tag value) sign `header_hash` with
 // this key? rsa-*: PKCS#1 v1.5 with a='s digest (RFC 6376 §3.3); ed25519-sha256:
 // PureEdDSA over the 32-byte SHA-256 header hash (RFC 8463 §3). false for a bad
