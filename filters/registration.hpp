@@ -13,6 +13,7 @@
 #include "filters/filter.hpp"
 #include "filters/settings.hpp"
 #include "filters/state/store.hpp"
+#include "proxy/core/default_rule.hpp"
 
 namespace mxgate::filters {
 
@@ -33,6 +34,9 @@ struct Registration {
     std::function<void(settings::Writer&, const AnySettings&)> dump;
     std::function<void(AnySettings&, const FilterDefaults&)> apply_defaults;
     std::function<std::unique_ptr<Filter>(const AnySettings&, const Services&)> build;
+    // What its settings say to do with its results (proxy/core/default_rule.hpp),
+    // in the order they are tried; null: it only informs (no rule of its own).
+    std::function<std::vector<core::DefaultRule>(const AnySettings&)> default_rules;
 
     // Whether, with these settings, it needs the state store (it records what clients did).
     bool uses_state(const AnySettings& settings) const {

@@ -26,15 +26,37 @@ const std::vector<RegistryRow>& registry() {
     return table;
 }
 
-Chain build_chain(const FilterSettings& settings, const Services& services,
-                  std::span<const std::string_view> left_out) {
+namespace {
+
+// Indexes into registry() in chain order.
+std::vector<std::size_t> chain_order() {
     const auto& rows = registry();
     std::vector<std::size_t> order(rows.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(),
               [&](std::size_t a, std::size_t b) { return rows[a].chain_position < rows[b].chain_position; });
+    return order;
+}
+
+}  // namespace
+
+std::vector<core::FilterDefaultRules> default_rules(const FilterSettings& settings) {
+    const auto& rows = registry();
+    std::vector<core::FilterDefaultRules> out;
+    for (const std::size_t i : chain_order()) {
+        const Registration& filter = rows[i].filter;
+        const AnySettings& own = settings.by_filter[i];
+        if (!own.enabled() || !filter.default_rules) continue;
+        out.push_back({std::string(filter.key), filter.default_rules(own)});
+    }
+    return out;
+}
+
+Chain build_chain(const FilterSettings& settings, const Services& services,
+                  std::span<const std::string_view> left_out) {
+    const auto& rows = registry();
     std::vector<std::unique_ptr<Filter>> filters;
-    for (const std::size_t i : order) {
+    for (const std::size_t i : chain_order()) {
         const Registration& filter = rows[i].filter;
         const AnySettings& own = settings.by_filter[i];
         if (!own.enabled() || std::find(left_out.begin(), left_out.end(), filter.key) != left_out.end()) continue;

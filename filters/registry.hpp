@@ -23,6 +23,10 @@ const std::vector<RegistryRow>& registry();
 // Builds the chain for one config generation, in the order findings are reported.
 // `left_out`: registry keys of enabled filters not to build (`mxgate policy test`
 // leaves out those that record state; they need no store then).
+// The default rules of every enabled filter, in chain order (the order their
+// findings are reported and, before issue 12, were acted on).
+std::vector<core::FilterDefaultRules> default_rules(const FilterSettings& settings);
+
 Chain build_chain(const FilterSettings& settings, const Services& services,
                   std::span<const std::string_view> left_out = {});
 
