@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,6 +37,18 @@ struct DefaultRule {
     // quarantine reason only: reasons are never sent to the client.
     std::string text;
 };
+
+// `text` as a template that says it literally (braces doubled): for reply text an
+// operator configured (SPF's on_fail text), so a "{" in it is never read as a placeholder.
+inline std::string template_literal(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char ch : text) {
+        out += ch;
+        if (ch == '{' || ch == '}') out += ch;
+    }
+    return out;
+}
 
 // One filter's default rules, named by its registry key ("rate_limit").
 struct FilterDefaultRules {
