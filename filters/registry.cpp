@@ -52,6 +52,16 @@ std::vector<core::FilterDefaultRules> default_rules(const FilterSettings& settin
     return out;
 }
 
+std::vector<core::FilterDefaultRules> default_rules_of_every_filter() {
+    const auto& rows = registry();
+    std::vector<core::FilterDefaultRules> out;
+    for (const std::size_t i : chain_order()) {
+        const Registration& filter = rows[i].filter;
+        if (filter.default_rules) out.push_back({std::string(filter.key), filter.default_rules(filter.defaults())});
+    }
+    return out;
+}
+
 Chain build_chain(const FilterSettings& settings, const Services& services,
                   std::span<const std::string_view> left_out) {
     const auto& rows = registry();

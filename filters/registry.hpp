@@ -26,6 +26,9 @@ const std::vector<RegistryRow>& registry();
 // The default rules of every enabled filter, in chain order (the order their
 // findings are reported and, before issue 12, were acted on).
 std::vector<core::FilterDefaultRules> default_rules(const FilterSettings& settings);
+// The same for every filter, enabled or not, with its default settings (`mxgate
+// policy test` without a config).
+std::vector<core::FilterDefaultRules> default_rules_of_every_filter();
 
 Chain build_chain(const FilterSettings& settings, const Services& services,
                   std::span<const std::string_view> left_out = {});

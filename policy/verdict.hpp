@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/core/reply.hpp"
+
 namespace mxgate::policy {
 
 struct Verdict {
@@ -15,10 +17,13 @@ struct Verdict {
     Action action = Action::proceed;
     int code = 0;             // 4xx / 5xx for tempfail, reject, disconnect (421); 0 for quarantine
     std::string enhanced;     // RFC 3463 code
-    std::string text;         // client-visible: a built-in rule's or a filter's configured reply, never its reason
-    std::string rule;         // rule id ("default.greylist", "filter.spf"); "default" when nothing matched
-    std::string reason;       // quarantine: the finding's reason, for the quarantine header and metadata
-    std::string filter;       // a built-in rule's: the filter whose finding it acted on (monitor_filters)
+    std::string text;         // client-visible: the rule's reply text (templates filled), never a finding's reason
+    std::string rule;         // the rule that decided: "block-sales", "greylist.defer", "default.temperror"
+    std::string reason;       // quarantine: the rule's reason, for the quarantine header and metadata
+
+    // What the client is told: the one place a verdict becomes a reply (tempfail,
+    // reject, disconnect; a proceed or quarantine has no code of its own).
+    core::Reply reply() const { return core::make_reply(code, enhanced, text); }
 };
 
 std::string_view to_string(Verdict::Action action);  // "reject", "tempfail", ...

@@ -5,6 +5,7 @@
 
 #include "filters/dns/unbound_resolver.hpp"
 #include "filters/registry.hpp"
+#include "policy/rules/default_rules.hpp"
 #include "proxy/log.hpp"
 #include "proxy/tls/context.hpp"
 
@@ -12,9 +13,14 @@ namespace mxgate {
 
 Generation::Generation(std::shared_ptr<const config::Config> c, const filters::Services& services)
     : config(std::move(c)), router(*config), chain(filters::build_chain(config->filters, services)),
-      rules(config->policy.compiled), server_tls(tls::make_server_context(config->tls)), store(services.store) {
+      rules(session_rules(*config)), server_tls(tls::make_server_context(config->tls)), store(services.store) {
     for (const auto& [name, backend] : config->backends)
         if (auto context = tls::make_backend_context(backend)) backend_tls.emplace(name, std::move(context));
+}
+
+std::shared_ptr<const policy::rules::CompiledPolicy> session_rules(const config::Config& config) {
+    const auto defaults = filters::default_rules(config.filters);
+    return policy::rules::with_default_rules(config.policy.compiled, defaults);
 }
 
 std::shared_ptr<boost::asio::ssl::context> Generation::backend_tls_for(const std::string& backend) const {

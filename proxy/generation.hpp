@@ -11,7 +11,6 @@
 
 #include "filters/chain.hpp"
 #include "filters/registry.hpp"
-#include "policy/policy.hpp"
 #include "policy/rules/compiled_policy.hpp"
 #include "proxy/config/config.hpp"
 #include "proxy/metrics/verdict_counts.hpp"
@@ -25,8 +24,7 @@ struct Generation {
     std::shared_ptr<const config::Config> config;
     session::Router router;
     filters::Chain chain;
-    policy::Policy policy;  // the built-in rules and the filters' shorthand, after `rules`
-    // The operators' policy file (config `policy.file`), compiled; null without one.
+    // What sessions evaluate (session_rules): null without a policy file or a filter.
     std::shared_ptr<const policy::rules::CompiledPolicy> rules;
     std::unique_ptr<boost::asio::ssl::context> server_tls;  // null when no certificate
     // Backend name -> its client context (own trust store); absent when it never starts TLS.
@@ -39,6 +37,11 @@ struct Generation {
 
     std::shared_ptr<boost::asio::ssl::context> backend_tls_for(const std::string& backend) const;
 };
+
+// The operators' policy file (config `policy.file`, compiled at load), then the
+// enabled filters' default rules (policy/rules/default_rules.hpp); null when there
+// is neither. Sessions and `mxgate policy test --config` evaluate the same.
+std::shared_ptr<const policy::rules::CompiledPolicy> session_rules(const config::Config& config);
 
 // Opens the state store for an LMTP route when no filter needs it (those open it
 // first, and a store they cannot open is a startup error). Here a store that

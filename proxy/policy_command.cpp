@@ -8,7 +8,9 @@
 #include <string_view>
 
 #include "filters/dnsbl/fcrdns.hpp"
+#include "filters/registry.hpp"
 #include "policy/rules/compile.hpp"
+#include "policy/rules/default_rules.hpp"
 #include "policy/rules/policy_cases.hpp"
 #include "policy/rules/summary.hpp"
 #include "policy/rules/test_input.hpp"
@@ -28,7 +30,8 @@ constexpr int exit_bad_command_line = 2;
 // The policy compiled against the registry (and the config's backends), or the
 // exit code after its diagnostics.
 struct Loaded {
-    std::shared_ptr<const CompiledPolicy> policy;
+    std::shared_ptr<const CompiledPolicy> file;    // the file's rules alone, as `policy check` lists them
+    std::shared_ptr<const CompiledPolicy> policy;  // with the filters' default rules after them
     std::shared_ptr<const config::Config> config;  // null without --config
     bool quarantine_store = true;  // without --config, assume one
     int exit_code = 0;
@@ -61,8 +64,15 @@ Loaded load(const PolicyCommand& command) {
     }
     const auto result = policy::rules::compile_policy_file(command.file, config::policy_compile_options(config.get()));
     print_all(result.diagnostics);
-    loaded.policy = result.policy;
-    if (!loaded.policy) loaded.exit_code = 1;
+    if (!result.policy) {
+        loaded.exit_code = 1;
+        return loaded;
+    }
+    // After the file's rules, the filters' default rules, as a session runs them:
+    // the config's filters, or without one every filter with its default settings.
+    const auto defaults = config ? filters::default_rules(config->filters) : filters::default_rules_of_every_filter();
+    loaded.file = result.policy;
+    loaded.policy = policy::rules::with_default_rules(result.policy, defaults);
     return loaded;
 }
 
@@ -243,7 +253,7 @@ std::optional<int> run_policy_command(const PolicyCommand& command) {
     if (!command.check || !command.check->parsed()) return std::nullopt;
     const Loaded loaded = load(command);
     if (!loaded.policy) return loaded.exit_code;
-    policy::rules::print_summary(*loaded.policy, std::cout);
+    policy::rules::print_summary(*loaded.file, std::cout);
     return 0;
 }
 

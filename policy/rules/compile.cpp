@@ -109,6 +109,7 @@ public:
         check_reachable(policy.rules, marks, c_.reporter);
         for (std::uint32_t i = 0; i < policy.rules.size(); ++i)
             policy.by_stage[static_cast<std::size_t>(policy.rules[i].stage)].push_back(i);
+        policy.reads_message = !policy.by_stage[static_cast<std::size_t>(Stage::end_of_data)].empty();
     }
 
 private:

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "policy/rules/compile_internal.hpp"
+#include "policy/rules/text_template.hpp"
 
 namespace mxgate::policy::rules::detail {
 
@@ -121,6 +122,9 @@ private:
         if (value.IsMap() && actions.terminal == Terminal::quarantine) {
             MapReader q(value, at, c_.reporter, {"reason"});
             actions.quarantine_reason = q.string("reason", "");
+            if (auto wrong = template_error(actions.quarantine_reason, Reasons::allowed))
+                q.expected_exactly("reason", *wrong);
+            actions.reason_templated = has_placeholders(actions.quarantine_reason);
             return;
         }
         if (value.IsScalar() && value.Scalar() == "true") return;
@@ -156,6 +160,9 @@ private:
         spec.text = r.string("text", "");
         if (r.has("text") && (spec.text.empty() || spec.text.size() > 400 || !printable_ascii(spec.text)))
             r.expected("text", "reply text of printable ASCII, 1 to 400 characters");
+        else if (auto wrong = template_error(spec.text, Reasons::refused))
+            r.expected_exactly("text", *wrong);
+        spec.templated = has_placeholders(spec.text);
         return spec;
     }
 

@@ -23,6 +23,7 @@ enum class ConditionKind : std::uint8_t {
     client_ip, rdns, fcrdns, helo, tls, tls_version, trusted,
     sender, recipient, recipient_count, size, header,
     spf, dkim, dmarc, dnsbl, dnswl, greylist, score,
+    finding,  // a filter's default rule (default_rules.hpp): a finding of the stage by name and outcome
 };
 
 // A half-open range [at_least, less_than) over recipient count, size in bytes, score, TLS version x10.
@@ -47,6 +48,10 @@ struct Condition {
     std::string name;                          // header name (lower case); dnsbl/dnswl finding name
     std::vector<std::string> codes;            // dnsbl/dnswl return codes; empty = any listing
     std::string dmarc_policy;                  // dmarc: the p=/sp= applied, "" = any
+    // finding: `name` is the finding's name, "x.*" for a prefix or "*" for any;
+    // none of `except` (the same forms); every attribute of `attrs` equal.
+    std::vector<std::string> except;
+    std::vector<std::pair<std::string, std::string>> attrs;
 };
 
 inline constexpr std::uint16_t outcome_bit(core::Outcome outcome) {
@@ -61,12 +66,14 @@ struct ReplySpec {  // code 0: the default for the terminal (smtp_reply.hpp)
     int code = 0;
     std::string enhanced;
     std::string text;
+    bool templated = false;  // `text` names findings' attributes (text_template.hpp)
 };
 
 struct Actions {
     Terminal terminal = Terminal::none;
     ReplySpec reply;                       // reject, tempfail, disconnect
     std::string quarantine_reason;         // quarantine, for the logs
+    bool reason_templated = false;         // it names findings' attributes or reasons
     long score = 0;                        // score +N / -N
     std::vector<std::string> add_headers;  // whole fields without CRLF: "X-Spam: yes"
     std::vector<std::string> skip_filters;
@@ -82,6 +89,8 @@ struct Rule {
     // It reads a finding the filters of its own stage produce, so it waits for them;
     // the rules before the first such rule run before the filters (and may spare them).
     bool after_filters = false;
+    // The filter whose settings made it (a default rule, default_rules.hpp); "" for a rule of the file.
+    std::string from_filter;
     Condition when;        // kind all with no children: always true
     Actions then;
 };
@@ -93,9 +102,11 @@ struct CompiledPolicy {
     std::vector<std::string> sources;
     std::vector<Rule> rules;                                       // in file order
     std::array<std::vector<std::uint32_t>, stage_count> by_stage;  // indexes into rules, in order
-    // Filters whose own verdicts (their shorthand: SPF's on_fail, greylisting's
+    // Filters whose default rules (their shorthand: SPF's on_fail, greylisting's
     // deferral...) are only logged as what they would have done (`monitor_filters:`).
     std::vector<std::string> monitored_filters;
+    // A rule of the file runs at end of data, so the session holds each message for it.
+    bool reads_message = false;
 };
 
 }  // namespace mxgate::policy::rules

@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "policy/rules/text_template.hpp"
 #include "proxy/core/text.hpp"
 
 namespace mxgate::policy::rules {
@@ -41,6 +42,23 @@ const Finding* find_finding(const Facts& facts, std::string_view name) {
 
 bool has_outcome(const Condition& c, const Finding* finding) {
     return finding && (c.outcomes & outcome_bit(finding->outcome));
+}
+
+// "spf", "dnsbl.*" (a prefix) or "*" (any).
+bool name_matches(std::string_view pattern, std::string_view name) {
+    if (pattern == "*") return true;
+    if (pattern.ends_with(".*")) return name.starts_with(pattern.substr(0, pattern.size() - 1));
+    return name == pattern;
+}
+
+// A default rule's condition over one finding of the stage (ConditionKind::finding).
+bool finding_matches(const Condition& c, const Finding& finding) {
+    if (!name_matches(c.name, finding.name) || !has_outcome(c, &finding)) return false;
+    for (const auto& excluded : c.except)
+        if (name_matches(excluded, finding.name)) return false;
+    for (const auto& [key, value] : c.attrs)
+        if (finding.attr(key) != value) return false;
+    return true;
 }
 
 // "127.0.0.2,127.0.0.4" holds one of the wanted codes.
@@ -87,6 +105,13 @@ std::string fact_shown(const Condition& c, const Context& ctx) {
         case ConditionKind::size: return std::to_string(f.message_size);
         case ConditionKind::score: return std::to_string(ctx.score);
         case ConditionKind::header: return "";
+        case ConditionKind::finding: {
+            std::string shown;
+            for (const auto& finding : f.stage_findings)
+                if (name_matches(c.name, finding.name))
+                    shown += (shown.empty() ? "" : ",") + finding.name + "=" + std::string(core::to_string(finding.outcome));
+            return shown.empty() ? "no finding" : shown;
+        }
         default: break;
     }
     // Finding conditions: the outcome of the finding read (the first of its name).
@@ -154,6 +179,10 @@ bool leaf_holds(const Condition& c, const Context& ctx) {
         }
         case ConditionKind::greylist: return has_outcome(c, find_finding(f, "greylist"));
         case ConditionKind::score: return c.bounds.contains(ctx.score);
+        case ConditionKind::finding:
+            for (const auto& finding : f.stage_findings)
+                if (finding_matches(c, finding)) return true;
+            return false;
         case ConditionKind::all:
         case ConditionKind::any:
         case ConditionKind::negation: break;
@@ -207,6 +236,15 @@ namespace {
 
 enum class Pause : bool { never, before_filters };
 
+// The reply as the client will read it: placeholders filled from the findings.
+ReplySpec rendered(const ReplySpec& written, const Facts& facts) {
+    if (!written.templated) return written;
+    ReplySpec reply = written;
+    reply.text = render_template(written.text, facts.stage_findings, facts.findings);
+    reply.templated = false;
+    return reply;
+}
+
 // Runs the stage's rules from `decision.resume_at` on, adding to `decision`.
 void run_rules(const CompiledPolicy& policy, core::Stage stage, const Facts& facts, Tracing tracing, Pause pause,
                Decision& decision) {
@@ -228,7 +266,7 @@ void run_rules(const CompiledPolicy& policy, core::Stage stage, const Facts& fac
         if (!matched) continue;
         const Actions& then = rule.then;
         if (rule.monitor) {
-            decision.monitored.push_back({rule.name, then.terminal, then.reply, then.score});
+            decision.monitored.push_back({rule.name, then.terminal, rendered(then.reply, facts), then.score});
             continue;
         }
         decision.score += then.score;
@@ -238,8 +276,10 @@ void run_rules(const CompiledPolicy& policy, core::Stage stage, const Facts& fac
         if (then.terminal == Terminal::none) continue;
         decision.terminal = then.terminal;
         decision.rule = rule.name;
-        decision.reply = then.reply;
-        decision.quarantine_reason = then.quarantine_reason;
+        decision.reply = rendered(then.reply, facts);
+        decision.quarantine_reason = then.reason_templated
+                                         ? render_template(then.quarantine_reason, facts.stage_findings, facts.findings)
+                                         : then.quarantine_reason;
         return;
     }
 }

@@ -43,6 +43,7 @@ struct Facts {
     std::uint64_t message_size = 0;              // bytes, end_of_data only
     std::span<const HeaderField> header_fields;  // end_of_data only
     std::span<const core::Finding> findings;     // every finding of the transaction so far
+    std::span<const core::Finding> stage_findings;  // what this stage's filters found (its default rules read these)
     long score = 0;                              // what earlier stages' rules added (Decision::score of the last stage)
 };
 

@@ -1,8 +1,6 @@
 // The verdict of one stage (stage_verdict.hpp).
 #include "policy/rules/stage_verdict.hpp"
 
-#include <algorithm>
-
 #include "policy/rules/smtp_reply.hpp"
 
 namespace mxgate::policy::rules {
@@ -21,19 +19,9 @@ Verdict::Action action_of(Terminal terminal) {
 
 }  // namespace
 
-StageVerdict stage_verdict(const Decision& decision, core::Stage stage, const CompiledPolicy& policy,
-                           const Policy& built_in, const std::vector<core::Finding>& stage_findings) {
-    StageVerdict result;
-    if (decision.terminal == Terminal::stop) return result;
-    if (decision.terminal == Terminal::none) {
-        Verdict verdict = built_in.decide(stage, stage_findings);
-        if (verdict.action == Verdict::Action::proceed) return result;
-        const auto& monitored = policy.monitored_filters;
-        const bool only_logged = std::find(monitored.begin(), monitored.end(), verdict.filter) != monitored.end();
-        (only_logged ? result.monitored : result.verdict) = std::move(verdict);
-        return result;
-    }
-    Verdict& verdict = result.verdict.emplace();
+std::optional<Verdict> stage_verdict(const Decision& decision) {
+    if (decision.terminal == Terminal::stop || decision.terminal == Terminal::none) return std::nullopt;
+    Verdict verdict;
     verdict.action = action_of(decision.terminal);
     verdict.rule = decision.rule;
     if (auto reply = smtp_reply(decision)) {
@@ -42,7 +30,7 @@ StageVerdict stage_verdict(const Decision& decision, core::Stage stage, const Co
         verdict.text = reply->lines.empty() ? std::string() : reply->lines.front();
     }
     verdict.reason = decision.quarantine_reason.empty() ? decision.rule : decision.quarantine_reason;
-    return result;
+    return verdict;
 }
 
 }  // namespace mxgate::policy::rules

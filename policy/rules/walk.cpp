@@ -122,13 +122,14 @@ private:
             }
             visible_.insert(visible_.end(), step.found.begin(), step.found.end());
             step.filters_ran = true;
-            if (decision.resume_at)
-                evaluate_after_filters(policy_, stage, facts_for(stage, recipient), decision, Tracing::on);
+            if (decision.resume_at) {
+                Facts facts = facts_for(stage, recipient);
+                facts.stage_findings = step.found;
+                evaluate_after_filters(policy_, stage, facts, decision, Tracing::on);
+            }
         }
         scopes_.apply(stage, decision);
-        StageVerdict verdict = stage_verdict(decision, stage, policy_, built_in_, step.found);
-        step.verdict = std::move(verdict.verdict);
-        step.monitored_filter_verdict = std::move(verdict.monitored);
+        step.verdict = stage_verdict(decision);
         step.reply = carry_on_reply(stage);
         if (!step.verdict) return step;
         if (step.verdict->action == Action::proceed) {
@@ -137,7 +138,7 @@ private:
             // Only a held message can still be kept from its backend (Session::run_stage).
             step.quarantine_ignored = stage != Stage::end_of_data || !transaction_.quarantine_store;
         } else {
-            step.reply = core::make_reply(step.verdict->code, step.verdict->enhanced, step.verdict->text);
+            step.reply = step.verdict->reply();
         }
         return step;
     }
@@ -152,7 +153,6 @@ private:
     const CompiledPolicy& policy_;
     const Transaction& transaction_;
     ConfirmedName confirmed_name_;
-    Policy built_in_;
     Scopes scopes_;
     std::vector<core::Finding> visible_;  // every finding of the transaction so far, as Session::findings_
     std::vector<core::Address> accepted_;

@@ -1,8 +1,8 @@
 // Walks one whole transaction through the policy the way the session does, for
 // `mxgate policy test`: connect, HELO, MAIL FROM, each RCPT, end of data. At each
 // stage the rules before the filters run, the findings of that stage become
-// visible (less those of filters a rule skipped), the remaining rules run, the
-// built-in rules decide when no rule did (stage_verdict.hpp), and Scopes carries
+// visible (less those of filters a rule skipped), the remaining rules run (the
+// file's, then the filters' default rules: default_rules.hpp), and Scopes carries
 // score, accept, skip, headers and route on. The findings are given, not looked
 // up: no DNS, no filter runs. Pure; a transaction that cannot be walked does not
 // exist (every input is a plain value).
@@ -64,7 +64,6 @@ struct StageStep {
     std::vector<core::Finding> found;      // this stage's findings, now visible to the rules
     std::vector<core::Finding> hidden;     // this stage's findings of skipped filters: never visible
     std::optional<Verdict> verdict;        // nullopt: carry on
-    std::optional<Verdict> monitored_filter_verdict;  // a built-in rule's, over a filter in monitor_filters
     bool quarantine_ignored = false;       // quarantine before end of data, or without a store: delivered
     core::Reply reply;                     // what the client is told
 };

@@ -69,21 +69,14 @@ void add_actions(std::string& out, const StageStep& step) {
 }
 
 void add_verdict(std::string& out, const StageStep& step) {
-    if (const auto& would = step.monitored_filter_verdict) {
-        out += "  monitored: built-in rule " + would->rule + " (filter " + would->filter + " in monitor_filters) would " +
-               std::string(to_string(would->action));
-        if (would->code != 0) out += " (" + core::make_reply(would->code, would->enhanced, would->text).summary() + ")";
-        out += "\n";
-    }
     if (!step.verdict) {
         if (step.decision.terminal == Terminal::stop) out += "  stop by rule " + step.decision.rule + "\n";
         return;
     }
     const Verdict& v = *step.verdict;
-    const bool built_in = step.decision.terminal == Terminal::none;
     out += "  decided: " +
            (step.decision.terminal == Terminal::accept ? std::string("accept") : std::string(verdict_name(v.action))) +
-           (built_in ? " by built-in rule " : " by rule ") + v.rule + "\n";
+           " by rule " + v.rule + "\n";
     if (!step.quarantine_ignored) return;
     const bool message = step.stage == Stage::end_of_data;
     out += std::string("  quarantine ignored: ") +

@@ -34,7 +34,6 @@ long long milliseconds_since(Clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
 
-core::Reply verdict_reply(const policy::Verdict& v) { return make_reply(v.code, v.enhanced, v.text); }
 
 asio::ip::address peer_address(const asio::ip::tcp::socket& socket) {
     boost::system::error_code ec;
@@ -138,7 +137,7 @@ asio::awaitable<void> Session::serve() {
         }
     }
     if (auto verdict = co_await run_stage(core::Stage::connect)) {
-        say_goodbye(verdict_reply(*verdict));
+        say_goodbye(verdict->reply());
         co_await flush();
         co_return;
     }
@@ -196,8 +195,8 @@ asio::awaitable<void> Session::perform(Step& step) {
             auto verdict = co_await run_stage(core::Stage::helo);
             Step next = !verdict ? state_.on_helo_done(true, std::move(step.reply))
                         : verdict->action == policy::Verdict::Action::disconnect
-                            ? state_.on_disconnect(verdict_reply(*verdict))
-                            : state_.on_helo_done(false, verdict_reply(*verdict));
+                            ? state_.on_disconnect(verdict->reply())
+                            : state_.on_helo_done(false, verdict->reply());
             co_await perform(next);
             break;
         }
@@ -250,8 +249,8 @@ filters::TransactionView Session::view_for(core::Stage stage) const {
 
 asio::awaitable<Step> Session::do_mail() {
     if (auto verdict = co_await run_stage(core::Stage::mail_from)) {
-        if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict_reply(*verdict));
-        co_return state_.on_mail(false, verdict_reply(*verdict));
+        if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict->reply());
+        co_return state_.on_mail(false, verdict->reply());
     }
     transaction_started_ = Clock::now();
     // The backend sees MAIL with the first RCPT, once the route is known; a
@@ -269,8 +268,8 @@ Step Session::route_rcpt() {
 
 asio::awaitable<Step> Session::do_rcpt() {
     if (auto verdict = co_await run_stage(core::Stage::rcpt)) {
-        if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict_reply(*verdict));
-        co_return state_.on_rcpt(false, verdict_reply(*verdict));
+        if (verdict->action == policy::Verdict::Action::disconnect) co_return state_.on_disconnect(verdict->reply());
+        co_return state_.on_rcpt(false, verdict->reply());
     }
     if (auto refusal = route_by_policy()) co_return state_.on_rcpt(false, std::move(*refusal));
     const config::Backend& destination = state_.pending_destination();
@@ -347,7 +346,7 @@ asio::awaitable<core::Reply> Session::finish_message(const Reader& reader) {
         co_return *refusal;
     }
     if (held_) co_return co_await deliver_held();
-    if (auto verdict = co_await run_stage(core::Stage::end_of_data)) co_return verdict_reply(*verdict);
+    if (auto verdict = co_await run_stage(core::Stage::end_of_data)) co_return verdict->reply();
     co_await finish_content();  // also sends the trace headers of an empty message
     core::Reply answer = co_await end_backend_data();  // 451 if any write failed
     co_return answer;
@@ -458,7 +457,7 @@ asio::awaitable<void> Session::do_xclient(const Step& step) {
                   .add("trusted", trusted_ ? "yes" : "no"));
     auto verdict = co_await run_stage(core::Stage::connect);
     if (verdict) {
-        say_goodbye(verdict_reply(*verdict));
+        say_goodbye(verdict->reply());
         if (end_ == End::none) end_ = End::error;
         co_return;
     }

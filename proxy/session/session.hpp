@@ -17,10 +17,11 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "proxy/backend/backend.hpp"
-#include "proxy/generation.hpp"
-#include "proxy/session/deadline.hpp"
 #include "policy/rules/evaluate.hpp"
 #include "policy/rules/scopes.hpp"
+#include "policy/verdict.hpp"
+#include "proxy/generation.hpp"
+#include "proxy/session/deadline.hpp"
 #include "proxy/session/held_message.hpp"
 #include "proxy/session/input_buffer.hpp"
 #include "proxy/session/lmtp_memory.hpp"
@@ -69,8 +70,7 @@ private:
     boost::asio::awaitable<std::vector<core::Finding>> run_filters(core::Stage stage, filters::MessageFeed* feed,
                                                                    std::span<const std::string> skip);
     policy::rules::Facts facts_for(core::Stage stage);
-    std::optional<policy::Verdict> verdict_of(core::Stage stage, const policy::rules::Decision& decision,
-                                              const std::vector<core::Finding>& stage_findings);
+    std::optional<policy::Verdict> verdict_of(core::Stage stage, const policy::rules::Decision& decision);
     // Each logs its lines and counts them in the generation's verdict_counts (docs/metrics.md).
     void log_monitored(core::Stage stage, const policy::rules::Decision& decision) const;
     void log_verdict(core::Stage stage, const policy::Verdict& verdict,

@@ -168,7 +168,7 @@ asio::awaitable<core::Reply> Session::apply_held_verdict(const std::optional<pol
         core::Reply answer = co_await quarantine_held(*verdict);
         co_return answer;
     }
-    if (verdict) co_return core::make_reply(verdict->code, verdict->enhanced, verdict->text);
+    if (verdict) co_return verdict->reply();
     if (lmtp_mode_ == LmtpMode::alone_remembered) {
         std::optional<core::Reply> known = co_await delivered_before();
         if (known) co_return *known;

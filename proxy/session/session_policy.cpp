@@ -1,9 +1,9 @@
-// A stage of the session: the rules of the policy file and the filters, in the
-// order the rules need them (docs/policy.md "In the session"). The rules that
-// read nothing this stage's filters find run first, and may end the stage before
-// any filter costs a DNS query; the filters run (less those a rule skipped); the
-// remaining rules read their findings; when no rule ended the stage, the built-in
-// rules and the filters' shorthand (policy/policy.cpp) decide, as before issue 12.
+// A stage of the session: the rules and the filters, in the order the rules need
+// them (docs/policy.md "In the session"). The rules that read nothing this stage's
+// filters find run first, and may end the stage before any filter costs a DNS
+// query; the filters run (less those a rule skipped); the remaining rules read
+// their findings: the file's, then the filters' default rules and
+// default.temperror (policy/rules/default_rules.hpp).
 #include "filters/dnsbl/fcrdns.hpp"
 #include "policy/rules/smtp_reply.hpp"
 #include "policy/rules/stage_verdict.hpp"
@@ -104,13 +104,16 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
         std::vector<std::string> skip = policy_scopes_.at(stage).skip;
         skip.insert(skip.end(), decision.skip_filters.begin(), decision.skip_filters.end());
         found = co_await run_filters(stage, feed, skip);
-        if (rules && decision.resume_at)
-            policy::rules::evaluate_after_filters(*rules, stage, facts_for(stage), decision);
+        if (rules && decision.resume_at) {
+            policy::rules::Facts facts = facts_for(stage);
+            facts.stage_findings = found;
+            policy::rules::evaluate_after_filters(*rules, stage, facts, decision);
+        }
     }
     if (stage == core::Stage::mail_from) earlier_recipients_findings_ = findings_.size();
     policy_scopes_.apply(stage, decision);
     log_monitored(stage, decision);
-    std::optional<policy::Verdict> verdict = verdict_of(stage, decision, found);
+    std::optional<policy::Verdict> verdict = verdict_of(stage, decision);
     if (!verdict) co_return std::nullopt;
     if (verdict->action == policy::Verdict::Action::proceed) {  // an accept
         log_verdict(stage, *verdict, decision);
@@ -129,26 +132,12 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
     co_return verdict;
 }
 
-// The rules' decision, or when none ended the stage the built-in rules' over its
-// findings (policy/rules/stage_verdict.hpp, shared with `mxgate policy test`);
-// nullopt to carry on. A built-in verdict over a monitored filter is only logged.
-std::optional<policy::Verdict> Session::verdict_of(core::Stage stage, const Decision& decision,
-                                                   const std::vector<core::Finding>& stage_findings) {
-    static const policy::rules::CompiledPolicy no_rules;
-    const auto* rules = generation_->rules.get();
-    policy::rules::StageVerdict result =
-        policy::rules::stage_verdict(decision, stage, rules ? *rules : no_rules, generation_->policy, stage_findings);
-    if (const auto& would = result.monitored) {
-        log::Line line("policy_monitor");
-        line.add("session", client_.session_id).add("stage", core::to_string(stage)).add("rule", would->rule)
-            .add("filter", would->filter).add("would", to_string(would->action));
-        if (would->code != 0) line.add("reply", core::make_reply(would->code, would->enhanced, would->text).summary());
-        log::info(line);
-        generation_->verdict_counts->count(would->rule, to_string(would->action), metrics::VerdictMode::monitored);
-    }
-    if (result.verdict && stage != core::Stage::connect && stage != core::Stage::helo)
-        decided_by_ = result.verdict->rule;
-    return std::move(result.verdict);
+// The rules' decision as a verdict (policy/rules/stage_verdict.hpp, shared with
+// `mxgate policy test`); nullopt to carry on.
+std::optional<policy::Verdict> Session::verdict_of(core::Stage stage, const Decision& decision) {
+    std::optional<policy::Verdict> verdict = policy::rules::stage_verdict(decision);
+    if (verdict && stage != core::Stage::connect && stage != core::Stage::helo) decided_by_ = verdict->rule;
+    return verdict;
 }
 
 // One `verdict` line per verdict applied, its rule, the score, the reply; and its count.
@@ -159,7 +148,7 @@ void Session::log_verdict(core::Stage stage, const policy::Verdict& verdict, con
     log::Line line("verdict");
     line.add("session", client_.session_id).add("stage", core::to_string(stage)).add("rule", verdict.rule)
         .add("score", decision.score).add("action", action).add("code", verdict.code);
-    if (verdict.code != 0) line.add("reply", core::make_reply(verdict.code, verdict.enhanced, verdict.text).summary());
+    if (verdict.code != 0) line.add("reply", verdict.reply().summary());
     log::info(line);
     generation_->verdict_counts->count(verdict.rule, action, metrics::VerdictMode::applied);
 }
@@ -187,8 +176,7 @@ std::optional<core::Reply> Session::route_by_policy() {
 
 bool Session::policy_reads_message() const {
     const auto* rules = generation_->rules.get();
-    return rules && !rules->by_stage[static_cast<std::size_t>(core::Stage::end_of_data)].empty() &&
-           !policy_scopes_.at(core::Stage::end_of_data).accepted;
+    return rules && rules->reads_message && !policy_scopes_.at(core::Stage::end_of_data).accepted;
 }
 
 }  // namespace mxgate::session
