@@ -1,10 +1,12 @@
 // The offline walk of `policy test` (policy/rules/walk.hpp): stage by stage as
 // the session does it: rules before and after each stage's filters, findings
 // of skipped filters never seen, accept ending policy for its scope, per-recipient
-// refusals, the built-in rules when no rule decides, and the quarantine.
+// refusals, the filters' default rules when no rule decides, and the quarantine.
 #include <gtest/gtest.h>
 
 #include "filters/dnsbl/fcrdns.hpp"
+#include "filters/registry.hpp"
+#include "policy/rules/default_rules.hpp"
 #include "policy/rules/test_input.hpp"
 #include "policy/rules/walk.hpp"
 #include "policy/rules/walk_report.hpp"
@@ -142,7 +144,7 @@ rules:
     ASSERT_EQ(mail.stage, Stage::mail_from);
     EXPECT_EQ(mail.decision.terminal, Terminal::stop);
     EXPECT_TRUE(mail.filters_ran) << "stop is not a verdict: SPF still runs";
-    EXPECT_FALSE(mail.verdict) << "and no built-in rule decides after a stop";
+    EXPECT_FALSE(mail.verdict) << "and no default rule decides after a stop";
     EXPECT_EQ(w.verdict.verdict, "tempfail");
     EXPECT_EQ(w.verdict.rule, "grey-strangers") << "a later stage reads the SPF finding";
 }
@@ -171,31 +173,31 @@ rules:
     EXPECT_EQ(outside.verdict.stage, Stage::mail_from);
 }
 
-TEST(PolicyWalk, WhenNoRuleDecidesTheBuiltInRulesDoAsInTheSession) {
-    const auto policy = compiled("rules:\n  - name: note\n    then: {score: 1}\n");
+TEST(PolicyWalk, WhenNoRuleOfTheFileDecidesTheFiltersDefaultRulesDoAsInTheSession) {
+    const auto every_filter = filters::default_rules_of_every_filter();
+    const auto policy = with_default_rules(compiled("rules:\n  - name: note\n    then: {score: 1}\n"), every_filter);
     ASSERT_TRUE(policy);
-    Walk w = walked(*policy, envelope("192.0.2.1", {"a@example.org"},
-                                      {"greylist=softfail;action=defer;retry_after=300"}));
+    Walk w = walked(*policy, envelope("192.0.2.1", {"a@example.org"}, {"greylist=softfail;retry_after=300"}));
     EXPECT_EQ(w.verdict.verdict, "tempfail");
-    EXPECT_EQ(w.verdict.rule, "default.greylist");
+    EXPECT_EQ(w.verdict.rule, "greylist.defer");
     EXPECT_EQ(w.verdict.reply.summary(), "451 4.7.1 Greylisted, please try again in 300 seconds");
     EXPECT_EQ(w.verdict.score, 1);
 
-    const auto watched = compiled("monitor_filters: [greylist]\nrules: []\n");
+    const auto watched = with_default_rules(compiled("monitor_filters: [greylist]\nrules: []\n"), every_filter);
     ASSERT_TRUE(watched);
-    w = walked(*watched, envelope("192.0.2.1", {"a@example.org"}, {"greylist=softfail;action=defer;retry_after=300"}));
+    w = walked(*watched, envelope("192.0.2.1", {"a@example.org"}, {"greylist=softfail;retry_after=300"}));
     EXPECT_EQ(w.verdict.verdict, "deliver") << "a filter in monitor_filters only logs its verdict";
-    ASSERT_TRUE(w.steps[3].monitored_filter_verdict);
-    EXPECT_EQ(w.steps[3].monitored_filter_verdict->rule, "default.greylist");
+    ASSERT_EQ(w.steps[3].decision.monitored.size(), 1u);
+    EXPECT_EQ(w.steps[3].decision.monitored[0].rule, "greylist.defer");
     EXPECT_NE(walk_report(w, envelope("192.0.2.1")).find(
-                  "  monitored: built-in rule default.greylist (filter greylist in monitor_filters) would tempfail "
-                  "(451 4.7.1 Greylisted, please try again in 300 seconds)\n"),
+                  "  monitored: rule greylist.defer would tempfail (451 4.7.1 Greylisted, please try again in 300 "
+                  "seconds)\n"),
               std::string::npos);
 
-    // A temperror that states no action fails closed.
-    w = walked(*policy, envelope("192.0.2.1", {"a@example.org"}, {"spf=temperror"}));
-    EXPECT_EQ(w.verdict.rule, "default.temperror:spf");
-    EXPECT_EQ(w.verdict.stage, Stage::mail_from);
+    // A temperror no filter answers fails closed.
+    w = walked(*policy, envelope("192.0.2.1", {"a@example.org"}, {"greylist=temperror"}));
+    EXPECT_EQ(w.verdict.rule, "default.temperror");
+    EXPECT_EQ(w.verdict.stage, Stage::rcpt);
 }
 
 TEST(PolicyWalk, EachRecipientIsDecidedAloneAndTheMessageGoesToTheAcceptedOnes) {
