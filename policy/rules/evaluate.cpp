@@ -266,7 +266,7 @@ void run_rules(const CompiledPolicy& policy, core::Stage stage, const Facts& fac
         if (!matched) continue;
         const Actions& then = rule.then;
         if (rule.monitor) {
-            decision.monitored.push_back({rule.name, then.terminal, rendered(then.reply, facts), then.score});
+            decision.monitored.push_back({rule.name, rule.from_filter, then.terminal, rendered(then.reply, facts), then.score});
             continue;
         }
         decision.score += then.score;

@@ -17,6 +17,7 @@ namespace mxgate::policy::rules {
 
 struct MonitoredVerdict {
     std::string rule;
+    std::string filter;  // a filter's default rule (monitor_filters): that filter; "" for a rule of the file
     Terminal terminal = Terminal::none;  // none when the rule would only have scored or tagged
     ReplySpec reply;
     long score = 0;

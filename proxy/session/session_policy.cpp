@@ -83,10 +83,12 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
         // never counts twice); the connect stage's findings stay.
         findings_.resize(connect_findings_end_);
         session_findings_end_ = connect_findings_end_;
+        session_accepted_by_[1].clear();
     }
     if (stage == core::Stage::mail_from) {
         accepted_recipients_.clear();
-        decided_by_.clear();
+        // An accept at connect or HELO decided every transaction of its scope.
+        decided_by_ = session_accepted_by_[1].empty() ? session_accepted_by_[0] : session_accepted_by_[1];
         earlier_recipients_findings_ = findings_.size();
     }
     if (stage == core::Stage::rcpt) this_recipient_findings_ = findings_.size();
@@ -136,7 +138,13 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
 // `mxgate policy test`); nullopt to carry on.
 std::optional<policy::Verdict> Session::verdict_of(core::Stage stage, const Decision& decision) {
     std::optional<policy::Verdict> verdict = policy::rules::stage_verdict(decision);
-    if (verdict && stage != core::Stage::connect && stage != core::Stage::helo) decided_by_ = verdict->rule;
+    if (!verdict) return verdict;
+    if (stage == core::Stage::connect || stage == core::Stage::helo) {
+        if (verdict->action == policy::Verdict::Action::proceed)
+            session_accepted_by_[stage == core::Stage::helo] = verdict->rule;
+    } else {
+        decided_by_ = verdict->rule;
+    }
     return verdict;
 }
 
@@ -156,8 +164,9 @@ void Session::log_verdict(core::Stage stage, const policy::Verdict& verdict, con
 void Session::log_monitored(core::Stage stage, const Decision& decision) const {
     for (const auto& would : decision.monitored) {
         log::Line line("policy_monitor");
-        line.add("session", client_.session_id).add("stage", core::to_string(stage)).add("rule", would.rule)
-            .add("would", policy::rules::to_string(would.terminal)).add("score", would.score);
+        line.add("session", client_.session_id).add("stage", core::to_string(stage)).add("rule", would.rule);
+        if (!would.filter.empty()) line.add("filter", would.filter);
+        line.add("would", policy::rules::to_string(would.terminal)).add("score", would.score);
         if (auto reply = policy::rules::smtp_reply(would.terminal, would.reply)) line.add("reply", reply->summary());
         log::info(line);
         generation_->verdict_counts->count(would.rule, policy::rules::to_string(would.terminal),

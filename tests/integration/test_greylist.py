@@ -47,7 +47,7 @@ class EmbeddedStore(GreylistBase):
         self.assertReply(later, 250, "a retry after the delay passes")
         self.assertReply(final, 250)
         self.assertEqual(len(sink.wait_messages(1)), 1)
-        self.assertEqual(mx.wait_log("verdict", rule="default.greylist").get("code"), "451")
+        self.assertEqual(mx.wait_log("verdict", rule="greylist.defer").get("code"), "451")
 
     def test_state_survives_a_restart(self):
         sink = self.start_sink()

@@ -176,11 +176,11 @@ class MonitoredFilter(MxgateTestCase):
             self.assertReply(c.ehlo(), 250)
             self.assertReply(c.cmd("MAIL FROM:<sender@example.com>"), 250)
             self.assertReply(c.cmd("RCPT TO:<user@example.org>"), 250, "greylisting only watched")
-        mx.wait_log("policy_monitor", rule="default.greylist")
+        mx.wait_log("policy_monitor", rule="greylist.defer")
         with urllib.request.urlopen(url, timeout=5) as response:
             samples = parse_metrics(response.read().decode())
         def verdicts(mode: str) -> tuple:
-            labels = {"rule": "default.greylist", "action": "tempfail", "mode": mode}
+            labels = {"rule": "greylist.defer", "action": "tempfail", "mode": mode}
             return ("mxgate_policy_verdicts_total", tuple(sorted(labels.items())))
         self.assertEqual(samples.get(verdicts("monitored")), 1)
         self.assertNotIn(verdicts("applied"), samples)

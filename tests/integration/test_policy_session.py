@@ -191,7 +191,7 @@ class RoutingAcceptAndMonitor(PolicyCase):
         out = self.send(mx)
         self.assertReply(out["user@example.org"], 250, "greylisting only watched")
         self.assertReply(out["data"], 250)
-        line = mx.wait_log("policy_monitor", rule="default.greylist")
+        line = mx.wait_log("policy_monitor", rule="greylist.defer")
         self.assertEqual(line.get("filter"), "greylist")
         self.assertEqual(line.get("would"), "tempfail")
         self.assertIn("451 4.7.1", line.get("reply", ""))
@@ -207,6 +207,8 @@ class RoutingAcceptAndMonitor(PolicyCase):
         self.assertReply(out["user@example.org"], 250, "not greylisted")
         self.assertReply(out["data"], 250)
         self.assertEqual(mx.wait_log("verdict", rule="our-loopback").get("action"), "accept")
+        self.assertEqual(mx.wait_log("transaction").get("rule"), "our-loopback",
+                         "the transaction line names the accept that covered it")
 
 
 class GreylistingWhereRulesWantIt(PolicyCase):

@@ -228,9 +228,9 @@ class RunFilters(MxgateTestCase):
         self.assertIn("\n  greylist: not run (it records state); give --finding greylist=...\n", out)
         self.assertVerdict(out, DELIVERED)
         out = self.run_filters(policy, filters, *self.envelope(client(1)), "--finding",
-                               "greylist=softfail;action=defer;retry_after=300", extra=extra)
+                               "greylist=softfail;retry_after=300", extra=extra)
         self.assertIn("filters at rcpt <bob@example.org>:\n"
-                      "  greylist=softfail;action=defer;retry_after=300 (from --finding)\n", out)
+                      "  greylist=softfail;retry_after=300 (from --finding)\n", out)
         self.assertVerdict(out, "tempfail by rule greylisted (score 0): 451 4.7.1 Greylisted, please try again later")
         self.assertFalse(state.exists(), "the state store was opened")
 
