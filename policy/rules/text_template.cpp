@@ -25,7 +25,7 @@ std::optional<std::string> walk(std::string_view text, Emit&& emit) {
                 i += 2;
                 continue;
             }
-            return "a lone '}' at character " + std::to_string(i + 1) + " (write \"}}\" for a brace)";
+            return "\"}}\" for the lone '}' at character " + std::to_string(i + 1);
         }
         if (ch != '{') {
             const std::size_t next = text.find_first_of("{}", i);
@@ -41,14 +41,14 @@ std::optional<std::string> walk(std::string_view text, Emit&& emit) {
         }
         const std::size_t close = text.find('}', i);
         if (close == std::string_view::npos)
-            return "an unclosed '{' at character " + std::to_string(i + 1) + " (write \"{{\" for a brace)";
+            return "a '}' to close the '{' at character " + std::to_string(i + 1) + " (\"{{\" for a brace)";
         const std::string_view inside = text.substr(i + 1, close - i - 1);
         const std::size_t dot = inside.rfind('.');
         if (dot == std::string_view::npos || dot == 0 || dot + 1 == inside.size())
-            return "\"{" + std::string(inside) + "}\" is not {<finding>.<attribute>}, e.g. {greylist.retry_after}";
+            return "{<finding>.<attribute>} like {greylist.retry_after}, got \"{" + std::string(inside) + "}\"";
         for (const char c : inside)
             if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
-                return "\"{" + std::string(inside) + "}\": a finding or attribute name has letters, digits, '.', '_' and '-' only";
+                return "letters, digits, '.', '_' and '-' in a placeholder, got \"{" + std::string(inside) + "}\"";
         emit(std::string_view(), Placeholder{inside.substr(0, dot), inside.substr(dot + 1)});
         i = close + 1;
     }
@@ -77,8 +77,8 @@ std::optional<std::string> template_error(std::string_view text, Reasons reasons
     std::optional<std::string> misuse;
     auto error = walk(text, [&](std::string_view, Placeholder p) {
         if (p.attr == "reason" && reasons == Reasons::refused && !misuse)
-            misuse = "{" + std::string(p.finding) + ".reason}: a finding's reason is for logs and quarantine "
-                     "reasons, never sent to the client";
+            misuse = "no {" + std::string(p.finding) + ".reason} in a reply: a finding's reason is for logs and "
+                     "quarantine reasons, never sent to the client";
     });
     return error ? error : misuse;
 }

@@ -19,7 +19,8 @@ namespace mxgate::policy::rules {
 
 enum class Reasons : bool { refused, allowed };
 
-// nullopt when `text` is a valid template; else what is wrong, for a diagnostic.
+// nullopt when `text` is a valid template; else what was expected, for a
+// diagnostic "expected <this>" (MapReader::expected_exactly).
 std::optional<std::string> template_error(std::string_view text, Reasons reasons);
 bool has_placeholders(std::string_view text);
 
