@@ -18,6 +18,7 @@ core::Stage earliest_stage(ConditionKind kind) {
         // TLS: by MAIL FROM a client has had its chance to STARTTLS; at HELO it has not.
         case ConditionKind::tls:
         case ConditionKind::tls_version:
+        case ConditionKind::message_rate:
         case ConditionKind::sender:
         case ConditionKind::spf:
         // A list of any type (client, HELO, sender domain) has answered by MAIL FROM.
@@ -44,7 +45,9 @@ bool found_at(ConditionKind kind, core::Stage stage) {
         case ConditionKind::fcrdns: return stage == Stage::connect;  // the DNSBL filter's fcrdns check
         case ConditionKind::dnsbl:
         case ConditionKind::dnswl: return stage <= Stage::mail_from;  // client, HELO, sender-domain lists
-        case ConditionKind::spf: return stage == Stage::mail_from;
+        case ConditionKind::spf:
+        case ConditionKind::message_rate: return stage == Stage::mail_from;
+        case ConditionKind::connection_rate: return stage == Stage::connect;
         case ConditionKind::greylist: return stage == Stage::rcpt;
         case ConditionKind::dkim:
         case ConditionKind::dmarc: return stage == Stage::end_of_data;
@@ -148,6 +151,8 @@ constexpr KindName kind_names[] = {
     {"dnsbl", ConditionKind::dnsbl},
     {"dnswl", ConditionKind::dnswl},
     {"greylist", ConditionKind::greylist},
+    {"connection_rate", ConditionKind::connection_rate},
+    {"message_rate", ConditionKind::message_rate},
     {"score", ConditionKind::score},
 };
 
@@ -174,7 +179,10 @@ ResultNames result_names(ConditionKind kind) {
         case ConditionKind::dmarc:
             return {{"pass", O::pass},           {"fail", O::fail},           {"none", O::none},
                     {"temperror", O::temperror}, {"permerror", O::permerror}, {"skipped", O::skipped}};
-        default:  // greylist: "defer" is the finding's softfail with action=defer
+        case ConditionKind::connection_rate:
+        case ConditionKind::message_rate:
+            return {{"over", O::fail}, {"under", O::pass}, {"skipped", O::skipped}, {"temperror", O::temperror}};
+        default:  // greylist: "defer" is the finding's softfail
             return {{"pass", O::pass}, {"defer", O::softfail}, {"skipped", O::skipped}, {"temperror", O::temperror}};
     }
 }
@@ -254,9 +262,12 @@ private:
             case ConditionKind::spf:
             case ConditionKind::dkim:
             case ConditionKind::dmarc:
-            case ConditionKind::greylist: return result(kind, key, node, path);
+            case ConditionKind::greylist:
+            case ConditionKind::connection_rate:
+            case ConditionKind::message_rate: return result(kind, key, node, path);
             case ConditionKind::dnsbl:
             case ConditionKind::dnswl: return list_hit(kind, key, node, path);
+            case ConditionKind::finding: break;  // not a key of the file: made by default_rules.cpp
         }
         return c;
     }
@@ -483,7 +494,7 @@ private:
         Condition c;
         c.kind = kind;
         c.text = key + " ";
-        if (!node.IsMap() || kind == ConditionKind::spf || kind == ConditionKind::greylist) {
+        if (!node.IsMap() || (kind != ConditionKind::dkim && kind != ConditionKind::dmarc)) {
             c.outcomes = outcomes(kind, node, path, c.text);
             return c;
         }

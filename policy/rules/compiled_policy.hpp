@@ -23,6 +23,7 @@ enum class ConditionKind : std::uint8_t {
     client_ip, rdns, fcrdns, helo, tls, tls_version, trusted,
     sender, recipient, recipient_count, size, header,
     spf, dkim, dmarc, dnsbl, dnswl, greylist, score,
+    connection_rate, message_rate,  // the rate_limit filter's ratelimit.connections / ratelimit.messages
     finding,  // a filter's default rule (default_rules.hpp): a finding of the stage by name and outcome
 };
 

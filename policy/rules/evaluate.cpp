@@ -124,6 +124,10 @@ std::string fact_shown(const Condition& c, const Context& ctx) {
         name = "dmarc";
     else if (c.kind == ConditionKind::greylist)
         name = "greylist";
+    else if (c.kind == ConditionKind::connection_rate)
+        name = "ratelimit.connections";
+    else if (c.kind == ConditionKind::message_rate)
+        name = "ratelimit.messages";
     const Finding* finding = find_finding(f, name);
     return finding ? std::string(core::to_string(finding->outcome)) : "no finding";
 }
@@ -178,6 +182,8 @@ bool leaf_holds(const Condition& c, const Context& ctx) {
             return hit && hit->outcome == listed && has_code(hit->attr("codes"), c.codes);
         }
         case ConditionKind::greylist: return has_outcome(c, find_finding(f, "greylist"));
+        case ConditionKind::connection_rate: return has_outcome(c, find_finding(f, "ratelimit.connections"));
+        case ConditionKind::message_rate: return has_outcome(c, find_finding(f, "ratelimit.messages"));
         case ConditionKind::score: return c.bounds.contains(ctx.score);
         case ConditionKind::finding:
             for (const auto& finding : f.stage_findings)

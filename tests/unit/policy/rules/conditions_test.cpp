@@ -175,9 +175,24 @@ TEST(PolicyConditions, DnsblDnswlAndReturnCodes) {
 }
 
 TEST(PolicyConditions, GreylistState) {
-    const std::vector<Finding> findings = {{"greylist", Outcome::softfail, {{"action", "defer"}}, ""}};
+    const std::vector<Finding> findings = {{"greylist", Outcome::softfail, {{"retry_after", "300"}}, ""}};
     EXPECT_TRUE(rejects("{greylist: defer}", with_findings(findings)));
     EXPECT_FALSE(rejects("{greylist: [pass, skipped]}", with_findings(findings)));
+}
+
+TEST(PolicyConditions, RateLimitsAreOverOrUnderAtTheirOwnStage) {
+    const std::vector<Finding> findings = {{"ratelimit.connections", Outcome::fail, {{"count", "31"}}, ""},
+                                           {"ratelimit.messages", Outcome::pass, {{"count", "2"}}, ""}};
+    EXPECT_TRUE(rejects("{connection_rate: over}", with_findings(findings)));
+    EXPECT_FALSE(rejects("{message_rate: over}", with_findings(findings)));
+    EXPECT_TRUE(rejects("{message_rate: [under, skipped]}", with_findings(findings)));
+    const auto connections = compiled(rejecting("{connection_rate: over}"));
+    const auto messages = compiled(rejecting("{message_rate: over}"));
+    ASSERT_TRUE(connections && messages);
+    EXPECT_EQ(connections->rules[0].stage, core::Stage::connect);
+    EXPECT_TRUE(connections->rules[0].after_filters);
+    EXPECT_EQ(messages->rules[0].stage, core::Stage::mail_from);
+    EXPECT_FALSE(errors(rejecting("{message_rate: ovr}")).empty());
 }
 
 TEST(PolicyConditions, AllAnyNotCombine) {
