@@ -71,6 +71,7 @@ private:
     boost::asio::awaitable<std::vector<core::Finding>> run_filters(core::Stage stage, filters::MessageFeed* feed,
                                                                    std::span<const std::string> skip);
     policy::rules::Facts facts_for(core::Stage stage);
+    void see_findings(core::Stage stage, policy::rules::Facts& facts);
     std::optional<policy::Verdict> verdict_of(core::Stage stage, const policy::rules::Decision& decision);
     // Each logs its lines and counts them in the generation's verdict_counts (docs/metrics.md).
     void log_monitored(core::Stage stage, const policy::rules::Decision& decision) const;

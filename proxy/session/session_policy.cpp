@@ -29,11 +29,6 @@ std::string tls_version_number(const std::string& openssl_name) {
 policy::rules::Facts Session::facts_for(core::Stage stage) {
     policy::rules::Facts facts;
     facts.client_ip = client_.address;
-    // Only a forward-confirmed name: a PTR record alone says what its owner likes.
-    if (auto name = filters::dnsbl::confirmed_name(findings_)) {
-        facts.rdns = std::move(*name);
-        facts.fcrdns = true;
-    }
     facts.helo = state_.helo();
     facts.tls = state_.tls();
     if (facts.tls) facts.tls_version = tls_version_number(stream_.tls_version());
@@ -45,6 +40,19 @@ policy::rules::Facts Session::facts_for(core::Stage stage) {
         facts.message_size = held_->spool().size();
         facts.header_fields = held_->header_fields();
     }
+    facts.score = policy_scopes_.at(stage).score;
+    see_findings(stage, facts);
+    return facts;
+}
+
+// What the filters found so far, and what it says of the client's name; again
+// once the stage's filters have run.
+void Session::see_findings(core::Stage stage, policy::rules::Facts& facts) {
+    // Only a forward-confirmed name: a PTR record alone says what its owner likes.
+    if (auto name = filters::dnsbl::confirmed_name(findings_)) {
+        facts.rdns = std::move(*name);
+        facts.fcrdns = true;
+    }
     facts.findings = findings_;
     if (stage == core::Stage::rcpt && earlier_recipients_findings_ < this_recipient_findings_) {
         // Without the earlier recipients' RCPT findings: `greylist:` is about this one.
@@ -55,8 +63,6 @@ policy::rules::Facts Session::facts_for(core::Stage stage) {
                                    findings_.end());
         facts.findings = recipient_findings_;
     }
-    facts.score = policy_scopes_.at(stage).score;
-    return facts;
 }
 
 // The filters of `stage`, less the skipped ones; their findings join findings_
@@ -96,7 +102,11 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
     if (policy_scopes_.at(stage).accepted) co_return std::nullopt;
     const policy::rules::CompiledPolicy* rules = generation_->rules.get();
     Decision decision;
-    if (rules) decision = policy::rules::evaluate_before_filters(*rules, stage, facts_for(stage));
+    policy::rules::Facts facts;
+    if (rules) {
+        facts = facts_for(stage);
+        decision = policy::rules::evaluate_before_filters(*rules, stage, facts);
+    }
     // A verdict before the filters spares them (`stop` ends only the rules); a
     // content inspector is always finished: it may have lookups under way.
     const bool decided_early =
@@ -107,7 +117,7 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
         skip.insert(skip.end(), decision.skip_filters.begin(), decision.skip_filters.end());
         found = co_await run_filters(stage, feed, skip);
         if (rules && decision.resume_at) {
-            policy::rules::Facts facts = facts_for(stage);
+            see_findings(stage, facts);
             facts.stage_findings = found;
             policy::rules::evaluate_after_filters(*rules, stage, facts, decision);
         }
