@@ -22,6 +22,7 @@
 
 #include "filters/metric_sink.hpp"
 #include "proxy/core/address.hpp"
+#include "proxy/core/default_rule.hpp"
 #include "proxy/core/finding.hpp"
 
 namespace mxgate::filters {
@@ -119,5 +120,11 @@ protected:
         return finding;
     }
 };
+
+// A default rule that lets the timed_out() finding of `filter` (Filter::timeout_finding)
+// proceed at `stage`: the deadline's only, so a filter that threw still fails closed.
+inline core::DefaultRule timeout_fails_open(std::string name, core::Stage stage, std::string_view filter) {
+    return {std::move(name), stage, std::string(filter), {core::Outcome::temperror}, {{"error", "timeout"}}};
+}
 
 }  // namespace mxgate::filters
