@@ -33,7 +33,7 @@ core::Finding failed(const Filter& filter, const std::exception_ptr& error) {
         what = e.what();
     } catch (...) {
     }
-    // No action attribute: policy fails closed on it (docs/architecture.md).
+    // error=exception: no default rule answers it, so policy fails closed (docs/architecture.md).
     return {std::string(filter.name()), core::Outcome::temperror, {{"error", "exception"}}, std::move(what)};
 }
 

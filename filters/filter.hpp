@@ -22,6 +22,7 @@
 
 #include "filters/metric_sink.hpp"
 #include "proxy/core/address.hpp"
+#include "proxy/core/default_rule.hpp"
 #include "proxy/core/finding.hpp"
 
 namespace mxgate::filters {
@@ -102,22 +103,24 @@ public:
     }
 
     // What to report when the stage deadline cut inspect() off: a temperror with
-    // reason "timeout". This default states no action, so policy fails closed; a
-    // filter whose own temperrors carry an action states the same one here.
+    // reason "timeout". Policy fails closed on it unless one of the filter's default
+    // rules answers it (timeout_fails_open() lets it proceed).
     virtual std::vector<core::Finding> timed_out(core::Stage) const { return {timeout_finding(name())}; }
 
     // Its counters, for the metrics endpoint (docs/metrics.md); a filter without any reports nothing.
     virtual void report(MetricSink&) const {}
 
 protected:
-    // A temperror named `filter` with reason "timeout", stating `action` (and its
-    // `reply`) unless empty.
-    static core::Finding timeout_finding(std::string_view filter, std::string_view action = {}, std::string reply = {}) {
-        core::Finding finding{std::string(filter), core::Outcome::temperror, {{"error", "timeout"}}, "timeout"};
-        if (!action.empty()) finding.attrs.emplace_back("action", std::string(action));
-        if (!reply.empty()) finding.attrs.emplace_back("reply", std::move(reply));
-        return finding;
+    // A temperror named `filter` with error=timeout and reason "timeout".
+    static core::Finding timeout_finding(std::string_view filter) {
+        return {std::string(filter), core::Outcome::temperror, {{"error", "timeout"}}, "timeout"};
     }
 };
+
+// A default rule that lets the timed_out() finding of `filter` (Filter::timeout_finding)
+// proceed at `stage`: the deadline's only, so a filter that threw still fails closed.
+inline core::DefaultRule timeout_fails_open(std::string name, core::Stage stage, std::string_view filter) {
+    return {std::move(name), stage, std::string(filter), {core::Outcome::temperror}, {{"error", "timeout"}}};
+}
 
 }  // namespace mxgate::filters

@@ -45,8 +45,6 @@ public:
     boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage, const TransactionView&) override;
     std::unique_ptr<MessageInspector> inspect_message(const TransactionView& view,
                                                       const boost::asio::any_io_executor& executor) override;
-    // DKIM never refuses: a cut-off verification proceeds.
-    std::vector<core::Finding> timed_out(core::Stage) const override { return {timeout_finding(name(), "proceed")}; }
     void report(MetricSink& sink) const override;
 
     bool valid() const noexcept { return library_ != nullptr; }

@@ -267,7 +267,7 @@ core::Finding DkimInspector::message_error(core::Outcome outcome, std::string re
     SignatureFacts none;
     return core::Finding{"dkim",
                          outcome,
-                         {{"auth_results", dkim_resinfo(outcome, "message not verifiable", none)}, {"action", "proceed"}},
+                         {{"auth_results", dkim_resinfo(outcome, "message not verifiable", none)}},
                          "dkim " + std::string(core::to_string(outcome)) + ": " + std::move(reason)};
 }
 

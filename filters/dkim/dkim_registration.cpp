@@ -17,11 +17,17 @@ auto settings_fields(const DkimConfig*) {
     };
 }
 
+std::vector<core::DefaultRule> default_rules(const DkimConfig&) {
+    return {{"dkim.temperror", core::Stage::end_of_data, "dkim", {core::Outcome::temperror}}};
+}
+
 Registration registration() {
-    return register_filter<DkimConfig>(
+    Registration r = register_filter<DkimConfig>(
         "dkim", Needs{.resolver = true}, [](std::shared_ptr<const DkimConfig> config, const Services& services) {
             return std::unique_ptr<Filter>(std::make_unique<DkimFilter>(std::move(config), *services.resolver));
         });
+    r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<DkimConfig>()); };
+    return r;
 }
 
 }  // namespace mxgate::filters::dkim

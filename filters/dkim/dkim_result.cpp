@@ -73,7 +73,6 @@ core::Finding signature_finding(const SignatureFacts& facts, const DkimConfig& c
         {"key_bits", facts.key_bits == 0 ? std::string() : std::to_string(facts.key_bits)},
         {"b", clipped(facts.b, max_b_length)},
         {"auth_results", dkim_resinfo(judgement.outcome, judgement.reason, facts)},
-        {"action", "proceed"},
     };
     finding.reason = "dkim " + std::string(core::to_string(judgement.outcome));
     if (!judgement.reason.empty()) finding.reason += ": " + judgement.reason;
@@ -82,14 +81,14 @@ core::Finding signature_finding(const SignatureFacts& facts, const DkimConfig& c
 }
 
 core::Finding unsigned_finding() {
-    return core::Finding{"dkim", core::Outcome::none, {{"auth_results", "dkim=none"}, {"action", "proceed"}},
+    return core::Finding{"dkim", core::Outcome::none, {{"auth_results", "dkim=none"}},
                          "no DKIM-Signature field"};
 }
 
 core::Finding not_evaluated_finding(std::size_t count, int max_signatures) {
     return core::Finding{"dkim",
                          core::Outcome::skipped,
-                         {{"not_evaluated", std::to_string(count)}, {"action", "proceed"}},
+                         {{"not_evaluated", std::to_string(count)}},
                          std::to_string(count) + " signatures past max_signatures (" +
                              std::to_string(max_signatures) + ") not evaluated"};
 }

@@ -45,7 +45,7 @@ struct SignatureFacts {
 std::optional<std::string> key_query_name(std::string_view selector, std::string_view domain);
 
 // The "dkim" Finding of one verified signature: outcome, attrs domain, selector,
-// algorithm, key_bits, b, auth_results and action=proceed (DKIM never refuses by itself).
+// algorithm, key_bits, b, auth_results (DKIM never refuses by itself: "dkim.temperror").
 core::Finding signature_finding(const SignatureFacts& facts, const DkimConfig& config);
 
 // The one Finding of a message without a DKIM-Signature field: outcome none, dkim=none.

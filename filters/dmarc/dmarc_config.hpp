@@ -2,7 +2,7 @@
 // keys are the member names, the defaults their initializers; the rules of the
 // fields that need one are in dmarc_registration.cpp.
 // The on_* actions are the default handling the issue asks for (RFC 7489 §6.6.1,
-// §6.7), written into the finding's `action`; policy/ applies them.
+// §6.7), shorthand for rules (default_rules() in dmarc_registration.hpp).
 #pragma once
 
 #include <chrono>
@@ -20,7 +20,6 @@ using namespace std::chrono_literals;
 // and deliver it to the quarantine destination only.
 enum class DmarcAction : unsigned char { proceed, quarantine, tempfail, reject };
 BOOST_DESCRIBE_ENUM(DmarcAction, proceed, quarantine, tempfail, reject)
-std::string_view to_string(DmarcAction action);
 
 struct DmarcConfig {                                  // yaml: filters.dmarc:
     bool enabled = false;

@@ -54,17 +54,6 @@ int severity(const DomainVerdict& v) {
     return 7;
 }
 
-DmarcAction action_for(const DomainVerdict& v, const DmarcConfig& config) {
-    if (v.result == DmarcResult::temperror && v.fails_any_policy) return config.on_temperror;
-    if (v.result != DmarcResult::fail) return DmarcAction::proceed;
-    switch (v.disposition) {
-        case Policy::reject: return config.on_reject_fail;
-        case Policy::quarantine: return config.on_quarantine_fail;
-        case Policy::none: return config.on_none_fail;
-    }
-    return DmarcAction::proceed;
-}
-
 core::Outcome to_outcome(DmarcResult result) {
     switch (result) {
         case DmarcResult::none: return core::Outcome::none;
@@ -76,11 +65,9 @@ core::Outcome to_outcome(DmarcResult result) {
     return core::Outcome::temperror;
 }
 
-// A row is worth keeping when a report could go somewhere (a record was found) and
-// the message will not come again (a tempfail is retried and recorded then).
-bool worth_reporting(const core::Finding& dmarc) {
-    return !dmarc.attr("policy").empty() && dmarc.attr("action") != "tempfail";
-}
+// A row is worth keeping when a report could go somewhere (a record was found);
+// concluded() drops it when the message was deferred (it comes again).
+bool worth_reporting(const core::Finding& dmarc) { return !dmarc.attr("policy").empty(); }
 
 // Runs detached: the reply never waits for the store; a failure is counted and logged.
 asio::awaitable<void> append_report_row(std::shared_ptr<state::Store> store, std::shared_ptr<DmarcCounters> counters,
@@ -94,13 +81,6 @@ asio::awaitable<void> append_report_row(std::shared_ptr<state::Store> store, std
     ++counters->report_row_errors;
     log::warn(log::Line("dmarc_report_row_lost").add("session", session).add("backend", store->backend_name())
                   .add("error", appended.error().message()));
-}
-
-// `action` and, unless the client gets 250, `reply`: mxgate's own text, peer text made printable.
-void add_action(core::Finding& finding, DmarcAction action, const std::string& text) {
-    finding.attrs.emplace_back("action", std::string(to_string(action)));
-    if (action == DmarcAction::reject) finding.attrs.emplace_back("reply", "550 5.7.1 " + text);
-    if (action == DmarcAction::tempfail) finding.attrs.emplace_back("reply", "451 4.7.1 " + text);
 }
 
 class DmarcInspector final : public MessageInspector {
@@ -166,7 +146,7 @@ public:
                               .add("session", view.session_id).add("from_domain", core::printable(domains_[i], 100))
                               .add("problem", core::printable(verdicts.back().problem, 200)));
         }
-        core::Finding finding = DmarcFilter::to_finding(verdicts, *config_);
+        core::Finding finding = DmarcFilter::to_finding(verdicts);
         if (store_ && worth_reporting(finding)) prepare_row(view, finding);
         co_return std::vector<core::Finding>{std::move(finding)};
     }
@@ -193,7 +173,7 @@ private:
 
     std::vector<core::Finding> bad_from(std::string_view error, std::string reason) {
         ++counters_->bad_from;
-        return {DmarcFilter::bad_from_finding(error, std::move(reason), *config_)};
+        return {DmarcFilter::bad_from_finding(error, std::move(reason))};
     }
 
     std::shared_ptr<const DmarcConfig> config_;
@@ -210,16 +190,6 @@ private:
 };
 
 }  // namespace
-
-std::string_view to_string(DmarcAction action) {
-    switch (action) {
-        case DmarcAction::proceed: return "proceed";
-        case DmarcAction::quarantine: return "quarantine";
-        case DmarcAction::tempfail: return "tempfail";
-        case DmarcAction::reject: return "reject";
-    }
-    return "proceed";
-}
 
 DmarcFilter::DmarcFilter(std::shared_ptr<const DmarcConfig> config, dns::Resolver& resolver,
                          std::shared_ptr<const PublicSuffixList> suffixes, std::uint64_t seed,
@@ -243,14 +213,12 @@ std::unique_ptr<MessageInspector> DmarcFilter::inspect_message(const Transaction
 }
 
 std::vector<core::Finding> DmarcFilter::timed_out(core::Stage) const {
-    const DmarcAction action = config_->on_temperror;
     core::Finding finding = timeout_finding(name());
-    add_action(finding, action, "DMARC policy lookup timed out, try again later");
     finding.attrs.emplace_back("auth_results", "dmarc=temperror");
     return {finding};
 }
 
-core::Finding DmarcFilter::to_finding(const std::vector<DomainVerdict>& verdicts, const DmarcConfig& config) {
+core::Finding DmarcFilter::to_finding(const std::vector<DomainVerdict>& verdicts) {
     assert(!verdicts.empty());
     const DomainVerdict& v = *std::min_element(verdicts.begin(), verdicts.end(), [](const auto& a, const auto& b) {
         return severity(a) < severity(b);
@@ -260,6 +228,7 @@ core::Finding DmarcFilter::to_finding(const std::vector<DomainVerdict>& verdicts
     finding.name = "dmarc";
     finding.outcome = to_outcome(v.result);
     finding.attrs.emplace_back("header_from", v.from_domain);
+    finding.attrs.emplace_back("shown_domain", shown);
     if (v.policy) finding.attrs.emplace_back("policy", std::string(to_string(*v.policy)));
     finding.attrs.emplace_back("disposition", std::string(to_string(v.disposition)));
     finding.attrs.emplace_back("policy_domain", v.policy_domain);
@@ -271,10 +240,6 @@ core::Finding DmarcFilter::to_finding(const std::vector<DomainVerdict>& verdicts
         for (const DomainVerdict& each : verdicts) all += (all.empty() ? "" : ",") + each.from_domain;
         finding.attrs.emplace_back("domains", std::move(all));
     }
-    const DmarcAction action = action_for(v, config);
-    add_action(finding, action,
-               v.result == DmarcResult::temperror ? "DMARC policy of " + shown + " unavailable, try again later"
-                                                  : "DMARC policy of " + shown + " refuses this message");
     finding.attrs.emplace_back("auth_results", "dmarc=" + std::string(to_string(v.result)) +
                                                    " header.from=" + header_text::pvalue(v.from_domain));
     finding.reason = "dmarc " + std::string(to_string(v.result)) + " for " + shown;
@@ -282,13 +247,9 @@ core::Finding DmarcFilter::to_finding(const std::vector<DomainVerdict>& verdicts
     return finding;
 }
 
-core::Finding DmarcFilter::bad_from_finding(std::string_view error, std::string reason, const DmarcConfig& config) {
+core::Finding DmarcFilter::bad_from_finding(std::string_view error, std::string reason) {
     core::Finding finding{"dmarc", core::Outcome::permerror, {{"error", std::string(error)}}, std::move(reason)};
-    const bool malformed = error == "malformed_from";
     finding.attrs.emplace_back("disposition", "none");
-    add_action(finding, malformed ? config.on_malformed_from : config.on_from_count,
-               malformed ? "From: field has no valid address"
-                         : "message must have exactly one From: field (RFC 7489 section 6.6.1)");
     finding.attrs.emplace_back("auth_results", "dmarc=permerror");
     return finding;
 }

@@ -4,13 +4,14 @@
 // with what SPF and DKIM authenticated (their findings, earlier in the registry).
 // Emits one Finding named "dmarc" (docs/filters.md "DMARC"):
 //   outcome  pass|fail|none|temperror|permerror
-//   attrs    header_from (the From: domain decided on), policy (p= or sp= applied;
+//   attrs    header_from (the From: domain decided on), shown_domain (it made
+//            printable and short, for the replies), policy (p= or sp= applied;
 //            absent without a record), disposition (none|quarantine|reject),
 //            policy_domain, spf_aligned/dkim_aligned (yes|no), sampled_out=yes
 //            (pct= spared it), domains (all From: domains, when several),
-//            error (no_from|multiple_from|malformed_from), action
-//            (proceed|quarantine|tempfail|reject, DmarcConfig's on_*), reply
-//            ("550 5.7.1 ..." with tempfail/reject), auth_results ("dmarc=pass header.from=example.org")
+//            error (no_from|multiple_from|malformed_from; timeout from timed_out()),
+//            auth_results ("dmarc=pass header.from=example.org")
+// DmarcConfig's on_* settings are default rules (dmarc_registration.hpp).
 // With record_reports, finish() prepares an aggregate-report row (dmarc_report.hpp)
 // and concluded() appends it, with the disposition the verdict applied, to the
 // state store's "dmarc" stream, without waiting for it (no row for a deferred message).
@@ -54,7 +55,7 @@ public:
     // nullptr for a trusted client (skip_trusted).
     std::unique_ptr<MessageInspector> inspect_message(const TransactionView& view,
                                                       const boost::asio::any_io_executor& executor) override;
-    // Like any other policy temperror: on_temperror.
+    // A temperror with error=timeout: "dmarc.on_temperror" answers it too.
     std::vector<core::Finding> timed_out(core::Stage stage) const override;
     void report(MetricSink& sink) const override;
 
@@ -63,10 +64,10 @@ public:
 
     // The Finding for the verdicts of a From: field's domains (pure): the strictest
     // failing one decides (issue 11 item 6).
-    static core::Finding to_finding(const std::vector<DomainVerdict>& verdicts, const DmarcConfig& config);
+    static core::Finding to_finding(const std::vector<DomainVerdict>& verdicts);
     // The Finding for a From: that cannot be evaluated: `error` is no_from,
     // multiple_from or malformed_from.
-    static core::Finding bad_from_finding(std::string_view error, std::string reason, const DmarcConfig& config);
+    static core::Finding bad_from_finding(std::string_view error, std::string reason);
 
 private:
     std::shared_ptr<const DmarcConfig> config_;

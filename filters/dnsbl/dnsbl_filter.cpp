@@ -145,16 +145,16 @@ std::vector<core::Finding> DnsblFilter::decide(const TransactionView& view) {
     }
     if (first_block == nullptr || score < config_->reject_score) return out;
     ++counters_.rejected;
-    std::string reply = "554 5.7.1 Service unavailable; " + listed_thing(*first_block_list, view) +
-                        " blocked using " + first_block_list->zone;
-    if (first_block->reason.rfind("listed: ", 0) == 0) reply += "; " + first_block->reason.substr(8, 200);
+    std::string list_text;
+    if (first_block->reason.rfind("listed: ", 0) == 0) list_text = "; " + first_block->reason.substr(8, 200);
     out.push_back(core::Finding{"dnsbl",
                           core::Outcome::fail,
                           {{"score", std::to_string(score)},
                            {"reject_score", std::to_string(config_->reject_score)},
                            {"lists", listed},
-                           {"action", "reject"},
-                           {"reply", std::move(reply)}},
+                           {"blocked", listed_thing(*first_block_list, view)},
+                           {"zone", first_block_list->zone},
+                           {"list_text", std::move(list_text)}},
                           "dnsbl score " + std::to_string(score) + " from " + listed});
     return out;
 }
@@ -229,8 +229,7 @@ core::Finding DnsblFilter::unanswered(const Compiled& compiled, const std::strin
                     {"codes", ""},
                     {"listed", "no"},
                     {"weight", std::to_string(list.weight)},
-                    {"score", "0"},
-                    {"action", "proceed"}},
+                    {"score", "0"}},
                    std::move(reason)};
 }
 
@@ -284,8 +283,7 @@ asio::awaitable<core::Finding> DnsblFilter::judge_list(std::size_t list_index, s
                      {"codes", join(match.matched)},
                      {"listed", listed ? "yes" : "no"},
                      {"weight", std::to_string(list.weight)},
-                     {"score", listed ? std::to_string(list.weight) : "0"},
-                     {"action", "proceed"}},
+                     {"score", listed ? std::to_string(list.weight) : "0"}},
                     listed ? "listed" : "not listed"};
     if (!listed) {
         ++counters_.not_listed;

@@ -14,9 +14,12 @@
 //   "fcrdns"        see fcrdns.hpp; none for an unknown client (XCLIENT ADDR=[UNAVAILABLE]),
 //                   which is looked up in no IP or rDNS list either.
 //   "dnsbl"         at rcpt, only when the score reaches reject_score: outcome fail,
-//                   attrs score, lists (the listed ones), action=reject, reply.
-// Per-list and fcrdns findings carry action=proceed: alone they never decide, so
-// an unanswered list is no hit (and no temporary failure either).
+//                   attrs score, reject_score, lists (the listed ones), and for the
+//                   reply of rule "dnsbl.reject_score" (dnsbl_registration.hpp) the
+//                   first block list's: blocked (what it listed: "client [192.0.2.1]"),
+//                   zone, list_text ("; <its TXT>" made printable and short, or "").
+// Per-list and fcrdns findings never decide alone: an unanswered list is no hit
+// (its temperror proceeds by the default rules, and so does a cut-off stage).
 // Never answers the client; DNS trouble is a temperror finding plus a log line and
 // a counter, never an exception or a stall.
 #pragma once
@@ -58,8 +61,6 @@ public:
     std::string_view name() const noexcept override { return "dnsbl"; }
     bool runs_at(core::Stage stage) const noexcept override;
     boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) override;
-    // Like an unanswered list: action=proceed, no hit.
-    std::vector<core::Finding> timed_out(core::Stage) const override { return {timeout_finding(name(), "proceed")}; }
     void report(MetricSink& sink) const override;
 
     // One list for one query name ("2.0.0.127.zen.example"), within the list's timeout;

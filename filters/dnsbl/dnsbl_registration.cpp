@@ -3,6 +3,8 @@
 // section's check, and the registration.
 #include "filters/dnsbl/dnsbl_registration.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 
@@ -106,11 +108,56 @@ void settings_check(DnsblConfig& c, const settings::Section& section) {
     }
 }
 
+namespace {
+
+// The stage a list of this type is asked at (DnsblFilter::runs_at).
+core::Stage stage_of(ListType type) {
+    switch (type) {
+        case ListType::ip:
+        case ListType::rdns: return core::Stage::connect;
+        case ListType::helo: return core::Stage::helo;
+        case ListType::sender_domain: return core::Stage::mail_from;
+    }
+    return core::Stage::connect;
+}
+
+core::DefaultRule fails_open(std::string key, core::Stage stage, std::string finding) {
+    return {"dnsbl." + std::move(key), stage, std::move(finding), {core::Outcome::temperror}};
+}
+
+}  // namespace
+
+std::vector<core::DefaultRule> default_rules(const DnsblConfig& config) {
+    std::vector<core::DefaultRule> rules;
+    const bool scored = config.reject_score > 0 && !config.lists.empty();
+    if (scored)
+        rules.push_back({"dnsbl.reject_score", core::Stage::rcpt, "dnsbl", {core::Outcome::fail}, {},
+                         core::DefaultRule::Answer::reject, 554, "5.7.1",
+                         "Service unavailable; {dnsbl.blocked} blocked using {dnsbl.zone}{dnsbl.list_text}"});
+    if (config.fcrdns.enabled) rules.push_back(fails_open("fcrdns", core::Stage::connect, "fcrdns"));
+    std::array<bool, 5> runs_at{config.fcrdns.enabled, false, false, scored, false};  // by core::Stage
+    for (const core::Stage stage : {core::Stage::connect, core::Stage::helo, core::Stage::mail_from}) {
+        for (const bool allow : {false, true}) {
+            const bool asked = std::any_of(config.lists.begin(), config.lists.end(), [&](const DnsList& list) {
+                return list.allow == allow && stage_of(list.type) == stage;
+            });
+            if (!asked) continue;
+            rules.push_back(fails_open("lists", stage, allow ? "dnswl.*" : "dnsbl.*"));
+            runs_at[static_cast<int>(stage)] = true;
+        }
+    }
+    for (const core::Stage stage : {core::Stage::connect, core::Stage::helo, core::Stage::mail_from, core::Stage::rcpt})
+        if (runs_at[static_cast<int>(stage)]) rules.push_back(timeout_fails_open("dnsbl.temperror", stage, "dnsbl"));
+    return rules;
+}
+
 Registration registration() {
-    return register_filter<DnsblConfig>(
+    Registration r = register_filter<DnsblConfig>(
         "dnsbl", Needs{.resolver = true}, [](std::shared_ptr<const DnsblConfig> config, const Services& services) {
             return std::unique_ptr<Filter>(std::make_unique<DnsblFilter>(std::move(config), *services.resolver));
         });
+    r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<DnsblConfig>()); };
+    return r;
 }
 
 }  // namespace mxgate::filters::dnsbl

@@ -103,7 +103,7 @@ asio::awaitable<FcrdnsResult> check_fcrdns(dns::Resolver& resolver, ip::address 
 }
 
 core::Finding to_finding(const FcrdnsResult& result) {
-    core::Finding finding{"fcrdns", result.outcome, {{"action", "proceed"}}, result.reason};  // informs, never decides
+    core::Finding finding{"fcrdns", result.outcome, {}, result.reason};  // informs, never decides
     if (result.outcome == core::Outcome::pass) finding.attrs.emplace_back("name", result.name);
     if (!result.ptr_names.empty()) finding.attrs.emplace_back("names", join(result.ptr_names));
     return finding;

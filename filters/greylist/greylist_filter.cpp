@@ -104,8 +104,7 @@ asio::awaitable<core::Finding> GreylistFilter::check_at(const GreylistRequest& r
         ++counters_.deferred;
         co_return core::Finding{"greylist",
                           core::Outcome::softfail,
-                          {{"action", "defer"},
-                           {"retry_after", std::to_string(decision.retry_after.count())},
+                          {{"retry_after", std::to_string(decision.retry_after.count())},
                            {"network", network}},
                           std::string(decision.why)};
     }

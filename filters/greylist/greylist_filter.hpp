@@ -2,9 +2,10 @@
 // Emits one Finding named "greylist" per recipient (docs/state.md lists them):
 //   pass      known triplet, retry after the delay, or auto-allowed network+domain
 //             (attr via=triplet|auto_allow); also a fail-open pass (attr store=unavailable)
-//   softfail  deferred: attrs action=defer, retry_after=<seconds>; policy answers 451 4.7.1
+//   softfail  deferred: attr retry_after=<seconds>; rule "greylist.defer" answers 451 4.7.1
 //   skipped   trusted or unknown client, allow-list or SPF pass (attr skip=<reason>)
-//   temperror the store was unavailable and fail_open is off (or the stage deadline passed: timed_out)
+//   temperror the store was unavailable and fail_open is off, or the stage deadline
+//             passed (timed_out(), which "greylist.fail_open" lets proceed)
 // Never answers the client and never throws for a store failure.
 #pragma once
 
@@ -42,10 +43,6 @@ public:
     std::string_view name() const noexcept override { return "greylist"; }
     bool runs_at(core::Stage stage) const noexcept override { return stage == core::Stage::rcpt; }
     boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) override;
-    // Like an unavailable store: proceed with fail_open, else no action (policy fails closed).
-    std::vector<core::Finding> timed_out(core::Stage) const override {
-        return {timeout_finding(name(), config_->fail_open ? "proceed" : "")};
-    }
     void report(MetricSink& sink) const override;
 
     // The whole check for one recipient; inspect() builds the request from the view.

@@ -14,6 +14,8 @@ namespace {
 // SPF runs before greylisting, so an SPF pass is among the earlier findings.
 bool spf_passed_in(const TransactionView& view) { return view.findings != nullptr && spf_passed(*view.findings); }
 
+using Answer = core::DefaultRule::Answer;
+
 }  // namespace
 
 auto settings_fields(const GreylistConfig*) {
@@ -52,19 +54,46 @@ auto settings_fields(const RateLimitConfig*) {
     };
 }
 
+std::vector<core::DefaultRule> default_rules(const GreylistConfig& config) {
+    std::vector<core::DefaultRule> rules{{"greylist.defer", core::Stage::rcpt, "greylist", {core::Outcome::softfail}, {},
+                                          Answer::tempfail, 451, "4.7.1",
+                                          "Greylisted, please try again in {greylist.retry_after} seconds"}};
+    if (config.fail_open) rules.push_back(timeout_fails_open("greylist.fail_open", core::Stage::rcpt, "greylist"));
+    return rules;
+}
+
+std::vector<core::DefaultRule> default_rules(const RateLimitConfig& config) {
+    std::vector<core::DefaultRule> rules;
+    if (config.max_connections_per_window > 0) {
+        rules.push_back({"rate_limit.connections", core::Stage::connect, "ratelimit.connections", {core::Outcome::fail},
+                         {}, Answer::disconnect, 421, "4.7.0", "Too many connections from your network, try again later"});
+        if (config.fail_open) rules.push_back(timeout_fails_open("rate_limit.fail_open", core::Stage::connect, "rate_limit"));
+    }
+    if (config.max_messages_per_window > 0) {
+        rules.push_back({"rate_limit.messages", core::Stage::mail_from, "ratelimit.messages", {core::Outcome::fail}, {},
+                         Answer::tempfail, 451, "4.7.0", "Too many messages from your network, try again later"});
+        if (config.fail_open) rules.push_back(timeout_fails_open("rate_limit.fail_open", core::Stage::mail_from, "rate_limit"));
+    }
+    return rules;
+}
+
 Registration greylist_registration() {
-    return register_filter<GreylistConfig>(
+    Registration r = register_filter<GreylistConfig>(
         "greylist", Needs{.state = true}, [](std::shared_ptr<const GreylistConfig> config, const Services& services) {
             return std::unique_ptr<Filter>(
                 std::make_unique<GreylistFilter>(std::move(config), services.store, system_now, spf_passed_in));
         });
+    r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<GreylistConfig>()); };
+    return r;
 }
 
 Registration rate_limit_registration() {
-    return register_filter<RateLimitConfig>(
+    Registration r = register_filter<RateLimitConfig>(
         "rate_limit", Needs{.state = true}, [](std::shared_ptr<const RateLimitConfig> config, const Services& services) {
             return std::unique_ptr<Filter>(std::make_unique<RateLimitFilter>(std::move(config), services.store));
         });
+    r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<RateLimitConfig>()); };
+    return r;
 }
 
 }  // namespace mxgate::filters::greylist

@@ -2,7 +2,8 @@
 // per client network per fixed window, counted in the shared state store so a
 // fleet behind one load balancer counts together. Emits:
 //   "ratelimit.connections" / "ratelimit.messages"
-//   pass      under the limit; fail: over it (policy: 421 4.7.0 / 451 4.7.0)
+//   pass      under the limit; fail: over it (rules "rate_limit.connections" 421 4.7.0
+//             and "rate_limit.messages" 451 4.7.0, greylist_registration.hpp)
 //   skipped   trusted client; temperror: store unavailable and fail_open off
 //   attrs     count, limit, window (seconds), network; store=unavailable on fail-open
 // Lives beside greylisting because it shares its store and key rules.
@@ -30,10 +31,6 @@ public:
     std::string_view name() const noexcept override { return "rate_limit"; }  // its registry key: policy `skip:` names it so
     bool runs_at(core::Stage stage) const noexcept override;
     boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) override;
-    // Like an unavailable store: proceed with fail_open, else no action (policy fails closed).
-    std::vector<core::Finding> timed_out(core::Stage) const override {
-        return {timeout_finding(name(), config_->fail_open ? "proceed" : "")};
-    }
     void report(MetricSink& sink) const override;
     const RateLimitCounters& counters() const noexcept { return counters_; }
 

@@ -7,13 +7,11 @@ namespace mxgate::filters::helo {
 
 namespace {
 
-// Postfix's words; the name is peer text, so made printable and short.
-core::Finding refusal(std::string_view helo, std::string_view check, std::string_view code, std::string_view text) {
+// The name is peer text, so made printable and short for the reply that echoes it.
+core::Finding refusal(std::string_view helo, std::string_view check) {
     const std::string shown = core::printable(helo, 100);
-    return core::Finding{"helo", core::Outcome::fail,
-                   {{"check", std::string(check)}, {"action", "reject"},
-                    {"reply", std::string(code) + " 5.5.2 <" + shown + ">: Helo command rejected: " + std::string(text)}},
-                   "helo name <" + shown + "> refused: " + std::string(check)};
+    return core::Finding{"helo", core::Outcome::fail, {{"check", std::string(check)}, {"shown_name", shown}},
+                         "helo name <" + shown + "> refused: " + std::string(check)};
 }
 
 }  // namespace
@@ -30,10 +28,10 @@ core::Finding HeloFilter::check(std::string_view helo, bool trusted, const HeloC
     // Postfix checks the invalid name first (501); a non-FQDN check alone also
     // refuses an invalid name, which has no fully-qualified form either (504).
     if (config.reject_invalid_hostname && kind == HeloName::invalid)
-        return refusal(helo, "invalid_hostname", "501", "Invalid name");
+        return refusal(helo, "invalid_hostname");
     if (config.reject_non_fqdn_hostname && (kind == HeloName::invalid || kind == HeloName::single_label))
-        return refusal(helo, "non_fqdn_hostname", "504", "need fully-qualified hostname");
-    return core::Finding{"helo", core::Outcome::pass, {{"action", "proceed"}}, "helo name accepted"};
+        return refusal(helo, "non_fqdn_hostname");
+    return core::Finding{"helo", core::Outcome::pass, {}, "helo name accepted"};
 }
 
 }  // namespace mxgate::filters::helo

@@ -1,8 +1,9 @@
 // HeloFilter: Postfix's HELO name restrictions at the helo stage, no DNS, no state.
 // Emits one Finding named "helo" (docs/filters.md, "HELO name checks"):
 //   outcome  fail (refused), pass, or skipped for a trusted client (attr skip=trusted)
-//   attrs    check=invalid_hostname|non_fqdn_hostname on fail; action=reject|proceed;
-//            reply="501 5.5.2 ..." or "504 5.5.2 ..." with the name made printable
+//   attrs    on fail: check=invalid_hostname|non_fqdn_hostname, shown_name (the
+//            name made printable and short, for the reply that echoes it)
+// Its settings' refusals are default rules (helo_registration.hpp): 501 / 504 5.5.2.
 // A refused greeting leaves the session ungreeted (SessionState::on_helo_done).
 #pragma once
 

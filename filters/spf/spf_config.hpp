@@ -2,7 +2,7 @@
 // the member names, the defaults their initializers; the rules of the fields that
 // need one (ranges, the actions) are in spf_registration.cpp, from which decoding
 // and the --check-config dump are derived.
-// The actions are the defaults the issue asks for until policy/ generalizes them.
+// The actions are shorthand for rules (default_rules() in spf_registration.hpp).
 #pragma once
 
 #include <chrono>
@@ -17,9 +17,8 @@ namespace mxgate::filters::spf {
 
 using namespace std::chrono_literals;
 
-// What to do with one SPF result. The filter reads the configured action for the
-// result and writes it into the finding's `action` and `reply` attributes; policy
-// applies it.
+// What to do with one SPF result: policy's rule "spf.on_<result>" for the finding
+// (spf_registration.hpp); the filter itself reports the result only.
 struct SpfAction {
     enum class Kind : unsigned char { proceed, tempfail, reject };
     BOOST_DESCRIBE_NESTED_ENUM(Kind, proceed, tempfail, reject)
@@ -30,7 +29,7 @@ struct SpfAction {
     bool operator==(const SpfAction&) const = default;
 };
 
-// The names the config and the finding's `action` attribute use.
+// The names the config uses.
 inline std::string_view to_string(SpfAction::Kind kind) {
     switch (kind) {
         case SpfAction::Kind::proceed: return "proceed";
@@ -76,7 +75,8 @@ struct SpfConfig {                                     // yaml: filters.spf:
     bool skip_trusted = true;                          // trusted_networks: Outcome::skipped
     // RFC 7208 §2.3 recommends checking the HELO identity as well as MAIL FROM:
     // both run at once at MAIL FROM (the HELO one only when the name is a domain).
-    // Only its fail has an action of its own; its other results are reported.
+    // Only its fail has an action of its own; its other results are reported
+    // (its temperror fails open).
     bool check_helo = true;
     SpfAction on_helo_fail = spf_action(SpfAction::Kind::reject, false);
 

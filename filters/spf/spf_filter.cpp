@@ -26,23 +26,6 @@ core::Outcome to_outcome(SpfResult result) {
     return core::Outcome::temperror;
 }
 
-const SpfAction& action_for(SpfResult result, const SpfConfig& config) {
-    switch (result) {
-        case SpfResult::pass: return config.on_pass;
-        case SpfResult::fail: return config.on_fail;
-        case SpfResult::softfail: return config.on_softfail;
-        case SpfResult::neutral: return config.on_neutral;
-        case SpfResult::none: return config.on_none;
-        case SpfResult::temperror: return config.on_temperror;
-        case SpfResult::permerror: return config.on_permerror;
-    }
-    return config.on_temperror;
-}
-
-std::string reply_of(const SpfAction& action) {
-    return std::to_string(action.code) + " " + action.enhanced + " " + action.text;
-}
-
 // RFC 7208 §2.3: a HELO name worth checking is a domain, not an address literal
 // ("[192.0.2.1]"), a bare address or a single label.
 bool helo_is_domain(std::string_view helo) {
@@ -52,26 +35,23 @@ bool helo_is_domain(std::string_view helo) {
     return ec.failed();
 }
 
-// The attributes every SPF finding has, and the reply of an action other than proceed.
-core::Finding verdict_finding(std::string name, const SpfVerdict& verdict, const SpfRequest& request,
-                              const SpfAction& action, std::string reply_text) {
+// The attributes every SPF finding has.
+core::Finding verdict_finding(std::string name, const SpfVerdict& verdict, const SpfRequest& request) {
     core::Finding finding;
     finding.name = std::move(name);
     finding.outcome = to_outcome(verdict.result);
+    // RFC 7208 §8.4: a refusal of a fail says whose words the explanation is; it
+    // is peer text, so made printable and short.
+    std::string explains;
+    if (verdict.result == SpfResult::fail && !verdict.explanation.empty())
+        explains = "; " + core::printable(verdict.domain, 100) + " explains: " + core::printable(verdict.explanation, 200);
     finding.attrs = {
         {"identity", std::string(to_string(verdict.identity))},
         {"domain", verdict.domain},
         {"client_ip", request.client_address.to_string()},
         {"explanation", verdict.explanation},
-        {"action", std::string(to_string(action.kind))},
+        {"explains", std::move(explains)},
     };
-    if (action.kind != SpfAction::Kind::proceed) {
-        std::string reply = std::to_string(action.code) + " " + action.enhanced + " " + reply_text;
-        // RFC 7208 §8.4: say whose words the explanation is; it is peer text, so made printable and short.
-        if (verdict.result == SpfResult::fail && !verdict.explanation.empty())
-            reply += "; " + core::printable(verdict.domain, 100) + " explains: " + core::printable(verdict.explanation, 200);
-        finding.attrs.emplace_back("reply", std::move(reply));
-    }
     finding.reason = "spf " + std::string(to_string(verdict.result)) + " for " + verdict.sender;
     if (!verdict.problem.empty()) finding.reason += ": " + verdict.problem;
     return finding;
@@ -126,7 +106,7 @@ asio::awaitable<core::Finding> SpfFilter::check(const SpfRequest& request, bool 
 
 asio::awaitable<core::Finding> SpfFilter::check_helo(const SpfRequest& request) {
     const SpfVerdict verdict = co_await evaluate_logged(request);
-    co_return to_helo_finding(verdict, request, evaluator_->config());
+    co_return to_helo_finding(verdict, request);
 }
 
 asio::awaitable<SpfVerdict> SpfFilter::evaluate_logged(const SpfRequest& request) {
@@ -139,28 +119,18 @@ asio::awaitable<SpfVerdict> SpfFilter::evaluate_logged(const SpfRequest& request
     co_return verdict;
 }
 
-std::vector<core::Finding> SpfFilter::timed_out(core::Stage) const {
-    const SpfAction& action = config().on_temperror;
-    const bool proceeds = action.kind == SpfAction::Kind::proceed;
-    return {timeout_finding(name(), to_string(action.kind), proceeds ? std::string() : reply_of(action))};
-}
-
 core::Finding SpfFilter::to_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config) {
-    const SpfAction& action = action_for(verdict.result, config);
-    core::Finding finding = verdict_finding("spf", verdict, request, action, action.text);
+    core::Finding finding = verdict_finding("spf", verdict, request);
     finding.attrs.emplace_back("add_header",
                                received_spf_header(verdict, request.client_address, request.helo, config.receiver));
     finding.attrs.emplace_back("auth_results", spf_resinfo(verdict, request.helo));
     return finding;
 }
 
-core::Finding SpfFilter::to_helo_finding(const SpfVerdict& verdict, const SpfRequest& request,
-                                         const SpfConfig& config) {
-    // Only a fail has an action: the HELO name's owner says this client is not its host.
-    static const SpfAction report_only{};
-    const SpfAction& action = verdict.result == SpfResult::fail ? config.on_helo_fail : report_only;
-    core::Finding finding = verdict_finding("spf.helo", verdict, request, action,
-                                            action.text + " for HELO " + core::printable(verdict.domain, 100));
+core::Finding SpfFilter::to_helo_finding(const SpfVerdict& verdict, const SpfRequest& request) {
+    core::Finding finding = verdict_finding("spf.helo", verdict, request);
+    // The refusal of its fail names the HELO domain (peer text).
+    finding.attrs.emplace_back("shown_domain", core::printable(verdict.domain, 100));
     // One Received-SPF (MAIL FROM's); this identity is reported in Authentication-Results.
     finding.attrs.emplace_back("auth_results", spf_resinfo(verdict, request.helo));
     return finding;

@@ -1,14 +1,16 @@
 // SpfFilter: the SPF check (RFC 7208) at MAIL FROM, on SpfEvaluator.
 // Emits a Finding named "spf" (docs/filters.md, "SPF"), and with check_helo one
-// named "spf.helo" for the HELO identity (same attrs but add_header; its action
-// is on_helo_fail's for a fail, proceed otherwise):
+// named "spf.helo" for the HELO identity (same attrs but add_header, plus
+// shown_domain: the domain made printable and short):
 //   outcome  pass|fail|softfail|neutral|none|temperror|permerror, or skipped for a
 //            trusted client (attr skip=trusted) or an unknown one (skip=unknown_client)
 //   attrs    identity=mailfrom|helo (helo when MAIL FROM is <>, RFC 7208 §2.4),
 //            domain, client_ip, explanation (exp= text on fail, peer text),
-//            action=proceed|tempfail|reject and reply="550 5.7.23 ..." (SpfConfig
-//            defaults until policy/ owns them), add_header (the whole Received-SPF field),
+//            explains ("; example.org explains: <exp>" made printable and short, for
+//            a refusal of a fail; "" without an explanation or for another result),
+//            add_header (the whole Received-SPF field),
 //            auth_results (the "spf=..." part of Authentication-Results)
+// The on_<result> settings are default rules (spf_registration.hpp).
 // Never answers the client and never throws for DNS trouble: a DNS failure or an
 // evaluation over filters.spf.timeout is a temperror Finding.
 #pragma once
@@ -31,8 +33,6 @@ public:
     std::string_view name() const noexcept override { return "spf"; }
     bool runs_at(core::Stage stage) const noexcept override { return stage == core::Stage::mail_from; }
     boost::asio::awaitable<std::vector<core::Finding>> inspect(core::Stage stage, const TransactionView& view) override;
-    // Like any other SPF temperror: the on_temperror action.
-    std::vector<core::Finding> timed_out(core::Stage stage) const override;
     void report(MetricSink& sink) const override;
 
     // The check and its Finding, for one request (inspect() builds it from the view).
@@ -45,7 +45,7 @@ public:
     // The Finding for a verdict (pure; used by check() and by tests).
     static core::Finding to_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config);
     // The "spf.helo" Finding of the separate HELO check (pure).
-    static core::Finding to_helo_finding(const SpfVerdict& verdict, const SpfRequest& request, const SpfConfig& config);
+    static core::Finding to_helo_finding(const SpfVerdict& verdict, const SpfRequest& request);
 
 private:
     boost::asio::awaitable<core::Finding> check_helo(const SpfRequest& request);

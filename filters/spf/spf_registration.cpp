@@ -24,7 +24,43 @@ struct ActionCodec {
     }
 };
 
+using Answer = core::DefaultRule::Answer;
+
+// A rule for one result's action; proceed: none, unless `fails_open` says it declares that.
+void add_rule(std::vector<core::DefaultRule>& rules, std::string key, std::string finding, core::Outcome outcome,
+              const SpfAction& action, std::string text, bool fails_open = false) {
+    if (action.kind == SpfAction::Kind::proceed && !fails_open) return;
+    core::DefaultRule rule{"spf." + std::move(key), core::Stage::mail_from, std::move(finding), {outcome}};
+    if (action.kind == SpfAction::Kind::proceed) {
+        rules.push_back(std::move(rule));
+        return;
+    }
+    rule.answer = action.kind == SpfAction::Kind::reject ? Answer::reject : Answer::tempfail;
+    rule.code = static_cast<int>(action.code);
+    rule.enhanced = action.enhanced;
+    rule.text = std::move(text);
+    rules.push_back(std::move(rule));
+}
+
 }  // namespace
+
+std::vector<core::DefaultRule> default_rules(const SpfConfig& config) {
+    using core::Outcome;
+    std::vector<core::DefaultRule> rules;
+    auto said = [](const SpfAction& action) { return core::template_literal(action.text); };
+    add_rule(rules, "on_pass", "spf", Outcome::pass, config.on_pass, said(config.on_pass));
+    add_rule(rules, "on_fail", "spf", Outcome::fail, config.on_fail, said(config.on_fail) + "{spf.explains}");
+    add_rule(rules, "on_softfail", "spf", Outcome::softfail, config.on_softfail, said(config.on_softfail));
+    add_rule(rules, "on_neutral", "spf", Outcome::neutral, config.on_neutral, said(config.on_neutral));
+    add_rule(rules, "on_none", "spf", Outcome::none, config.on_none, said(config.on_none));
+    add_rule(rules, "on_temperror", "spf", Outcome::temperror, config.on_temperror, said(config.on_temperror), true);
+    add_rule(rules, "on_permerror", "spf", Outcome::permerror, config.on_permerror, said(config.on_permerror));
+    if (!config.check_helo) return rules;
+    add_rule(rules, "on_helo_fail", "spf.helo", Outcome::fail, config.on_helo_fail,
+             core::template_literal(config.on_helo_fail.text + " for HELO ") + "{spf.helo.shown_domain}{spf.helo.explains}");
+    add_rule(rules, "check_helo", "spf.helo", Outcome::temperror, SpfAction{}, {}, true);
+    return rules;
+}
 
 auto settings_fields(const SpfConfig*) {
     using settings::field;
@@ -53,12 +89,14 @@ void apply_defaults(SpfConfig& config, const FilterDefaults& proxy) {
 }
 
 Registration registration() {
-    return register_filter<SpfConfig>(
+    Registration r = register_filter<SpfConfig>(
         "spf", Needs{.resolver = true},
         [](std::shared_ptr<const SpfConfig> config, const Services& services) {
             return std::unique_ptr<Filter>(std::make_unique<SpfFilter>(std::move(config), *services.resolver));
         },
         apply_defaults);
+    r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<SpfConfig>()); };
+    return r;
 }
 
 }  // namespace mxgate::filters::spf

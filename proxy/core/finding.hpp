@@ -19,11 +19,12 @@ std::string_view to_string(Stage stage);
 enum class Outcome : std::uint8_t { pass, fail, softfail, neutral, none, temperror, permerror, skipped, policy };
 std::string_view to_string(Outcome outcome);
 
-// One named fact; policy and the session read these. Attributes every filter may set:
-//   action        proceed | tempfail | reject | disconnect: the filter's configured
-//                 default, which policy applies (docs/architecture.md); a temperror
-//                 without an action makes policy fail closed
-//   reply         "550 5.7.23 text" for an action other than proceed
+// One named fact; policy and the session read these. A finding never says what to
+// do: a filter's settings do that as its default rules (default_rule.hpp). Facts a
+// rule's reply shows are made printable and short by the filter (SPF's explains).
+// Attributes every filter may set:
+//   error         timeout (the chain's deadline) or exception (the filter threw) on a
+//                 temperror the filter itself did not report
 //   auth_results  a method result for Authentication-Results ("spf=pass smtp.mailfrom=a@b")
 //   add_header    a whole header field, CRLF-terminated, to prepend (Received-SPF)
 struct Finding {

@@ -1,6 +1,6 @@
 // Chain: the filters of a stage run at once (a slow one does not delay another),
 // findings come back in registry order, and a filter that throws becomes a
-// temperror finding with no action, which policy fails closed on. A filter still
+// temperror finding with error=exception, which policy fails closed on. A filter still
 // running at the stage deadline is cancelled and becomes its timed_out() finding.
 #include "filters/chain.hpp"
 
@@ -83,12 +83,12 @@ f::Chain chain_of(std::vector<std::unique_ptr<f::Filter>> filters, std::chrono::
     return f::Chain(std::move(filters), stage_timeout);
 }
 
-// Never finishes unless cancelled; records that its frame unwound, and states an
-// action for its timeout as a filter with a configured temperror action does.
+// Never finishes unless cancelled; records that its frame unwound, and with
+// `own_timeout` reports a timed_out() finding of its own, as DMARC does.
 class Hanger final : public f::Filter {
 public:
-    explicit Hanger(std::shared_ptr<bool> unwound, std::string action = {})
-        : unwound_(std::move(unwound)), action_(std::move(action)) {}
+    explicit Hanger(std::shared_ptr<bool> unwound, bool own_timeout = false)
+        : unwound_(std::move(unwound)), own_timeout_(own_timeout) {}
     std::string_view name() const noexcept override { return "hanger"; }
     bool runs_at(core::Stage) const noexcept override { return true; }
     asio::awaitable<std::vector<core::Finding>> inspect(core::Stage, const f::TransactionView&) override {
@@ -101,13 +101,15 @@ public:
         co_return std::vector<core::Finding>{{"hanger", core::Outcome::pass, {}, "finished after all"}};
     }
     std::vector<core::Finding> timed_out(core::Stage) const override {
-        if (action_.empty()) return Filter::timed_out(core::Stage::connect);
-        return {timeout_finding(name(), action_)};
+        if (!own_timeout_) return Filter::timed_out(core::Stage::connect);
+        core::Finding finding = timeout_finding(name());
+        finding.attrs.emplace_back("auth_results", "hanger=temperror");
+        return {finding};
     }
 
 private:
     std::shared_ptr<bool> unwound_;
-    std::string action_;
+    bool own_timeout_;
 };
 
 TEST(Chain, FiltersOfAStageRunAtOnceAndReportInRegistryOrder) {
@@ -125,7 +127,7 @@ TEST(Chain, FiltersOfAStageRunAtOnceAndReportInRegistryOrder) {
         EXPECT_EQ(finding.outcome, core::Outcome::pass) << finding.name << ": the filters did not run at once";
 }
 
-TEST(Chain, AThrowingFilterIsATemperrorWithoutActionAndTheOthersStillReport) {
+TEST(Chain, AThrowingFilterIsAnExceptionTemperrorAndTheOthersStillReport) {
     for (const bool alone : {true, false}) {
         std::vector<std::unique_ptr<f::Filter>> filters;
         filters.push_back(std::make_unique<Sleeper>("broken", 1ms, true));
@@ -135,7 +137,6 @@ TEST(Chain, AThrowingFilterIsATemperrorWithoutActionAndTheOthersStillReport) {
         EXPECT_EQ(findings[0].name, "broken");
         EXPECT_EQ(findings[0].outcome, core::Outcome::temperror);
         EXPECT_EQ(findings[0].reason, "boom in broken");
-        EXPECT_EQ(findings[0].attr("action"), "");
         EXPECT_EQ(findings[0].attr("error"), "exception");
         if (!alone) {
             EXPECT_EQ(findings[1].name, "fine");
@@ -168,19 +169,19 @@ TEST(Chain, AFilterOverTheStageDeadlineIsCancelledAndBecomesATimeoutTemperror) {
     EXPECT_EQ(findings[1].outcome, core::Outcome::temperror);
     EXPECT_EQ(findings[1].reason, "timeout");
     EXPECT_EQ(findings[1].attr("error"), "timeout");
-    EXPECT_EQ(findings[1].attr("action"), "") << "no stated action: policy fails closed";
     EXPECT_EQ(findings[2].name, "after");
     EXPECT_EQ(findings[2].outcome, core::Outcome::pass);
     EXPECT_EQ(chain.counters().stage_timeouts.load(), 1u);
 }
 
-TEST(Chain, ATimedOutFilterStatesTheActionOfItsOtherTemperrors) {
+TEST(Chain, ATimedOutFilterReportsItsOwnTimedOutFinding) {
     std::vector<std::unique_ptr<f::Filter>> filters;
-    filters.push_back(std::make_unique<Hanger>(std::make_shared<bool>(false), "proceed"));
+    filters.push_back(std::make_unique<Hanger>(std::make_shared<bool>(false), true));
     const auto findings = run(chain_of(std::move(filters), 50ms));
     ASSERT_EQ(findings.size(), 1u);
     EXPECT_EQ(findings[0].outcome, core::Outcome::temperror);
-    EXPECT_EQ(findings[0].attr("action"), "proceed");
+    EXPECT_EQ(findings[0].attr("error"), "timeout");
+    EXPECT_EQ(findings[0].attr("auth_results"), "hanger=temperror");
 }
 
 TEST(Chain, FiltersWithinTheDeadlineAreNotCounted) {

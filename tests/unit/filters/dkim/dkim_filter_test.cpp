@@ -4,6 +4,7 @@
 // algorithms and canonicalizations run against nsd in
 // tests/integration/native/filters/dkim/.
 #include "filters/dkim/dkim_filter.hpp"
+#include "filters/dkim/dkim_registration.hpp"
 
 #include <gtest/gtest.h>
 
@@ -217,7 +218,14 @@ TEST_F(DkimFilterTest, ContentFilterOnly) {
     const auto timed_out = filter().timed_out(core::Stage::end_of_data);
     ASSERT_EQ(timed_out.size(), 1u);
     EXPECT_EQ(timed_out[0].outcome, Outcome::temperror);
-    EXPECT_EQ(timed_out[0].attr("action"), "proceed");
+    EXPECT_EQ(timed_out[0].name, "dkim");
+    const auto rules = default_rules(filter().config());
+    ASSERT_EQ(rules.size(), 1u);
+    EXPECT_EQ(rules[0].name, "dkim.temperror");
+    EXPECT_EQ(rules[0].stage, core::Stage::end_of_data);
+    EXPECT_EQ(rules[0].finding, "dkim");
+    EXPECT_EQ(rules[0].outcomes, std::vector<Outcome>{Outcome::temperror});
+    EXPECT_EQ(rules[0].answer, core::DefaultRule::Answer::proceed) << "a DKIM temperror fails open";
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ TEST(DkimSignatureFinding, EachVerificationStateHasItsOutcome) {
         const auto finding = signature_finding(facts(verification), config);
         EXPECT_EQ(finding.name, "dkim");
         EXPECT_EQ(finding.outcome, outcome) << finding.reason;
-        EXPECT_EQ(finding.attr("action"), "proceed");
+        EXPECT_EQ(finding.attr("action"), "");
         EXPECT_EQ(finding.attr("domain"), "example.org");
         EXPECT_EQ(finding.attr("selector"), "sel");
         EXPECT_EQ(finding.attr("algorithm"), "rsa-sha256");
@@ -101,7 +101,7 @@ TEST(DkimFindings, UnsignedAndNotEvaluated) {
     const auto none = unsigned_finding();
     EXPECT_EQ(none.outcome, Outcome::none);
     EXPECT_EQ(none.attr("auth_results"), "dkim=none");
-    EXPECT_EQ(none.attr("action"), "proceed");
+    EXPECT_EQ(none.attr("action"), "");
     const auto rest = not_evaluated_finding(45, 5);
     EXPECT_EQ(rest.outcome, Outcome::skipped);
     EXPECT_EQ(rest.attr("not_evaluated"), "45");

@@ -1,8 +1,9 @@
 // DmarcFilter as the session drives it: an inspector fed the header fields, then
 // finish() with the transaction's findings. Asserts the "dmarc" Finding policy
-// sees (outcome, attrs, default actions), the From: count rule (RFC 7489 §6.6.1),
+// sees (outcome, attrs, what its default rules answer), the From: count rule (RFC 7489 §6.6.1),
 // several From: domains, lookups started at the From: field, and cancellation.
 #include "filters/dmarc/dmarc_filter.hpp"
+#include "filters/dmarc/dmarc_registration.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "tests/unit/filters/default_rules.hpp"
 #include "tests/unit/filters/dns/scripted_resolver.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
 #include "tests/unit/filters/greylist/memory_store.hpp"
@@ -76,6 +78,29 @@ protected:
         return out;
     }
 
+    // What config_'s default rules answer `f` with: proceed when none meets it.
+    std::string decided(const core::Finding& f) const {
+        const auto rules = default_rules(config_);
+        const auto* rule = test::first_match(rules, core::Stage::end_of_data, f);
+        if (rule == nullptr) return "proceed";
+        using Answer = core::DefaultRule::Answer;
+        switch (rule->answer) {
+            case Answer::proceed: return "proceed";
+            case Answer::reject: return "reject";
+            case Answer::tempfail: return "tempfail";
+            case Answer::disconnect: return "disconnect";
+            case Answer::quarantine: return "quarantine";
+        }
+        return "?";
+    }
+    // The reply they give `f`; "<none>" when they give none (proceed, quarantine).
+    std::string reply(const core::Finding& f) const {
+        const auto rules = default_rules(config_);
+        const auto* rule = test::first_match(rules, core::Stage::end_of_data, f);
+        if (rule == nullptr || rule->code == 0) return "<none>";
+        return test::rendered_reply(*rule, {f});
+    }
+
     test::ScriptedResolver dns_;
     std::shared_ptr<test::MemoryStore> store_ = std::make_shared<test::MemoryStore>();
     DmarcConfig config_;
@@ -90,8 +115,9 @@ TEST_F(DmarcFilterTest, RejectPolicyFailIsRefusedNamingTheDomain) {
     EXPECT_EQ(attr(f, "policy"), "reject");
     EXPECT_EQ(attr(f, "disposition"), "reject");
     EXPECT_EQ(attr(f, "spf_aligned"), "no");
-    EXPECT_EQ(attr(f, "action"), "reject");
-    EXPECT_EQ(attr(f, "reply"), "550 5.7.1 DMARC policy of example.org refuses this message");
+    EXPECT_EQ(decided(f), "reject");
+    EXPECT_EQ(attr(f, "shown_domain"), "example.org");
+    EXPECT_EQ(reply(f), "550 5.7.1 DMARC policy of example.org refuses this message");
     EXPECT_EQ(attr(f, "auth_results"), "dmarc=fail header.from=example.org");
     EXPECT_EQ(filter_->counters().result(DmarcResult::fail), 1u);
 }
@@ -99,8 +125,8 @@ TEST_F(DmarcFilterTest, RejectPolicyFailIsRefusedNamingTheDomain) {
 TEST_F(DmarcFilterTest, AlignedSpfOrDkimPasses) {
     core::Finding f = one({"From: a@example.org\r\n"}, {spf_pass("bounces.example.org")});
     EXPECT_EQ(f.outcome, core::Outcome::pass);
-    EXPECT_EQ(attr(f, "action"), "proceed");
-    EXPECT_EQ(attr(f, "reply"), "<none>");
+    EXPECT_EQ(decided(f), "proceed");
+    EXPECT_EQ(reply(f), "<none>");
     EXPECT_EQ(attr(f, "auth_results"), "dmarc=pass header.from=example.org");
     f = one({"From: a@example.org\r\n"}, {dkim_pass("example.org")});
     EXPECT_EQ(f.outcome, core::Outcome::pass);
@@ -109,12 +135,12 @@ TEST_F(DmarcFilterTest, AlignedSpfOrDkimPasses) {
 
 TEST_F(DmarcFilterTest, QuarantineAndNonePolicies) {
     core::Finding f = one({"From: a@quarantined.example\r\n"});
-    EXPECT_EQ(attr(f, "action"), "quarantine");
-    EXPECT_EQ(attr(f, "reply"), "<none>");  // the client gets the backend's 250
+    EXPECT_EQ(decided(f), "quarantine");
+    EXPECT_EQ(reply(f), "<none>");  // the client gets the backend's 250
     EXPECT_EQ(attr(f, "disposition"), "quarantine");
     f = one({"From: a@relaxed.example\r\n"});
     EXPECT_EQ(f.outcome, core::Outcome::fail);
-    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(decided(f), "proceed");
     EXPECT_EQ(attr(f, "auth_results"), "dmarc=fail header.from=relaxed.example");
 }
 
@@ -122,30 +148,30 @@ TEST_F(DmarcFilterTest, NoPolicyIsDmarcNone) {
     const core::Finding f = one({"From: a@nothing.example\r\n"});
     EXPECT_EQ(f.outcome, core::Outcome::none);
     EXPECT_EQ(attr(f, "policy"), "<none>");
-    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(decided(f), "proceed");
     EXPECT_EQ(attr(f, "auth_results"), "dmarc=none header.from=nothing.example");
 }
 
 TEST_F(DmarcFilterTest, ServfailTempfailsOnlyAMessageFailingAlignment) {
     core::Finding f = one({"From: a@flaky.example\r\n"});
     EXPECT_EQ(f.outcome, core::Outcome::temperror);
-    EXPECT_EQ(attr(f, "action"), "tempfail");
-    EXPECT_EQ(attr(f, "reply"), "451 4.7.1 DMARC policy of flaky.example unavailable, try again later");
+    EXPECT_EQ(decided(f), "tempfail");
+    EXPECT_EQ(reply(f), "451 4.7.1 DMARC policy of flaky.example unavailable, try again later");
     f = one({"From: a@flaky.example\r\n"}, {dkim_pass("flaky.example")});
     EXPECT_EQ(f.outcome, core::Outcome::temperror);
-    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(decided(f), "proceed");
 }
 
 TEST_F(DmarcFilterTest, FromFieldCountIsRefused) {  // RFC 7489 §6.6.1
     core::Finding f = one({"From: a@example.org\r\n", "Subject: x\r\n", "FROM: b@example.org\r\n"});
     EXPECT_EQ(f.outcome, core::Outcome::permerror);
     EXPECT_EQ(attr(f, "error"), "multiple_from");
-    EXPECT_EQ(attr(f, "action"), "reject");
-    EXPECT_EQ(attr(f, "reply"), "550 5.7.1 message must have exactly one From: field (RFC 7489 section 6.6.1)");
+    EXPECT_EQ(decided(f), "reject");
+    EXPECT_EQ(reply(f), "550 5.7.1 message must have exactly one From: field (RFC 7489 section 6.6.1)");
     EXPECT_EQ(attr(f, "auth_results"), "dmarc=permerror");
     f = one({"Subject: x\r\n", "Sender: a@example.org\r\n"});
     EXPECT_EQ(attr(f, "error"), "no_from");
-    EXPECT_EQ(attr(f, "action"), "reject");
+    EXPECT_EQ(decided(f), "reject");
     EXPECT_EQ(filter_->counters().bad_from, 1u);
 }
 
@@ -153,11 +179,11 @@ TEST_F(DmarcFilterTest, MalformedFromProceedsUnlessConfigured) {
     core::Finding f = one({"From: not an address\r\n"});
     EXPECT_EQ(f.outcome, core::Outcome::permerror);
     EXPECT_EQ(attr(f, "error"), "malformed_from");
-    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(decided(f), "proceed");
     EXPECT_EQ(attr(one({"From: undisclosed-recipients:;\r\n"}), "error"), "malformed_from");
     config_.on_malformed_from = DmarcAction::reject;
     f = one({"From: a@b@example.org\r\n"});
-    EXPECT_EQ(attr(f, "reply"), "550 5.7.1 From: field has no valid address");
+    EXPECT_EQ(reply(f), "550 5.7.1 From: field has no valid address");
     config_.max_from_domains = 2;
     f = one({"From: a@one.example, b@two.example, c@three.example\r\n"});
     EXPECT_EQ(attr(f, "error"), "malformed_from");
@@ -169,7 +195,7 @@ TEST_F(DmarcFilterTest, SeveralDomainsTheStrictestFailingPolicyDecides) {
                                 {spf_pass("relaxed.example")});
     EXPECT_EQ(f.outcome, core::Outcome::fail);
     EXPECT_EQ(attr(f, "header_from"), "example.org");
-    EXPECT_EQ(attr(f, "action"), "reject");
+    EXPECT_EQ(decided(f), "reject");
     EXPECT_EQ(attr(f, "domains"), "relaxed.example,example.org,nothing.example");
     EXPECT_EQ(filter_->counters().result(DmarcResult::pass), 1u);
     EXPECT_EQ(filter_->counters().result(DmarcResult::none), 1u);
@@ -181,17 +207,41 @@ TEST_F(DmarcFilterTest, InternationalizedDomainsAreLookedUpAsALabels) {
     EXPECT_EQ(f.outcome, core::Outcome::pass);
     EXPECT_EQ(attr(f, "header_from"), "xn--bcher-kva.example");
     f = one({"From: j@b\xc3\xbc" "cher.example\r\n"});
-    EXPECT_EQ(attr(f, "action"), "reject");
+    EXPECT_EQ(decided(f), "reject");
     f = one({"From: j@\xff.example\r\n"});  // not UTF-8: no name to look up
     EXPECT_EQ(f.outcome, core::Outcome::permerror);
-    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(decided(f), "proceed");
 }
 
 TEST_F(DmarcFilterTest, OverriddenActions) {
     config_.on_reject_fail = DmarcAction::quarantine;
     config_.on_temperror = DmarcAction::proceed;
-    EXPECT_EQ(attr(one({"From: a@example.org\r\n"}), "action"), "quarantine");
-    EXPECT_EQ(attr(one({"From: a@flaky.example\r\n"}), "action"), "proceed");
+    EXPECT_EQ(decided(one({"From: a@example.org\r\n"})), "quarantine");
+    EXPECT_EQ(decided(one({"From: a@flaky.example\r\n"})), "proceed");
+}
+
+TEST(DmarcDefaultRules, TheDefaults) {
+    const auto rules = default_rules(DmarcConfig{});
+    std::vector<std::string> names;
+    for (const auto& rule : rules) names.push_back(rule.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"dmarc.on_reject_fail", "dmarc.on_temperror", "dmarc.on_temperror",
+                                               "dmarc.on_quarantine_fail", "dmarc.on_from_count",
+                                               "dmarc.on_from_count", "dmarc.temperror"}))
+        << "on_none_fail and on_malformed_from proceed: no rule";
+    for (const auto& rule : rules) EXPECT_EQ(rule.stage, core::Stage::end_of_data);
+    EXPECT_EQ(rules[3].answer, core::DefaultRule::Answer::quarantine);
+    EXPECT_EQ(rules[3].text, "{dmarc.reason}");
+    EXPECT_EQ(rules[6].answer, core::DefaultRule::Answer::proceed);
+    EXPECT_EQ(rules[6].outcomes, std::vector<core::Outcome>{core::Outcome::temperror});
+}
+
+TEST_F(DmarcFilterTest, AQuarantineKeepsTheReasonAsItsText) {
+    const core::Finding f = one({"From: a@quarantined.example\r\n"});
+    const auto rules = default_rules(config_);
+    const auto* rule = test::first_match(rules, core::Stage::end_of_data, f);
+    ASSERT_NE(rule, nullptr);
+    EXPECT_EQ(rule->name, "dmarc.on_quarantine_fail");
+    EXPECT_EQ(test::rendered(rule->text, {f}), f.reason);
 }
 
 TEST_F(DmarcFilterTest, TrustedClientsAreNotInspected) {
@@ -220,7 +270,7 @@ TEST_F(DmarcFilterTest, ASlowPolicyIsATemperrorWithinTheTimeout) {
     config_.timeout = 200ms;
     const core::Finding f = one({"From: a@slow.example\r\n"});
     EXPECT_EQ(f.outcome, core::Outcome::temperror);
-    EXPECT_EQ(attr(f, "action"), "tempfail");
+    EXPECT_EQ(decided(f), "tempfail");
 }
 
 TEST_F(DmarcFilterTest, CancelledFinishEndsAtOnceAndTheInspectorCanGo) {
@@ -257,13 +307,16 @@ TEST_F(DmarcFilterTest, DestroyedWithLookupsPendingTheyEnd) {
     EXPECT_EQ(dns_.asked(), 1);
 }
 
-TEST_F(DmarcFilterTest, TimedOutStatesTheTemperrorAction) {
+TEST_F(DmarcFilterTest, TimedOutIsATemperrorThatOnTemperrorAnswers) {
     filter_ = make_filter();
     const auto findings = filter_->timed_out(core::Stage::end_of_data);
     ASSERT_EQ(findings.size(), 1u);
     EXPECT_EQ(findings[0].outcome, core::Outcome::temperror);
-    EXPECT_EQ(attr(findings[0], "action"), "tempfail");
-    EXPECT_EQ(attr(findings[0], "reply").substr(0, 9), "451 4.7.1");
+    EXPECT_EQ(attr(findings[0], "error"), "timeout");
+    EXPECT_EQ(attr(findings[0], "action"), "<none>");
+    EXPECT_EQ(reply(findings[0]), "451 4.7.1 DMARC policy lookup timed out, try again later");
+    config_.on_temperror = DmarcAction::quarantine;
+    EXPECT_EQ(decided(findings[0]), "quarantine");
 }
 
 // ---- aggregate-report rows (record_reports) ----
@@ -271,12 +324,12 @@ TEST_F(DmarcFilterTest, TimedOutStatesTheTemperrorAction) {
 TEST_F(DmarcFilterTest, ReportRowPerMessageWhoseDomainHasAPolicy) {
     config_.record_reports = true;
     // Each message then fares as DMARC asked.
-    EXPECT_EQ(attr(one({"From: Boss <boss@Example.org>\r\n"}, {spf_pass("evil.example")}, MessageFate::refused),
-                   "action"), "reject");
-    EXPECT_EQ(attr(one({"From: a@example.org\r\n"}, {spf_pass("bounces.example.org"), dkim_pass("esp.example")},
-                       MessageFate::delivered), "action"), "proceed");
-    EXPECT_EQ(attr(one({"From: a@quarantined.example\r\n"}, {}, MessageFate::quarantined), "action"), "quarantine");
-    EXPECT_EQ(attr(one({"From: a@relaxed.example\r\n"}, {}, MessageFate::delivered), "action"), "proceed");
+    EXPECT_EQ(decided(one({"From: Boss <boss@Example.org>\r\n"}, {spf_pass("evil.example")}, MessageFate::refused)),
+              "reject");
+    EXPECT_EQ(decided(one({"From: a@example.org\r\n"}, {spf_pass("bounces.example.org"), dkim_pass("esp.example")},
+                       MessageFate::delivered)), "proceed");
+    EXPECT_EQ(decided(one({"From: a@quarantined.example\r\n"}, {}, MessageFate::quarantined)), "quarantine");
+    EXPECT_EQ(decided(one({"From: a@relaxed.example\r\n"}, {}, MessageFate::delivered)), "proceed");
     const auto found = rows();
     ASSERT_EQ(found.size(), 4u);
     EXPECT_EQ(found[0], R"({"source_ip":"","header_from":"example.org","envelope_from":"evil.example",)"
@@ -323,7 +376,7 @@ TEST_F(DmarcFilterTest, AStoreThatFailsNeverFailsTheMessage) {
     store_->available = false;
     const core::Finding f = one({"From: a@example.org\r\n"}, {spf_pass("example.org")}, MessageFate::delivered);
     EXPECT_EQ(f.outcome, core::Outcome::pass);
-    EXPECT_EQ(attr(f, "action"), "proceed");
+    EXPECT_EQ(decided(f), "proceed");
     EXPECT_EQ(filter_->counters().report_row_errors, 1u);
     EXPECT_EQ(filter_->counters().report_rows, 0u);
 }

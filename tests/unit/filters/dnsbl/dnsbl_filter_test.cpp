@@ -3,6 +3,7 @@
 // lists of a stage are asked at once, and a list that never answers costs its own
 // timeout and delays no other list.
 #include "filters/dnsbl/dnsbl_filter.hpp"
+#include "filters/dnsbl/dnsbl_registration.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "tests/unit/filters/default_rules.hpp"
 #include "tests/unit/filters/dns/scripted_resolver.hpp"
 #include "tests/unit/filters/dnsbl/dns_list.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
@@ -404,6 +406,12 @@ protected:
         view.findings = &earlier;
         return run(filter_->inspect(core::Stage::rcpt, view));
     }
+    // The reply config_'s default rules give the RCPT finding; "" when none answers it.
+    std::string reply(const core::Finding& found) const {
+        const auto rules = bl::default_rules(config_);
+        const auto* rule = mxgate::test::first_match(rules, core::Stage::rcpt, found);
+        return rule ? mxgate::test::rendered_reply(*rule, {found}) : "";
+    }
     static core::Finding listed(std::string name, int weight, std::string reason = "listed") {
         return {std::move(name), core::Outcome::fail, {{"listed", "yes"}, {"score", std::to_string(weight)}}, reason};
     }
@@ -414,9 +422,11 @@ TEST_F(DnsblDecisionTest, ListedAtThresholdRejectsNamingListAndReason) {
     const Findings found = decide({listed("dnsbl.zen", 1, "listed: see https://zen.example/q?ip=192.0.2.99")});
     ASSERT_EQ(names(found), (std::vector<std::string>{"dnsbl"}));
     EXPECT_EQ(found[0].outcome, core::Outcome::fail);
-    EXPECT_EQ(attr(found[0], "action"), "reject");
-    EXPECT_EQ(attr(found[0], "reply"), "554 5.7.1 Service unavailable; client [192.0.2.99] blocked using zen.example; "
-                                       "see https://zen.example/q?ip=192.0.2.99");
+    EXPECT_EQ(attr(found[0], "blocked"), "client [192.0.2.99]");
+    EXPECT_EQ(attr(found[0], "zone"), "zen.example");
+    EXPECT_EQ(attr(found[0], "list_text"), "; see https://zen.example/q?ip=192.0.2.99");
+    EXPECT_EQ(reply(found[0]), "554 5.7.1 Service unavailable; client [192.0.2.99] blocked using zen.example; "
+                               "see https://zen.example/q?ip=192.0.2.99");
     EXPECT_EQ(attr(found[0], "score"), "1");
     EXPECT_EQ(filter_->counters().rejected, 1u);
     EXPECT_EQ(resolver_.asked(), 0);  // no DNS at RCPT
@@ -439,8 +449,8 @@ TEST_F(DnsblDecisionTest, WeightsAddUpAndAllowListsSubtract) {
     config_.reject_score = 2;
     const Findings sender = decide({listed("dnsbl.b", 2)});
     ASSERT_EQ(sender.size(), 1u);
-    EXPECT_EQ(attr(sender[0], "reply").rfind("554 5.7.1 Service unavailable; sender domain [spam.example] blocked "
-                                             "using b.example", 0), 0u) << attr(sender[0], "reply");
+    EXPECT_EQ(attr(sender[0], "list_text"), "") << "no TXT reason";
+    EXPECT_EQ(reply(sender[0]), "554 5.7.1 Service unavailable; sender domain [spam.example] blocked using b.example");
 }
 
 TEST_F(DnsblDecisionTest, UnansweredListsAndForeignFindingsNeverCount) {
@@ -455,6 +465,32 @@ TEST_F(DnsblDecisionTest, ZeroRejectScoreOnlyReports) {
     config_.reject_score = 0;
     filter_ = std::make_unique<bl::DnsblFilter>(std::make_shared<const bl::DnsblConfig>(config_), resolver_);
     EXPECT_FALSE(filter_->runs_at(core::Stage::rcpt));
+    for (const auto& rule : bl::default_rules(config_)) EXPECT_NE(rule.name, "dnsbl.reject_score");
+}
+
+TEST(DnsblDefaultRules, EveryCheckFailsOpenWhereItIsAsked) {
+    bl::DnsblConfig config;
+    bl::DnsList wl = dns_list("wl", "wl.example");
+    wl.allow = true;
+    config.lists = {dns_list("zen", "zen.example"), dns_list("dbl", "dbl.example", bl::ListType::sender_domain), wl};
+    const auto rules = bl::default_rules(config);
+    std::vector<std::string> described;
+    for (const auto& rule : rules) {
+        described.push_back(rule.name + " " + std::string(core::to_string(rule.stage)) + " " + rule.finding);
+        if (rule.name != "dnsbl.reject_score") {
+            EXPECT_EQ(rule.answer, core::DefaultRule::Answer::proceed) << rule.name;
+            EXPECT_EQ(rule.outcomes, std::vector<core::Outcome>{core::Outcome::temperror}) << rule.name;
+        }
+    }
+    EXPECT_EQ(described, (std::vector<std::string>{
+                             "dnsbl.reject_score rcpt dnsbl", "dnsbl.fcrdns connect fcrdns", "dnsbl.lists connect dnsbl.*",
+                             "dnsbl.lists connect dnswl.*", "dnsbl.lists mail_from dnsbl.*",
+                             "dnsbl.temperror connect dnsbl", "dnsbl.temperror mail_from dnsbl",
+                             "dnsbl.temperror rcpt dnsbl"}));
+    const core::Finding unanswered{"dnsbl.zen", core::Outcome::temperror, {}, "no answer: timeout"};
+    EXPECT_NE(mxgate::test::first_match(rules, core::Stage::connect, unanswered), nullptr);
+    const core::Finding thrown{"dnsbl", core::Outcome::temperror, {{"error", "exception"}}, "bug"};
+    EXPECT_EQ(mxgate::test::first_match(rules, core::Stage::connect, thrown), nullptr) << "a bug fails closed";
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include "filters/greylist/greylist_filter.hpp"
+#include "filters/greylist/greylist_registration.hpp"
 #include "filters/state/sqlite_store.hpp"
+#include "tests/unit/filters/default_rules.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
 #include "tests/unit/filters/greylist/memory_store.hpp"
 #include "tests/unit/filters/state/test_support.hpp"
@@ -49,8 +51,14 @@ TEST_F(GreylistFilterTest, FirstAttemptDeferredThenRetryPasses) {
     auto first = check("192.0.2.10", "alice@example.org", "bob@dest.example");
     EXPECT_EQ(first.name, "greylist");
     EXPECT_EQ(first.outcome, core::Outcome::softfail);
-    EXPECT_EQ(attr(first, "action"), "defer");
+    EXPECT_EQ(attr(first, "action"), "<none>");
     EXPECT_EQ(attr(first, "retry_after"), "300");
+    const auto rules = gl::default_rules(config_);
+    const auto* rule = mxgate::test::first_match(rules, core::Stage::rcpt, first);
+    ASSERT_NE(rule, nullptr);
+    EXPECT_EQ(rule->name, "greylist.defer");
+    EXPECT_EQ(rule->answer, core::DefaultRule::Answer::tempfail);
+    EXPECT_EQ(mxgate::test::rendered_reply(*rule, {first}), "451 4.7.1 Greylisted, please try again in 300 seconds");
     EXPECT_EQ(attr(first, "network"), "192.0.2.0/24");
 
     now_ = t0 + 100s;
@@ -218,6 +226,23 @@ TEST_F(GreylistFilterTest, WorksOverSqliteStore) {
         filter_.reset();
     }
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+
+TEST(GreylistDefaultRules, ATimeoutFailsOpenOnlyWithFailOpen) {
+    gl::GreylistConfig config;
+    const core::Finding timeout{"greylist", core::Outcome::temperror, {{"error", "timeout"}}, "timeout"};
+    const core::Finding thrown{"greylist", core::Outcome::temperror, {{"error", "exception"}}, "bug"};
+    auto rules = gl::default_rules(config);
+    ASSERT_EQ(rules.size(), 2u);
+    const auto* rule = mxgate::test::first_match(rules, core::Stage::rcpt, timeout);
+    ASSERT_NE(rule, nullptr);
+    EXPECT_EQ(rule->name, "greylist.fail_open");
+    EXPECT_EQ(rule->answer, core::DefaultRule::Answer::proceed);
+    EXPECT_EQ(mxgate::test::first_match(rules, core::Stage::rcpt, thrown), nullptr);
+    config.fail_open = false;
+    rules = gl::default_rules(config);
+    ASSERT_EQ(rules.size(), 1u);
+    EXPECT_EQ(rules[0].name, "greylist.defer");
 }
 
 }  // namespace

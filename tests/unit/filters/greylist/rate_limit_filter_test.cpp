@@ -4,7 +4,9 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "filters/greylist/greylist_registration.hpp"
 #include "filters/greylist/rate_limit_filter.hpp"
+#include "tests/unit/filters/default_rules.hpp"
 #include "tests/unit/filters/finding_attr.hpp"
 #include "tests/unit/filters/greylist/memory_store.hpp"
 #include "tests/unit/filters/state/test_support.hpp"
@@ -109,6 +111,44 @@ TEST_F(RateLimitFilterTest, StoreUnavailableFailsOpenOrClosed) {
     config_.fail_open = false;
     build();
     EXPECT_EQ(at(core::Stage::connect, "192.0.2.10").outcome, core::Outcome::temperror);
+}
+
+TEST_F(RateLimitFilterTest, OverALimitMeetsItsDefaultRule) {
+    config_.max_connections_per_window = 1;
+    config_.max_messages_per_window = 1;
+    build();
+    at(core::Stage::connect, "192.0.2.10");
+    at(core::Stage::mail_from, "192.0.2.10");
+    const auto connections = at(core::Stage::connect, "192.0.2.10");
+    const auto messages = at(core::Stage::mail_from, "192.0.2.10");
+    const auto rules = gl::default_rules(config_);
+    const auto* rule = mxgate::test::first_match(rules, core::Stage::connect, connections);
+    ASSERT_NE(rule, nullptr);
+    EXPECT_EQ(rule->name, "rate_limit.connections");
+    EXPECT_EQ(rule->answer, core::DefaultRule::Answer::disconnect);
+    EXPECT_EQ(mxgate::test::rendered_reply(*rule, {connections}),
+              "421 4.7.0 Too many connections from your network, try again later");
+    rule = mxgate::test::first_match(rules, core::Stage::mail_from, messages);
+    ASSERT_NE(rule, nullptr);
+    EXPECT_EQ(rule->name, "rate_limit.messages");
+    EXPECT_EQ(rule->answer, core::DefaultRule::Answer::tempfail);
+    EXPECT_EQ(mxgate::test::rendered_reply(*rule, {messages}),
+              "451 4.7.0 Too many messages from your network, try again later");
+}
+
+TEST(RateLimitDefaultRules, ALimitThatIsOffHasNoRuleAndTimeoutsFailOpenOnlyWithFailOpen) {
+    gl::RateLimitConfig config;
+    auto rules = gl::default_rules(config);
+    ASSERT_EQ(rules.size(), 4u);
+    EXPECT_EQ(rules[1].name, "rate_limit.fail_open");
+    EXPECT_EQ(rules[1].finding, "rate_limit");
+    EXPECT_EQ(rules[1].stage, core::Stage::connect);
+    EXPECT_EQ(rules[3].stage, core::Stage::mail_from);
+    config.max_connections_per_window = 0;
+    config.fail_open = false;
+    rules = gl::default_rules(config);
+    ASSERT_EQ(rules.size(), 1u);
+    EXPECT_EQ(rules[0].name, "rate_limit.messages");
 }
 
 }  // namespace
