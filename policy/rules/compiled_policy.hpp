@@ -50,8 +50,8 @@ struct Condition {
     std::vector<std::string> codes;            // dnsbl/dnswl return codes; empty = any listing
     std::string dmarc_policy;                  // dmarc: the p=/sp= applied, "" = any
     // finding: `name` is the finding's name, "x.*" for a prefix or "*" for any;
-    // none of `except` (the same forms); every attribute of `attrs` equal.
-    std::vector<std::string> except;
+    // every attribute of `attrs` equal; and none of the `children` (finding
+    // conditions too) matches the same finding (default.temperror: what no filter answers).
     std::vector<std::pair<std::string, std::string>> attrs;
 };
 

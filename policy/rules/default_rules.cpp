@@ -70,16 +70,17 @@ bool covers_temperror(const DefaultRule& rule) {
     return std::find(rule.outcomes.begin(), rule.outcomes.end(), core::Outcome::temperror) != rule.outcomes.end();
 }
 
-// Fail closed, at every stage, on a temperror no filter said it answers itself.
-Rule temperror_rule_at(core::Stage stage, const std::vector<std::string>& answered) {
+// Fail closed, at every stage, on a temperror no filter's rule answers (by name
+// and attributes: a filter that fails open on a timeout still fails closed when it threw).
+Rule temperror_rule_at(core::Stage stage, const std::vector<Condition>& answered) {
     Rule rule;
     rule.name = std::string(temperror_rule);
     rule.description = "a filter could not decide: defer rather than let mail past a check";
     rule.stage = stage;
     rule.after_filters = true;
     rule.when = finding_condition("*", {core::Outcome::temperror}, {});
-    rule.when.except = answered;
-    if (!answered.empty()) rule.when.text += " (not " + std::to_string(answered.size()) + " answered by their filters)";
+    rule.when.children = answered;
+    if (!answered.empty()) rule.when.text += " that no filter's rule answers";
     rule.then.terminal = Terminal::tempfail;
     rule.then.reply = {451, "4.7.0", "Temporary local problem, try again later", false};
     return rule;
@@ -95,11 +96,12 @@ std::shared_ptr<const CompiledPolicy> with_default_rules(std::shared_ptr<const C
     const auto is_monitored = [&](const std::string& filter) {
         return std::find(monitored.begin(), monitored.end(), filter) != monitored.end();
     };
-    std::vector<std::string> answered;  // finding names whose temperror a filter answers (or lets pass)
+    std::vector<Condition> answered;  // the temperrors a filter's rule answers (or lets pass)
     std::vector<Rule> quarantines;
     for (const auto& filter : filters) {
         for (const DefaultRule& given : filter.rules) {
-            if (covers_temperror(given)) answered.push_back(given.finding);
+            if (covers_temperror(given))
+                answered.push_back(finding_condition(given.finding, {core::Outcome::temperror}, given.attrs));
             if (given.answer == Answer::proceed) continue;
             Rule rule = compiled(given, filter.filter, is_monitored(filter.filter));
             (given.answer == Answer::quarantine ? quarantines : policy->rules).push_back(std::move(rule));

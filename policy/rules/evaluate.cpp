@@ -54,10 +54,10 @@ bool name_matches(std::string_view pattern, std::string_view name) {
 // A default rule's condition over one finding of the stage (ConditionKind::finding).
 bool finding_matches(const Condition& c, const Finding& finding) {
     if (!name_matches(c.name, finding.name) || !has_outcome(c, &finding)) return false;
-    for (const auto& excluded : c.except)
-        if (name_matches(excluded, finding.name)) return false;
     for (const auto& [key, value] : c.attrs)
         if (finding.attr(key) != value) return false;
+    for (const auto& answered : c.children)
+        if (finding_matches(answered, finding)) return false;
     return true;
 }
 

@@ -29,7 +29,7 @@ bool has_placeholders(std::string_view text);
 std::string render_template(std::string_view text, std::span<const core::Finding> stage_findings,
                             std::span<const core::Finding> findings);
 
-inline constexpr std::size_t max_placeholder_chars = 200;  // one value
+inline constexpr std::size_t max_placeholder_chars = 320;  // one value (SPF's `explains` phrase: up to ~313)
 inline constexpr std::size_t max_rendered_chars = 450;     // a reply line stays under RFC 5321's 512
 
 }  // namespace mxgate::policy::rules

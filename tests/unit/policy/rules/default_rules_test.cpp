@@ -27,6 +27,8 @@ std::vector<core::FilterDefaultRules> filters() {
     DefaultRule helo_invalid = rule("helo.reject_invalid_hostname", Stage::helo, "helo", {Outcome::fail},
                                     Answer::reject, 501, "5.5.2", "<{helo.name}>: Helo command rejected: Invalid name");
     helo_invalid.attrs = {{"check", "invalid_hostname"}};
+    DefaultRule timeout_proceeds = rule("greylist.fail_open", Stage::rcpt, "greylist", {Outcome::temperror}, Answer::proceed);
+    timeout_proceeds.attrs = {{"error", "timeout"}};
     return {
         {"helo", {helo_invalid}},
         {"dnsbl",
@@ -35,7 +37,8 @@ std::vector<core::FilterDefaultRules> filters() {
           rule("dnsbl.temperror", Stage::connect, "dnsbl.*", {Outcome::temperror}, Answer::proceed)}},
         {"greylist",
          {rule("greylist.defer", Stage::rcpt, "greylist", {Outcome::softfail}, Answer::tempfail, 451, "4.7.1",
-               "Greylisted, please try again in {greylist.retry_after} seconds")}},
+               "Greylisted, please try again in {greylist.retry_after} seconds"),
+          timeout_proceeds}},
         {"dmarc",
          {rule("dmarc.on_quarantine_fail", Stage::end_of_data, "dmarc", {Outcome::fail}, Answer::quarantine, 0, "",
                "{dmarc.reason}")}},
@@ -81,6 +84,11 @@ TEST(DefaultRules, ATemperrorNoFilterAnswersFailsClosedAtItsStage) {
     EXPECT_EQ(v->reply().summary(), "451 4.7.0 Temporary local problem, try again later");
     EXPECT_FALSE(verdict_at(*policy, Stage::connect, {{"dnsbl.zen", Outcome::temperror, {}, ""}}))
         << "dnsbl.* says its temperrors fail open";
+    EXPECT_FALSE(verdict_at(*policy, Stage::rcpt, {{"greylist", Outcome::temperror, {{"error", "timeout"}}, ""}}))
+        << "a timeout its filter lets pass";
+    const auto thrown = verdict_at(*policy, Stage::rcpt, {{"greylist", Outcome::temperror, {{"error", "exception"}}, ""}});
+    ASSERT_TRUE(thrown) << "a filter that threw is not a timeout: its rule's attrs do not match";
+    EXPECT_EQ(thrown->rule, std::string(temperror_rule));
 }
 
 TEST(DefaultRules, TheyReadOnlyWhatThisStagesFiltersFound) {
