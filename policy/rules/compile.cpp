@@ -81,13 +81,10 @@ public:
     RuleCompiler(detail::Compilation& c, const std::string& file) : c_(c), file_(file) {}
 
     void root(const YAML::Node& node, CompiledPolicy& policy) {
-        MapReader m(node, "", c_.reporter, {"monitor", "monitor_filters", "lists", "rules"});
+        MapReader m(node, "", c_.reporter, {"monitor", "monitor_filters", "without_default_rules", "lists", "rules"});
         const bool monitor_all = m.boolean("monitor", false);
-        if (m.has("monitor_filters"))
-            for (auto& [name, mark] :
-                 detail::scalars(m.get("monitor_filters"), "monitor_filters", "a filter name", c_.reporter))
-                if (detail::known(name, c_.options.known_filters, mark, "monitor_filters", "filter", c_.reporter))
-                    policy.monitored_filters.push_back(std::move(name));
+        policy.monitored_filters = filter_names(m, "monitor_filters");
+        policy.filters_without_default_rules = filter_names(m, "without_default_rules");
         c_.lists.decode(m.get("lists"), "lists", c_.reporter, file_);
         if (!m.require("rules")) return;
         const YAML::Node rules = m.get("rules");
@@ -113,6 +110,16 @@ public:
     }
 
 private:
+    // A list of the registry's filter names (did-you-mean for a typo).
+    std::vector<std::string> filter_names(MapReader& m, const std::string& key) {
+        std::vector<std::string> names;
+        if (!m.has(key)) return names;
+        for (auto& [name, mark] : detail::scalars(m.get(key), key, "a filter name", c_.reporter))
+            if (detail::known(name, c_.options.known_filters, mark, key, "filter", c_.reporter))
+                names.push_back(std::move(name));
+        return names;
+    }
+
     Rule compile_rule(const YAML::Node& node, const std::string& path, const YAML::Mark& list_mark) {
         Rule rule;
         rule.line = node.Mark().line + 1;

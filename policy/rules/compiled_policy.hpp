@@ -106,6 +106,9 @@ struct CompiledPolicy {
     // Filters whose default rules (their shorthand: SPF's on_fail, greylisting's
     // deferral...) are only logged as what they would have done (`monitor_filters:`).
     std::vector<std::string> monitored_filters;
+    // Filters whose findings this file decides on itself (`without_default_rules:`):
+    // their default rules that answer are left out; those that let a temperror pass stay.
+    std::vector<std::string> filters_without_default_rules;
     // A rule of the file runs at end of data, so the session holds each message for it.
     bool reads_message = false;
 };

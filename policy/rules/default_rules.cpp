@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "policy/rules/evaluate.hpp"
 #include "policy/rules/text_template.hpp"
 
 namespace mxgate::policy::rules {
@@ -88,22 +89,28 @@ Rule temperror_rule_at(core::Stage stage, const std::vector<Condition>& answered
 
 }  // namespace
 
+bool meets(const core::DefaultRule& rule, const core::Finding& finding) {
+    return finding_meets(finding_condition(rule.finding, rule.outcomes, rule.attrs), finding);
+}
+
 std::shared_ptr<const CompiledPolicy> with_default_rules(std::shared_ptr<const CompiledPolicy> file,
                                                          std::span<const core::FilterDefaultRules> filters) {
     if (filters.empty()) return file;
     auto policy = std::make_shared<CompiledPolicy>(file ? *file : CompiledPolicy{});
-    const auto& monitored = policy->monitored_filters;
-    const auto is_monitored = [&](const std::string& filter) {
-        return std::find(monitored.begin(), monitored.end(), filter) != monitored.end();
+    const auto listed = [](const std::vector<std::string>& filters, const std::string& filter) {
+        return std::find(filters.begin(), filters.end(), filter) != filters.end();
     };
     std::vector<Condition> answered;  // the temperrors a filter's rule answers (or lets pass)
     std::vector<Rule> quarantines;
     for (const auto& filter : filters) {
         for (const DefaultRule& given : filter.rules) {
-            if (covers_temperror(given))
+            // A fail-open declaration stays; a left-out answer to a temperror leaves it to fail closed.
+            const bool left_out =
+                given.answer != Answer::proceed && listed(policy->filters_without_default_rules, filter.filter);
+            if (covers_temperror(given) && !left_out)
                 answered.push_back(finding_condition(given.finding, {core::Outcome::temperror}, given.attrs));
-            if (given.answer == Answer::proceed) continue;
-            Rule rule = compiled(given, filter.filter, is_monitored(filter.filter));
+            if (given.answer == Answer::proceed || left_out) continue;
+            Rule rule = compiled(given, filter.filter, listed(policy->monitored_filters, filter.filter));
             (given.answer == Answer::quarantine ? quarantines : policy->rules).push_back(std::move(rule));
         }
     }

@@ -51,16 +51,6 @@ bool name_matches(std::string_view pattern, std::string_view name) {
     return name == pattern;
 }
 
-// A default rule's condition over one finding of the stage (ConditionKind::finding).
-bool finding_matches(const Condition& c, const Finding& finding) {
-    if (!name_matches(c.name, finding.name) || !has_outcome(c, &finding)) return false;
-    for (const auto& [key, value] : c.attrs)
-        if (finding.attr(key) != value) return false;
-    for (const auto& answered : c.children)
-        if (finding_matches(answered, finding)) return false;
-    return true;
-}
-
 // "127.0.0.2,127.0.0.4" holds one of the wanted codes.
 bool has_code(std::string_view listed, const std::vector<std::string>& wanted) {
     if (wanted.empty()) return true;
@@ -187,7 +177,7 @@ bool leaf_holds(const Condition& c, const Context& ctx) {
         case ConditionKind::score: return c.bounds.contains(ctx.score);
         case ConditionKind::finding:
             for (const auto& finding : f.stage_findings)
-                if (finding_matches(c, finding)) return true;
+                if (finding_meets(c, finding)) return true;
             return false;
         case ConditionKind::all:
         case ConditionKind::any:
@@ -224,6 +214,15 @@ bool holds(const Condition& c, const Context& ctx, std::string* why) {
 }
 
 }  // namespace
+
+bool finding_meets(const Condition& c, const Finding& finding) {
+    if (!name_matches(c.name, finding.name) || !has_outcome(c, &finding)) return false;
+    for (const auto& [key, value] : c.attrs)
+        if (finding.attr(key) != value) return false;
+    for (const auto& answered : c.children)
+        if (finding_meets(answered, finding)) return false;
+    return true;
+}
 
 std::string_view to_string(Terminal terminal) {
     switch (terminal) {

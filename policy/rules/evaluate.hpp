@@ -49,6 +49,10 @@ struct Decision {
 
 enum class Tracing : bool { off, on };
 
+// Whether one finding meets a ConditionKind::finding condition (a filter's
+// default rule): name or prefix, outcome, attributes, and none of its children.
+bool finding_meets(const Condition& condition, const core::Finding& finding);
+
 // Every rule of the stage, with every finding already in `facts`.
 Decision evaluate(const CompiledPolicy& policy, core::Stage stage, const Facts& facts, Tracing tracing = Tracing::off);
 

@@ -256,7 +256,7 @@ class Dmarc(ContentGateway):
         reply = self.send(message("boss@reject.test", subject="spoofed"))
         self.assertReply(reply, "550 5.7.1")
         self.assertIn("reject.test", reply.text)
-        self.mx.wait_log("verdict", stage="end_of_data", rule="filter.dmarc", code="550")
+        self.mx.wait_log("verdict", stage="end_of_data", rule="dmarc.on_reject_fail", code="550")
         self.mx.wait_log("transaction", reply="550 5.7.1 DMARC policy of reject.test refuses this message",
                          backend_reply="none")
         self.mx.wait_log("backend_send", command="RSET")

@@ -89,9 +89,9 @@ class Quarantine(MxgateTestCase):
         self.assertEqual(row[2], "held")
         self.assertEqual(row[3], f"<{SENDER}>")
         self.assertEqual(row[4], RCPT)
-        self.assertEqual(row[5], "filter.dmarc")
+        self.assertEqual(row[5], "dmarc.on_quarantine_fail")
         line = self.mx.wait_log("transaction", quarantined=item_id)
-        self.assertEqual(line["quarantine_rule"], "filter.dmarc")
+        self.assertEqual(line["quarantine_rule"], "dmarc.on_quarantine_fail")
         self.assertTrue(line["reply"].startswith("250"), line)
 
         shown = self.cli("show", item_id, text=False)
@@ -103,7 +103,7 @@ class Quarantine(MxgateTestCase):
         # The message as the backend would have had it: our fields, the quarantine field, then it unchanged.
         fields = [f.split(":", 1)[0] for f in stored.split("\r\n\r\n", 1)[0].replace("\r\n\t", " ").split("\r\n")]
         self.assertEqual(fields[:4], ["Authentication-Results", "Received-SPF", "Received", "X-Mxgate-Quarantine"])
-        self.assertIn("X-Mxgate-Quarantine: filter.dmarc; dmarc fail for quarantine.test", stored)
+        self.assertIn("X-Mxgate-Quarantine: dmarc.on_quarantine_fail; dmarc fail for quarantine.test", stored)
         self.assertTrue(stored.endswith("\r\n\r\n.starts with a dot\r\nHello.\r\n"), stored[-80:])
         meta = json.loads((self.tmp / "quarantine" / "meta" / f"{item_id}.json").read_text())
         self.assertEqual(meta["recipients"], [{"address": RCPT, "backend": "sink", "delivered": False}])
@@ -147,7 +147,7 @@ class Quarantine(MxgateTestCase):
         self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
         self.assertIn(f"delivered: {RCPT}: 250", run.stdout)
         [copy] = wait_for(lambda: self.sink.messages(), what="the released copy", details=self.sink.describe)
-        self.assertIn(b"\nX-Mxgate-Quarantine: filter.dmarc; ", copy.content)
+        self.assertIn(b"\nX-Mxgate-Quarantine: dmarc.on_quarantine_fail; ", copy.content)
         self.assertIn(b"\n\n.starts with a dot\nHello.\n", copy.content)   # unstuffed again by the sink
         self.assertEqual(self.listed(), [])
         again = self.cli("release", item_id)
@@ -248,7 +248,7 @@ class Quarantine(MxgateTestCase):
         self.assertReply(self.send("to the quarantine backend"), 250)
         [copy] = wait_for(lambda: quarantine_sink.messages(), what="the quarantined copy",
                           details=quarantine_sink.describe)
-        self.assertIn(b"\nX-Mxgate-Quarantine: filter.dmarc; ", copy.content)
+        self.assertIn(b"\nX-Mxgate-Quarantine: dmarc.on_quarantine_fail; ", copy.content)
         self.assertNothingAtTheBackend()
         self.mx.wait_log("transaction", quarantined="backend:held")
         run = self.cli("list")

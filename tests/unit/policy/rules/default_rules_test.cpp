@@ -145,6 +145,18 @@ TEST(DefaultRules, AMonitoredFiltersRulesOnlyRecordWhatTheyWouldHaveDone) {
     EXPECT_EQ(d.monitored[0].reply.text, "Greylisted, please try again in 300 seconds") << "rendered for the log";
 }
 
+TEST(DefaultRules, AFileThatDecidesForAFilterLeavesOutItsAnswersButNotItsFailOpen) {
+    const auto policy = session_rules("without_default_rules: [greylist, dnsbl]\nrules: []\n");
+    EXPECT_FALSE(verdict_at(*policy, Stage::rcpt, {{"greylist", Outcome::softfail, {{"retry_after", "300"}}, ""}}))
+        << "greylist.defer is left out";
+    EXPECT_FALSE(verdict_at(*policy, Stage::connect, {{"dnsbl.zen", Outcome::temperror, {}, ""}}))
+        << "an unanswered list still is no hit";
+    const auto thrown = verdict_at(*policy, Stage::rcpt, {{"greylist", Outcome::temperror, {{"error", "timeout"}}, ""}});
+    EXPECT_FALSE(thrown) << "greylist.fail_open is a proceed rule: it stays";
+    EXPECT_FALSE(errors("without_default_rules: [greylst]\nrules: []\n",  ".",
+                        CompileOptions{{"greylist", "spf"}, {}}).empty());
+}
+
 TEST(DefaultRules, WithoutFiltersTheFilesPolicyIsUnchanged) {
     const auto file = compiled("rules: []\n");
     EXPECT_EQ(with_default_rules(file, {}), file);

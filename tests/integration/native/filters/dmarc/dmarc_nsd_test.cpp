@@ -127,7 +127,7 @@ TEST_F(DmarcNsd, TheFilterAppliesSpAndAlignsAcrossTheSuffix) {
     const core::Finding failing = check("<x@a.b.example.co.uk>", {});
     EXPECT_EQ(failing.outcome, core::Outcome::fail);
     EXPECT_EQ(attr(failing, "policy"), "quarantine");  // sp=
-    EXPECT_EQ(attr(failing, "action"), "quarantine");
+    EXPECT_EQ(attr(failing, "disposition"), "quarantine");
     const core::Finding aligned =
         check("<x@a.b.example.co.uk>", {{"dkim", core::Outcome::pass, {{"domain", "mail.example.co.uk"}}, ""}});
     EXPECT_EQ(aligned.outcome, core::Outcome::pass);
@@ -135,11 +135,13 @@ TEST_F(DmarcNsd, TheFilterAppliesSpAndAlignsAcrossTheSuffix) {
     // other.co.uk is another organization under the same public suffix.
     const core::Finding unaligned = check(
         "<x@example.co.uk>", {{"spf", core::Outcome::pass, {{"identity", "mailfrom"}, {"domain", "other.co.uk"}}, ""}});
-    EXPECT_EQ(attr(unaligned, "action"), "reject");
-    EXPECT_EQ(attr(unaligned, "reply"), "550 5.7.1 DMARC policy of example.co.uk refuses this message");
+    EXPECT_EQ(unaligned.outcome, core::Outcome::fail);
+    EXPECT_EQ(attr(unaligned, "disposition"), "reject");
+    EXPECT_EQ(attr(unaligned, "shown_domain"), "example.co.uk");
     const core::Finding temperror = check("<x@unserved.example>", {});
     EXPECT_EQ(temperror.outcome, core::Outcome::temperror);
-    EXPECT_EQ(attr(temperror, "action"), "tempfail");
+    EXPECT_EQ(attr(temperror, "spf_aligned"), "no") << "what dmarc.on_temperror reads";
+    EXPECT_EQ(attr(temperror, "dkim_aligned"), "no");
 }
 
 }  // namespace
