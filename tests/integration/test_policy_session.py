@@ -1,6 +1,6 @@
 """The policy file in the session (issue 12): rules on the client, the envelope, the findings of
 every earlier stage and the message decide the replies; skip, accept, add_header, route, score
-and monitor mode take effect; the built-in rules still decide when no rule does.
+and monitor mode take effect; the filters' default rules decide when no rule of the file does.
 
 Clients come from 127.0.0.1, which is not a trusted network here. Each test writes its own
 policy.yaml beside the config (`policy.file` is relative to the config's folder)."""
@@ -209,6 +209,48 @@ class RoutingAcceptAndMonitor(PolicyCase):
         self.assertEqual(mx.wait_log("verdict", rule="our-loopback").get("action"), "accept")
         self.assertEqual(mx.wait_log("transaction").get("rule"), "our-loopback",
                          "the transaction line names the accept that covered it")
+
+
+class TheFilesOwnRulesForWhatFiltersFind(PolicyCase):
+    """The shipped policy's way (conf/policy.yaml): the file states greylisting and the rate
+    limits itself, with replies that name the findings' attributes; the filters' own
+    default rules come after it, and `without_default_rules` leaves them out."""
+
+    def test_a_templated_greylist_reply_and_the_files_rule_decides_first(self):
+        sink, mx = self.gateway("""
+            rules:
+              - name: grey-with-delay
+                when: {greylist: defer}
+                then: {tempfail: {code: 450, enhanced: 4.7.1, text: "Come back in {greylist.retry_after} s ({{policy}})"}}
+        """, filters={"greylist": {"enabled": True, "delay": "5m"}}, extra={"state": self.sqlite()})
+        out = self.send(mx)
+        rcpt = out["user@example.org"]
+        self.assertReply(rcpt, "450 4.7.1")
+        self.assertRegex(" ".join(rcpt.lines), r"Come back in (29\d|300) s \(\{policy\}\)")
+        self.assertEqual(mx.wait_log("verdict", rule="grey-with-delay").get("code"), "450")
+        self.assertEqual(mx.log_lines("verdict", rule="greylist.defer"), [], "the file's rule came first")
+
+    def test_the_rate_limit_rules_of_the_file_answer_and_without_default_rules_the_filters_do_not(self):
+        sink, mx = self.gateway("""
+            without_default_rules: [rate_limit]
+            rules:
+              - name: too-many-connections
+                when: {connection_rate: over}
+                then: {disconnect: {text: "Slow down, {ratelimit.connections.network} ({ratelimit.connections.count} connections)"}}
+        """, filters={"rate_limit": {"enabled": True, "max_connections_per_window": 1,
+                                      "max_messages_per_window": 1, "window": "60s"}},
+            extra={"state": self.sqlite()})
+        with RawSmtp(mx.port()) as c:
+            self.assertReply(c.greeting, 220)
+            c.ehlo()
+            self.assertReply(c.cmd("MAIL FROM:<a@example.com>"), 250)
+            self.assertReply(c.cmd("RSET"), 250)
+            self.assertReply(c.cmd("MAIL FROM:<a@example.com>"), 250,
+                             "rate_limit.messages is left out and the file has no message_rate rule")
+        with RawSmtp(mx.port()) as c:
+            self.assertReply(c.greeting, "421 4.7.0")
+            self.assertIn("Slow down, 127.0.0.1/32 (2 connections)", " ".join(c.greeting.lines))
+        self.assertEqual(mx.wait_log("verdict", rule="too-many-connections").get("code"), "421")
 
 
 class GreylistingWhereRulesWantIt(PolicyCase):
