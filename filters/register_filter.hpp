@@ -17,6 +17,8 @@ struct Needs {
 
 // `build` makes the filter from its settings and the shared services;
 // `defaults` (optional) fills in what the settings default from the proxy's.
+// A `default_rules(const Settings&)` beside the settings (found by ADL) becomes
+// Registration::default_rules.
 template <class Settings, class Build, class Defaults = std::nullptr_t>
 Registration register_filter(std::string_view key, Needs needs, Build build, Defaults defaults = nullptr) {
     Registration r;
@@ -33,6 +35,8 @@ Registration register_filter(std::string_view key, Needs needs, Build build, Def
     r.build = [build](const AnySettings& any, const Services& services) {
         return build(std::make_shared<const Settings>(*any.get<Settings>()), services);
     };
+    if constexpr (requires(const Settings& settings) { default_rules(settings); })
+        r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<Settings>()); };
     if constexpr (!std::is_null_pointer_v<Defaults>)
         r.apply_defaults = [defaults](AnySettings& any, const FilterDefaults& proxy) {
             Settings value = *any.get<Settings>();

@@ -22,12 +22,10 @@ std::vector<core::DefaultRule> default_rules(const DkimConfig&) {
 }
 
 Registration registration() {
-    Registration r = register_filter<DkimConfig>(
+    return register_filter<DkimConfig>(
         "dkim", Needs{.resolver = true}, [](std::shared_ptr<const DkimConfig> config, const Services& services) {
             return std::unique_ptr<Filter>(std::make_unique<DkimFilter>(std::move(config), *services.resolver));
         });
-    r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<DkimConfig>()); };
-    return r;
 }
 
 }  // namespace mxgate::filters::dkim

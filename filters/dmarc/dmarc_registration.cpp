@@ -84,7 +84,6 @@ Registration registration() {
                 std::move(config), *services.resolver, std::move(suffixes), std::random_device{}(), std::move(store)));
         });
     r.needs_state_if = [](const AnySettings& any) { return any.get<DmarcConfig>()->record_reports; };
-    r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<DmarcConfig>()); };
     return r;
 }
 

@@ -152,12 +152,10 @@ std::vector<core::DefaultRule> default_rules(const DnsblConfig& config) {
 }
 
 Registration registration() {
-    Registration r = register_filter<DnsblConfig>(
+    return register_filter<DnsblConfig>(
         "dnsbl", Needs{.resolver = true}, [](std::shared_ptr<const DnsblConfig> config, const Services& services) {
             return std::unique_ptr<Filter>(std::make_unique<DnsblFilter>(std::move(config), *services.resolver));
         });
-    r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<DnsblConfig>()); };
-    return r;
 }
 
 }  // namespace mxgate::filters::dnsbl

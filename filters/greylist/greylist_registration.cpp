@@ -78,22 +78,18 @@ std::vector<core::DefaultRule> default_rules(const RateLimitConfig& config) {
 }
 
 Registration greylist_registration() {
-    Registration r = register_filter<GreylistConfig>(
+    return register_filter<GreylistConfig>(
         "greylist", Needs{.state = true}, [](std::shared_ptr<const GreylistConfig> config, const Services& services) {
             return std::unique_ptr<Filter>(
                 std::make_unique<GreylistFilter>(std::move(config), services.store, system_now, spf_passed_in));
         });
-    r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<GreylistConfig>()); };
-    return r;
 }
 
 Registration rate_limit_registration() {
-    Registration r = register_filter<RateLimitConfig>(
+    return register_filter<RateLimitConfig>(
         "rate_limit", Needs{.state = true}, [](std::shared_ptr<const RateLimitConfig> config, const Services& services) {
             return std::unique_ptr<Filter>(std::make_unique<RateLimitFilter>(std::move(config), services.store));
         });
-    r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<RateLimitConfig>()); };
-    return r;
 }
 
 }  // namespace mxgate::filters::greylist

@@ -27,12 +27,9 @@ std::vector<core::DefaultRule> default_rules(const HeloConfig& config) {
 }
 
 Registration registration() {
-    Registration r =
-        register_filter<HeloConfig>("helo", Needs{}, [](std::shared_ptr<const HeloConfig> config, const Services&) {
-            return std::unique_ptr<Filter>(std::make_unique<HeloFilter>(std::move(config)));
-        });
-    r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<HeloConfig>()); };
-    return r;
+    return register_filter<HeloConfig>("helo", Needs{}, [](std::shared_ptr<const HeloConfig> config, const Services&) {
+        return std::unique_ptr<Filter>(std::make_unique<HeloFilter>(std::move(config)));
+    });
 }
 
 }  // namespace mxgate::filters::helo

@@ -89,14 +89,12 @@ void apply_defaults(SpfConfig& config, const FilterDefaults& proxy) {
 }
 
 Registration registration() {
-    Registration r = register_filter<SpfConfig>(
+    return register_filter<SpfConfig>(
         "spf", Needs{.resolver = true},
         [](std::shared_ptr<const SpfConfig> config, const Services& services) {
             return std::unique_ptr<Filter>(std::make_unique<SpfFilter>(std::move(config), *services.resolver));
         },
         apply_defaults);
-    r.default_rules = [](const AnySettings& any) { return default_rules(*any.get<SpfConfig>()); };
-    return r;
 }
 
 }  // namespace mxgate::filters::spf

@@ -22,7 +22,10 @@ bool Settled::skips(std::string_view filter) const {
 
 void Settled::apply(const Decision& decision) {
     score = decision.score;
-    if (decision.terminal == Terminal::accept) accepted = true;
+    if (decision.terminal == Terminal::accept) {
+        accepted = true;
+        accepted_by = decision.rule;
+    }
     add_new(skip, decision.skip_filters);
     add_new(headers, decision.add_headers);
     if (!decision.route.empty()) route = decision.route;

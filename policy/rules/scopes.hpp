@@ -20,6 +20,7 @@ namespace mxgate::policy::rules {
 struct Settled {
     long score = 0;
     bool accepted = false;             // an `accept`: no later rule and no later filter runs
+    std::string accepted_by;           // the rule of that accept, for the logs
     std::vector<std::string> skip;     // filters not to run
     std::vector<std::string> headers;  // fields to add to the message, without CRLF
     std::string route;                 // backend name; "" = the router's choice

@@ -6,7 +6,6 @@
 // those to content, and SessionState counts both); a backend failure is a 4xx.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -148,7 +147,6 @@ private:
     policy::rules::Scopes policy_scopes_;
     std::vector<core::Address> accepted_recipients_;  // this transaction's, for the rules
     std::string decided_by_;                          // the rule behind this transaction's last verdict
-    std::array<std::string, 2> session_accepted_by_;  // the rule whose accept at connect [0] or HELO [1] lasts
     // Where the RCPT findings start in findings_, and this recipient's; facts at RCPT
     // leave out the earlier recipients' (recipient_findings_ holds what they see).
     std::size_t earlier_recipients_findings_ = 0;

@@ -89,12 +89,11 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
         // never counts twice); the connect stage's findings stay.
         findings_.resize(connect_findings_end_);
         session_findings_end_ = connect_findings_end_;
-        session_accepted_by_[1].clear();
     }
     if (stage == core::Stage::mail_from) {
         accepted_recipients_.clear();
         // An accept at connect or HELO decided every transaction of its scope.
-        decided_by_ = session_accepted_by_[1].empty() ? session_accepted_by_[0] : session_accepted_by_[1];
+        decided_by_ = policy_scopes_.at(stage).accepted_by;
         earlier_recipients_findings_ = findings_.size();
     }
     if (stage == core::Stage::rcpt) this_recipient_findings_ = findings_.size();
@@ -148,13 +147,7 @@ asio::awaitable<std::optional<policy::Verdict>> Session::run_stage(core::Stage s
 // `mxgate policy test`); nullopt to carry on.
 std::optional<policy::Verdict> Session::verdict_of(core::Stage stage, const Decision& decision) {
     std::optional<policy::Verdict> verdict = policy::rules::stage_verdict(decision);
-    if (!verdict) return verdict;
-    if (stage == core::Stage::connect || stage == core::Stage::helo) {
-        if (verdict->action == policy::Verdict::Action::proceed)
-            session_accepted_by_[stage == core::Stage::helo] = verdict->rule;
-    } else {
-        decided_by_ = verdict->rule;
-    }
+    if (verdict && stage != core::Stage::connect && stage != core::Stage::helo) decided_by_ = verdict->rule;
     return verdict;
 }
 

@@ -19,6 +19,12 @@ TEST(FilterSettings, OneDefaultPerRegistryRow) {
     EXPECT_EQ(f.state_user(), "");
 }
 
+TEST(FilterSettings, EveryFilterStatesItsDefaultRules) {
+    // register_filter() wires a filter's default_rules(const Settings&) by itself:
+    // a row without it would lose the filter's verdicts without a word.
+    for (const auto& row : registry()) EXPECT_TRUE(row.filter.default_rules) << row.filter.key;
+}
+
 TEST(FilterSettings, EqualityComparesEachFiltersSettings) {
     FilterSettings changed;
     EXPECT_EQ(changed, FilterSettings{});
